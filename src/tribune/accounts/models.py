@@ -1,0 +1,73 @@
+"""Accounts: the public identity (Account) is separate from the login (Django User)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from tribune.core.fields import IdField
+
+
+class Visibility(models.TextChoices):
+    """A status's audience, stored as the Mastodon API's own strings."""
+
+    PUBLIC = "public"
+    UNLISTED = "unlisted"
+    PRIVATE = "private"  # Mastodon's name for followers-only
+    DIRECT = "direct"
+
+
+class Account(models.Model):
+    """A local or remote account. Local accounts have a ``user`` and ``domain == ""``.
+
+    Counters are kept by the services that change them (F() updates), never recounted
+    on read.
+    """
+
+    id = IdField()
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        related_name="account",
+    )
+    username = models.CharField(max_length=30)
+    domain = models.CharField(max_length=255, blank=True, default="")
+    display_name = models.CharField(max_length=100, blank=True, default="")
+    note = models.TextField(blank=True, default="")  # source text as typed
+    note_html = models.TextField(blank=True, default="")
+    locked = models.BooleanField(default=False)
+    bot = models.BooleanField(default=False)
+    discoverable = models.BooleanField(default=True)
+    indexable = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    last_status_at = models.DateTimeField(null=True, blank=True)
+    statuses_count = models.PositiveIntegerField(default=0)
+    followers_count = models.PositiveIntegerField(default=0)
+    following_count = models.PositiveIntegerField(default=0)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    # Preferences (GET /api/v1/preferences; the source of CredentialAccount).
+    default_visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    default_sensitive = models.BooleanField(default=False)
+    default_language = models.CharField(max_length=10, blank=True, default="")
+    # Remote accounts (federation) keep their own URIs.
+    uri = models.CharField(max_length=500, blank=True, default="")
+    url = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("username"), "domain", name="account_handle_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.acct
+
+    @property
+    def is_local(self) -> bool:
+        return self.domain == ""
+
+    @property
+    def acct(self) -> str:
+        """``username`` for local accounts, ``username@domain`` for remote ones."""
+        return self.username if self.is_local else f"{self.username}@{self.domain}"

@@ -1,0 +1,112 @@
+"""Writes to accounts: creation (login + public account) and profile updates."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tribune.accounts.models import Account, Visibility
+from tribune.core.errors import Conflict, ValidationFailed
+from tribune.core.text import render
+from tribune.core.urls import absolute
+
+USERNAME_RE = re.compile(r"^[a-z0-9_]+([a-z0-9_.\-]+[a-z0-9_]+)?$", re.IGNORECASE)
+NOTE_MAX = 500
+DISPLAY_NAME_MAX = 30
+
+
+def account_create(
+    *, username: str, email: str, password: str, admin: bool = False,
+    display_name: str = "", note: str = "", locked: bool = False, bot: bool = False,
+    check_password: bool = True,
+) -> Account:
+    """Create a local login and its public account in one transaction.
+
+    Usernames follow Mastodon's rule (letters, digits and underscores, at most 30;
+    unique case-insensitively). Raises ValidationFailed for bad input and Conflict
+    when the username or email is taken.
+    """
+    if not username or len(username) > 30 or not USERNAME_RE.match(username):
+        raise ValidationFailed(
+            "Validation failed: Username must contain only letters, numbers and "
+            "underscores, at most 30 characters"
+        )
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        raise ValidationFailed("Validation failed: Email is invalid") from None
+    if check_password:
+        try:
+            validate_password(password)
+        except DjangoValidationError as exc:
+            raise ValidationFailed("Validation failed: Password " + " ".join(exc.messages)) from None
+    User = get_user_model()
+    if Account.objects.filter(username__iexact=username, domain="").exists():
+        raise Conflict(f"Username {username} is already taken")
+    if User.objects.filter(email__iexact=email).exists():
+        raise Conflict(f"Email {email} is already taken")
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                username=username, email=email, password=password,
+                is_staff=admin, is_superuser=admin,
+            )
+            account = Account.objects.create(
+                user=user, username=username, domain="", created_at=timezone.now(),
+                display_name=display_name[:DISPLAY_NAME_MAX], locked=locked, bot=bot,
+            )
+            if note:
+                _set_note(account, note)
+                account.save(update_fields=["note", "note_html"])
+    except IntegrityError:
+        raise Conflict(f"Username {username} is already taken") from None
+    return account
+
+
+def _set_note(account: Account, note: str) -> None:
+    from tribune.accounts.selectors import account_url_for_handle
+
+    account.note = note
+    account.note_html = render(
+        note, mention_url=account_url_for_handle,
+        tag_url=lambda name: absolute(f"/tags/{name}"),
+    )
+
+
+def account_update(
+    *, account: Account, display_name: str | None = None, note: str | None = None,
+    locked: bool | None = None, bot: bool | None = None,
+    discoverable: bool | None = None, indexable: bool | None = None,
+    default_visibility: str | None = None, default_sensitive: bool | None = None,
+    default_language: str | None = None,
+) -> Account:
+    """Change profile fields and posting preferences; None leaves a field as it is.
+
+    Limits are Mastodon's: display name 30 characters, note 500. Raises ValidationFailed.
+    """
+    if display_name is not None:
+        if len(display_name) > DISPLAY_NAME_MAX:
+            raise ValidationFailed("Validation failed: Display name is too long (maximum is 30 characters)")
+        account.display_name = display_name
+    if note is not None:
+        if len(note) > NOTE_MAX:
+            raise ValidationFailed("Validation failed: Note is too long (maximum is 500 characters)")
+        _set_note(account, note)
+    if default_visibility is not None:
+        if default_visibility not in Visibility.values:
+            raise ValidationFailed("Validation failed: Privacy is not included in the list")
+        account.default_visibility = default_visibility
+    if default_language is not None:
+        account.default_language = default_language[:10]
+    for field, value in (("locked", locked), ("bot", bot), ("discoverable", discoverable),
+                         ("indexable", indexable), ("default_sensitive", default_sensitive)):
+        if value is not None:
+            setattr(account, field, value)
+    account.save()
+    return account

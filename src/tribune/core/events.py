@@ -1,0 +1,103 @@
+"""Domain events and their publication.
+
+Services publish a frozen dataclass after they write (``publish(StatusCreated(...))``).
+Publication registers an on-commit callback that enqueues one background task; the
+task hands the event to ``tribune.effects``, the one place that says "after X
+happened, do Y". Nothing is enqueued if the transaction rolls back.
+
+``core`` imports nothing of Tribune's, so the task that runs events is registered at
+start-up by the effects app (:func:`set_dispatcher`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.db import transaction
+
+_EVENTS: dict[str, type[Event]] = {}
+_dispatcher: Callable[[str, dict[str, Any]], None] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """Base class of domain events: a name and JSON-safe fields (ids, strings)."""
+
+    name: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _EVENTS[cls.__name__] = cls
+
+    def payload(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @staticmethod
+    def load(name: str, payload: dict[str, Any]) -> Event:
+        """Rebuild an event from its class name and payload; KeyError if unknown."""
+        return _EVENTS[name](**payload)
+
+
+def set_dispatcher(dispatcher: Callable[[str, dict[str, Any]], None]) -> None:
+    """Install the function that receives ``(event_name, payload)`` after commit."""
+    global _dispatcher
+    _dispatcher = dispatcher
+
+
+def publish(event: Event) -> None:
+    """Hand ``event`` to the dispatcher once the current transaction commits."""
+    name, payload = type(event).__name__, event.payload()
+
+    def send() -> None:
+        if _dispatcher is not None:
+            _dispatcher(name, payload)
+
+    transaction.on_commit(send, robust=False)
+
+
+# --- the events -------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusCreated(Event):
+    status_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusUpdated(Event):
+    status_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusDeleted(Event):
+    status_id: int
+    account_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Favourited(Event):
+    favourite_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Followed(Event):
+    follow_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class FollowRequested(Event):
+    follow_request_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Unfollowed(Event):
+    follower_id: int
+    target_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Blocked(Event):
+    account_id: int
+    target_id: int

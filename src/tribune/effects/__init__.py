@@ -1,0 +1,92 @@
+"""What happens after each domain event: the one place that says "after X, do Y".
+
+Services publish events (tribune.core.events); on commit, one background task per
+event runs :func:`handle`. Handlers are idempotent, so a task that runs twice does
+no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from tribune.core.events import (
+    Blocked,
+    Event,
+    Favourited,
+    Followed,
+    FollowRequested,
+    StatusCreated,
+    StatusDeleted,
+    StatusUpdated,
+    Unfollowed,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def handle(event: Event) -> None:
+    """Apply the consequences of ``event``."""
+    from tribune.graph.models import Follow, FollowRequest
+    from tribune.notifications.models import NotificationType as N
+    from tribune.notifications.services import notify, notify_many
+    from tribune.statuses.models import Favourite, Mention, Status
+    from tribune.timelines import services as timelines
+
+    match event:
+        case StatusCreated(status_id=sid):
+            timelines.fanout_status(status_id=sid)
+            status = Status.objects.filter(pk=sid).select_related("reblog_of").first()
+            if status is None:
+                return
+            if status.reblog_of_id:
+                notify(account_id=status.reblog_of.account_id, from_account_id=status.account_id,
+                       type=N.REBLOG, status_id=status.reblog_of_id)
+                return
+            for account_id in Mention.objects.filter(status=status).values_list("account_id", flat=True):
+                notify(account_id=account_id, from_account_id=status.account_id,
+                       type=N.MENTION, status_id=sid)
+            for follower_id in Follow.objects.filter(target_id=status.account_id, notify=True).values_list("account_id", flat=True):
+                if status.visibility != "direct":
+                    notify(account_id=follower_id, from_account_id=status.account_id,
+                           type=N.STATUS, status_id=sid)
+        case StatusUpdated(status_id=sid):
+            status = Status.objects.filter(pk=sid).first()
+            if status is None:
+                return
+            interested = set(Status.objects.filter(reblog_of_id=sid).values_list("account_id", flat=True))
+            interested |= set(Favourite.objects.filter(status_id=sid).values_list("account_id", flat=True))
+            notify_many(account_ids=interested, from_account_id=status.account_id,
+                        type=N.UPDATE, status_id=sid)
+        case StatusDeleted(status_id=sid):
+            timelines.unfanout_status(status_id=sid)
+        case Favourited(favourite_id=fid):
+            favourite = Favourite.objects.filter(pk=fid).select_related("status").first()
+            if favourite is not None:
+                notify(account_id=favourite.status.account_id, from_account_id=favourite.account_id,
+                       type=N.FAVOURITE, status_id=favourite.status_id)
+        case Followed(follow_id=fid):
+            follow = Follow.objects.filter(pk=fid).first()
+            if follow is not None:
+                timelines.feed_merge_author(feed_account_id=follow.account_id, author_id=follow.target_id)
+                notify(account_id=follow.target_id, from_account_id=follow.account_id, type=N.FOLLOW)
+        case FollowRequested(follow_request_id=rid):
+            request = FollowRequest.objects.filter(pk=rid).first()
+            if request is not None:
+                notify(account_id=request.target_id, from_account_id=request.account_id,
+                       type=N.FOLLOW_REQUEST)
+        case Unfollowed(follower_id=follower, target_id=target):
+            timelines.feed_forget_author(feed_account_id=follower, author_id=target)
+        case Blocked(account_id=a, target_id=b):
+            timelines.feed_forget_author(feed_account_id=a, author_id=b)
+            timelines.feed_forget_author(feed_account_id=b, author_id=a)
+        case _:
+            logger.info("no effects for %s", type(event).__name__)
+
+
+def dispatch(name: str, payload: dict[str, Any]) -> None:
+    """Enqueue the task that runs ``handle`` for one published event."""
+    from tribune.effects.tasks import handle_event
+
+    queue = "timelines" if name in {"StatusCreated", "StatusDeleted"} else "default"
+    handle_event.using(queue_name=queue).enqueue(name, payload)

@@ -1,0 +1,164 @@
+"""Writes to the social graph. Counters on Account are updated with F() in the same
+transaction as the row they count."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from tribune.accounts.models import Account
+from tribune.core.errors import Forbidden, NotFound, ValidationFailed
+from tribune.core.events import (
+    Blocked,
+    Followed,
+    FollowRequested,
+    Unfollowed,
+    publish,
+)
+from tribune.graph.models import Block, Follow, FollowRequest, Mute
+
+
+def _is_blocked_either_way(a: Account, b: Account) -> bool:
+    return Block.objects.filter(account=a, target=b).exists() or Block.objects.filter(
+        account=b, target=a
+    ).exists()
+
+
+def _add_follow(account: Account, target: Account, *, show_reblogs: bool, notify: bool) -> Follow:
+    follow = Follow.objects.create(account=account, target=target,
+                                   show_reblogs=show_reblogs, notify=notify)
+    Account.objects.filter(pk=account.pk).update(following_count=F("following_count") + 1)
+    Account.objects.filter(pk=target.pk).update(followers_count=F("followers_count") + 1)
+    publish(Followed(follow_id=follow.pk))
+    return follow
+
+
+def _remove_follow(account: Account, target: Account) -> bool:
+    deleted, _ = Follow.objects.filter(account=account, target=target).delete()
+    if deleted:
+        Account.objects.filter(pk=account.pk, following_count__gt=0).update(
+            following_count=F("following_count") - 1)
+        Account.objects.filter(pk=target.pk, followers_count__gt=0).update(
+            followers_count=F("followers_count") - 1)
+        publish(Unfollowed(follower_id=account.pk, target_id=target.pk))
+    return bool(deleted)
+
+
+@transaction.atomic
+def follow_create(*, account: Account, target: Account, show_reblogs: bool | None = None,
+                  notify: bool | None = None) -> Follow | FollowRequest:
+    """Follow ``target``: at once if it is unlocked, else as a pending request.
+
+    Following again updates ``show_reblogs``/``notify`` and changes nothing else
+    (Mastodon's FollowService). Raises ValidationFailed for oneself and Forbidden
+    when either blocks the other.
+    """
+    if account.pk == target.pk:
+        raise ValidationFailed("Validation failed: You cannot follow yourself")
+    if _is_blocked_either_way(account, target):
+        raise Forbidden("This action is not allowed")
+    existing = Follow.objects.filter(account=account, target=target).first()
+    if existing is not None:
+        changed = False
+        if show_reblogs is not None and existing.show_reblogs != show_reblogs:
+            existing.show_reblogs, changed = show_reblogs, True
+        if notify is not None and existing.notify != notify:
+            existing.notify, changed = notify, True
+        if changed:
+            existing.save(update_fields=["show_reblogs", "notify"])
+        return existing
+    options = {"show_reblogs": True if show_reblogs is None else show_reblogs,
+               "notify": bool(notify)}
+    if target.locked:
+        request, created = FollowRequest.objects.get_or_create(
+            account=account, target=target, defaults=options)
+        if created:
+            publish(FollowRequested(follow_request_id=request.pk))
+        return request
+    try:
+        with transaction.atomic():
+            return _add_follow(account, target, **options)
+    except IntegrityError:  # a concurrent follow won
+        return Follow.objects.get(account=account, target=target)
+
+
+@transaction.atomic
+def follow_delete(*, account: Account, target: Account) -> None:
+    """Unfollow ``target`` or withdraw a pending request; a no-op if neither exists."""
+    FollowRequest.objects.filter(account=account, target=target).delete()
+    _remove_follow(account, target)
+
+
+@transaction.atomic
+def follow_request_authorize(*, account: Account, requester: Account) -> Follow:
+    """Accept ``requester``'s pending request to follow ``account``; NotFound if none."""
+    request = FollowRequest.objects.select_for_update().filter(
+        account=requester, target=account).first()
+    if request is None:
+        if follow := Follow.objects.filter(account=requester, target=account).first():
+            return follow
+        raise NotFound("Record not found")
+    request.delete()
+    return _add_follow(requester, account, show_reblogs=request.show_reblogs, notify=request.notify)
+
+
+@transaction.atomic
+def follow_request_reject(*, account: Account, requester: Account) -> None:
+    """Reject ``requester``'s pending request to follow ``account``; NotFound if none."""
+    deleted, _ = FollowRequest.objects.filter(account=requester, target=account).delete()
+    if not deleted:
+        raise NotFound("Record not found")
+
+
+@transaction.atomic
+def follower_remove(*, account: Account, follower: Account) -> None:
+    """Remove ``follower`` from ``account``'s followers (Mastodon's remove_from_followers)."""
+    _remove_follow(follower, account)
+
+
+@transaction.atomic
+def block_create(*, account: Account, target: Account) -> Block:
+    """Block ``target``: follows and requests both ways are removed; idempotent."""
+    if account.pk == target.pk:
+        raise ValidationFailed("Validation failed: You cannot block yourself")
+    block, created = Block.objects.get_or_create(account=account, target=target)
+    if created:
+        _remove_follow(account, target)
+        _remove_follow(target, account)
+        FollowRequest.objects.filter(account=account, target=target).delete()
+        FollowRequest.objects.filter(account=target, target=account).delete()
+        publish(Blocked(account_id=account.pk, target_id=target.pk))
+    return block
+
+
+@transaction.atomic
+def block_delete(*, account: Account, target: Account) -> None:
+    """Unblock ``target``; a no-op if not blocked."""
+    Block.objects.filter(account=account, target=target).delete()
+
+
+@transaction.atomic
+def mute_create(*, account: Account, target: Account, notifications: bool = True,
+                duration: int = 0) -> Mute:
+    """Mute ``target`` (and their notifications unless ``notifications`` is False) for
+    ``duration`` seconds, 0 meaning indefinitely. Muting again updates the options."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    if account.pk == target.pk:
+        raise ValidationFailed("Validation failed: You cannot mute yourself")
+    if duration < 0:
+        raise ValidationFailed("Validation failed: Duration must be positive")
+    expires_at = timezone.now() + timedelta(seconds=duration) if duration else None
+    mute, _ = Mute.objects.update_or_create(
+        account=account, target=target,
+        defaults={"hide_notifications": notifications, "expires_at": expires_at},
+    )
+    return mute
+
+
+@transaction.atomic
+def mute_delete(*, account: Account, target: Account) -> None:
+    """Unmute ``target``; a no-op if not muted."""
+    Mute.objects.filter(account=account, target=target).delete()

@@ -1,0 +1,37 @@
+"""Notifications."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from tribune.core.fields import IdField
+
+
+class NotificationType(models.TextChoices):
+    MENTION = "mention"
+    STATUS = "status"
+    REBLOG = "reblog"
+    FOLLOW = "follow"
+    FOLLOW_REQUEST = "follow_request"
+    FAVOURITE = "favourite"
+    POLL = "poll"
+    UPDATE = "update"
+
+
+class Notification(models.Model):
+    """``from_account`` did ``type`` to ``account`` (about ``status`` when it has one)."""
+
+    id = IdField()
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="notifications")
+    from_account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=30, choices=NotificationType.choices)
+    status = models.ForeignKey("statuses.Status", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "-id"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "from_account", "type", "status"], name="notification_once"
+            ),
+        ]

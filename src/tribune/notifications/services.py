@@ -1,0 +1,46 @@
+"""Creating and dismissing notifications."""
+
+from __future__ import annotations
+
+from tribune.accounts.models import Account
+from tribune.core.errors import NotFound
+from tribune.graph.selectors import notification_muted_ids
+from tribune.notifications.models import Notification, NotificationType
+
+
+def notify(*, account_id: int, from_account_id: int, type: str, status_id: int | None = None) -> Notification | None:
+    """Notify ``account_id`` unless it is the actor itself, is remote, or hides the
+    actor (block either way, or a mute with notifications). Idempotent per
+    (recipient, actor, type, status)."""
+    if account_id == from_account_id:
+        return None
+    recipient = Account.objects.filter(pk=account_id, domain="").first()
+    if recipient is None:
+        return None
+    if from_account_id in notification_muted_ids(account_id):
+        return None
+    notification, _ = Notification.objects.get_or_create(
+        account_id=account_id, from_account_id=from_account_id, type=type, status_id=status_id)
+    return notification
+
+
+def notify_many(*, account_ids: set[int], from_account_id: int, type: str = NotificationType.UPDATE,
+                status_id: int | None = None) -> int:
+    """Notify several accounts of one event; returns how many were notified."""
+    return sum(1 for a in account_ids if notify(account_id=a, from_account_id=from_account_id,
+                                                type=type, status_id=status_id))
+
+
+def notification_dismiss(*, account: Account, notification_id: int | str) -> None:
+    """Dismiss one of ``account``'s notifications; NotFound if it is not theirs."""
+    try:
+        deleted, _ = Notification.objects.filter(account=account, pk=int(notification_id)).delete()
+    except (ValueError, TypeError, OverflowError):
+        deleted = 0
+    if not deleted:
+        raise NotFound("Record not found")
+
+
+def notifications_clear(*, account: Account) -> None:
+    """Dismiss all of ``account``'s notifications."""
+    Notification.objects.filter(account=account).delete()

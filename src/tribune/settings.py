@@ -1,0 +1,201 @@
+"""Django settings for Tribune, read from ``TRIBUNE_*`` environment variables.
+
+Every variable is documented in the README with its default. The embedded default
+needs none of them: SQLite, files and the secret key live under ``TRIBUNE_DATA_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from tribune.core.conf import env_bool, env_int, is_loopback_host
+
+DATA_DIR = Path(os.environ.get("TRIBUNE_DATA_DIR", "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """The configured secret key, else one generated once into the data dir."""
+    configured = os.environ.get("TRIBUNE_SECRET_KEY")
+    if configured:
+        return configured
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        # O_EXCL: two processes starting together must not write two different keys.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("TRIBUNE_DEBUG", False)
+
+# The instance's public domain (host[:port]); `tribune serve` sets it to the address
+# it binds when the operator did not.
+TRIBUNE_DOMAIN = os.environ.get("TRIBUNE_DOMAIN") or "127.0.0.1:8000"
+TRIBUNE_SCHEME = "http" if DEBUG or is_loopback_host(TRIBUNE_DOMAIN) else "https"
+TRIBUNE_BASE_URL = f"{TRIBUNE_SCHEME}://{TRIBUNE_DOMAIN}"
+TRIBUNE_MAX_CHARACTERS = env_int("TRIBUNE_MAX_CHARACTERS", 500)
+TRIBUNE_REGISTRATIONS = os.environ.get("TRIBUNE_REGISTRATIONS", "open")
+TRIBUNE_RATE_LIMITS = os.environ.get("TRIBUNE_RATE_LIMITS", "on") != "off"
+TRIBUNE_TITLE = os.environ.get("TRIBUNE_TITLE", "Tribune")
+
+# Host checking is done by tribune.core.middleware.HostCheckMiddleware, which also
+# accepts the whole loopback range; Django's own check cannot express a range.
+ALLOWED_HOSTS = ["*"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "oauth2_provider",
+    "django_tasks",
+    "django_tasks_db",
+    "tribune.core",
+    "tribune.accounts",
+    "tribune.graph",
+    "tribune.statuses",
+    "tribune.timelines",
+    "tribune.notifications",
+    "tribune.moderation",
+    "tribune.oauth",
+    "tribune.api",
+    "tribune.web",
+    "tribune.effects",
+]
+
+MIDDLEWARE = [
+    "tribune.core.middleware.HostCheckMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tribune.urls"
+WSGI_APPLICATION = "tribune.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "tribune.sqlite3",
+        # Several processes share the file: WAL, a busy timeout and IMMEDIATE write
+        # transactions avoid "database is locked" (see docs/adr/0002-sqlite-default.md).
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL;"
+                "PRAGMA synchronous=NORMAL;"
+                "PRAGMA foreign_keys=ON;"
+                "PRAGMA cache_size=-20000;"
+            ),
+        },
+        "CONN_MAX_AGE": None,
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"NAME": DATA_DIR / "test.sqlite3"},
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "tribune_cache",
+    }
+}
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/auth/sign_in"
+LOGIN_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/system/"
+
+# Background work: Django's Tasks API (django-tasks backport), database backend.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "timelines", "federation", "media", "portability"],
+    }
+}
+
+# OAuth 2 for Mastodon apps (see docs/adr/0003-oauth.md).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth.RefreshToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth.Grant"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth.IDToken"
+OAUTH2_PROVIDER = {
+    "SCOPES": {s: s for s in __import__("tribune.oauth.scopes", fromlist=["ALL"]).ALL},
+    "DEFAULT_SCOPES": ["read"],
+    # Mastodon's tokens do not expire until revoked; ~300 years stands in for never.
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 10**10,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": None,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 600,
+    "PKCE_REQUIRED": False,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],
+    "OAUTH2_VALIDATOR_CLASS": "tribune.oauth.validators.MastodonValidator",
+    "OAUTH2_SERVER_CLASS": "oauthlib.oauth2.Server",
+    "REQUEST_APPROVAL_PROMPT": "auto",
+    "ROTATE_REFRESH_TOKEN": False,
+}
+
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_URLS_REGEX = r"^/(api|oauth|\.well-known|nodeinfo)/.*$"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"tribune": {"level": "INFO"}},
+}

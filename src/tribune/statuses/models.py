@@ -1,0 +1,130 @@
+"""Statuses and what accounts do to them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from tribune.accounts.models import Visibility
+from tribune.core.fields import IdField
+
+__all__ = ["Bookmark", "Favourite", "Mention", "Pin", "Status", "StatusEdit", "Tag", "Visibility"]
+
+
+class Tag(models.Model):
+    """A hashtag. ``name`` is the matching key (NFKC + casefold); ``display_name`` the
+    first spelling seen."""
+
+    name = models.CharField(max_length=200, unique=True)
+    display_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Status(models.Model):
+    """A post, a reply (``in_reply_to``) or a reblog (``reblog_of``, with no text).
+
+    ``thread_id`` is the id of the thread's root, so a thread's descendants are one
+    query. Deleting a status deletes it for real (reblogs, favourites, bookmarks,
+    notifications and feed entries cascade).
+    """
+
+    id = IdField()
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="statuses")
+    text = models.TextField(blank=True, default="")  # source as typed
+    content = models.TextField(blank=True, default="")  # sanitised HTML
+    spoiler_text = models.CharField(max_length=1000, blank=True, default="")
+    sensitive = models.BooleanField(default=False)
+    language = models.CharField(max_length=10, null=True, blank=True)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    in_reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    in_reply_to_account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    thread_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    reblog_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="reblogs"
+    )
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField()
+    edited_at = models.DateTimeField(null=True, blank=True)
+    replies_count = models.PositiveIntegerField(default=0)
+    reblogs_count = models.PositiveIntegerField(default=0)
+    favourites_count = models.PositiveIntegerField(default=0)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="statuses")
+    uri = models.CharField(max_length=500, blank=True, default="")  # remote statuses only
+    url = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "-id"]),
+            models.Index(fields=["visibility", "-id"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "reblog_of"], name="reblog_once",
+                condition=models.Q(reblog_of__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Status {self.pk}"
+
+
+class StatusEdit(models.Model):
+    """One revision of a status, oldest first; the first row is the original."""
+
+    id = IdField()
+    status = models.ForeignKey(Status, on_delete=models.CASCADE, related_name="edits")
+    text = models.TextField(blank=True, default="")
+    content = models.TextField(blank=True, default="")
+    spoiler_text = models.CharField(max_length=1000, blank=True, default="")
+    sensitive = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+
+class Mention(models.Model):
+    """``status`` mentions ``account``."""
+
+    status = models.ForeignKey(Status, on_delete=models.CASCADE, related_name="mentions")
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="mentioned_in")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["status", "account"], name="mention_once")]
+
+
+class Favourite(models.Model):
+    id = IdField()
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="favourites")
+    status = models.ForeignKey(Status, on_delete=models.CASCADE, related_name="favourites")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "status"], name="favourite_once")]
+
+
+class Bookmark(models.Model):
+    id = IdField()
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="bookmarks")
+    status = models.ForeignKey(Status, on_delete=models.CASCADE, related_name="bookmarks")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "status"], name="bookmark_once")]
+
+
+class Pin(models.Model):
+    id = IdField()
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="pins")
+    status = models.ForeignKey(Status, on_delete=models.CASCADE, related_name="pins")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "status"], name="pin_once")]

@@ -1,0 +1,63 @@
+"""Who may see and do what with a status (Mastodon's StatusPolicy).
+
+* public and unlisted: anyone who is not blocked either way;
+* private (followers-only): the author and accepted followers;
+* direct: the author and the mentioned accounts;
+* blocks hide everything both ways, including reblogs of a blocked author.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q
+
+from tribune.accounts.models import Account, Visibility
+from tribune.graph.models import Follow
+from tribune.graph.selectors import blocked_either_way_ids, is_blocked_either_way, is_following
+from tribune.statuses.models import Mention, Status
+
+OPEN = [Visibility.PUBLIC, Visibility.UNLISTED]
+
+
+def visible_q(viewer: Account | None, *, blocked: set[int] | None = None) -> Q:
+    """A filter for Status rows that ``viewer`` (None: a visitor) may see."""
+    if viewer is None:
+        return Q(visibility__in=OPEN)
+    followed = Follow.objects.filter(account_id=viewer.pk, target_id=OuterRef("account_id"))
+    mentioned = Mention.objects.filter(status_id=OuterRef("pk"), account_id=viewer.pk)
+    q = (
+        Q(visibility__in=OPEN)
+        | Q(account_id=viewer.pk)
+        | (Q(visibility=Visibility.PRIVATE) & Exists(followed))
+        | (Q(visibility=Visibility.DIRECT) & Exists(mentioned))
+    )
+    if blocked is None:
+        blocked = blocked_either_way_ids(viewer.pk)
+    if blocked:
+        q &= ~Q(account_id__in=blocked) & ~Q(reblog_of__account_id__in=blocked)
+    return q
+
+
+def can_view(viewer: Account | None, status: Status) -> bool:
+    """Whether ``viewer`` may see ``status`` (for a reblog, also its original)."""
+    if status.reblog_of_id is not None and not can_view(viewer, status.reblog_of):
+        return False
+    if status.account.suspended_at is not None:
+        return False
+    if viewer is None:
+        return status.visibility in OPEN
+    if viewer.pk == status.account_id:
+        return True
+    if is_blocked_either_way(viewer.pk, status.account_id):
+        return False
+    if status.visibility in OPEN:
+        return True
+    if status.visibility == Visibility.PRIVATE:
+        return is_following(viewer.pk, status.account_id)
+    return Mention.objects.filter(status=status, account_id=viewer.pk).exists()
+
+
+def can_reblog(account: Account, status: Status) -> bool:
+    """Public and unlisted statuses may be reblogged; a private one only by its author."""
+    if status.visibility in OPEN:
+        return True
+    return status.visibility == Visibility.PRIVATE and status.account_id == account.pk

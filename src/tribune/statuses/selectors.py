@@ -1,0 +1,204 @@
+"""Reads of statuses. Each selector owns its query shape, so a page of any size
+costs the same number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import F, Q, QuerySet
+
+from tribune.accounts.models import Account, Visibility
+from tribune.core.errors import NotFound
+from tribune.core.pagination import Cursor, Page, paginate
+from tribune.core.text import normalize_tag
+from tribune.graph.selectors import hidden_account_ids
+from tribune.statuses.models import Bookmark, Favourite, Pin, Status, StatusEdit
+from tribune.statuses.policy import can_view, visible_q
+
+STATUS_RELATED = ("account", "application", "reblog_of", "reblog_of__account",
+                  "reblog_of__application")
+STATUS_PREFETCH = ("mentions__account", "tags", "reblog_of__mentions__account",
+                   "reblog_of__tags")
+CONTEXT_LIMIT = 4096
+
+
+def with_relations(qs: QuerySet) -> QuerySet:
+    """The one query shape for statuses that are about to be presented."""
+    return qs.select_related(*STATUS_RELATED).prefetch_related(*STATUS_PREFETCH)
+
+
+def status_get_visible(*, status_id: int | str, viewer: Account | None) -> Status:
+    """The status if ``viewer`` may see it; NotFound otherwise (Mastodon answers 404
+    rather than 403 so private posts are not revealed)."""
+    try:
+        status = with_relations(Status.objects.all()).get(pk=int(status_id))
+    except (Status.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound("Record not found") from None
+    if not can_view(viewer, status):
+        raise NotFound("Record not found")
+    return status
+
+
+def statuses_by_ids(ids: list[int]) -> list[Status]:
+    """Statuses in the given order (missing ids skipped), with relations loaded."""
+    rows = {s.pk: s for s in with_relations(Status.objects.filter(pk__in=ids))}
+    return [rows[i] for i in ids if i in rows]
+
+
+def status_context(*, status: Status, viewer: Account | None) -> tuple[list[Status], list[Status]]:
+    """(ancestors oldest first, descendants in thread order) visible to ``viewer``."""
+    thread_id = status.thread_id or status.pk
+    base = Status.objects.filter(thread_id=thread_id, reblog_of__isnull=True)
+    base = base.filter(visible_q(viewer))
+    if viewer is not None:
+        hidden = hidden_account_ids(viewer.pk)
+        base = base.exclude(account_id__in=hidden - {status.account_id})
+    rows = {s.pk: s for s in with_relations(base)[:CONTEXT_LIMIT]}
+    ancestors: list[Status] = []
+    parent_id = status.in_reply_to_id
+    while parent_id is not None and parent_id in rows and len(ancestors) < CONTEXT_LIMIT:
+        ancestors.append(rows[parent_id])
+        parent_id = rows[parent_id].in_reply_to_id
+    ancestors.reverse()
+    children: dict[int, list[Status]] = {}
+    for row in sorted(rows.values(), key=lambda s: s.pk):
+        if row.in_reply_to_id is not None:
+            children.setdefault(row.in_reply_to_id, []).append(row)
+    descendants: list[Status] = []
+    stack = list(reversed(children.get(status.pk, [])))
+    while stack:  # depth-first, oldest reply first, as Mastodon orders a thread
+        node = stack.pop()
+        descendants.append(node)
+        stack.extend(reversed(children.get(node.pk, [])))
+    return ancestors, descendants
+
+
+def account_statuses(
+    *, account: Account, viewer: Account | None, cursor: Cursor,
+    exclude_replies: bool = False, exclude_reblogs: bool = False, only_media: bool = False,
+    pinned: bool = False, tagged: str | None = None,
+) -> Page:
+    """An account's statuses visible to ``viewer``, newest first.
+
+    ``exclude_replies`` keeps replies to oneself (threads), as Mastodon does.
+    ``only_media`` is empty until media attachments exist.
+    """
+    qs = Status.objects.filter(account=account).filter(visible_q(viewer))
+    if pinned:
+        pins = Pin.objects.filter(account=account).filter(status__in=qs)
+        return paginate(pins.select_related("status"), cursor,
+                        transform=lambda rows: statuses_by_ids([p.status_id for p in rows]))
+    if exclude_replies:
+        qs = qs.filter(Q(in_reply_to_id__isnull=True) | Q(in_reply_to_account_id=account.pk))
+    if exclude_reblogs:
+        qs = qs.filter(reblog_of__isnull=True)
+    if only_media:
+        qs = qs.none()
+    if tagged:
+        qs = qs.filter(tags__name=normalize_tag(tagged))
+    return paginate(with_relations(qs), cursor)
+
+
+def public_timeline(*, viewer: Account | None, cursor: Cursor, local: bool = False,
+                    remote: bool = False, only_media: bool = False) -> Page:
+    """Public statuses, newest first: no reblogs, no replies to others, no hidden
+    accounts."""
+    qs = Status.objects.filter(visibility=Visibility.PUBLIC, reblog_of__isnull=True,
+                               account__suspended_at__isnull=True)
+    qs = qs.filter(Q(in_reply_to_id__isnull=True) | Q(in_reply_to_account_id=F("account_id")))
+    if local:
+        qs = qs.filter(account__domain="")
+    if remote:
+        qs = qs.exclude(account__domain="")
+    if only_media:
+        qs = qs.none()
+    if viewer is not None:
+        qs = qs.exclude(account_id__in=hidden_account_ids(viewer.pk))
+    return paginate(with_relations(qs), cursor)
+
+
+def tag_timeline(*, name: str, viewer: Account | None, cursor: Cursor, local: bool = False,
+                 remote: bool = False, only_media: bool = False) -> Page:
+    """Public statuses with the hashtag ``name`` (matched by its normalised key)."""
+    qs = Status.objects.filter(tags__name=normalize_tag(name), visibility=Visibility.PUBLIC,
+                               reblog_of__isnull=True, account__suspended_at__isnull=True)
+    if local:
+        qs = qs.filter(account__domain="")
+    if remote:
+        qs = qs.exclude(account__domain="")
+    if only_media:
+        qs = qs.none()
+    if viewer is not None:
+        qs = qs.exclude(account_id__in=hidden_account_ids(viewer.pk))
+    return paginate(with_relations(qs), cursor)
+
+
+def _marked(model, *, viewer: Account, cursor: Cursor) -> Page:
+    rows = model.objects.filter(account=viewer).filter(
+        status__in=Status.objects.filter(visible_q(viewer)))
+    return paginate(rows, cursor, transform=lambda rs: statuses_by_ids([r.status_id for r in rs]))
+
+
+def favourites(*, viewer: Account, cursor: Cursor) -> Page:
+    """Statuses the viewer favourited, most recently favourited first (paged by the
+    favourite's id, which the Link header carries)."""
+    return _marked(Favourite, viewer=viewer, cursor=cursor)
+
+
+def bookmarks(*, viewer: Account, cursor: Cursor) -> Page:
+    """Statuses the viewer bookmarked, most recent first (paged by bookmark id)."""
+    return _marked(Bookmark, viewer=viewer, cursor=cursor)
+
+
+def favourited_by(*, status: Status, viewer: Account | None, cursor: Cursor) -> Page:
+    """Accounts that favourited ``status`` (already checked visible), newest first."""
+    qs = Favourite.objects.filter(status=status).select_related("account")
+    if viewer is not None:
+        qs = qs.exclude(account_id__in=hidden_account_ids(viewer.pk))
+    return paginate(qs, cursor, transform=lambda rows: [r.account for r in rows])
+
+
+def reblogged_by(*, status: Status, viewer: Account | None, cursor: Cursor) -> Page:
+    """Accounts that reblogged ``status`` publicly enough for ``viewer``, newest first."""
+    qs = Status.objects.filter(reblog_of=status).filter(visible_q(viewer)).select_related("account")
+    return paginate(qs, cursor, transform=lambda rows: [r.account for r in rows])
+
+
+def status_history(*, status: Status) -> list[StatusEdit]:
+    """Versions of ``status``, oldest first; an unedited status has one, itself."""
+    edits = list(status.edits.order_by("created_at", "id"))
+    if edits:
+        return edits
+    return [StatusEdit(status=status, text=status.text, content=status.content,
+                       spoiler_text=status.spoiler_text, sensitive=status.sensitive,
+                       created_at=status.created_at)]
+
+
+@dataclass(frozen=True)
+class ViewerState:
+    """What one viewer has done to a page of statuses, fetched in bulk (4 queries)."""
+
+    favourited: frozenset[int]
+    reblogged: frozenset[int]
+    bookmarked: frozenset[int]
+    pinned: frozenset[int]
+
+    @classmethod
+    def empty(cls) -> ViewerState:
+        return cls(frozenset(), frozenset(), frozenset(), frozenset())
+
+    @classmethod
+    def for_statuses(cls, statuses: list[Status], viewer: Account | None) -> ViewerState:
+        if viewer is None or not statuses:
+            return cls.empty()
+        ids = {s.reblog_of_id or s.pk for s in statuses}
+        return cls(
+            favourited=frozenset(Favourite.objects.filter(account=viewer, status_id__in=ids)
+                                 .values_list("status_id", flat=True)),
+            reblogged=frozenset(Status.objects.filter(account=viewer, reblog_of_id__in=ids)
+                                .values_list("reblog_of_id", flat=True)),
+            bookmarked=frozenset(Bookmark.objects.filter(account=viewer, status_id__in=ids)
+                                 .values_list("status_id", flat=True)),
+            pinned=frozenset(Pin.objects.filter(account=viewer, status_id__in=ids)
+                             .values_list("status_id", flat=True)),
+        )

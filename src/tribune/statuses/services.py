@@ -1,0 +1,290 @@
+"""Writes to statuses: create, edit, delete, reblog, favourite, bookmark, pin.
+
+Each service checks the policy, writes in one transaction and publishes an event;
+timelines and notifications follow from ``tribune.effects`` after commit.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tribune.accounts.models import Account, Visibility
+from tribune.accounts.selectors import account_profile_url, accounts_by_handles
+from tribune.core.errors import Forbidden, NotFound, ValidationFailed
+from tribune.core.events import Favourited, StatusCreated, StatusDeleted, StatusUpdated, publish
+from tribune.core.ids import new_id
+from tribune.core.text import count_characters, extract_hashtags, extract_mentions, normalize_tag, render
+from tribune.core.urls import absolute
+from tribune.statuses.models import Bookmark, Favourite, Mention, Pin, Status, StatusEdit, Tag
+from tribune.statuses.policy import can_reblog, can_view
+
+MAX_PINS = 5
+IDEMPOTENCY_SECONDS = 3600
+
+
+def _render(text: str, mentioned: dict[str, Account]) -> str:
+    def mention_url(handle: str) -> str | None:
+        account = mentioned.get(handle.lower())
+        return account_profile_url(account) if account else None
+
+    return render(text, mention_url=mention_url,
+                  tag_url=lambda name: absolute(f"/tags/{normalize_tag(name)}"))
+
+
+def _validate(text: str, spoiler_text: str, visibility: str, language: str | None) -> None:
+    if not text.strip():
+        raise ValidationFailed("Validation failed: Text can't be blank")
+    limit = settings.TRIBUNE_MAX_CHARACTERS
+    if count_characters(text) + len(spoiler_text) > limit:
+        raise ValidationFailed(f"Validation failed: Text character limit of {limit} exceeded")
+    if visibility not in Visibility.values:
+        raise ValidationFailed("Validation failed: Visibility is not included in the list")
+    if language is not None and (len(language) > 10 or not language.replace("-", "").isalnum()):
+        raise ValidationFailed("Validation failed: Language is not a valid language code")
+
+
+def _tags_for(text: str) -> list[Tag]:
+    tags = []
+    for display in extract_hashtags(text):
+        name = normalize_tag(display)[:200]
+        tag, _ = Tag.objects.get_or_create(name=name, defaults={"display_name": display[:200]})
+        tags.append(tag)
+    return tags
+
+
+def status_create(
+    *, account: Account, text: str, visibility: str | None = None, spoiler_text: str = "",
+    sensitive: bool | None = None, language: str | None = None,
+    in_reply_to_id: int | str | None = None, application_id: int | None = None,
+    idempotency_key: str | None = None, created_at=None,
+) -> Status:
+    """Post a status as ``account`` and return it.
+
+    Text is plain text (at most TRIBUNE_MAX_CHARACTERS as Mastodon counts, spoiler
+    included); mentions of known accounts and hashtags are linked. With
+    ``idempotency_key``, a repeat within an hour returns the first status (Mastodon's
+    Idempotency-Key header). Raises ValidationFailed (422) and NotFound (404) when the
+    replied-to status is unknown or not visible.
+    """
+    cache_key = f"idempotency:{account.pk}:{idempotency_key}" if idempotency_key else None
+    if cache_key and (existing_id := cache.get(cache_key)):
+        existing = Status.objects.filter(pk=existing_id).first()
+        if existing is not None:
+            return existing
+    visibility = visibility or account.default_visibility
+    spoiler_text = spoiler_text or ""
+    language = language or account.default_language or None
+    _validate(text, spoiler_text, visibility, language)
+    in_reply_to = None
+    if in_reply_to_id not in (None, ""):
+        in_reply_to = _visible_or_404(in_reply_to_id, account)
+        if in_reply_to.reblog_of_id:
+            raise ValidationFailed("Validation failed: You cannot reply to a reblog")
+    mentioned = accounts_by_handles(extract_mentions(text))
+    now = created_at or timezone.now()
+    with transaction.atomic():
+        status_id = new_id(created_at)
+        status = Status.objects.create(
+            id=status_id, account=account, text=text, content=_render(text, mentioned),
+            spoiler_text=spoiler_text, sensitive=bool(sensitive) or bool(spoiler_text) or (
+                sensitive is None and account.default_sensitive),
+            language=language, visibility=visibility, in_reply_to=in_reply_to,
+            in_reply_to_account_id=in_reply_to.account_id if in_reply_to else None,
+            thread_id=(in_reply_to.thread_id or in_reply_to.pk) if in_reply_to else status_id,
+            application_id=application_id, created_at=now,
+        )
+        Mention.objects.bulk_create(
+            [Mention(status=status, account=a) for a in {a.pk: a for a in mentioned.values()}.values()],
+            ignore_conflicts=True)
+        status.tags.set(_tags_for(text))
+        Account.objects.filter(pk=account.pk).update(
+            statuses_count=F("statuses_count") + 1, last_status_at=now)
+        if in_reply_to is not None:
+            Status.objects.filter(pk=in_reply_to.pk).update(replies_count=F("replies_count") + 1)
+        publish(StatusCreated(status_id=status.pk))
+    if cache_key:
+        cache.set(cache_key, status.pk, IDEMPOTENCY_SECONDS)
+    return status
+
+
+def _visible_or_404(status_id: int | str, viewer: Account) -> Status:
+    try:
+        status = Status.objects.select_related("account", "reblog_of__account").get(pk=int(status_id))
+    except (Status.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound("Record not found") from None
+    if not can_view(viewer, status):
+        raise NotFound("Record not found")
+    return status
+
+
+def _snapshot(status: Status, at) -> StatusEdit:
+    return StatusEdit(status=status, text=status.text, content=status.content,
+                      spoiler_text=status.spoiler_text, sensitive=status.sensitive,
+                      created_at=at)
+
+
+def status_update(
+    *, account: Account, status: Status, text: str, spoiler_text: str | None = None,
+    sensitive: bool | None = None, language: str | None = None,
+) -> Status:
+    """Edit ``status`` (its author only) and keep the previous version in its history.
+
+    Raises Forbidden for someone else's status or a reblog, ValidationFailed for bad
+    input. New mentions are added; removed ones stay (Mastodon does not un-notify).
+    """
+    if status.account_id != account.pk or status.reblog_of_id is not None:
+        raise Forbidden("This action is not allowed")
+    spoiler_text = status.spoiler_text if spoiler_text is None else spoiler_text
+    _validate(text, spoiler_text, status.visibility, language)
+    mentioned = accounts_by_handles(extract_mentions(text))
+    now = timezone.now()
+    with transaction.atomic():
+        if not status.edits.exists():
+            _snapshot(status, status.created_at).save()
+        status.text = text
+        status.content = _render(text, mentioned)
+        status.spoiler_text = spoiler_text
+        if sensitive is not None:
+            status.sensitive = sensitive
+        status.sensitive = status.sensitive or bool(spoiler_text)
+        if language:
+            status.language = language
+        status.edited_at = now
+        status.save()
+        _snapshot(status, now).save()
+        Mention.objects.bulk_create(
+            [Mention(status=status, account=a) for a in {a.pk: a for a in mentioned.values()}.values()],
+            ignore_conflicts=True)
+        status.tags.set(_tags_for(text))
+        publish(StatusUpdated(status_id=status.pk))
+    return status
+
+
+def status_delete(*, account: Account, status: Status) -> None:
+    """Delete ``status`` for real, with its reblogs, favourites, bookmarks, feed entries
+    and notifications. Only its author may. Raises Forbidden otherwise."""
+    if status.account_id != account.pk:
+        raise Forbidden("This action is not allowed")
+    with transaction.atomic():
+        rebloggers = list(Status.objects.filter(reblog_of=status).values_list("account_id", flat=True))
+        if rebloggers:
+            for reblogger in rebloggers:
+                Account.objects.filter(pk=reblogger, statuses_count__gt=0).update(
+                    statuses_count=F("statuses_count") - 1)
+        Account.objects.filter(pk=status.account_id, statuses_count__gt=0).update(
+            statuses_count=F("statuses_count") - 1)
+        if status.in_reply_to_id:
+            Status.objects.filter(pk=status.in_reply_to_id, replies_count__gt=0).update(
+                replies_count=F("replies_count") - 1)
+        if status.reblog_of_id:
+            Status.objects.filter(pk=status.reblog_of_id, reblogs_count__gt=0).update(
+                reblogs_count=F("reblogs_count") - 1)
+        status_id = status.pk
+        status.delete()
+        publish(StatusDeleted(status_id=status_id, account_id=account.pk))
+
+
+def reblog_create(*, account: Account, status: Status, visibility: str = Visibility.PUBLIC) -> Status:
+    """Reblog ``status`` (or the original of a reblog); idempotent.
+
+    Raises NotFound when not visible and Forbidden when it may not be reblogged
+    (private posts of others, direct posts).
+    """
+    original = status.reblog_of if status.reblog_of_id else status
+    if not can_view(account, original):
+        raise NotFound("Record not found")
+    if not can_reblog(account, original):
+        raise Forbidden("This action is not allowed")
+    if visibility not in Visibility.values or visibility == Visibility.DIRECT:
+        raise ValidationFailed("Validation failed: Visibility is not included in the list")
+    if original.visibility == Visibility.PRIVATE:
+        visibility = Visibility.PRIVATE
+    existing = Status.objects.filter(account=account, reblog_of=original).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            reblog = Status.objects.create(account=account, reblog_of=original,
+                                           visibility=visibility, created_at=timezone.now(),
+                                           thread_id=None)
+            Status.objects.filter(pk=original.pk).update(reblogs_count=F("reblogs_count") + 1)
+            Account.objects.filter(pk=account.pk).update(
+                statuses_count=F("statuses_count") + 1, last_status_at=reblog.created_at)
+            publish(StatusCreated(status_id=reblog.pk))
+    except IntegrityError:
+        return Status.objects.get(account=account, reblog_of=original)
+    return reblog
+
+
+def reblog_delete(*, account: Account, status: Status) -> None:
+    """Undo ``account``'s reblog of ``status`` (or of its original); a no-op if none."""
+    original_id = status.reblog_of_id or status.pk
+    reblog = Status.objects.filter(account=account, reblog_of_id=original_id).first()
+    if reblog is not None:
+        status_delete(account=account, status=reblog)
+
+
+def favourite_create(*, account: Account, status: Status) -> Favourite:
+    """Favourite ``status`` (the original of a reblog); favouriting twice changes nothing."""
+    original = status.reblog_of if status.reblog_of_id else status
+    if not can_view(account, original):
+        raise NotFound("Record not found")
+    try:
+        with transaction.atomic():
+            favourite, created = Favourite.objects.get_or_create(account=account, status=original)
+            if created:
+                Status.objects.filter(pk=original.pk).update(favourites_count=F("favourites_count") + 1)
+                publish(Favourited(favourite_id=favourite.pk))
+    except IntegrityError:
+        favourite = Favourite.objects.get(account=account, status=original)
+    return favourite
+
+
+def favourite_delete(*, account: Account, status: Status) -> None:
+    """Remove ``account``'s favourite of ``status``; a no-op if there is none."""
+    original_id = status.reblog_of_id or status.pk
+    with transaction.atomic():
+        deleted, _ = Favourite.objects.filter(account=account, status_id=original_id).delete()
+        if deleted:
+            Status.objects.filter(pk=original_id, favourites_count__gt=0).update(
+                favourites_count=F("favourites_count") - 1)
+
+
+def bookmark_create(*, account: Account, status: Status) -> Bookmark:
+    """Bookmark ``status`` (the original of a reblog); idempotent."""
+    original = status.reblog_of if status.reblog_of_id else status
+    if not can_view(account, original):
+        raise NotFound("Record not found")
+    bookmark, _ = Bookmark.objects.get_or_create(account=account, status=original)
+    return bookmark
+
+
+def bookmark_delete(*, account: Account, status: Status) -> None:
+    """Remove a bookmark; a no-op if there is none."""
+    Bookmark.objects.filter(account=account, status_id=status.reblog_of_id or status.pk).delete()
+
+
+def pin_create(*, account: Account, status: Status) -> Pin:
+    """Pin one of ``account``'s own statuses to its profile (at most 5; not direct, not
+    a reblog). Raises ValidationFailed (422) otherwise."""
+    if status.account_id != account.pk or status.reblog_of_id:
+        raise ValidationFailed("Validation failed: You can only pin your own posts")
+    if status.visibility == Visibility.DIRECT:
+        raise ValidationFailed("Validation failed: Direct posts cannot be pinned")
+    with transaction.atomic():
+        existing = Pin.objects.filter(account=account, status=status).first()
+        if existing:
+            return existing
+        if Pin.objects.filter(account=account).count() >= MAX_PINS:
+            raise ValidationFailed(
+                "Validation failed: You have already pinned the maximum number of posts")
+        return Pin.objects.create(account=account, status=status)
+
+
+def pin_delete(*, account: Account, status: Status) -> None:
+    """Unpin; a no-op if not pinned."""
+    Pin.objects.filter(account=account, status=status).delete()

@@ -1,0 +1,70 @@
+"""Fan-out on write and feed maintenance, called from tribune.effects."""
+
+from __future__ import annotations
+
+from tribune.accounts.models import Visibility
+from tribune.graph.models import Block, Follow, Mute
+from tribune.statuses.models import Mention, Status
+from tribune.timelines.feeds import feed_store
+
+
+def fanout_status(*, status_id: int) -> int:
+    """Put a new status on the home feeds that should show it; returns how many.
+
+    Audience: the author, and followers for public/unlisted/private statuses; for
+    direct statuses the author and mentioned local accounts. Followers who block or
+    mute the author (or, for a reblog, the original author) are skipped in bulk, and
+    so are followers who turned reblogs off. Replies reach followers of the author
+    only when they also follow the replied-to account (Mastodon's FeedManager).
+    """
+    status = Status.objects.select_related("reblog_of").filter(pk=status_id).first()
+    if status is None:
+        return 0
+    author = status.account_id
+    original = status.reblog_of
+    authors = {author} | ({original.account_id} if original else set())
+    if status.visibility == Visibility.DIRECT:
+        audience = set(Mention.objects.filter(status=status, account__domain="")
+                       .values_list("account_id", flat=True))
+    else:
+        followers = Follow.objects.filter(target_id=author, account__domain="")
+        if original is not None:
+            followers = followers.filter(show_reblogs=True)
+        audience = set(followers.values_list("account_id", flat=True))
+        if status.in_reply_to_account_id and status.in_reply_to_account_id != author:
+            also = set(Follow.objects.filter(target_id=status.in_reply_to_account_id,
+                                             account_id__in=audience)
+                       .values_list("account_id", flat=True))
+            mentioned = set(Mention.objects.filter(status=status).values_list("account_id", flat=True))
+            audience = also | (audience & mentioned)
+    excluded = set(Block.objects.filter(account_id__in=audience, target_id__in=authors)
+                   .values_list("account_id", flat=True))
+    excluded |= set(Block.objects.filter(target_id__in=audience, account_id__in=authors)
+                    .values_list("target_id", flat=True))
+    excluded |= set(Mute.objects.filter(account_id__in=audience, target_id__in=authors)
+                    .values_list("account_id", flat=True))
+    audience = (audience - excluded) | {author}
+    if original is not None and original.account_id in audience and original.account_id != author:
+        audience.discard(original.account_id)  # nobody needs their own post boosted at them
+    feed_store().add(status_id=status.pk, reblog_of_id=status.reblog_of_id, account_ids=audience)
+    return len(audience)
+
+
+def unfanout_status(*, status_id: int) -> None:
+    """Take a deleted status (and reblogs of it) off every feed."""
+    feed_store().remove_status(status_id=status_id)
+
+
+def feed_forget_author(*, feed_account_id: int, author_id: int) -> None:
+    """After an unfollow or block: ``author_id``'s statuses leave the feed."""
+    feed_store().remove_account_from(feed_account_id=feed_account_id, author_id=author_id)
+
+
+def feed_merge_author(*, feed_account_id: int, author_id: int, limit: int = 40) -> None:
+    """After a follow: the author's recent public/private statuses enter the feed."""
+    ids = (Status.objects.filter(account_id=author_id,
+                                 visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED, Visibility.PRIVATE])
+           .order_by("-id").values_list("id", "reblog_of_id")[:limit])
+    store = feed_store()
+    for status_id, reblog_of_id in ids:
+        store.add(status_id=status_id, reblog_of_id=reblog_of_id, account_ids=[feed_account_id])
