@@ -46,6 +46,7 @@ TRIBUNE_MAX_CHARACTERS = env_int("TRIBUNE_MAX_CHARACTERS", 500)
 TRIBUNE_REGISTRATIONS = os.environ.get("TRIBUNE_REGISTRATIONS", "open")
 TRIBUNE_RATE_LIMITS = os.environ.get("TRIBUNE_RATE_LIMITS", "on") != "off"
 TRIBUNE_TITLE = os.environ.get("TRIBUNE_TITLE", "Tribune")
+TRIBUNE_SOURCE_URL = os.environ.get("TRIBUNE_SOURCE_URL", "")
 
 # Host checking is done by tribune.core.middleware.HostCheckMiddleware, which also
 # accepts the whole loopback range; Django's own check cannot express a range.
@@ -77,6 +78,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tribune.core.middleware.HostCheckMiddleware",
+    "tribune.core.middleware.ApiTrailingSlashMiddleware",
+    "tribune.api.ratelimit.RateLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

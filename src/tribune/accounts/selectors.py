@@ -87,3 +87,17 @@ def settings_domain() -> str:
     from django.conf import settings
 
     return settings.TRIBUNE_DOMAIN.lower()
+
+
+DEFAULT_AVATAR_PATH = "/avatars/original/missing.png"
+DEFAULT_HEADER_PATH = "/headers/original/missing.png"
+
+
+def account_avatar_url(account: Account) -> str:
+    """Absolute avatar URL; Tribune's default image when none is set."""
+    return absolute(DEFAULT_AVATAR_PATH)
+
+
+def account_header_url(account: Account) -> str:
+    """Absolute header URL; Tribune's default image when none is set."""
+    return absolute(DEFAULT_HEADER_PATH)

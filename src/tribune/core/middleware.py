@@ -26,3 +26,16 @@ class HostCheckMiddleware:
                 return JsonResponse({"error": "Unknown host"}, status=400)
             return HttpResponse("Unknown host", status=400, content_type="text/plain")
         return self.get_response(request)
+
+
+class ApiTrailingSlashMiddleware:
+    """Route ``/api/v1/instance/`` like ``/api/v1/instance``: some clients (Mastodon.py)
+    add a trailing slash to API paths."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith("/api/") and request.path_info.endswith("/") and len(request.path_info) > 5:
+            request.path_info = request.path_info.rstrip("/")
+        return self.get_response(request)

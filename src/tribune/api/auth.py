@@ -1,0 +1,119 @@
+"""Bearer-token authentication and Mastodon's scope checks for the client API.
+
+``request.auth`` is a :class:`Viewer`: the access token (or None for visitors), the
+account behind it (None for app-only tokens) and its scopes. Errors follow Mastodon:
+401 ``The access token is invalid``, 403 ``This action is outside the authorized
+scopes``, 422 ``This method requires an authenticated user``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer
+from oauth2_provider.models import get_access_token_model
+
+from tribune.accounts.models import Account
+from tribune.oauth.scopes import grants
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": message}`` with ``status``."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Viewer:
+    """Who is calling: ``account`` is None for visitors and app-only tokens."""
+
+    token: object | None = None
+    account: Account | None = None
+    scopes: set[str] = field(default_factory=set)
+    application_id: int | None = None
+
+    def __bool__(self) -> bool:  # ninja treats a falsy auth result as "not authenticated"
+        return True
+
+    def require_account(self) -> Account:
+        if self.account is None:
+            if self.token is None:
+                raise ApiError(401, "The access token is invalid")
+            raise ApiError(422, "This method requires an authenticated user")
+        return self.account
+
+
+def token_from_header(request: HttpRequest) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if header:
+        return ""
+    return None
+
+
+def viewer_for_token(raw: str) -> Viewer:
+    """The Viewer for a raw bearer token; ApiError(401) if unknown, revoked or expired."""
+    AccessToken = get_access_token_model()
+    checksum = hashlib.sha256(raw.encode()).hexdigest()
+    token = (AccessToken.objects.select_related("user__account", "application")
+             .filter(token_checksum=checksum).first())
+    if token is None or token.expires <= timezone.now():
+        raise ApiError(401, "The access token is invalid")
+    account = None
+    if token.user is not None:
+        account = getattr(token.user, "account", None)
+        if account is None or account.suspended_at is not None or not token.user.is_active:
+            raise ApiError(401, "The access token is invalid")
+    return Viewer(token=token, account=account, scopes=set(token.scope.split()),
+                  application_id=token.application_id)
+
+
+class Scoped(HttpBearer):
+    """Auth for one endpoint: ``Scoped("read:statuses")`` requires a token with that
+    scope; ``optional=True`` also lets visitors in (and still rejects a bad token);
+    ``user=True`` requires a token that belongs to an account."""
+
+    def __init__(self, scope: str | None = None, *, optional: bool = False, user: bool = True):
+        super().__init__()
+        self.scope = scope
+        self.optional = optional
+        self.user = user
+
+    def __call__(self, request: HttpRequest) -> Viewer:
+        raw = token_from_header(request)
+        if raw is None:
+            if self.optional:
+                return Viewer()
+            raise ApiError(401, "The access token is invalid")
+        if raw == "":
+            raise ApiError(401, "The access token is invalid")
+        viewer = viewer_for_token(raw)
+        if self.scope and not grants(viewer.scopes, self.scope):
+            raise ApiError(403, "This action is outside the authorized scopes")
+        if self.user and not self.optional and viewer.account is None:
+            raise ApiError(422, "This method requires an authenticated user")
+        return viewer
+
+    def authenticate(self, request: HttpRequest, token: str) -> Viewer:  # pragma: no cover
+        return self(request)
+
+
+def read(scope: str) -> Scoped:
+    return Scoped(f"read:{scope}")
+
+
+def write(scope: str) -> Scoped:
+    return Scoped(f"write:{scope}")
+
+
+def public(scope: str = "read:statuses") -> Scoped:
+    """Visitors allowed; a token, if sent, must be valid."""
+    return Scoped(scope, optional=True)

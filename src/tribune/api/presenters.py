@@ -1,0 +1,233 @@
+"""Domain objects to Mastodon API entities (docs: entities/*.md), as plain dicts.
+
+Datetimes are ISO 8601 UTC with exactly three fractional digits and ``Z``; dates are
+``YYYY-MM-DD``; ids are strings (CLI-15 and CLI-12 in the cases).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+
+from tribune import __version__
+from tribune.accounts.models import Account
+from tribune.accounts.selectors import (
+    account_avatar_url,
+    account_header_url,
+    account_profile_url,
+    account_uri,
+)
+from tribune.core.urls import absolute
+from tribune.graph.selectors import Relationship
+from tribune.statuses.models import Status, StatusEdit
+from tribune.statuses.selectors import ViewerState
+
+MASTODON_VERSION = "4.3.0"
+VERSION = f"{MASTODON_VERSION} (compatible; Tribune {__version__})"
+API_VERSION = 2  # api_versions.mastodon of Mastodon 4.3
+
+
+def iso(value: datetime | None) -> str | None:
+    """``2024-01-02T03:04:05.123Z``, or None."""
+    if value is None:
+        return None
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def account_out(account: Account) -> dict[str, Any]:
+    """The Account entity."""
+    avatar, header = account_avatar_url(account), account_header_url(account)
+    return {
+        "id": str(account.pk),
+        "username": account.username,
+        "acct": account.acct,
+        "display_name": account.display_name,
+        "locked": account.locked,
+        "bot": account.bot,
+        "discoverable": account.discoverable,
+        "indexable": account.indexable,
+        "group": False,
+        "created_at": iso(account.created_at),
+        "note": account.note_html,
+        "url": account_profile_url(account),
+        "uri": account_uri(account),
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": header,
+        "header_static": header,
+        "followers_count": account.followers_count,
+        "following_count": account.following_count,
+        "statuses_count": account.statuses_count,
+        "last_status_at": account.last_status_at.date().isoformat() if account.last_status_at else None,
+        "hide_collections": False,
+        "noindex": not account.indexable,
+        "emojis": [],
+        "roles": [],
+        "fields": [],
+    }
+
+
+def credential_account_out(account: Account, *, follow_requests_count: int = 0) -> dict[str, Any]:
+    """The CredentialAccount entity (verify_credentials, update_credentials)."""
+    data = account_out(account)
+    data["source"] = {
+        "privacy": account.default_visibility,
+        "sensitive": account.default_sensitive,
+        "language": account.default_language or None,
+        "note": account.note,
+        "fields": [],
+        "follow_requests_count": follow_requests_count,
+    }
+    is_admin = bool(account.user and account.user.is_superuser)
+    data["role"] = {
+        "id": "3" if is_admin else "-99",
+        "name": "Admin" if is_admin else "",
+        "permissions": "1" if is_admin else "0",
+        "color": "",
+        "highlighted": is_admin,
+    }
+    return data
+
+
+def status_url(status: Status) -> str:
+    if status.account.is_local:
+        return absolute(f"/@{status.account.username}/{status.pk}")
+    return status.url or status.uri
+
+
+def status_uri(status: Status) -> str:
+    if status.account.is_local:
+        return absolute(f"/users/{status.account.username}/statuses/{status.pk}")
+    return status.uri
+
+
+def _status_body(status: Status, state: ViewerState, viewer_id: int | None) -> dict[str, Any]:
+    original_id = status.pk
+    return {
+        "id": str(status.pk),
+        "uri": status_uri(status),
+        "url": status_url(status),
+        "created_at": iso(status.created_at),
+        "edited_at": iso(status.edited_at),
+        "account": account_out(status.account),
+        "content": status.content,
+        "text": None,
+        "visibility": status.visibility,
+        "sensitive": status.sensitive,
+        "spoiler_text": status.spoiler_text,
+        "language": status.language,
+        "in_reply_to_id": str(status.in_reply_to_id) if status.in_reply_to_id else None,
+        "in_reply_to_account_id": (str(status.in_reply_to_account_id)
+                                   if status.in_reply_to_account_id else None),
+        "replies_count": status.replies_count,
+        "reblogs_count": status.reblogs_count,
+        "favourites_count": status.favourites_count,
+        "media_attachments": [],
+        "mentions": [
+            {"id": str(m.account.pk), "username": m.account.username,
+             "acct": m.account.acct, "url": account_profile_url(m.account)}
+            for m in status.mentions.all()
+        ],
+        "tags": [{"name": t.name, "url": absolute(f"/tags/{t.name}")} for t in status.tags.all()],
+        "emojis": [],
+        "application": ({"name": status.application.name,
+                         "website": status.application.website or None}
+                        if status.application_id and status.application else None),
+        "reblog": None,
+        "poll": None,
+        "card": None,
+        "favourited": original_id in state.favourited,
+        "reblogged": original_id in state.reblogged,
+        "bookmarked": original_id in state.bookmarked,
+        "muted": False,
+        "pinned": original_id in state.pinned if viewer_id == status.account_id else None,
+        "filtered": [],
+    }
+
+
+def status_out(status: Status, state: ViewerState, viewer_id: int | None) -> dict[str, Any]:
+    """The Status entity; a reblog wraps its original in ``reblog``."""
+    data = _status_body(status, state, viewer_id)
+    if status.reblog_of_id:
+        original = _status_body(status.reblog_of, state, viewer_id)
+        data.update(
+            content="", spoiler_text="", sensitive=False, language=None,
+            mentions=[], tags=[], in_reply_to_id=None, in_reply_to_account_id=None,
+            replies_count=0, reblogs_count=0, favourites_count=0, edited_at=None,
+            favourited=original["favourited"], reblogged=original["reblogged"],
+            bookmarked=original["bookmarked"], pinned=None, reblog=original,
+            url=original["url"],
+        )
+    return data
+
+
+def statuses_out(statuses: list[Status], viewer: Account | None) -> list[dict[str, Any]]:
+    """Many statuses with the viewer's state fetched in bulk (constant queries)."""
+    state = ViewerState.for_statuses(statuses, viewer)
+    viewer_id = viewer.pk if viewer else None
+    return [status_out(s, state, viewer_id) for s in statuses]
+
+
+def status_edit_out(edit: StatusEdit, account: Account) -> dict[str, Any]:
+    """The StatusEdit entity (one version in /history)."""
+    return {
+        "content": edit.content,
+        "spoiler_text": edit.spoiler_text,
+        "sensitive": edit.sensitive,
+        "created_at": iso(edit.created_at),
+        "account": account_out(account),
+        "poll": None,
+        "media_attachments": [],
+        "emojis": [],
+    }
+
+
+def relationship_out(rel: Relationship) -> dict[str, Any]:
+    """The Relationship entity."""
+    return {
+        "id": str(rel.id),
+        "following": rel.following,
+        "showing_reblogs": rel.showing_reblogs,
+        "notifying": rel.notifying,
+        "languages": None,
+        "followed_by": rel.followed_by,
+        "blocking": rel.blocking,
+        "blocked_by": rel.blocked_by,
+        "muting": rel.muting,
+        "muting_notifications": rel.muting_notifications,
+        "requested": rel.requested,
+        "requested_by": rel.requested_by,
+        "domain_blocking": False,
+        "endorsed": False,
+        "note": "",
+    }
+
+
+def notification_out(notification, state: ViewerState, viewer_id: int | None) -> dict[str, Any]:
+    """The Notification entity."""
+    status = notification.status
+    return {
+        "id": str(notification.pk),
+        "type": notification.type,
+        "group_key": f"ungrouped-{notification.pk}",
+        "created_at": iso(notification.created_at),
+        "account": account_out(notification.from_account),
+        "status": status_out(status, state, viewer_id) if status is not None else None,
+    }
+
+
+def notifications_out(notifications: list, viewer: Account) -> list[dict[str, Any]]:
+    statuses = [n.status for n in notifications if n.status is not None]
+    state = ViewerState.for_statuses(statuses, viewer)
+    return [notification_out(n, state, viewer.pk) for n in notifications]
+
+
+def rule_out(rule) -> dict[str, Any]:
+    return {"id": str(rule.pk), "text": rule.text, "hint": rule.hint}
+
+
+def domain() -> str:
+    return settings.TRIBUNE_DOMAIN

@@ -1,0 +1,92 @@
+"""Mastodon's API rate limits (config/initializers/rack_attack.rb), on Django's cache.
+
+* every API request: 300 per 5 minutes per access token, or per IP without one;
+* ``DELETE /api/v1/statuses/:id`` (and unreblog): 30 per 30 minutes per token;
+* ``POST /api/v1/accounts`` (sign-up): 5 per 30 minutes per IP.
+
+Each API response carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
+``X-RateLimit-Reset`` (ISO 8601); past the limit the answer is 429
+``{"error": "Too many requests"}``. ``TRIBUNE_RATE_LIMITS=off`` turns it off.
+Windows are fixed (they start at multiples of the period), as Rack::Attack's are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from tribune.api.auth import token_from_header
+
+API = ("api", 300, 300)
+DELETES = ("deletes", 30, 1800)
+SIGN_UPS = ("sign_ups", 5, 1800)
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _buckets(request: HttpRequest) -> list[tuple[tuple[str, int, int], str]]:
+    token = token_from_header(request)
+    who = ("token:" + hashlib.sha256(token.encode()).hexdigest()[:32]) if token else (
+        "ip:" + _client_ip(request))
+    buckets = [(API, who)]
+    path = request.path_info.rstrip("/")
+    if request.method == "DELETE" and path.startswith("/api/v1/statuses/"):
+        buckets.append((DELETES, who))
+    if request.method == "POST" and path.endswith("/unreblog"):
+        buckets.append((DELETES, who))
+    if request.method == "POST" and path == "/api/v1/accounts":
+        buckets.append((SIGN_UPS, "ip:" + _client_ip(request)))
+    return buckets
+
+
+def hit(name: str, limit: int, period: int, who: str, now: float | None = None) -> tuple[int, int, float]:
+    """Count one request; returns (limit, remaining, reset epoch seconds)."""
+    now = time.time() if now is None else now
+    window = int(now // period) * period
+    key = f"ratelimit:{name}:{who}:{window}"
+    cache.add(key, 0, timeout=period + 5)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=period + 5)
+        count = 1
+    return limit, max(limit - count, 0), window + period if count <= limit else -(window + period)
+
+
+class RateLimitMiddleware:
+    """Apply the limits above to ``/api/`` requests."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not settings.TRIBUNE_RATE_LIMITS or not request.path_info.startswith("/api/"):
+            return self.get_response(request)
+        headers = None
+        for (name, limit, period), who in _buckets(request):
+            limit, remaining, reset = hit(name, limit, period, who)
+            exceeded = reset < 0
+            reset = abs(reset)
+            if headers is None or exceeded:
+                headers = {
+                    "X-RateLimit-Limit": str(limit),
+                    "X-RateLimit-Remaining": str(remaining),
+                    "X-RateLimit-Reset": datetime.fromtimestamp(reset, tz=UTC).isoformat(
+                        timespec="milliseconds").replace("+00:00", "Z"),
+                }
+            if exceeded:
+                response: HttpResponse = JsonResponse({"error": "Too many requests"}, status=429)
+                for key, value in headers.items():
+                    response[key] = value
+                return response
+        response = self.get_response(request)
+        for key, value in (headers or {}).items():
+            response[key] = value
+        return response

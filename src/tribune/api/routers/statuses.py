@@ -1,0 +1,200 @@
+"""Statuses: /api/v1/statuses and the actions on one status."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from ninja import Router, Schema
+
+from tribune.api.auth import public, write
+from tribune.api.base import cursor, link_header, responses
+from tribune.api.presenters import account_out, status_edit_out, statuses_out
+from tribune.api.schemas import Account, Context, Status, StatusEdit, StatusSource
+from tribune.statuses import selectors, services
+
+router = Router(tags=["statuses"])
+
+
+class StatusIn(Schema):
+    status: str | None = None
+    spoiler_text: str | None = None
+    sensitive: bool | None = None
+    visibility: str | None = None
+    language: str | None = None
+    in_reply_to_id: str | None = None
+    media_ids: list[str] | None = None
+
+
+class StatusEditIn(Schema):
+    status: str | None = None
+    spoiler_text: str | None = None
+    sensitive: bool | None = None
+    language: str | None = None
+    media_ids: list[str] | None = None
+
+
+class ReblogIn(Schema):
+    visibility: str | None = None
+
+
+def _one(request, status) -> dict:
+    return statuses_out([status], request.auth.account)[0]
+
+
+def _get(request, status_id: str):
+    return selectors.status_get_visible(status_id=status_id, viewer=request.auth.account)
+
+
+def _refresh(request, status_id: int):
+    return selectors.status_get_visible(status_id=status_id, viewer=request.auth.account)
+
+
+@router.post("/v1/statuses", response=responses(Status), auth=write("statuses"))
+def status_create(request, payload: StatusIn):
+    """Post a status (honours the Idempotency-Key header)."""
+    if payload.media_ids:
+        from tribune.core.errors import ValidationFailed
+
+        raise ValidationFailed("Validation failed: Media attachments are not supported yet")
+    account = request.auth.require_account()
+    status = services.status_create(
+        account=account, text=payload.status or "", visibility=payload.visibility or None,
+        spoiler_text=payload.spoiler_text or "", sensitive=payload.sensitive,
+        language=payload.language or None, in_reply_to_id=payload.in_reply_to_id or None,
+        application_id=request.auth.application_id,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
+    return _one(request, _refresh(request, status.pk))
+
+
+@router.get("/v1/statuses", response=responses(list[Status]), auth=public())
+def statuses_many(request, id: list[str] | None = None):
+    """Several statuses by id (``id[]``); unknown or invisible ones are left out."""
+    found = []
+    for status_id in (id or [])[:40]:
+        try:
+            found.append(_get(request, status_id))
+        except Exception:  # noqa: BLE001 - NotFound and malformed ids are skipped alike
+            continue
+    return statuses_out(found, request.auth.account)
+
+
+@router.get("/v1/statuses/{status_id}", response=responses(Status), auth=public())
+def status_get(request, status_id: str):
+    """One status, if visible to the caller."""
+    return _one(request, _get(request, status_id))
+
+
+@router.put("/v1/statuses/{status_id}", response=responses(Status), auth=write("statuses"))
+def status_edit(request, status_id: str, payload: StatusEditIn):
+    """Edit one's own status; the previous version goes to its history."""
+    account = request.auth.require_account()
+    status = _get(request, status_id)
+    services.status_update(account=account, status=status, text=payload.status or "",
+                           spoiler_text=payload.spoiler_text, sensitive=payload.sensitive,
+                           language=payload.language or None)
+    return _one(request, _refresh(request, status.pk))
+
+
+@router.delete("/v1/statuses/{status_id}", response=responses(Status), auth=write("statuses"))
+def status_delete(request, status_id: str):
+    """Delete one's own status; the answer carries its source ``text`` (redraft)."""
+    account = request.auth.require_account()
+    status = _get(request, status_id)
+    data = _one(request, status)
+    data["text"] = status.text
+    services.status_delete(account=account, status=status)
+    return data
+
+
+@router.get("/v1/statuses/{status_id}/context", response=responses(Context), auth=public())
+def status_context(request, status_id: str):
+    """Ancestors and descendants visible to the caller."""
+    status = _get(request, status_id)
+    ancestors, descendants = selectors.status_context(status=status, viewer=request.auth.account)
+    out = statuses_out(ancestors + descendants, request.auth.account)
+    return {"ancestors": out[: len(ancestors)], "descendants": out[len(ancestors):]}
+
+
+@router.get("/v1/statuses/{status_id}/history", response=responses(list[StatusEdit]), auth=public())
+def status_history(request, status_id: str):
+    """Every version of a status, oldest first."""
+    status = _get(request, status_id)
+    return [status_edit_out(e, status.account) for e in selectors.status_history(status=status)]
+
+
+@router.get("/v1/statuses/{status_id}/source", response=responses(StatusSource), auth=write("statuses"))
+def status_source(request, status_id: str):
+    """The plain text of one's own status, for editing."""
+    account = request.auth.require_account()
+    status = _get(request, status_id)
+    if status.account_id != account.pk:
+        from tribune.core.errors import NotFound
+
+        raise NotFound("Record not found")
+    return {"id": str(status.pk), "text": status.text, "spoiler_text": status.spoiler_text}
+
+
+def _action(name: str, scope: str, doc: str, *, body: bool = False):
+    def view(request, status_id: str):
+        account = request.auth.require_account()
+        status = _get(request, status_id)
+        getattr(services, name)(account=account, status=status)
+        return _one(request, _refresh(request, status.pk))
+
+    view.__name__ = name.replace("_create", "").replace("_delete", "_undo")
+    view.__doc__ = doc
+    return view
+
+
+for path, service, scope, doc in [
+    ("favourite", "favourite_create", "favourites", "Favourite a status."),
+    ("unfavourite", "favourite_delete", "favourites", "Remove a favourite."),
+    ("bookmark", "bookmark_create", "bookmarks", "Bookmark a status."),
+    ("unbookmark", "bookmark_delete", "bookmarks", "Remove a bookmark."),
+    ("pin", "pin_create", "accounts", "Pin one's own status to one's profile."),
+    ("unpin", "pin_delete", "accounts", "Unpin a status."),
+]:
+    router.post(f"/v1/statuses/{{status_id}}/{path}", response=responses(Status),
+                auth=write(scope), operation_id=f"status_{path}")(_action(service, scope, doc))
+
+
+@router.post("/v1/statuses/{status_id}/reblog", response=responses(Status), auth=write("statuses"))
+def status_reblog(request, status_id: str, payload: ReblogIn):
+    """Reblog a status; the answer is the reblog, wrapping the original."""
+    account = request.auth.require_account()
+    status = _get(request, status_id)
+    reblog = services.reblog_create(account=account, status=status,
+                                    visibility=payload.visibility or "public")
+    return _one(request, _refresh(request, reblog.pk))
+
+
+@router.post("/v1/statuses/{status_id}/unreblog", response=responses(Status), auth=write("statuses"))
+def status_unreblog(request, status_id: str):
+    """Undo a reblog; the answer is the original status."""
+    account = request.auth.require_account()
+    status = _get(request, status_id)
+    services.reblog_delete(account=account, status=status)
+    original = status.reblog_of_id or status.pk
+    return _one(request, _refresh(request, original))
+
+
+@router.get("/v1/statuses/{status_id}/favourited_by", response=responses(list[Account]), auth=public())
+def status_favourited_by(request, response: HttpResponse, status_id: str, max_id: str | None = None,
+                         since_id: str | None = None, min_id: str | None = None, limit: int | None = None):
+    """Accounts that favourited the status (40 by default, 80 at most)."""
+    status = _get(request, status_id)
+    page = selectors.favourited_by(status=status, viewer=request.auth.account,
+                                   cursor=cursor(max_id, since_id, min_id, limit, default=40, maximum=80))
+    link_header(request, response, page)
+    return [account_out(a) for a in page.items]
+
+
+@router.get("/v1/statuses/{status_id}/reblogged_by", response=responses(list[Account]), auth=public())
+def status_reblogged_by(request, response: HttpResponse, status_id: str, max_id: str | None = None,
+                        since_id: str | None = None, min_id: str | None = None, limit: int | None = None):
+    """Accounts that reblogged the status (40 by default, 80 at most)."""
+    status = _get(request, status_id)
+    page = selectors.reblogged_by(status=status, viewer=request.auth.account,
+                                  cursor=cursor(max_id, since_id, min_id, limit, default=40, maximum=80))
+    link_header(request, response, page)
+    return [account_out(a) for a in page.items]

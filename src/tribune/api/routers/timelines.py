@@ -1,0 +1,67 @@
+"""Timelines: home, public, hashtag; favourites and bookmarks."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from ninja import Router
+
+from tribune.api.auth import public, read
+from tribune.api.base import cursor, link_header, responses
+from tribune.api.presenters import statuses_out
+from tribune.api.schemas import Status
+from tribune.statuses import selectors
+from tribune.timelines.selectors import home_timeline
+
+router = Router(tags=["timelines"])
+
+
+def _present(request, response, page):
+    link_header(request, response, page)
+    return statuses_out(page.items, request.auth.account)
+
+
+@router.get("/v1/timelines/home", response=responses(list[Status]), auth=read("statuses"))
+def timeline_home(request, response: HttpResponse, max_id: str | None = None,
+                  since_id: str | None = None, min_id: str | None = None, limit: int | None = None):
+    """The caller's home timeline (20 by default, 40 at most)."""
+    viewer = request.auth.require_account()
+    return _present(request, response, home_timeline(
+        viewer=viewer, cursor=cursor(max_id, since_id, min_id, limit)))
+
+
+@router.get("/v1/timelines/public", response=responses(list[Status]), auth=public())
+def timeline_public(request, response: HttpResponse, local: bool = False, remote: bool = False,
+                    only_media: bool = False, max_id: str | None = None, since_id: str | None = None,
+                    min_id: str | None = None, limit: int | None = None):
+    """Public statuses, all or ``local`` only."""
+    return _present(request, response, selectors.public_timeline(
+        viewer=request.auth.account, cursor=cursor(max_id, since_id, min_id, limit),
+        local=local, remote=remote, only_media=only_media))
+
+
+@router.get("/v1/timelines/tag/{hashtag}", response=responses(list[Status]), auth=public())
+def timeline_tag(request, response: HttpResponse, hashtag: str, local: bool = False,
+                 remote: bool = False, only_media: bool = False, max_id: str | None = None,
+                 since_id: str | None = None, min_id: str | None = None, limit: int | None = None):
+    """Public statuses with a hashtag (case- and width-insensitive)."""
+    return _present(request, response, selectors.tag_timeline(
+        name=hashtag, viewer=request.auth.account, cursor=cursor(max_id, since_id, min_id, limit),
+        local=local, remote=remote, only_media=only_media))
+
+
+@router.get("/v1/favourites", response=responses(list[Status]), auth=read("favourites"))
+def favourites(request, response: HttpResponse, max_id: str | None = None, since_id: str | None = None,
+               min_id: str | None = None, limit: int | None = None):
+    """Statuses the caller favourited, most recent first; page with the Link header."""
+    viewer = request.auth.require_account()
+    return _present(request, response, selectors.favourites(
+        viewer=viewer, cursor=cursor(max_id, since_id, min_id, limit)))
+
+
+@router.get("/v1/bookmarks", response=responses(list[Status]), auth=read("bookmarks"))
+def bookmarks(request, response: HttpResponse, max_id: str | None = None, since_id: str | None = None,
+              min_id: str | None = None, limit: int | None = None):
+    """Statuses the caller bookmarked, most recent first; page with the Link header."""
+    viewer = request.auth.require_account()
+    return _present(request, response, selectors.bookmarks(
+        viewer=viewer, cursor=cursor(max_id, since_id, min_id, limit)))

@@ -1,0 +1,212 @@
+"""Pydantic schemas of the Mastodon entities Tribune returns (and so documents in
+its OpenAPI schema). Field names, types and nullability follow the Mastodon API
+(docs: entities/*.md; the reference OpenAPI schema checks them in the tests).
+Datetimes are pre-formatted strings (see presenters.iso)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Schema
+from pydantic import ConfigDict
+
+
+class Out(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Error(Out):
+    error: str
+    error_description: str | None = None
+
+
+class Field(Out):
+    name: str
+    value: str
+    verified_at: str | None = None
+
+
+class Account(Out):
+    id: str
+    username: str
+    acct: str
+    display_name: str
+    locked: bool
+    bot: bool
+    discoverable: bool | None
+    indexable: bool
+    group: bool
+    created_at: str
+    note: str
+    url: str | None
+    uri: str
+    avatar: str
+    avatar_static: str
+    header: str
+    header_static: str
+    followers_count: int
+    following_count: int
+    statuses_count: int
+    last_status_at: str | None
+    hide_collections: bool | None
+    noindex: bool | None
+    emojis: list[dict[str, Any]]
+    roles: list[dict[str, Any]] | None
+    fields: list[Field]
+
+
+class Source(Out):
+    privacy: str
+    sensitive: bool
+    language: str | None
+    note: str
+    fields: list[Field]
+    follow_requests_count: int
+
+
+class Role(Out):
+    id: str
+    name: str
+    permissions: str
+    color: str
+    highlighted: bool
+
+
+class CredentialAccount(Account):
+    source: Source
+    role: Role
+
+
+class Mention(Out):
+    id: str
+    username: str
+    acct: str
+    url: str
+
+
+class StatusTag(Out):
+    name: str
+    url: str
+
+
+class StatusApplication(Out):
+    name: str
+    website: str | None
+
+
+class Status(Out):
+    id: str
+    uri: str
+    url: str | None
+    created_at: str
+    edited_at: str | None
+    account: Account
+    content: str
+    text: str | None
+    visibility: str
+    sensitive: bool
+    spoiler_text: str
+    language: str | None
+    in_reply_to_id: str | None
+    in_reply_to_account_id: str | None
+    replies_count: int
+    reblogs_count: int
+    favourites_count: int
+    media_attachments: list[dict[str, Any]]
+    mentions: list[Mention]
+    tags: list[StatusTag]
+    emojis: list[dict[str, Any]]
+    application: StatusApplication | None
+    reblog: Status | None
+    poll: dict[str, Any] | None
+    card: dict[str, Any] | None
+    favourited: bool | None
+    reblogged: bool | None
+    bookmarked: bool | None
+    muted: bool | None
+    pinned: bool | None
+    filtered: list[dict[str, Any]] | None
+
+
+class StatusEdit(Out):
+    content: str
+    spoiler_text: str
+    sensitive: bool
+    created_at: str
+    account: Account
+    poll: dict[str, Any] | None
+    media_attachments: list[dict[str, Any]]
+    emojis: list[dict[str, Any]]
+
+
+class StatusSource(Out):
+    id: str
+    text: str
+    spoiler_text: str
+
+
+class Context(Out):
+    ancestors: list[Status]
+    descendants: list[Status]
+
+
+class Relationship(Out):
+    id: str
+    following: bool
+    showing_reblogs: bool
+    notifying: bool
+    languages: list[str] | None
+    followed_by: bool
+    blocking: bool
+    blocked_by: bool
+    muting: bool
+    muting_notifications: bool
+    requested: bool
+    requested_by: bool
+    domain_blocking: bool
+    endorsed: bool
+    note: str
+
+
+class Notification(Out):
+    id: str
+    type: str
+    group_key: str
+    created_at: str
+    account: Account
+    status: Status | None
+
+
+class Rule(Out):
+    id: str
+    text: str
+    hint: str
+
+
+class Application(Out):
+    id: str
+    name: str
+    website: str | None
+    scopes: list[str]
+    redirect_uri: str
+    redirect_uris: list[str]
+    vapid_key: str
+
+
+class CredentialApplication(Application):
+    client_id: str
+    client_secret: str
+    client_secret_expires_at: int
+
+
+class Marker(Out):
+    last_read_id: str
+    version: int
+    updated_at: str
+
+
+class Preferences(Schema):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+Empty = dict[str, Any]
