@@ -1,7 +1,7 @@
 """Who may see and do what with a status (Mastodon's StatusPolicy).
 
 * public and unlisted: anyone who is not blocked either way;
-* private (followers-only): the author and accepted followers;
+* private (followers-only): the author, accepted followers and mentioned accounts;
 * direct: the author and the mentioned accounts;
 * blocks hide everything both ways, including reblogs of a blocked author.
 """
@@ -27,7 +27,7 @@ def visible_q(viewer: Account | None, *, blocked: set[int] | None = None) -> Q:
     q = (
         Q(visibility__in=OPEN)
         | Q(account_id=viewer.pk)
-        | (Q(visibility=Visibility.PRIVATE) & Exists(followed))
+        | (Q(visibility=Visibility.PRIVATE) & (Exists(followed) | Exists(mentioned)))
         | (Q(visibility=Visibility.DIRECT) & Exists(mentioned))
     )
     if blocked is None:
@@ -51,8 +51,8 @@ def can_view(viewer: Account | None, status: Status) -> bool:
         return False
     if status.visibility in OPEN:
         return True
-    if status.visibility == Visibility.PRIVATE:
-        return is_following(viewer.pk, status.account_id)
+    if status.visibility == Visibility.PRIVATE and is_following(viewer.pk, status.account_id):
+        return True
     return Mention.objects.filter(status=status, account_id=viewer.pk).exists()
 
 
