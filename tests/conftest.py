@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from tests import mastodon_schema
+
 IMMEDIATE_TASKS = {
     "default": {
         "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
@@ -50,32 +52,41 @@ class Api:
     """A Django test client speaking to /api/ as one token's holder.
 
     ``api.get(path, **params)``, ``api.post(path, json=...|data=...)``; each returns
-    the response, with ``.json()`` available.
+    the response, with ``.json()`` available. Every JSON response is checked against
+    the Mastodon OpenAPI schema (tests/mastodon_schema.py) as it arrives, so each
+    response the suite sees is validated.
     """
 
     def __init__(self, token: str | None = None):
         self.client = Client(HTTP_HOST="localhost")
         self.headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
 
+    def _checked(self, method: str, path: str, response):
+        if path.startswith("/api/") and response.get("Content-Type", "").startswith("application/json"):
+            mastodon_schema.check(method, path.split("?")[0], response.status_code, response.json())
+        return response
+
     def get(self, path: str, params: dict | None = None, **headers):
-        return self.client.get(path, params or {}, **self.headers, **headers)
+        return self._checked("GET", path, self.client.get(path, params or {}, **self.headers, **headers))
 
     def post(self, path: str, json: dict | None = None, data: dict | None = None, **headers):
         if json is not None:
-            return self.client.post(path, jsonlib.dumps(json), content_type="application/json",
-                                    **self.headers, **headers)
-        return self.client.post(path, data or {}, **self.headers, **headers)
+            response = self.client.post(path, jsonlib.dumps(json), content_type="application/json",
+                                        **self.headers, **headers)
+        else:
+            response = self.client.post(path, data or {}, **self.headers, **headers)
+        return self._checked("POST", path, response)
 
     def put(self, path: str, json: dict | None = None, **headers):
-        return self.client.put(path, jsonlib.dumps(json or {}), content_type="application/json",
-                               **self.headers, **headers)
+        return self._checked("PUT", path, self.client.put(
+            path, jsonlib.dumps(json or {}), content_type="application/json", **self.headers, **headers))
 
     def patch(self, path: str, json: dict | None = None, **headers):
-        return self.client.patch(path, jsonlib.dumps(json or {}), content_type="application/json",
-                                 **self.headers, **headers)
+        return self._checked("PATCH", path, self.client.patch(
+            path, jsonlib.dumps(json or {}), content_type="application/json", **self.headers, **headers))
 
     def delete(self, path: str, **headers):
-        return self.client.delete(path, **self.headers, **headers)
+        return self._checked("DELETE", path, self.client.delete(path, **self.headers, **headers))
 
 
 @pytest.fixture

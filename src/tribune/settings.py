@@ -128,7 +128,6 @@ DATABASES = {
         },
         "CONN_MAX_AGE": None,
         "CONN_HEALTH_CHECKS": True,
-        "TEST": {"NAME": DATA_DIR / "test.sqlite3"},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -42,7 +42,11 @@ DOMAIN_STATUS = {NotFound: 404, Forbidden: 403, ValidationFailed: 422, Conflict:
 
 
 def error_response(request: HttpRequest, status: int, message: str) -> HttpResponse:
-    return api.create_response(request, {"error": message}, status=status)
+    """Mastodon's error body; 422s also carry ``details`` (its ValidationError entity)."""
+    body: dict[str, Any] = {"error": message}
+    if status == 422:
+        body["details"] = {}
+    return api.create_response(request, body, status=status)
 
 
 @api.exception_handler(ApiError)

@@ -9,6 +9,7 @@ from typing import Any
 
 from ninja import Schema
 from pydantic import ConfigDict
+from pydantic import Field as PydanticField
 
 
 class Out(Schema):
@@ -18,6 +19,7 @@ class Out(Schema):
 class Error(Out):
     error: str
     error_description: str | None = None
+    details: dict[str, Any] | None = None
 
 
 class Field(Out):
@@ -62,6 +64,9 @@ class Source(Out):
     note: str
     fields: list[Field]
     follow_requests_count: int
+    indexable: bool
+    discoverable: bool | None
+    hide_collections: bool | None
 
 
 class Role(Out):
@@ -210,3 +215,45 @@ class Preferences(Schema):
 
 
 Empty = dict[str, Any]
+
+
+class MutedAccount(Account):
+    mute_expires_at: str | None
+
+
+class Tag(Out):
+    id: str
+    name: str
+    url: str
+    history: list[dict[str, Any]]
+    following: bool | None = None
+
+
+class Search(Out):
+    accounts: list[Account]
+    statuses: list[Status]
+    hashtags: list[Tag]
+
+
+class SearchV1(Out):
+    """The search result of Mastodon before 2.4.1 (hashtags as plain names)."""
+
+    accounts: list[Account]
+    statuses: list[Status]
+    hashtags: list[str]
+
+
+class Count(Out):
+    count: int
+
+
+class PreferencesOut(Out):
+    """The Preferences entity; fields are addressed by their Mastodon names (aliases)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    posting_default_visibility: str = PydanticField(alias="posting:default:visibility")
+    posting_default_sensitive: bool = PydanticField(alias="posting:default:sensitive")
+    posting_default_language: str | None = PydanticField(alias="posting:default:language")
+    reading_expand_media: str = PydanticField(alias="reading:expand:media")
+    reading_expand_spoilers: bool = PydanticField(alias="reading:expand:spoilers")
