@@ -1,0 +1,140 @@
+"""The ``tribune`` command: serve the instance, run task workers, manage accounts.
+
+Arguments are parsed before Django starts, so ``--help`` and usage errors are fast.
+Every failure ends as one line on stderr and a non-zero exit status; tracebacks are
+shown only with TRIBUNE_DEBUG set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from tribune.cli.errors import CliError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {value!r}") from None
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"port must be between 1 and 65535, got {port}")
+    return port
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def _add_serve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=DEFAULT_HOST,
+                        help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                        help="port to listen on (default: %(default)s)")
+    parser.add_argument("--workers", type=_positive, default=2,
+                        help="web server processes (default: %(default)s)")
+    parser.add_argument("--task-workers", type=_positive, default=1,
+                        help="background task worker processes (default: %(default)s)")
+    parser.add_argument("--no-tasks", action="store_true",
+                        help="start no task workers (run `tribune worker` separately)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tribune",
+        description="Tribune, a microblogging server that speaks the Mastodon client API.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = commands.add_parser(
+        "demo", help="add demo content, then serve",
+        description="Migrate, add invented demo accounts and posts (once), then serve.")
+    _add_serve_options(demo)
+
+    serve = commands.add_parser(
+        "serve", help="serve the instance with its task workers",
+        description="Migrate, then serve through gunicorn with background task workers "
+                    "until interrupted.")
+    _add_serve_options(serve)
+
+    worker = commands.add_parser(
+        "worker", help="run background task workers only",
+        description="Process background tasks until interrupted.")
+    worker.add_argument("--queues", default="*",
+                        help="comma-separated queues to process, or * for all "
+                             "(default: %(default)s)")
+    worker.add_argument("--interval", type=float, default=1.0,
+                        help="seconds to wait when there is no task (default: %(default)s)")
+    worker.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
+
+    commands.add_parser(
+        "migrate", help="create or update the database",
+        description="Apply database migrations and create the cache table.")
+
+    createuser = commands.add_parser(
+        "createuser", help="create a local account",
+        description="Create a local account with a login.")
+    createuser.add_argument("name", help="username")
+    createuser.add_argument("--email", required=True)
+    createuser.add_argument("--password",
+                            help="password (asked for on a terminal when omitted)")
+    createuser.add_argument("--admin", action="store_true",
+                            help="give the account administrator rights")
+
+    token = commands.add_parser(
+        "token", help="print a new API access token for an account",
+        description="Issue an access token for a local account, owned by the built-in "
+                    "'Tribune CLI' application. Only the token is printed.")
+    token.add_argument("name", help="username")
+    token.add_argument("--scopes", default="read write follow push",
+                       help="space-separated OAuth scopes (default: %(default)r)")
+    return parser
+
+
+def _setup_django() -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tribune.settings"
+    import django
+
+    django.setup()
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command in ("serve", "demo"):
+        from tribune.cli.serve import prepare_environment
+
+        prepare_environment(host=args.host, port=args.port)
+    _setup_django()
+    from tribune.cli import commands
+
+    return commands.HANDLERS[args.command](args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tribune`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if os.environ.get("TRIBUNE_DEBUG", "").lower() in {"1", "true", "yes", "on"}:
+            raise
+        from tribune.cli.errors import describe
+
+        print(f"tribune {args.command}: error: {describe(exc)}", file=sys.stderr)
+        return 1
+
+
+__all__ = ["CliError", "build_parser", "main"]

@@ -1,0 +1,127 @@
+"""The commands, once Django is set up. Each returns the process exit status."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import textwrap
+from collections.abc import Callable
+
+from tribune.cli.errors import CliError
+
+
+def migrate(*, verbosity: int = 0, always: bool = False) -> None:
+    """Bring the database up to date, including the table of the database cache.
+
+    Unless ``always``, Django's migrate (with its system checks) runs only when a
+    migration is pending, so commands that migrate first stay quick.
+    """
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if always or executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        call_command("migrate", interactive=False, verbosity=verbosity)
+    call_command("createcachetable", verbosity=verbosity)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    migrate(verbosity=1, always=True)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from tribune.cli.serve import Server
+
+    server = Server(host=args.host, port=args.port, workers=args.workers,
+                    task_workers=0 if args.no_tasks else args.task_workers)
+    server.reserve_port()
+    migrate()
+    return server.run()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tribune.cli.demo import demo_content_create
+    from tribune.cli.serve import Server
+
+    server = Server(host=args.host, port=args.port, workers=args.workers,
+                    task_workers=0 if args.no_tasks else args.task_workers)
+    server.reserve_port()
+    migrate()
+    result = demo_content_create()
+    if result.created:
+        print(f"Added demo content: {len(result.usernames)} accounts, "
+              f"{result.statuses} posts.")
+    else:
+        print("Demo content already present; reusing it.")
+    print(f"Demo logins (password for all: {result.password}):")
+    names = ", ".join(
+        f"{name} (admin)" if name in result.admins else name for name in result.usernames)
+    print(textwrap.fill(names, width=88, initial_indent="  ", subsequent_indent="  "))
+    sys.stdout.flush()
+    return server.run()
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from tribune.cli.worker import run_worker
+
+    queues = [q.strip() for q in args.queues.split(",") if q.strip()]
+    if not queues:
+        raise CliError("--queues needs at least one queue name, or *")
+    return run_worker(queues=queues, interval=args.interval, quiet=args.quiet)
+
+
+def cmd_createuser(args: argparse.Namespace) -> int:
+    from tribune.accounts.services import account_create
+
+    password = args.password
+    if password is None:
+        password = _ask_password()
+    migrate()
+    account = account_create(username=args.name, email=args.email, password=password,
+                             admin=args.admin)
+    role = "administrator" if args.admin else "account"
+    print(f"Created {role} {account.username}.")
+    return 0
+
+
+def _ask_password() -> str:
+    if not sys.stdin.isatty():
+        raise CliError("--password is required when not run from a terminal")
+    password = getpass.getpass("Password: ")
+    if password != getpass.getpass("Password (again): "):
+        raise CliError("the passwords do not match")
+    return password
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from tribune.accounts.selectors import account_lookup
+    from tribune.core.errors import NotFound
+    from tribune.oauth.scopes import parse
+    from tribune.oauth.services import cli_application_get_or_create, token_create
+
+    migrate()
+    try:
+        account = account_lookup(acct=args.name)
+    except NotFound:
+        raise CliError(f"no local account named {args.name!r}") from None
+    if not account.is_local or account.user is None:
+        raise CliError(f"no local account named {args.name!r}")
+    if account.suspended_at is not None:
+        raise CliError(f"account {account.username!r} is suspended")
+    token = token_create(user=account.user, application=cli_application_get_or_create(),
+                         scopes=parse(args.scopes))
+    print(token)
+    return 0
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo": cmd_demo,
+    "serve": cmd_serve,
+    "worker": cmd_worker,
+    "migrate": cmd_migrate,
+    "createuser": cmd_createuser,
+    "token": cmd_token,
+}

@@ -1,0 +1,237 @@
+"""``tribune serve``: gunicorn plus task workers, supervised by one process.
+
+Ordinary HTTP goes through WSGI (gunicorn with threads; ARCHITECTURE.md, "Serving").
+The children run in their own process groups, so Ctrl-C reaches only this process,
+which then stops them in order: SIGTERM, a grace period, SIGKILL for stragglers.
+On Linux a child also gets SIGTERM if this process dies without cleaning up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+
+from tribune.cli.errors import CliError
+
+GRACE_SECONDS = 15  # gunicorn gets --graceful-timeout 10, workers finish their task
+READY_SECONDS = 60
+POLL_SECONDS = 0.1
+
+
+def address(host: str, port: int) -> str:
+    """``host:port``, with IPv6 literals in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def prepare_environment(*, host: str, port: int) -> None:
+    """Make absolute URLs use the served address unless TRIBUNE_DOMAIN is set.
+
+    Must run before Django reads its settings; the children inherit it.
+    """
+    if not os.environ.get("TRIBUNE_DOMAIN"):
+        os.environ["TRIBUNE_DOMAIN"] = address(host, port)
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """A pre-exec hook that has the kernel SIGTERM the child when we die (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+    pr_set_pdeathsig = 1
+
+    def hook() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGTERM)
+        if os.getppid() != parent:  # we died before the hook ran
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return hook
+
+
+def _how_it_ended(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"was killed by signal {-returncode}"
+    return f"exited with status {returncode}"
+
+
+class Server:
+    """The web server and task workers of one instance, started and stopped together."""
+
+    def __init__(self, *, host: str, port: int, workers: int, task_workers: int) -> None:
+        self.host, self.port = host, port
+        self.workers, self.task_workers = workers, task_workers
+        self.children: list[Child] = []
+        self._reserved: socket.socket | None = None
+        self._stop_signal: int | None = None
+        self._force = False
+
+    @property
+    def url(self) -> str:
+        return f"http://{address(self.host, self.port)}/"
+
+    # --- the port ------------------------------------------------------------
+
+    def reserve_port(self) -> None:
+        """Bind the address now, so a taken port fails fast with a clear message.
+
+        The socket is held (bound, not listening) until gunicorn is started.
+        """
+        where = address(self.host, self.port)
+        try:
+            infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM,
+                                       flags=socket.AI_PASSIVE)
+        except socket.gaierror:
+            raise CliError(f"cannot listen on {where}: unknown host {self.host!r}") from None
+        family, kind, proto, _, sockaddr = infos[0]
+        sock = socket.socket(family, kind, proto)
+        # gunicorn sets SO_REUSEADDR too; without it a port in TIME_WAIT would
+        # look taken here and yet be free for gunicorn.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(sockaddr)
+        except OSError as exc:
+            sock.close()
+            if exc.errno == errno.EADDRINUSE:
+                reason = "the port is already in use"
+            elif exc.errno == errno.EACCES:
+                reason = "permission denied"
+            else:
+                reason = exc.strerror or str(exc)
+            raise CliError(f"cannot listen on {where}: {reason}") from None
+        self._reserved = sock
+
+    def _release_port(self) -> None:
+        if self._reserved is not None:
+            self._reserved.close()
+            self._reserved = None
+
+    # --- children --------------------------------------------------------------
+
+    def _environment(self) -> dict[str, str]:
+        from django.conf import settings
+
+        env = dict(os.environ)
+        env["DJANGO_SETTINGS_MODULE"] = "tribune.settings"
+        env["TRIBUNE_DATA_DIR"] = str(settings.DATA_DIR)
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def _gunicorn_argv(self) -> list[str]:
+        argv = [
+            sys.executable, "-m", "gunicorn", "tribune.wsgi:application",
+            "--bind", address(self.host, self.port),
+            "--workers", str(self.workers), "--threads", "4",
+            "--worker-class", "gthread", "--graceful-timeout", "10",
+            "--log-level", "warning",
+        ]
+        from gunicorn.config import KNOWN_SETTINGS
+
+        # gunicorn 25 opens a control socket at a fixed path in the home directory;
+        # two instances on one machine would fight over it, and we do not use it.
+        if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS):
+            argv.append("--no-control-socket")
+        return argv
+
+    def _worker_argv(self) -> list[str]:
+        return [sys.executable, "-m", "tribune.cli", "worker", "--queues", "*",
+                "--interval", "0.2", "--quiet"]
+
+    def _start(self) -> None:
+        env, hook = self._environment(), _parent_death_signal()
+        plan = [("the web server", self._gunicorn_argv())]
+        plan += [(f"task worker {n}", self._worker_argv())
+                 for n in range(1, self.task_workers + 1)]
+        for name, argv in plan:
+            process = subprocess.Popen(argv, env=env, process_group=0, preexec_fn=hook)
+            self.children.append(Child(name, process))
+
+    def _first_dead(self) -> Child | None:
+        return next((c for c in self.children if c.process.poll() is not None), None)
+
+    # --- running ---------------------------------------------------------------
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self._stop_signal is not None:
+            self._force = True  # a second Ctrl-C: do not wait for the grace period
+        self._stop_signal = signum
+
+    def _listening(self) -> bool:
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        try:
+            with socket.create_connection((host, self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def _wait(self, *, until_ready: bool) -> Child | None:
+        """Sleep until a stop signal or a child's death (returned); with
+        ``until_ready``, return None as soon as the web server accepts connections."""
+        deadline = time.monotonic() + READY_SECONDS
+        while self._stop_signal is None:
+            if dead := self._first_dead():
+                return dead
+            if until_ready and (self._listening() or time.monotonic() > deadline):
+                return None
+            time.sleep(POLL_SECONDS)
+        return None
+
+    def run(self) -> int:
+        """Serve until SIGINT or SIGTERM (exit status 0) or until a child dies
+        (CliError, after stopping the others)."""
+        handled = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in handled}
+        dead: Child | None = None
+        try:
+            self._release_port()
+            self._start()
+            dead = self._wait(until_ready=True)
+            if dead is None and self._stop_signal is None:
+                print(f"Tribune is running at {self.url} (press Ctrl-C to stop)", flush=True)
+                dead = self._wait(until_ready=False)
+        finally:
+            self._stop_all()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if dead is not None:
+            raise CliError(f"{dead.name} {_how_it_ended(dead.process.returncode)} "
+                           "unexpectedly; stopped the other processes")
+        print("Tribune stopped.", flush=True)
+        return 0
+
+    def _stop_all(self) -> None:
+        self._release_port()
+        for child in self.children:
+            if child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + GRACE_SECONDS
+        while (any(c.process.poll() is None for c in self.children)
+               and time.monotonic() < deadline and not self._force):
+            time.sleep(POLL_SECONDS)
+        for child in self.children:
+            # Also reaps what a child left behind in its group (gunicorn's workers).
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.process.pid, signal.SIGKILL)
+            child.process.wait()
