@@ -1,0 +1,223 @@
+"""The ``tribune`` command, run as an operator runs it: the real console script in a
+subprocess, on a temporary data dir. The database of such an instance is read with
+sqlite3 directly, since this test process has its own Django configuration."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+TRIBUNE = str(Path(sys.executable).with_name("tribune"))
+PASSWORD = "a-long-test-passphrase"
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIBUNE_")}
+    env["TRIBUNE_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def tribune(data_dir: Path, *args: str, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([TRIBUNE, *args], env={**_env(data_dir), **(env or {})},
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def query(data_dir: Path, sql: str, *params: object) -> list[tuple]:
+    with sqlite3.connect(data_dir / "tribune.sqlite3") as db:
+        return db.execute(sql, params).fetchall()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def one_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    assert "Traceback" not in text
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory) -> Path:
+    """A data dir where ``tribune createuser`` made alice, starting from nothing."""
+    data_dir = tmp_path_factory.mktemp("instance")
+    result = tribune(data_dir, "createuser", "alice", "--email", "alice@example.test",
+                     "--password", PASSWORD)
+    assert result.returncode == 0, result.stderr
+    return data_dir
+
+
+def test_help_needs_no_database(tmp_path):
+    result = tribune(tmp_path, "--help")
+    assert result.returncode == 0
+    assert "createuser" in result.stdout
+    assert not (tmp_path / "tribune.sqlite3").exists()
+
+
+def test_createuser_on_an_empty_data_dir(instance):
+    rows = query(instance, "SELECT a.username, u.email, u.is_staff FROM accounts_account a "
+                           "JOIN auth_user u ON u.id = a.user_id")
+    assert rows == [("alice", "alice@example.test", 0)]
+
+
+def test_createuser_admin(instance):
+    result = tribune(instance, "createuser", "root", "--email", "root@example.test",
+                     "--password", PASSWORD, "--admin")
+    assert result.returncode == 0, result.stderr
+    assert query(instance, "SELECT is_staff, is_superuser FROM auth_user "
+                           "WHERE username = 'root'") == [(1, 1)]
+
+
+def test_createuser_with_a_taken_name_fails_in_one_line(instance):
+    result = tribune(instance, "createuser", "ALICE", "--email", "other@example.test",
+                     "--password", PASSWORD)
+    assert result.returncode != 0
+    assert "taken" in one_line(result.stderr)
+    assert query(instance, "SELECT count(*) FROM auth_user WHERE email = 'other@example.test'") == [(0,)]
+
+
+def test_token_is_stored_only_as_its_checksum(instance):
+    tokens = []
+    for scopes in ("read write follow push", "read"):
+        result = tribune(instance, "token", "alice", "--scopes", scopes)
+        assert result.returncode == 0, result.stderr
+        tokens.append(result.stdout.strip().splitlines()[-1])
+    assert len(tokens[0]) >= 32 and tokens[0] != tokens[1]
+    rows = query(
+        instance,
+        "SELECT t.token, t.scope, t.expires, app.name, app.client_type, "
+        "app.authorization_grant_type, app.redirect_uris, app.scopes "
+        "FROM oauth_accesstoken t JOIN oauth_application app ON app.id = t.application_id "
+        "JOIN auth_user u ON u.id = t.user_id "
+        "WHERE t.token_checksum = ? AND u.username = 'alice'",
+        hashlib.sha256(tokens[0].encode()).hexdigest(),
+    )
+    assert len(rows) == 1
+    stored, scope, expires, *application = rows[0]
+    assert stored == ""
+    assert scope.split() == ["read", "write", "follow", "push"]
+    expires_at = datetime.fromisoformat(expires).replace(tzinfo=UTC)
+    assert expires_at > datetime.now(UTC) + timedelta(days=365 * 100)
+    assert application == ["Tribune CLI", "confidential", "client-credentials",
+                           "urn:ietf:wg:oauth:2.0:oob", "read write follow push"]
+    # Both tokens belong to the one built-in application.
+    assert query(instance, "SELECT count(DISTINCT application_id), count(*) "
+                           "FROM oauth_accesstoken") == [(1, 2)]
+
+
+@pytest.mark.parametrize(("name", "scopes", "message"), [
+    ("nobody", "read", "nobody"),
+    ("alice", "read telepathy", "telepathy"),
+])
+def test_token_refuses_unknown_users_and_scopes(instance, name, scopes, message):
+    result = tribune(instance, "token", name, "--scopes", scopes)
+    assert result.returncode != 0
+    assert message in one_line(result.stderr)
+    assert result.stdout == ""
+
+
+def test_bad_configuration_is_one_line(tmp_path):
+    result = tribune(tmp_path, "migrate", env={"TRIBUNE_MAX_CHARACTERS": "lots"})
+    assert result.returncode != 0
+    assert "TRIBUNE_MAX_CHARACTERS" in one_line(result.stderr)
+
+
+def _http_status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return None
+
+
+def test_serve_answers_and_stops_cleanly_on_sigterm(instance):
+    port = free_port()
+    server = subprocess.Popen([TRIBUNE, "serve", "--port", str(port), "--workers", "1"],
+                              env=_env(instance), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        status, deadline = None, time.monotonic() + 30
+        while status is None and time.monotonic() < deadline and server.poll() is None:
+            status = _http_status(f"http://127.0.0.1:{port}/admin/login/")
+            time.sleep(0.2)
+        assert status in (200, 302)
+        started = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=10)
+        assert server.returncode == 0, err
+        assert time.monotonic() - started < 5
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    assert f"http://127.0.0.1:{port}/" in out
+    with socket.socket() as sock:  # nothing listens any more: gunicorn is gone
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+
+
+def test_serve_on_a_taken_port_fails_in_one_line(instance):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = tribune(instance, "serve", "--port", str(port), timeout=30)
+    assert result.returncode != 0
+    assert "in use" in one_line(result.stderr)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_content_is_made_once(settings):
+    # The demo's 25 logins would take seconds with the production hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    from tribune.accounts.models import Account
+    from tribune.cli.demo import demo_content_create
+    from tribune.graph.models import Follow
+    from tribune.moderation.models import Rule
+    from tribune.statuses.models import Favourite, Mention, Status
+
+    def counts() -> dict[str, int]:
+        return {
+            "accounts": Account.objects.filter(domain="").count(),
+            "posts": Status.objects.filter(reblog_of=None, visibility="public").count(),
+            "replies": Status.objects.exclude(in_reply_to=None).count(),
+            "reblogs": Status.objects.exclude(reblog_of=None).count(),
+            "favourites": Favourite.objects.count(),
+            "mentions": Mention.objects.count(),
+            "tagged": Status.objects.exclude(tags=None).distinct().count(),
+            "follows": Follow.objects.count(),
+            "rules": Rule.objects.count(),
+        }
+
+    first = demo_content_create()
+    made = counts()
+    second = demo_content_create()
+
+    assert first.created and not second.created
+    assert first.usernames == second.usernames
+    assert counts() == made
+    assert made["accounts"] >= 20 and made["posts"] >= 100
+    for kind in ("replies", "reblogs", "favourites", "mentions", "tagged", "follows"):
+        assert made[kind] > 0, kind
+    assert 3 <= made["rules"] <= 4
+    languages = set(Status.objects.filter(reblog_of=None).values_list("language", flat=True))
+    assert {"en", "fr"} <= languages
+    assert {a.display_name for a in Account.objects.all()} >= {"Tribune Admin"}
