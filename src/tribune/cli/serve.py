@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import http.client
 import os
 import signal
 import socket
@@ -25,6 +26,7 @@ from tribune.cli.errors import CliError
 GRACE_SECONDS = 15  # gunicorn gets --graceful-timeout 10, workers finish their task
 READY_SECONDS = 60
 POLL_SECONDS = 0.1
+READY_PATH = "/admin/login/"  # any answer will do; this page needs no data
 
 
 def address(host: str, port: int) -> str:
@@ -178,13 +180,19 @@ class Server:
             self._force = True  # a second Ctrl-C: do not wait for the grace period
         self._stop_signal = signum
 
-    def _listening(self) -> bool:
+    def _answering(self) -> bool:
+        """Whether a web worker answers HTTP. gunicorn's master accepts connections
+        before its workers have loaded Django, so an open port is not enough."""
         host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        connection = http.client.HTTPConnection(host, self.port, timeout=2)
         try:
-            with socket.create_connection((host, self.port), timeout=0.5):
-                return True
-        except OSError:
+            connection.request("HEAD", READY_PATH)
+            connection.getresponse()
+            return True
+        except (OSError, http.client.HTTPException):
             return False
+        finally:
+            connection.close()
 
     def _wait(self, *, until_ready: bool) -> Child | None:
         """Sleep until a stop signal or a child's death (returned); with
@@ -193,7 +201,7 @@ class Server:
         while self._stop_signal is None:
             if dead := self._first_dead():
                 return dead
-            if until_ready and (self._listening() or time.monotonic() > deadline):
+            if until_ready and (self._answering() or time.monotonic() > deadline):
                 return None
             time.sleep(POLL_SECONDS)
         return None
