@@ -78,7 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tribune.core.middleware.HostCheckMiddleware",
-    "tribune.core.middleware.ApiTrailingSlashMiddleware",
+    "tribune.core.middleware.ApiRequestMiddleware",
     "tribune.api.ratelimit.RateLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -184,6 +184,8 @@ OAUTH2_PROVIDER = {
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 600,
     "PKCE_REQUIRED": False,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],
     "OAUTH2_VALIDATOR_CLASS": "tribune.oauth.validators.MastodonValidator",
     "OAUTH2_SERVER_CLASS": "oauthlib.oauth2.Server",

@@ -222,3 +222,17 @@ def test_malformed_json_is_a_client_error(alice, api_as):
     r = api.client.post("/api/v1/statuses", "{not json", content_type="application/json", **api.headers)
     assert r.status_code in (400, 422)
     assert "error" in r.json()
+
+
+def test_actions_without_a_body_and_parameters_in_the_query(alice, bob, api_as):
+    """Mastodon.py posts reblogs with no body at all; some clients put parameters in
+    the query string of a POST."""
+    a, b = api_as(alice), api_as(bob)
+    sid = a.post("/api/v1/statuses?status=from%20the%20query").json()["id"]
+    assert "from the query" in a.get(f"/api/v1/statuses/{sid}").json()["content"]
+    r = b.client.post(f"/api/v1/statuses/{sid}/reblog", **b.headers)
+    assert r.status_code == 200, r.content
+    assert r.json()["reblog"]["id"] == sid
+    empty = a.client.post("/api/v1/statuses", **a.headers)
+    assert empty.status_code == 422
+    assert empty.json()["error"] == "Validation failed: Text can't be blank"

@@ -28,14 +28,24 @@ class HostCheckMiddleware:
         return self.get_response(request)
 
 
-class ApiTrailingSlashMiddleware:
-    """Route ``/api/v1/instance/`` like ``/api/v1/instance``: some clients (Mastodon.py)
-    add a trailing slash to API paths."""
+class ApiRequestMiddleware:
+    """Smooth over how Mastodon clients call ``/api/``.
+
+    * ``/api/v1/instance/`` is routed like ``/api/v1/instance`` (Mastodon.py adds a
+      trailing slash to some paths);
+    * a POST/PUT/PATCH without a body (``POST /api/v1/statuses/1/reblog``) is read as
+      an empty JSON object, so its parameters come from the query string alone.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info.startswith("/api/") and request.path_info.endswith("/") and len(request.path_info) > 5:
-            request.path_info = request.path_info.rstrip("/")
+        path = request.path_info
+        if path.startswith("/api/"):
+            if path.endswith("/") and len(path) > 5:
+                request.path_info = path.rstrip("/")
+            if request.method in ("POST", "PUT", "PATCH") and request.META.get("CONTENT_LENGTH", "") in ("", "0"):
+                request._body = b"{}"  # type: ignore[attr-defined]
+                request.META["CONTENT_TYPE"] = "application/json"
         return self.get_response(request)

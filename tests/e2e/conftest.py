@@ -1,0 +1,75 @@
+"""The real server: `tribune serve` as a subprocess on a free loopback port, with its
+own data directory, gunicorn workers and task workers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+TRIBUNE = [sys.executable, "-m", "tribune.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    base_url: str
+    data_dir: Path
+    env: dict[str, str]
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        """Run a `tribune` command against this server's data directory."""
+        return subprocess.run([*TRIBUNE, *args], env=self.env, capture_output=True,
+                              text=True, timeout=120)
+
+
+def _tribune_cmd() -> list[str]:
+    exe = shutil.which("tribune", path=str(Path(sys.executable).parent))
+    return [exe] if exe else TRIBUNE
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    data_dir = tmp_path_factory.mktemp("server-data")
+    port = free_port()
+    env = {**os.environ, "TRIBUNE_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    env.pop("TRIBUNE_DOMAIN", None)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    log = (data_dir / "server.log").open("w")
+    process = subprocess.Popen([*_tribune_cmd(), "serve", "--port", str(port), "--workers", "2"],
+                               env=env, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{base_url}/api/v1/instance", timeout=10).status_code == 200:
+                break
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("server did not start:\n" + (data_dir / "server.log").read_text())
+        time.sleep(0.2)
+    yield Server(base_url=base_url, data_dir=data_dir, env=env)
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+    text = (data_dir / "server.log").read_text()
+    assert "database is locked" not in text, text[-3000:]
