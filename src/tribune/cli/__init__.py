@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from tribune.cli.errors import CliError
 
@@ -51,8 +52,15 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
                         help="start no task workers (run `tribune worker` separately)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors told in one line like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tribune",
         description="Tribune, a microblogging server that speaks the Mastodon client API.",
     )

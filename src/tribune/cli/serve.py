@@ -41,6 +41,9 @@ def prepare_environment(*, host: str, port: int) -> None:
     """
     if not os.environ.get("TRIBUNE_DOMAIN"):
         os.environ["TRIBUNE_DOMAIN"] = address(host, port)
+        if host in ("0.0.0.0", "::", ""):
+            print("note: listening on all interfaces; set TRIBUNE_DOMAIN to the name "
+                  "clients use (requests for other host names are refused)", file=sys.stderr)
 
 
 @dataclass
