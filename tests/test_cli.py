@@ -70,9 +70,15 @@ def test_help_needs_no_database(tmp_path):
     assert not (tmp_path / "tribune.sqlite3").exists()
 
 
+def test_usage_errors_are_one_line(tmp_path):
+    result = tribune(tmp_path, "serve", "--port", "http")
+    assert result.returncode == 2
+    assert "--port" in one_line(result.stderr)
+
+
 def test_createuser_on_an_empty_data_dir(instance):
     rows = query(instance, "SELECT a.username, u.email, u.is_staff FROM accounts_account a "
-                           "JOIN auth_user u ON u.id = a.user_id")
+                           "JOIN auth_user u ON u.id = a.user_id WHERE u.username = 'alice'")
     assert rows == [("alice", "alice@example.test", 0)]
 
 
@@ -159,6 +165,10 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(instance):
             status = _http_status(f"http://127.0.0.1:{port}/admin/login/")
             time.sleep(0.2)
         assert status in (200, 302)
+        # Operator commands work beside the running server (SQLite in WAL mode).
+        result = tribune(instance, "createuser", "bob", "--email", "bob@example.test",
+                         "--password", PASSWORD)
+        assert result.returncode == 0, result.stderr
         started = time.monotonic()
         server.send_signal(signal.SIGTERM)
         out, err = server.communicate(timeout=10)
@@ -186,8 +196,14 @@ def test_serve_on_a_taken_port_fails_in_one_line(instance):
 
 @pytest.mark.django_db(transaction=True)
 def test_demo_content_is_made_once(settings):
-    # The demo's 25 logins would take seconds with the production hasher.
+    # Speed: the production hasher would take seconds for the demo's 25 logins, and
+    # the effects of its ~600 events are left queued, as `tribune demo` leaves them
+    # for its task workers.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
+                                  "QUEUES": settings.TASKS["default"]["QUEUES"]}}
+    from django_tasks_db.models import DBTaskResult
+
     from tribune.accounts.models import Account
     from tribune.cli.demo import demo_content_create
     from tribune.graph.models import Follow
@@ -205,6 +221,7 @@ def test_demo_content_is_made_once(settings):
             "tagged": Status.objects.exclude(tags=None).distinct().count(),
             "follows": Follow.objects.count(),
             "rules": Rule.objects.count(),
+            "queued tasks": DBTaskResult.objects.count(),
         }
 
     first = demo_content_create()
@@ -215,7 +232,8 @@ def test_demo_content_is_made_once(settings):
     assert first.usernames == second.usernames
     assert counts() == made
     assert made["accounts"] >= 20 and made["posts"] >= 100
-    for kind in ("replies", "reblogs", "favourites", "mentions", "tagged", "follows"):
+    for kind in ("replies", "reblogs", "favourites", "mentions", "tagged", "follows",
+                 "queued tasks"):
         assert made[kind] > 0, kind
     assert 3 <= made["rules"] <= 4
     languages = set(Status.objects.filter(reblog_of=None).values_list("language", flat=True))
