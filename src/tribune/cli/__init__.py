@@ -137,7 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        if os.environ.get("TRIBUNE_DEBUG", "").lower() in {"1", "true", "yes", "on"}:
+        from tribune.core.conf import env_bool
+
+        if env_bool("TRIBUNE_DEBUG", False):
             raise
         from tribune.cli.errors import describe
 
