@@ -34,7 +34,9 @@ class ApiRequestMiddleware:
     * ``/api/v1/instance/`` is routed like ``/api/v1/instance`` (Mastodon.py adds a
       trailing slash to some paths);
     * a POST/PUT/PATCH without a body (``POST /api/v1/statuses/1/reblog``) is read as
-      an empty JSON object, so its parameters come from the query string alone.
+      an empty JSON object, so its parameters come from the query string alone;
+    * any error answered outside the API's own handlers (405 from routing, say) is
+      turned into Mastodon's ``{"error": ...}`` JSON, never an HTML page (CLI-16).
     """
 
     def __init__(self, get_response):
@@ -48,4 +50,12 @@ class ApiRequestMiddleware:
             if request.method in ("POST", "PUT", "PATCH") and request.META.get("CONTENT_LENGTH", "") in ("", "0"):
                 request._body = b"{}"  # type: ignore[attr-defined]
                 request.META["CONTENT_TYPE"] = "application/json"
+            response = self.get_response(request)
+            if response.status_code >= 400 and not response.get("Content-Type", "").startswith("application/json"):
+                replacement = JsonResponse({"error": response.reason_phrase}, status=response.status_code)
+                for header in ("Allow", "Retry-After"):
+                    if header in response:
+                        replacement[header] = response[header]
+                return replacement
+            return response
         return self.get_response(request)
