@@ -122,3 +122,13 @@ def test_cli16_rate_limit_is_json_with_headers(alice, api_as, settings):
     assert limited["X-RateLimit-Remaining"] == "0"
     # Another token has its own budget.
     assert api_as(alice).get("/api/v1/timelines/home").status_code == 200
+
+
+def test_overlong_and_overfull_query_strings_are_json_errors(alice, api_as):
+    api = api_as(alice)
+    long = api.client.get("/api/v1/timelines/public?local=" + "x" * 20000, **api.headers)
+    assert long.status_code == 414 and long.json() == {"error": "URI Too Long"}
+    many = "&".join(f"id[]={i}" for i in range(1500))
+    full = api.client.get(f"/api/v1/accounts/relationships?{many}", **api.headers)
+    assert full.status_code == 400
+    assert full["Content-Type"].startswith("application/json") and "error" in full.json()

@@ -42,34 +42,48 @@ def _tribune_cmd() -> list[str]:
     return [exe] if exe else TRIBUNE
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Server:
-    data_dir = tmp_path_factory.mktemp("server-data")
+def start_server(data_dir: Path, **extra_env: str):
+    """Start `tribune serve` on a free port; returns (process, Server, log file)."""
     port = free_port()
-    env = {**os.environ, "TRIBUNE_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "TRIBUNE_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", **extra_env}
     env.pop("TRIBUNE_DOMAIN", None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = (data_dir / "server.log").open("w")
     process = subprocess.Popen([*_tribune_cmd(), "serve", "--port", str(port), "--workers", "2"],
                                env=env, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{base_url}/api/v1/instance", timeout=10).status_code == 200:
-                break
-        except (requests.ConnectionError, requests.Timeout):
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("server did not start:\n" + (data_dir / "server.log").read_text())
-        time.sleep(0.2)
-    yield Server(base_url=base_url, data_dir=data_dir, env=env)
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            try:
+                if requests.get(f"{base_url}/api/v1/instance", timeout=10).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("server did not start:\n" + (data_dir / "server.log").read_text())
+            time.sleep(0.2)
+    except BaseException:
+        stop_server(process, log, data_dir)
+        raise
+    return process, Server(base_url=base_url, data_dir=data_dir, env=env), log
+
+
+def stop_server(process, log, data_dir: Path) -> str:
+    """Stop the server with SIGTERM, as an operator would; returns its log."""
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
-    text = (data_dir / "server.log").read_text()
+    return (data_dir / "server.log").read_text()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    data_dir = tmp_path_factory.mktemp("server-data")
+    process, running, log = start_server(data_dir)
+    yield running
+    text = stop_server(process, log, data_dir)
     assert "database is locked" not in text, text[-3000:]

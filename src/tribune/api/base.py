@@ -6,6 +6,7 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -83,13 +84,24 @@ def _not_found(request, exc):
     return error_response(request, 404, "Record not found")
 
 
+@api.exception_handler(SuspiciousOperation)
+def _suspicious(request, exc):
+    # E.g. more than DATA_UPLOAD_MAX_NUMBER_FIELDS parameters: the client's fault.
+    return error_response(request, 400, "Bad request")
+
+
+@api.exception_handler(BadRequest)
+def _bad_request(request, exc):
+    return error_response(request, 400, str(exc) or "Bad request")
+
+
 @api.exception_handler(Exception)
 def _unexpected(request, exc):
     logger.exception("unexpected error in %s %s", request.method, request.path)
     return error_response(request, 500, "Internal server error")
 
 
-ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 422: Error, 429: Error}
+ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 414: Error, 422: Error, 429: Error}
 
 
 def responses(schema: Any, status: int = 200) -> dict[int, Any]:

@@ -151,6 +151,9 @@ class Server:
             "--workers", str(self.workers), "--threads", "4",
             "--worker-class", "gthread", "--graceful-timeout", "10",
             "--log-level", "warning",
+            # gunicorn answers over-long request lines itself, in HTML; Mastodon
+            # clients need JSON, so the length check is ours (ApiRequestMiddleware).
+            "--limit-request-line", "0",
         ]
         from gunicorn.config import KNOWN_SETTINGS
 

@@ -28,6 +28,9 @@ class HostCheckMiddleware:
         return self.get_response(request)
 
 
+MAX_QUERY_STRING = 16384
+
+
 class ApiRequestMiddleware:
     """Smooth over how Mastodon clients call ``/api/``.
 
@@ -35,6 +38,7 @@ class ApiRequestMiddleware:
       trailing slash to some paths);
     * a POST/PUT/PATCH without a body (``POST /api/v1/statuses/1/reblog``) is read as
       an empty JSON object, so its parameters come from the query string alone;
+    * a query string longer than MAX_QUERY_STRING bytes is refused with 414;
     * any error answered outside the API's own handlers (405 from routing, say) is
       turned into Mastodon's ``{"error": ...}`` JSON, never an HTML page (CLI-16).
     """
@@ -45,6 +49,8 @@ class ApiRequestMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path_info
         if path.startswith("/api/"):
+            if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:
+                return JsonResponse({"error": "URI Too Long"}, status=414)
             if path.endswith("/") and len(path) > 5:
                 request.path_info = path.rstrip("/")
             if request.method in ("POST", "PUT", "PATCH") and request.META.get("CONTENT_LENGTH", "") in ("", "0"):
