@@ -181,7 +181,7 @@ def test_pagination_through_link_headers(clients):
 
 
 def test_error_cases(clients, server):
-    alice, _, client_id, client_secret = clients
+    alice, _, _, _ = clients
     with pytest.raises(MastodonAPIError) as too_long:
         alice.status_post("x" * 501)
     assert too_long.value.args[1] == 422

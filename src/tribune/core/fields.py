@@ -17,5 +17,5 @@ class IdField(models.BigIntegerField):
         super().__init__(*args, **kwargs)
 
     def deconstruct(self):
-        name, path, args, kwargs = super().deconstruct()
+        name, _path, args, kwargs = super().deconstruct()
         return name, "django.db.models.BigIntegerField", args, kwargs

@@ -25,6 +25,9 @@ class Follow(models.Model):
         ]
         indexes = [models.Index(fields=["target", "account"])]
 
+    def __str__(self) -> str:
+        return f"{self.account_id} follows {self.target_id}"
+
 
 class FollowRequest(models.Model):
     """``account`` asked to follow the locked account ``target``."""
@@ -42,6 +45,9 @@ class FollowRequest(models.Model):
             models.CheckConstraint(condition=~Q(account=F("target")), name="follow_request_not_self"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.account_id} asks to follow {self.target_id}"
+
 
 class Block(models.Model):
     """``account`` blocks ``target``: no follows either way, no content either way."""
@@ -57,6 +63,9 @@ class Block(models.Model):
             models.CheckConstraint(condition=~Q(account=F("target")), name="block_not_self"),
         ]
         indexes = [models.Index(fields=["target", "account"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} blocks {self.target_id}"
 
 
 class Mute(models.Model):
@@ -74,3 +83,6 @@ class Mute(models.Model):
             models.UniqueConstraint(fields=["account", "target"], name="mute_once"),
             models.CheckConstraint(condition=~Q(account=F("target")), name="mute_not_self"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} mutes {self.target_id}"

@@ -35,3 +35,6 @@ class Notification(models.Model):
                 fields=["account", "from_account", "type", "status"], name="notification_once"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.type} for {self.account_id}"

@@ -37,7 +37,8 @@ class Status(models.Model):
     content = models.TextField(blank=True, default="")  # sanitised HTML
     spoiler_text = models.CharField(max_length=1000, blank=True, default="")
     sensitive = models.BooleanField(default=False)
-    language = models.CharField(max_length=10, null=True, blank=True)
+    # null, not "": the API distinguishes an unknown language (null).
+    language = models.CharField(max_length=10, null=True, blank=True)  # noqa: DJ001
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     in_reply_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
@@ -89,6 +90,9 @@ class StatusEdit(models.Model):
     sensitive = models.BooleanField(default=False)
     created_at = models.DateTimeField()
 
+    def __str__(self) -> str:
+        return f"Edit of {self.status_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class Mention(models.Model):
     """``status`` mentions ``account``."""
@@ -98,6 +102,9 @@ class Mention(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["status", "account"], name="mention_once")]
+
+    def __str__(self) -> str:
+        return f"{self.status_id} mentions {self.account_id}"
 
 
 class Favourite(models.Model):
@@ -109,6 +116,9 @@ class Favourite(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "status"], name="favourite_once")]
 
+    def __str__(self) -> str:
+        return f"{self.account_id} favourites {self.status_id}"
+
 
 class Bookmark(models.Model):
     id = IdField()
@@ -119,6 +129,9 @@ class Bookmark(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "status"], name="bookmark_once")]
 
+    def __str__(self) -> str:
+        return f"{self.account_id} bookmarks {self.status_id}"
+
 
 class Pin(models.Model):
     id = IdField()
@@ -128,3 +141,6 @@ class Pin(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "status"], name="pin_once")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} pins {self.status_id}"
