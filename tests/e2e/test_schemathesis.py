@@ -34,7 +34,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
              "--phases", "examples,coverage,fuzzing", "--no-shrink",
              "--header", f"Authorization: Bearer {token}",
              "--request-timeout", "30", "--warnings", "off"],
-            capture_output=True, text=True, timeout=900,
+            capture_output=True, text=True, timeout=900, cwd=tmp_path,
         )
     finally:
         server_log = stop_server(process, log, data_dir)

@@ -1,0 +1,48 @@
+"""The default avatar and header that every account's URLs point to."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import pytest
+from django.test import Client
+
+
+def _decode_png(data: bytes) -> tuple[int, int, bytes]:
+    """(width, height, raw scanlines) of an 8-bit RGB PNG, decoded independently."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    position, width, height, idat = 8, 0, 0, b""
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position:position + 4])
+        kind = data[position + 4:position + 8]
+        body = data[position + 8:position + 8 + length]
+        (crc,) = struct.unpack(">I", data[position + 8 + length:position + 12 + length])
+        assert crc == zlib.crc32(kind + body)
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+            assert (depth, colour) == (8, 2)
+        elif kind == b"IDAT":
+            idat += body
+        position += 12 + length
+    return width, height, zlib.decompress(idat)
+
+
+@pytest.mark.parametrize("path, size", [("/avatars/original/missing.png", (400, 400)),
+                                        ("/headers/original/missing.png", (1500, 500))])
+def test_default_images_are_valid_pngs(path, size, db):
+    response = Client(HTTP_HOST="localhost").get(path)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    width, height, raw = _decode_png(response.content)
+    assert (width, height) == size
+    assert len(raw) == height * (1 + 3 * width)
+
+
+def test_account_urls_point_at_served_images(alice, api_as):
+    me = api_as(alice).get("/api/v1/accounts/verify_credentials").json()
+    client = Client(HTTP_HOST="localhost")
+    for key in ("avatar", "avatar_static", "header", "header_static"):
+        assert me[key].startswith("http://127.0.0.1:8000/")
+        path = me[key].removeprefix("http://127.0.0.1:8000")
+        assert client.get(path).status_code == 200
