@@ -5,11 +5,12 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from tribune.web import images
+from tribune.web import images, views
 
 app_name = "web"
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("avatars/original/missing.png", images.default_avatar, name="default_avatar"),
     path("headers/original/missing.png", images.default_header, name="default_header"),
     path(

@@ -46,3 +46,19 @@ def test_account_urls_point_at_served_images(alice, api_as):
         assert me[key].startswith("http://127.0.0.1:8000/")
         path = me[key].removeprefix("http://127.0.0.1:8000")
         assert client.get(path).status_code == 200
+
+
+def test_landing_page_lists_rules(db, client):
+    from tribune.moderation.services import rule_create
+
+    rule_create(text="Be kind to each other")
+    page = Client(HTTP_HOST="localhost").get("/")
+    assert page.status_code == 200
+    assert "Be kind to each other" in page.content.decode()
+    french = Client(HTTP_HOST="localhost", HTTP_ACCEPT_LANGUAGE="fr").get("/")
+    assert french.status_code == 200
+
+
+def test_admin_static_files_are_served(db):
+    response = Client(HTTP_HOST="localhost").get("/static/admin/css/base.css")
+    assert response.status_code == 200
