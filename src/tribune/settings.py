@@ -159,6 +159,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # Static files (the admin's, our own) are served by WhiteNoise straight from the
 # installed apps, so the embedded default needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True

@@ -36,7 +36,7 @@ def test_cli12_ids_are_strings_and_sort_by_length_then_text(alice, bob, api_as):
         found = list(_walk_ids(body))
         assert found, path
         for where, value in found:
-            assert value is None and where.endswith(("in_reply_to_id", "in_reply_to_account_id")) or (
+            assert (value is None and where.endswith(("in_reply_to_id", "in_reply_to_account_id"))) or (
                 isinstance(value, str) and value.isdigit()), (path, where, value)
     home = a.get("/api/v1/timelines/home").json()
     ids = [s["id"] for s in home]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from tribune.accounts.models import Account
 from tribune.core.errors import NotFound
 from tribune.core.urls import absolute
@@ -68,19 +70,43 @@ def account_url_for_handle(handle: str) -> str | None:
 
 
 def search_accounts(*, query: str, limit: int = 40, offset: int = 0) -> list[Account]:
-    """Accounts whose username or display name starts with ``query`` (local search)."""
+    """Accounts whose username starts with ``query`` or whose display name contains
+    it (local search)."""
+    return list(account_search_queryset(query=query)[offset : offset + limit])
+
+
+def account_search_queryset(*, query: str) -> QuerySet[Account]:
+    """The ordered queryset behind search_accounts: ``user`` or ``user@domain``
+    (this instance's domain counts as local), most followed first; empty for an
+    empty query."""
     from django.db.models import Q
 
     query = query.strip().lstrip("@")
     username, _, domain = query.partition("@")
     if not username:
-        return []
+        return Account.objects.none()
     qs = Account.objects.filter(suspended_at__isnull=True).filter(
         Q(username__istartswith=username) | Q(display_name__icontains=username)
     )
     if domain:
         qs = qs.filter(domain__iexact="" if domain.lower() == settings_domain() else domain)
-    return list(qs.order_by("-followers_count", "id")[offset : offset + limit])
+    return qs.order_by("-followers_count", "id")
+
+
+def accounts_by_ids(ids: list[str] | list[int]) -> list[Account]:
+    """The accounts with these ids, in the order given; unknown, suspended and
+    malformed ids are skipped (one query)."""
+    wanted: list[int] = []
+    for raw in ids:
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            continue
+        if -(2**63) <= value < 2**63:
+            wanted.append(value)
+    wanted = list(dict.fromkeys(wanted))
+    found = {a.pk: a for a in Account.objects.filter(pk__in=wanted, suspended_at__isnull=True)}
+    return [found[i] for i in wanted if i in found]
 
 
 def settings_domain() -> str:

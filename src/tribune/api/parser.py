@@ -86,7 +86,7 @@ def _parse_form(request: HttpRequest, content_type: str) -> MultiValueDict:
         return form
     try:
         return QueryDict(request.body, encoding=request.encoding)
-    except Exception:  # noqa: BLE001 - any undecodable body is a client error
+    except Exception:
         raise ValueError("Malformed form body") from None
 
 

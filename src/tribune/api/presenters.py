@@ -80,6 +80,9 @@ def credential_account_out(account: Account, *, follow_requests_count: int = 0) 
         "note": account.note,
         "fields": [],
         "follow_requests_count": follow_requests_count,
+        "indexable": account.indexable,
+        "discoverable": account.discoverable,
+        "hide_collections": False,
     }
     is_admin = bool(account.user and account.user.is_superuser)
     data["role"] = {
@@ -231,3 +234,68 @@ def rule_out(rule) -> dict[str, Any]:
 
 def domain() -> str:
     return settings.TRIBUNE_DOMAIN
+
+
+# --- accounts, graph, apps, markers, search ---------------------------------------------
+
+
+def muted_account_out(mute) -> dict[str, Any]:
+    """The MutedAccount entity: the muted Account plus when the mute ends."""
+    data = account_out(mute.target)
+    data["mute_expires_at"] = iso(mute.expires_at)
+    return data
+
+
+def preferences_out(account: Account) -> dict[str, Any]:
+    """The Preferences entity (keys with colons, as Mastodon names them)."""
+    return {
+        "posting:default:visibility": account.default_visibility,
+        "posting:default:sensitive": account.default_sensitive,
+        "posting:default:language": account.default_language or None,
+        "reading:expand:media": "default",
+        "reading:expand:spoilers": False,
+    }
+
+
+def application_out(application) -> dict[str, Any]:
+    """The Application entity (no credentials)."""
+    uris = application.redirect_uris.split()
+    return {
+        "id": str(application.pk),
+        "name": application.name,
+        "website": application.website or None,
+        "scopes": application.scopes.split(),
+        "redirect_uri": "\n".join(uris),
+        "redirect_uris": uris,
+        "vapid_key": "",
+    }
+
+
+def credential_application_out(application, client_secret: str) -> dict[str, Any]:
+    """The CredentialApplication entity; ``client_secret`` is shown this once."""
+    return {
+        **application_out(application),
+        "client_id": application.client_id,
+        "client_secret": client_secret,
+        "client_secret_expires_at": 0,
+    }
+
+
+def marker_out(marker) -> dict[str, Any]:
+    """The Marker entity."""
+    return {
+        "last_read_id": str(marker.last_read_id),
+        "version": marker.version,
+        "updated_at": iso(marker.updated_at),
+    }
+
+
+def tag_out(tag) -> dict[str, Any]:
+    """The Tag entity; usage history is not counted yet, so it is empty."""
+    return {
+        "id": str(tag.pk),
+        "name": tag.display_name or tag.name,
+        "url": absolute(f"/tags/{tag.name}"),
+        "history": [],
+        "following": False,
+    }

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tribune.accounts.models import Account
+from tribune.accounts.selectors import account_search_queryset
+from tribune.core.pagination import Cursor, Page, paginate
 from tribune.graph.models import Block, Follow, FollowRequest, Mute
 
 
@@ -93,3 +95,73 @@ def relationships(*, viewer: Account, target_ids: list[int]) -> list[Relationshi
             requested_by=target_id in requested_by,
         ))
     return out
+
+
+# --- lists of accounts, paged by the id of the row that links them ---------------------
+
+
+def _accounts_of(rows: list, attr: str) -> list[Account]:
+    return [getattr(row, attr) for row in rows]
+
+
+def followers_page(*, account: Account, viewer: Account | None, cursor: Cursor) -> Page:
+    """Accounts that follow ``account``, most recent follow first.
+
+    Paged by the Follow row's id (the ``Link`` header carries it, as Mastodon's does).
+    Suspended accounts and accounts blocked either way by ``viewer`` are left out.
+    """
+    qs = Follow.objects.filter(target=account, account__suspended_at__isnull=True)
+    if viewer is not None:
+        qs = qs.exclude(account_id__in=blocked_either_way_ids(viewer.pk))
+    return paginate(qs.select_related("account"), cursor,
+                    transform=lambda rows: _accounts_of(rows, "account"))
+
+
+def following_page(*, account: Account, viewer: Account | None, cursor: Cursor) -> Page:
+    """Accounts that ``account`` follows, most recent follow first (see followers_page)."""
+    qs = Follow.objects.filter(account=account, target__suspended_at__isnull=True)
+    if viewer is not None:
+        qs = qs.exclude(target_id__in=blocked_either_way_ids(viewer.pk))
+    return paginate(qs.select_related("target"), cursor,
+                    transform=lambda rows: _accounts_of(rows, "target"))
+
+
+def follow_requests_page(*, account: Account, cursor: Cursor) -> Page:
+    """Accounts waiting for ``account`` to accept their follow request, newest first
+    (paged by the request's id)."""
+    qs = FollowRequest.objects.filter(target=account, account__suspended_at__isnull=True)
+    return paginate(qs.select_related("account"), cursor,
+                    transform=lambda rows: _accounts_of(rows, "account"))
+
+
+def follow_requests_count(*, account: Account) -> int:
+    """How many follow requests ``account`` has not answered yet."""
+    return FollowRequest.objects.filter(target=account, account__suspended_at__isnull=True).count()
+
+
+def blocks_page(*, account: Account, cursor: Cursor) -> Page:
+    """Accounts that ``account`` blocks, most recent block first (paged by block id)."""
+    qs = Block.objects.filter(account=account).select_related("target")
+    return paginate(qs, cursor, transform=lambda rows: _accounts_of(rows, "target"))
+
+
+def mutes_page(*, account: Account, cursor: Cursor) -> Page:
+    """``account``'s active mutes (Mute rows with ``target`` loaded), most recent
+    first; expired mutes are left out. Paged by the mute's id."""
+    qs = _active_mutes().filter(account=account).select_related("target")
+    return paginate(qs, cursor)
+
+
+def account_search(*, query: str, viewer: Account | None, limit: int = 40, offset: int = 0,
+                   following: bool = False) -> list[Account]:
+    """Local account search (accounts.selectors.account_search_queryset) as ``viewer``
+    sees it: accounts blocked either way are left out, and ``following`` keeps only
+    accounts the viewer follows (Mastodon's ``following=true``)."""
+    qs = account_search_queryset(query=query)
+    if viewer is not None:
+        qs = qs.exclude(pk__in=blocked_either_way_ids(viewer.pk))
+        if following:
+            qs = qs.filter(pk__in=Follow.objects.filter(account=viewer).values("target_id"))
+    elif following:
+        return []
+    return list(qs[offset : offset + limit])

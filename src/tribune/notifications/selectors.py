@@ -25,16 +25,31 @@ def _base(viewer: Account):
     ).prefetch_related(*(f"status__{p}" for p in STATUS_PREFETCH))
 
 
-def notifications(*, viewer: Account, cursor: Cursor, types: list[str] | None = None,
-                  exclude_types: list[str] | None = None, account_id: int | None = None) -> Page:
-    """The viewer's notifications, newest first, filtered by type and sender."""
-    qs = _base(viewer)
+def _filtered(qs, *, types: list[str] | None, exclude_types: list[str] | None,
+              account_id: int | str | None):
     if types:
         qs = qs.filter(type__in=types)
     if exclude_types:
         qs = qs.exclude(type__in=exclude_types)
-    if account_id is not None:
-        qs = qs.filter(from_account_id=account_id)
+    if account_id not in (None, ""):
+        try:
+            qs = qs.filter(from_account_id=int(account_id))
+        except (TypeError, ValueError):
+            return qs.none()  # a malformed id matches no sender, as an unknown one
+    return qs
+
+
+def notifications(*, viewer: Account, cursor: Cursor, types: list[str] | None = None,
+                  exclude_types: list[str] | None = None,
+                  account_id: int | str | None = None) -> Page:
+    """The viewer's notifications, newest first, filtered by type and sender.
+
+    Unknown type names match nothing (Mastodon ignores them); notifications from
+    accounts the viewer blocks, is blocked by or mutes with notifications are
+    hidden, and so are those about statuses the viewer can no longer see.
+    """
+    qs = _filtered(_base(viewer), types=types, exclude_types=exclude_types,
+                   account_id=account_id)
     return paginate(qs, cursor)
 
 
@@ -46,10 +61,17 @@ def notification_get(*, viewer: Account, notification_id: int | str) -> Notifica
         raise NotFound("Record not found") from None
 
 
-def unread_count(*, viewer: Account, since_id: int | None) -> int:
-    qs = _base(viewer)
+def unread_count(*, viewer: Account, since_id: int | None, types: list[str] | None = None,
+                 exclude_types: list[str] | None = None, account_id: int | str | None = None,
+                 limit: int | None = None) -> int:
+    """How many of the viewer's notifications are newer than ``since_id`` (the
+    notifications marker), with the list's filters, counting at most ``limit``."""
+    qs = _filtered(_base(viewer), types=types, exclude_types=exclude_types,
+                   account_id=account_id)
     if since_id:
         qs = qs.filter(pk__gt=since_id)
+    if limit is not None:
+        qs = qs.order_by("-id")[:limit]
     return qs.count()
 
 

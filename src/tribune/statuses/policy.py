@@ -12,7 +12,11 @@ from django.db.models import Exists, OuterRef, Q
 
 from tribune.accounts.models import Account, Visibility
 from tribune.graph.models import Follow
-from tribune.graph.selectors import blocked_either_way_ids, is_blocked_either_way, is_following
+from tribune.graph.selectors import (
+    blocked_either_way_ids,
+    is_blocked_either_way,
+    is_following,
+)
 from tribune.statuses.models import Mention, Status
 
 OPEN = [Visibility.PUBLIC, Visibility.UNLISTED]

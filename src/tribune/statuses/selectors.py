@@ -202,3 +202,17 @@ class ViewerState:
             pinned=frozenset(Pin.objects.filter(account=viewer, status_id__in=ids)
                              .values_list("status_id", flat=True)),
         )
+
+
+def tag_search(*, query: str, limit: int = 20, offset: int = 0) -> list:
+    """Hashtags whose matching key starts with ``query`` (a leading ``#`` is ignored),
+    shortest (closest) first."""
+    from django.db.models.functions import Length
+
+    from tribune.statuses.models import Tag
+
+    key = normalize_tag(query.strip().lstrip("#"))
+    if not key:
+        return []
+    return list(Tag.objects.filter(name__startswith=key)
+                .order_by(Length("name"), "name")[offset : offset + limit])

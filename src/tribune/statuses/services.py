@@ -15,11 +15,31 @@ from django.utils import timezone
 from tribune.accounts.models import Account, Visibility
 from tribune.accounts.selectors import account_profile_url, accounts_by_handles
 from tribune.core.errors import Forbidden, NotFound, ValidationFailed
-from tribune.core.events import Favourited, StatusCreated, StatusDeleted, StatusUpdated, publish
+from tribune.core.events import (
+    Favourited,
+    StatusCreated,
+    StatusDeleted,
+    StatusUpdated,
+    publish,
+)
 from tribune.core.ids import new_id
-from tribune.core.text import count_characters, extract_hashtags, extract_mentions, normalize_tag, render
+from tribune.core.text import (
+    count_characters,
+    extract_hashtags,
+    extract_mentions,
+    normalize_tag,
+    render,
+)
 from tribune.core.urls import absolute
-from tribune.statuses.models import Bookmark, Favourite, Mention, Pin, Status, StatusEdit, Tag
+from tribune.statuses.models import (
+    Bookmark,
+    Favourite,
+    Mention,
+    Pin,
+    Status,
+    StatusEdit,
+    Tag,
+)
 from tribune.statuses.policy import can_reblog, can_view
 
 MAX_PINS = 5

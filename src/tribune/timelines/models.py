@@ -16,3 +16,29 @@ class FeedEntry(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "status"], name="feed_entry_once")]
         indexes = [models.Index(fields=["account", "-status"])]
+
+    def __str__(self) -> str:
+        return f"{self.status_id} on {self.account_id}'s feed"
+
+
+class MarkerTimeline(models.TextChoices):
+    HOME = "home"
+    NOTIFICATIONS = "notifications"
+
+
+class Marker(models.Model):
+    """Where ``account`` stopped reading one timeline (Mastodon's Marker), so apps
+    can sync the position. ``version`` starts at 0 and grows by one each time the
+    position moves (Rails' optimistic-locking counter, which Mastodon exposes)."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    timeline = models.CharField(max_length=20, choices=MarkerTimeline.choices)
+    last_read_id = models.BigIntegerField()
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "timeline"], name="marker_once")]
+
+    def __str__(self) -> str:
+        return f"{self.timeline} marker at {self.last_read_id}"

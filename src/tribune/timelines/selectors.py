@@ -7,6 +7,7 @@ from tribune.core.pagination import Cursor, Page
 from tribune.graph.selectors import hidden_account_ids
 from tribune.statuses.selectors import statuses_by_ids
 from tribune.timelines.feeds import feed_store
+from tribune.timelines.models import Marker
 
 
 def home_timeline(*, viewer: Account, cursor: Cursor) -> Page:
@@ -21,3 +22,10 @@ def home_timeline(*, viewer: Account, cursor: Cursor) -> Page:
     if ids:
         return Page(statuses, next_max_id=ids[-1], prev_min_id=ids[0])
     return Page([], None, cursor.min_id or cursor.since_id or cursor.max_id)
+
+
+def markers(*, account: Account, timelines: list[str]) -> dict[str, Marker]:
+    """``account``'s markers for the named timelines that have one, by timeline name;
+    unknown names are ignored (one query)."""
+    rows = Marker.objects.filter(account=account, timeline__in=timelines)
+    return {m.timeline: m for m in rows}

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from tribune.accounts.models import Visibility
+from django.db import transaction
+
+from tribune.accounts.models import Account, Visibility
+from tribune.core.errors import ValidationFailed
 from tribune.graph.models import Block, Follow, Mute
 from tribune.statuses.models import Mention, Status
 from tribune.timelines.feeds import feed_store
+from tribune.timelines.models import Marker, MarkerTimeline
 
 
 def fanout_status(*, status_id: int) -> int:
@@ -68,3 +72,34 @@ def feed_merge_author(*, feed_account_id: int, author_id: int, limit: int = 40) 
     store = feed_store()
     for status_id, reblog_of_id in ids:
         store.add(status_id=status_id, reblog_of_id=reblog_of_id, account_ids=[feed_account_id])
+
+
+def markers_set(*, account: Account, positions: dict[str, int | str]) -> dict[str, Marker]:
+    """Save ``account``'s reading position per timeline (``{"home": status_id,
+    "notifications": notification_id}``) and return the saved markers.
+
+    A marker whose position changes gets ``version + 1``; setting the same position
+    again changes nothing. Raises ValidationFailed for an unknown timeline or an id
+    that is not an integer.
+    """
+    cleaned: dict[str, int] = {}
+    for timeline, raw in positions.items():
+        if timeline not in MarkerTimeline.values:
+            raise ValidationFailed(f"Validation failed: Timeline {timeline} is not included in the list")
+        try:
+            cleaned[timeline] = int(raw)
+        except (TypeError, ValueError):
+            raise ValidationFailed("Validation failed: Last read id must be an id") from None
+        if not 0 <= cleaned[timeline] < 2**63:
+            raise ValidationFailed("Validation failed: Last read id is out of range")
+    saved: dict[str, Marker] = {}
+    with transaction.atomic():
+        for timeline, last_read_id in cleaned.items():
+            marker, created = Marker.objects.select_for_update().get_or_create(
+                account=account, timeline=timeline, defaults={"last_read_id": last_read_id})
+            if not created and marker.last_read_id != last_read_id:
+                marker.last_read_id = last_read_id
+                marker.version += 1
+                marker.save(update_fields=["last_read_id", "version", "updated_at"])
+            saved[timeline] = marker
+    return saved

@@ -1,7 +1,20 @@
-"""Registers every router on the API instance."""
+"""Registers every router on the API instance.
+
+Order matters where paths overlap: ``graph`` (``/v1/accounts/relationships``) comes
+before ``accounts`` (``/v1/accounts/{account_id}``).
+"""
 
 from tribune.api.base import api
-from tribune.api.routers import instance, statuses, timelines
+from tribune.api.routers import (
+    accounts,
+    apps,
+    graph,
+    instance,
+    misc,
+    notifications,
+    statuses,
+    timelines,
+)
 
-for module in (instance, statuses, timelines):
+for module in (instance, statuses, timelines, graph, accounts, notifications, apps, misc):
     api.add_router("/", module.router)
