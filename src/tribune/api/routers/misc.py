@@ -1,0 +1,144 @@
+"""Markers, search, and the endpoints apps call that Tribune has no content for yet
+(lists, filters, trends, conversations, ...). Those answer a valid empty result, as
+Takahē's do, so apps keep working (client-api.md, tier 2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Query, Router, Schema
+
+from tribune.api.auth import ApiError, Scoped, public, read, write
+from tribune.api.base import responses
+from tribune.api.presenters import account_out, marker_out, tag_out
+from tribune.api.schemas import Marker, Search, SearchV1
+from tribune.core.errors import NotFound
+from tribune.graph.selectors import account_search
+from tribune.statuses.selectors import tag_search
+from tribune.timelines.selectors import markers
+from tribune.timelines.services import markers_set
+
+router = Router(tags=["misc"])
+
+SEARCH_DEFAULT, SEARCH_MAX = 20, 40
+SEARCH_TYPES = ("accounts", "hashtags", "statuses")
+
+
+# --- markers ------------------------------------------------------------------------
+
+
+class MarkerIn(Schema):
+    last_read_id: str | int | None = None
+
+
+class MarkersIn(Schema):
+    home: MarkerIn | None = None
+    notifications: MarkerIn | None = None
+
+
+@router.get("/v1/markers", response=responses(dict[str, Marker]), auth=read("statuses"))
+def markers_get(request, timeline: Query[list[str] | None] = None):
+    """The caller's saved positions in ``timeline[]`` (home, notifications)."""
+    found = markers(account=request.auth.require_account(), timelines=timeline or [])
+    return {name: marker_out(m) for name, m in found.items()}
+
+
+@router.post("/v1/markers", response=responses(dict[str, Marker]), auth=write("statuses"))
+def markers_post(request, payload: MarkersIn):
+    """Save ``home[last_read_id]`` and/or ``notifications[last_read_id]``."""
+    positions = {name: m.last_read_id for name, m in
+                 (("home", payload.home), ("notifications", payload.notifications))
+                 if m is not None and m.last_read_id not in (None, "")}
+    saved = markers_set(account=request.auth.require_account(), positions=positions)
+    return {name: marker_out(m) for name, m in saved.items()}
+
+
+# --- search -------------------------------------------------------------------------
+
+
+def _search(request, q: str, type: str | None, limit: int | None, offset: int | None,
+            resolve: bool, following: bool) -> tuple[list, list]:
+    """(accounts, tags) matching ``q``; statuses are not searchable yet."""
+    viewer = request.auth.account
+    if viewer is None and (offset or resolve):
+        # Mastodon's rule: visitors get the first page only, and no remote lookups.
+        raise ApiError(401, "Search queries pagination is not supported without authentication")
+    limit = min(limit if limit and limit > 0 else SEARCH_DEFAULT, SEARCH_MAX)
+    offset = max(offset or 0, 0) if type else 0  # offset applies only with a type
+    accounts = tags = []
+    if type in (None, "", "accounts"):
+        accounts = account_search(query=q, viewer=viewer, following=following,
+                                  limit=limit, offset=offset)
+    if type in (None, "", "hashtags"):
+        tags = tag_search(query=q, limit=limit, offset=offset)
+    return accounts, tags
+
+
+@router.get("/v2/search", response=responses(Search), auth=public("read:search"))
+def search_v2(request, q: str = "", type: str | None = None, limit: int | None = None,
+              offset: int | None = None, following: bool = False,
+              remote: bool = Query(False, alias="resolve")):  # "resolve" would shadow ninja
+    """Local accounts and hashtags matching ``q`` (20 of each by default, 40 at most);
+    ``type`` is one of accounts, hashtags, statuses."""
+    accounts, tags = _search(request, q, type, limit, offset, remote, following)
+    return {"accounts": [account_out(a) for a in accounts], "statuses": [],
+            "hashtags": [tag_out(t) for t in tags]}
+
+
+@router.get("/v1/search", response=responses(SearchV1), auth=public("read:search"))
+def search_v1(request, q: str = "", type: str | None = None, limit: int | None = None,
+              offset: int | None = None, following: bool = False,
+              remote: bool = Query(False, alias="resolve")):  # "resolve" would shadow ninja
+    """Search as Mastodon answered it before v2: hashtags are plain names."""
+    accounts, tags = _search(request, q, type, limit, offset, remote, following)
+    return {"accounts": [account_out(a) for a in accounts], "statuses": [],
+            "hashtags": [tag_out(t)["name"] for t in tags]}
+
+
+# --- empty but valid ------------------------------------------------------------------
+
+EMPTY_LISTS = [
+    # (path, auth, what it would list)
+    ("/v1/lists", read("lists"), "The caller's lists."),
+    ("/v1/filters", read("filters"), "The caller's filters (v1)."),
+    ("/v2/filters", read("filters"), "The caller's filters."),
+    ("/v1/trends", public(None), "Trending hashtags (the old path)."),
+    ("/v1/trends/tags", public(None), "Trending hashtags."),
+    ("/v1/trends/statuses", public(None), "Trending statuses."),
+    ("/v1/trends/links", public(None), "Trending links."),
+    ("/v1/conversations", read("statuses"), "The caller's direct conversations."),
+    ("/v1/announcements", Scoped("read"), "The instance's announcements."),
+    ("/v1/suggestions", Scoped("read"), "Accounts to follow (v1)."),
+    ("/v2/suggestions", Scoped("read"), "Accounts to follow."),
+    ("/v1/followed_tags", read("follows"), "Hashtags the caller follows."),
+    ("/v1/scheduled_statuses", read("statuses"), "The caller's scheduled statuses."),
+    ("/v1/domain_blocks", read("blocks"), "Domains the caller blocks."),
+    ("/v1/endorsements", read("accounts"), "Accounts the caller features."),
+    ("/v1/featured_tags", read("accounts"), "Hashtags the caller features."),
+]
+
+
+def _empty_list(doc: str):
+    def view(request):
+        return []
+
+    view.__doc__ = doc + " None yet: an empty list."
+    return view
+
+
+for path, auth, doc in EMPTY_LISTS:
+    operation = "empty_" + path.strip("/").replace("/", "_")
+    router.get(path, response=responses(list[Any]), auth=auth,
+               operation_id=operation)(_empty_list(doc))
+
+
+@router.get("/v1/lists/{list_id}", response=responses(dict[str, Any]), auth=read("lists"))
+def list_get(request, list_id: str):
+    """One of the caller's lists: there are none yet."""
+    raise NotFound("Record not found")
+
+
+@router.get("/v1/timelines/list/{list_id}", response=responses(list[Any]), auth=read("lists"))
+def timeline_list(request, list_id: str):
+    """A list's timeline: there are no lists yet."""
+    raise NotFound("Record not found")
