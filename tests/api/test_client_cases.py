@@ -132,3 +132,13 @@ def test_overlong_and_overfull_query_strings_are_json_errors(alice, api_as):
     full = api.client.get(f"/api/v1/accounts/relationships?{many}", **api.headers)
     assert full.status_code == 400
     assert full["Content-Type"].startswith("application/json") and "error" in full.json()
+
+
+def test_search_offsets_are_bounded(alice, api_as):
+    """A huge offset once overflowed the database's integer (found by schemathesis)."""
+    api = api_as(alice)
+    for path in ("/api/v1/accounts/search?q=a&offset=66727065623782899712",
+                 "/api/v2/search?q=a&type=accounts&offset=66727065623782899712"):
+        r = api.get(path)
+        assert r.status_code == 422, path
+    assert api.get("/api/v1/accounts/search?q=al&offset=0").json()[0]["username"] == "alice"

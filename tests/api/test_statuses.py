@@ -236,3 +236,12 @@ def test_actions_without_a_body_and_parameters_in_the_query(alice, bob, api_as):
     empty = a.client.post("/api/v1/statuses", **a.headers)
     assert empty.status_code == 422
     assert empty.json()["error"] == "Validation failed: Text can't be blank"
+
+
+def test_several_statuses_by_id(alice, bob, api_as):
+    a = api_as(alice)
+    one = a.post("/api/v1/statuses", json={"status": "one"}).json()["id"]
+    two = a.post("/api/v1/statuses", json={"status": "two", "visibility": "private"}).json()["id"]
+    found = api_as(bob).get(f"/api/v1/statuses?id[]={one}&id[]={two}&id[]=nope")
+    assert [s["id"] for s in found.json()] == [one]  # the private one is not bob's to see
+    assert [s["id"] for s in a.get(f"/api/v1/statuses?id[]={two}&id[]={one}").json()] == [two, one]

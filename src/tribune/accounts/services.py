@@ -99,7 +99,8 @@ def account_update(
             raise ValidationFailed("Validation failed: Note is too long (maximum is 500 characters)")
         _set_note(account, note)
     if default_visibility is not None:
-        if default_visibility not in Visibility.values:
+        # Mastodon's posting default may not be direct (UserSettings privacy).
+        if default_visibility not in (Visibility.PUBLIC, Visibility.UNLISTED, Visibility.PRIVATE):
             raise ValidationFailed("Validation failed: Privacy is not included in the list")
         account.default_visibility = default_visibility
     if default_language is not None:

@@ -130,6 +130,19 @@ def cursor(max_id: str | None, since_id: str | None, min_id: str | None, limit: 
                   min_id=as_id("min_id", min_id), limit=min(limit, maximum))
 
 
+MAX_OFFSET = 10_000
+
+
+def offset_param(offset: int | None) -> int:
+    """A validated search ``offset``: 0 when absent, 422 beyond MAX_OFFSET (deep
+    offsets are slow and no client pages that far)."""
+    if offset is None or offset <= 0:
+        return 0
+    if offset > MAX_OFFSET:
+        raise ApiError(422, f"Validation failed: offset must be at most {MAX_OFFSET}")
+    return offset
+
+
 def link_header(request: HttpRequest, response: HttpResponse, page: Page) -> None:
     """Set RFC 8288 ``Link`` next/prev for ``page``, keeping the other query
     parameters. ``next`` only when the page has items; ``prev`` whenever there is a

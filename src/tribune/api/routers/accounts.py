@@ -9,7 +9,7 @@ from ninja import Router, Schema
 from tribune.accounts import selectors as accounts
 from tribune.accounts.services import account_update
 from tribune.api.auth import ApiError, Scoped, public, read, write
-from tribune.api.base import cursor, link_header, responses
+from tribune.api.base import cursor, link_header, offset_param, responses
 from tribune.api.presenters import (
     account_out,
     credential_account_out,
@@ -116,7 +116,7 @@ def account_search(request, q: str = "", limit: int | None = None, offset: int =
     found = graph.account_search(
         query=q, viewer=request.auth.require_account(), following=following,
         limit=min(limit if limit and limit > 0 else ACCOUNTS_DEFAULT, ACCOUNTS_MAX),
-        offset=max(offset, 0))
+        offset=offset_param(offset))
     return [account_out(a) for a in found]
 
 

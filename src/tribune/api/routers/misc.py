@@ -9,7 +9,7 @@ from typing import Any
 from ninja import Query, Router, Schema
 
 from tribune.api.auth import ApiError, Scoped, public, read, write
-from tribune.api.base import responses
+from tribune.api.base import offset_param, responses
 from tribune.api.presenters import account_out, marker_out, tag_out
 from tribune.api.schemas import Marker, Search, SearchV1
 from tribune.core.errors import NotFound
@@ -64,7 +64,7 @@ def _search(request, q: str, type: str | None, limit: int | None, offset: int | 
         # Mastodon's rule: visitors get the first page only, and no remote lookups.
         raise ApiError(401, "Search queries pagination is not supported without authentication")
     limit = min(limit if limit and limit > 0 else SEARCH_DEFAULT, SEARCH_MAX)
-    offset = max(offset or 0, 0) if type else 0  # offset applies only with a type
+    offset = offset_param(offset) if type else 0  # offset applies only with a type
     accounts = tags = []
     if type in (None, "", "accounts"):
         accounts = account_search(query=q, viewer=viewer, following=following,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from tribune.api.auth import public, write
 from tribune.api.base import cursor, link_header, responses
@@ -67,7 +67,7 @@ def status_create(request, payload: StatusIn):
 
 
 @router.get("/v1/statuses", response=responses(list[Status]), auth=public())
-def statuses_many(request, id: list[str] | None = None):
+def statuses_many(request, id: Query[list[str] | None] = None):
     """Several statuses by id (``id[]``); unknown or invisible ones are left out."""
     found = []
     for status_id in (id or [])[:40]:
