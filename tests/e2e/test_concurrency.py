@@ -1,0 +1,66 @@
+"""Several clients writing at once through the real server: every request succeeds
+(the SQLite setup of the embedded default: WAL, IMMEDIATE transactions, a busy
+timeout), and every post reaches the followers' home timelines."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def _token(server, name: str) -> str:
+    made = server.cli("createuser", name, "--email", f"{name}@example.test", "--password", PASSWORD)
+    assert made.returncode == 0, made.stderr
+    return server.cli("token", name, "--scopes", "read write follow").stdout.split()[-1]
+
+
+def test_concurrent_writers_and_readers(server):
+    names = [f"writer{i}" for i in range(4)]
+    tokens = {name: _token(server, name) for name in [*names, "reader"]}
+    api = f"{server.base_url}/api/v1"
+
+    def headers(name):
+        return {"Authorization": f"Bearer {tokens[name]}"}
+
+    for name in names:
+        account = requests.get(f"{api}/accounts/lookup", params={"acct": name}).json()
+        assert requests.post(f"{api}/accounts/{account['id']}/follow", headers=headers("reader")).status_code == 200
+
+    def write(name):
+        codes, ids = [], []
+        for i in range(15):
+            r = requests.post(f"{api}/statuses", headers=headers(name),
+                              data={"status": f"{name} says {i} #load"})
+            codes.append(r.status_code)
+            if r.status_code == 200:
+                ids.append(r.json()["id"])
+                codes.append(requests.post(f"{api}/statuses/{ids[-1]}/favourite",
+                                           headers=headers("reader")).status_code)
+        return codes, ids
+
+    def read(_):
+        return [requests.get(f"{api}/timelines/home", headers=headers("reader")).status_code
+                for _ in range(15)]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        writers = list(pool.map(write, names))
+        readers = list(pool.map(read, range(2)))
+    codes = [c for w in writers for c in w[0]] + [c for r in readers for c in r]
+    assert set(codes) == {200}, sorted(set(codes))
+    posted = {i for w in writers for i in w[1]}
+    assert len(posted) == 60
+
+    deadline = time.monotonic() + 30
+    seen: set[str] = set()
+    while time.monotonic() < deadline and not posted <= seen:
+        seen, url = set(), f"{api}/timelines/home?limit=40"
+        while url:
+            page = requests.get(url, headers=headers("reader"))
+            seen |= {s["id"] for s in page.json()}
+            url = page.links.get("next", {}).get("url") if page.json() else None
+        time.sleep(0.3)
+    assert posted <= seen
