@@ -6,13 +6,14 @@ from django.db.models import QuerySet
 
 from tribune.accounts.models import Account
 from tribune.core.errors import NotFound
+from tribune.core.ids import parse_id
 from tribune.core.urls import absolute
 
 
 def account_get(*, account_id: int | str) -> Account:
     """The account with this id; NotFound if there is none (or the id is malformed)."""
     try:
-        return Account.objects.get(pk=int(account_id), suspended_at__isnull=True)
+        return Account.objects.get(pk=parse_id(account_id), suspended_at__isnull=True)
     except (Account.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound("Record not found") from None
 
@@ -99,11 +100,9 @@ def accounts_by_ids(ids: list[str] | list[int]) -> list[Account]:
     wanted: list[int] = []
     for raw in ids:
         try:
-            value = int(raw)
-        except (TypeError, ValueError):
+            wanted.append(parse_id(raw))
+        except ValueError:
             continue
-        if -(2**63) <= value < 2**63:
-            wanted.append(value)
     wanted = list(dict.fromkeys(wanted))
     found = {a.pk: a for a in Account.objects.filter(pk__in=wanted, suspended_at__isnull=True)}
     return [found[i] for i in wanted if i in found]

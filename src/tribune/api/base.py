@@ -24,6 +24,7 @@ from tribune.core.errors import (
     RateLimited,
     ValidationFailed,
 )
+from tribune.core.ids import parse_id
 from tribune.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor, Page
 from tribune.core.urls import absolute
 
@@ -117,12 +118,9 @@ def cursor(max_id: str | None, since_id: str | None, min_id: str | None, limit: 
         if value in (None, ""):
             return None
         try:
-            number = int(value)
-        except (TypeError, ValueError):
+            return parse_id(value)
+        except ValueError:
             raise ApiError(422, f"Validation failed: {name} must be an id") from None
-        if not -(2**63) <= number < 2**63:
-            raise ApiError(422, f"Validation failed: {name} is out of range")
-        return number
 
     if limit is None or limit <= 0:
         limit = default

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 import time
 from datetime import UTC, datetime
@@ -63,3 +64,24 @@ def id_to_datetime(value: int) -> datetime:
 def datetime_to_min_id(at: datetime) -> int:
     """The smallest id that could have been made at ``at``; for time-based cursors."""
     return int(at.timestamp() * 1000) << 16
+
+
+_ID_RE = re.compile(r"[0-9]{1,19}")
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value: object) -> int:
+    """An id as clients send it: a JSON integer or a string of ASCII digits, between
+    0 and 2**63 - 1. Raises ValueError for anything else (signs, spaces, underscores,
+    non-ASCII digits), so ``+1``, ``１`` or ``1_0`` never name a record."""
+    if isinstance(value, bool):
+        raise ValueError("not an id")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _ID_RE.fullmatch(value):
+        number = int(value)
+    else:
+        raise ValueError("not an id")
+    if not 0 <= number <= MAX_ID:
+        raise ValueError("id out of range")
+    return number

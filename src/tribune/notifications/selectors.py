@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tribune.accounts.models import Account
 from tribune.core.errors import NotFound
+from tribune.core.ids import parse_id
 from tribune.core.pagination import Cursor, Page, paginate
 from tribune.graph.selectors import notification_muted_ids
 from tribune.notifications.models import Notification, NotificationType
@@ -33,7 +34,7 @@ def _filtered(qs, *, types: list[str] | None, exclude_types: list[str] | None,
         qs = qs.exclude(type__in=exclude_types)
     if account_id not in (None, ""):
         try:
-            qs = qs.filter(from_account_id=int(account_id))
+            qs = qs.filter(from_account_id=parse_id(account_id))
         except (TypeError, ValueError):
             return qs.none()  # a malformed id matches no sender, as an unknown one
     return qs
@@ -56,7 +57,7 @@ def notifications(*, viewer: Account, cursor: Cursor, types: list[str] | None = 
 def notification_get(*, viewer: Account, notification_id: int | str) -> Notification:
     """One of the viewer's notifications; NotFound otherwise."""
     try:
-        return _base(viewer).get(pk=int(notification_id))
+        return _base(viewer).get(pk=parse_id(notification_id))
     except (Notification.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound("Record not found") from None
 

@@ -9,6 +9,7 @@ from django.db.models import F, Q, QuerySet
 
 from tribune.accounts.models import Account, Visibility
 from tribune.core.errors import NotFound
+from tribune.core.ids import parse_id
 from tribune.core.pagination import Cursor, Page, paginate
 from tribune.core.text import normalize_tag
 from tribune.graph.selectors import hidden_account_ids
@@ -31,7 +32,7 @@ def status_get_visible(*, status_id: int | str, viewer: Account | None) -> Statu
     """The status if ``viewer`` may see it; NotFound otherwise (Mastodon answers 404
     rather than 403 so private posts are not revealed)."""
     try:
-        status = with_relations(Status.objects.all()).get(pk=int(status_id))
+        status = with_relations(Status.objects.all()).get(pk=parse_id(status_id))
     except (Status.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound("Record not found") from None
     if not can_view(viewer, status):

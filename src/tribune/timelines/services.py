@@ -6,6 +6,7 @@ from django.db import transaction
 
 from tribune.accounts.models import Account, Visibility
 from tribune.core.errors import ValidationFailed
+from tribune.core.ids import parse_id
 from tribune.graph.models import Block, Follow, Mute
 from tribune.statuses.models import Mention, Status
 from tribune.timelines.feeds import feed_store
@@ -87,7 +88,7 @@ def markers_set(*, account: Account, positions: dict[str, int | str]) -> dict[st
         if timeline not in MarkerTimeline.values:
             raise ValidationFailed(f"Validation failed: Timeline {timeline} is not included in the list")
         try:
-            cleaned[timeline] = int(raw)
+            cleaned[timeline] = parse_id(raw)
         except (TypeError, ValueError):
             raise ValidationFailed("Validation failed: Last read id must be an id") from None
         if not 0 <= cleaned[timeline] < 2**63:
