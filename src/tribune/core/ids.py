@@ -1,11 +1,14 @@
 """Time-ordered 64-bit ids in Mastodon's layout.
 
 An id is ``milliseconds since the Unix epoch << 16 | low``, where ``low`` (16 bits) is
-not a plain counter: the top 6 bits come from the process id and the lower 10 bits are
-a per-millisecond sequence scrambled by an odd multiplier and a keyed hash of the
-millisecond, so ids cannot be walked one by one (Mastodon's lib/mastodon/snowflake.rb
-does the same with a database sequence). Ids sort by creation time, which makes cursor
-pagination and merging feeds cheap.
+not a plain counter: the top 8 bits are a tag drawn at random for each process (again
+after a fork), the lower 8 bits a per-millisecond sequence that starts at an offset
+from a keyed hash of the millisecond, so ids cannot be walked from one millisecond to
+the next (Mastodon's
+lib/mastodon/snowflake.rb does the same with a database sequence). Ids sort by
+creation time, which makes cursor pagination and merging feeds cheap. Two processes
+can make the same id only if they drew the same tag and hit the same millisecond and
+sequence slot; docs/adr/0005-ids-and-feeds.md weighs that.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import threading
 import time
 from datetime import UTC, datetime
@@ -20,22 +24,28 @@ from datetime import UTC, datetime
 _lock = threading.Lock()
 _last_ms = 0
 _sequence = 0
+_tag = secrets.randbits(8)
 
 
-def _process_tag() -> int:
-    return os.getpid() & 0x3F
+def _new_tag() -> None:
+    global _tag, _last_ms, _sequence
+    _tag, _last_ms, _sequence = secrets.randbits(8), 0, 0
 
 
-def _scramble(ms: int, sequence: int) -> int:
-    digest = hashlib.blake2b(ms.to_bytes(8, "big"), digest_size=2, key=b"tribune-ids")
-    return ((sequence * 0x2F5) ^ int.from_bytes(digest.digest(), "big")) & 0x3FF
+os.register_at_fork(after_in_child=_new_tag)
+
+
+def _start(ms: int) -> int:
+    """Where the sequence of millisecond ``ms`` starts: 0 to 127, from a keyed hash."""
+    digest = hashlib.blake2b(ms.to_bytes(8, "big"), digest_size=1, key=b"tribune-ids")
+    return digest.digest()[0] & 0x7F
 
 
 def new_id(at: datetime | None = None) -> int:
     """A new unique id for the current time (or for ``at``, e.g. imported content).
 
-    Within one process ids are strictly increasing. Raises nothing; if more than 1024
-    ids are asked for in one millisecond, it moves on to the next millisecond.
+    Within one process ids are strictly increasing. Raises nothing; when a
+    millisecond's sequence runs out (128 to 256 ids), it moves on to the next one.
     """
     global _last_ms, _sequence
     with _lock:
@@ -44,16 +54,16 @@ def new_id(at: datetime | None = None) -> int:
             if ms <= _last_ms:
                 ms = _last_ms
                 _sequence += 1
-                if _sequence >= 1024:
+                if _sequence > 0xFF:
                     ms += 1
-                    _sequence = 0
+                    _sequence = _start(ms)
             else:
-                _sequence = 0
+                _sequence = _start(ms)
             _last_ms = ms
             sequence = _sequence
         else:
-            sequence = int.from_bytes(os.urandom(2), "big") & 0x3FF
-        return (ms << 16) | (_process_tag() << 10) | _scramble(ms, sequence)
+            sequence = secrets.randbits(8)
+        return (ms << 16) | (_tag << 8) | sequence
 
 
 def id_to_datetime(value: int) -> datetime:
