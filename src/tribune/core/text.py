@@ -5,12 +5,14 @@ Rules follow Mastodon's app/lib/text_formatter.rb and app/models/account.rb
 
 * a mention is ``@user`` or ``@user@domain`` not preceded by a word character, ``=``
   or ``/``; usernames are ``[a-z0-9_]`` (case-insensitive);
-* a hashtag is ``#`` followed by word characters with at least one letter, not
-  preceded by a word character, ``=``, ``/`` or ``)``; zero-width joiners and other
-  invisible characters end it; its matching key is NFKC + casefold (see
-  :func:`normalize_tag`), its display name is the text as written;
-* URLs (found by linkify-it-py) count as 23 characters towards the limit, and a
-  remote mention counts only its ``@user`` part (Mastodon's StatusLengthValidator).
+* a hashtag is ``#`` followed by letters, combining marks, digits and underscores
+  with at least one letter, not preceded by a letter, digit, ``_``, ``=``, ``/`` or
+  ``)``; zero-width joiners and other invisible characters end it; text is NFC
+  normalised first, so ``cafe`` + a combining acute is ``café``; its matching key is
+  NFKC + casefold (see :func:`normalize_tag`), its display name the text as written;
+* length is counted in grapheme clusters (what a reader sees as one character);
+  URLs (found by linkify-it-py) count as 23, and a remote mention counts only its
+  ``@user`` part (Mastodon's StatusLengthValidator).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import nh3
+import regex
 from linkify_it import LinkifyIt
 
 URL_PLACEHOLDER_LENGTH = 23
@@ -31,7 +34,9 @@ MENTION_RE = re.compile(
     r"(?:@(?P<domain>[\w.\-]+\w))?",
     re.IGNORECASE,
 )
-HASHTAG_RE = re.compile(r"(?<![=/)\w])#(?P<name>\w*[^\W\d]\w*)")
+HASHTAG_RE = regex.compile(
+    r"(?<![=/)\p{L}\p{N}_])#(?P<name>(?=[\p{L}\p{M}\p{N}_]*\p{L})[\p{L}\p{M}\p{N}_]+)")
+GRAPHEME_RE = regex.compile(r"\X")
 
 _linkify = LinkifyIt(options={"fuzzy_link": False, "fuzzy_email": False})
 
@@ -93,32 +98,37 @@ def extract_mentions(text: str) -> list[str]:
     """Mentioned handles, ``user`` or ``user@domain``, first occurrence order, unique
     case-insensitively."""
     seen: dict[str, str] = {}
-    for token in tokenize(text):
+    for token in tokenize(unicodedata.normalize("NFC", text)):
         if token.kind == "mention":
             seen.setdefault(token.value.lower(), token.value)
     return list(seen.values())
 
 
 def extract_hashtags(text: str) -> list[str]:
-    """Hashtags as written, first occurrence order, unique by :func:`normalize_tag`."""
+    """Hashtags as written (NFC), first occurrence order, unique by
+    :func:`normalize_tag`."""
     seen: dict[str, str] = {}
-    for token in tokenize(text):
+    for token in tokenize(unicodedata.normalize("NFC", text)):
         if token.kind == "hashtag":
             seen.setdefault(normalize_tag(token.value), token.value)
     return list(seen.values())
 
 
 def count_characters(text: str) -> int:
-    """Length of ``text`` as Mastodon counts it: URLs are 23 characters, remote
-    mentions count only ``@user``. Counted in Unicode code points after NFC."""
+    """Length of ``text`` as Mastodon counts it: grapheme clusters, with every URL
+    counted as 23 and a remote mention as its ``@user`` part only."""
     text = unicodedata.normalize("NFC", text)
-    length = len(text)
+    pieces, position = [], 0
     for token in tokenize(text):
         if token.kind == "url":
-            length += URL_PLACEHOLDER_LENGTH - (token.end - token.start)
+            pieces += [text[position:token.start], "x" * URL_PLACEHOLDER_LENGTH]
         elif token.kind == "mention" and "@" in token.value:
-            length -= len(token.value.split("@", 1)[1]) + 1
-    return length
+            pieces += [text[position:token.start], "@" + token.value.split("@", 1)[0]]
+        else:
+            continue
+        position = token.end
+    pieces.append(text[position:])
+    return len(GRAPHEME_RE.findall("".join(pieces)))
 
 
 def _link_text(url: str) -> str:
