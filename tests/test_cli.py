@@ -138,10 +138,15 @@ def test_token_refuses_unknown_users_and_scopes(instance, name, scopes, message)
     assert result.stdout == ""
 
 
-def test_bad_configuration_is_one_line(tmp_path):
-    result = tribune(tmp_path, "migrate", env={"TRIBUNE_MAX_CHARACTERS": "lots"})
+@pytest.mark.parametrize("name, value", [
+    ("TRIBUNE_MAX_CHARACTERS", "lots"), ("TRIBUNE_MAX_CHARACTERS", "-5"),
+    ("TRIBUNE_REGISTRATIONS", "bogus"), ("TRIBUNE_RATE_LIMITS", "maybe"),
+    ("TRIBUNE_DOMAIN", "https://x.example/"), ("TRIBUNE_DOMAIN", "a b"),
+])
+def test_bad_configuration_is_one_line(tmp_path, name, value):
+    result = tribune(tmp_path, "migrate", env={name: value})
     assert result.returncode != 0
-    assert "TRIBUNE_MAX_CHARACTERS" in one_line(result.stderr)
+    assert name in one_line(result.stderr)
 
 
 def _http_status(url: str) -> int | None:

@@ -7,10 +7,18 @@ needs none of them: SQLite, files and the secret key live under ``TRIBUNE_DATA_D
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
+from corsheaders.defaults import default_headers
+from django.core.exceptions import ImproperlyConfigured
+
 from tribune.core.conf import env_bool, env_int, is_loopback_host
+from tribune.oauth.scopes import ALL as OAUTH_SCOPES
+
+# host or IPv4 or [IPv6], with an optional port
+DOMAIN_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 DATA_DIR = Path(os.environ.get("TRIBUNE_DATA_DIR", "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -40,11 +48,24 @@ DEBUG = env_bool("TRIBUNE_DEBUG", False)
 # The instance's public domain (host[:port]); `tribune serve` sets it to the address
 # it binds when the operator did not.
 TRIBUNE_DOMAIN = os.environ.get("TRIBUNE_DOMAIN") or "127.0.0.1:8000"
+if not DOMAIN_RE.fullmatch(TRIBUNE_DOMAIN):
+    raise ImproperlyConfigured(
+        f"TRIBUNE_DOMAIN must be a host name with an optional port, like social.example "
+        f"or 127.0.0.1:8000 (no scheme, no path); got {TRIBUNE_DOMAIN!r}")
 TRIBUNE_SCHEME = "http" if DEBUG or is_loopback_host(TRIBUNE_DOMAIN) else "https"
 TRIBUNE_BASE_URL = f"{TRIBUNE_SCHEME}://{TRIBUNE_DOMAIN}"
 TRIBUNE_MAX_CHARACTERS = env_int("TRIBUNE_MAX_CHARACTERS", 500)
+if not 1 <= TRIBUNE_MAX_CHARACTERS <= 100_000:
+    raise ImproperlyConfigured(
+        f"TRIBUNE_MAX_CHARACTERS must be between 1 and 100000; got {TRIBUNE_MAX_CHARACTERS}")
 TRIBUNE_REGISTRATIONS = os.environ.get("TRIBUNE_REGISTRATIONS", "open")
-TRIBUNE_RATE_LIMITS = os.environ.get("TRIBUNE_RATE_LIMITS", "on") != "off"
+if TRIBUNE_REGISTRATIONS not in ("open", "approval", "invite", "closed"):
+    raise ImproperlyConfigured(
+        f"TRIBUNE_REGISTRATIONS must be open, approval, invite or closed; got {TRIBUNE_REGISTRATIONS!r}")
+_rate_limits = os.environ.get("TRIBUNE_RATE_LIMITS", "on").strip().lower()
+if _rate_limits not in ("on", "off"):
+    raise ImproperlyConfigured(f"TRIBUNE_RATE_LIMITS must be on or off; got {_rate_limits!r}")
+TRIBUNE_RATE_LIMITS = _rate_limits == "on"
 TRIBUNE_TITLE = os.environ.get("TRIBUNE_TITLE", "Tribune")
 TRIBUNE_SOURCE_URL = os.environ.get("TRIBUNE_SOURCE_URL", "")
 
@@ -182,7 +203,7 @@ OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth.RefreshToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth.Grant"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth.IDToken"
 OAUTH2_PROVIDER = {
-    "SCOPES": {s: s for s in __import__("tribune.oauth.scopes", fromlist=["ALL"]).ALL},
+    "SCOPES": {scope: scope for scope in OAUTH_SCOPES},
     "DEFAULT_SCOPES": ["read"],
     # Mastodon's tokens do not expire until revoked; ~300 years stands in for never.
     "ACCESS_TOKEN_EXPIRE_SECONDS": 10**10,
@@ -201,6 +222,11 @@ OAUTH2_PROVIDER = {
 
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_URLS_REGEX = r"^/(api|oauth|\.well-known|nodeinfo)/.*$"
+# Browser clients page with Link, pace themselves with X-RateLimit-* and send
+# Idempotency-Key, as with Mastodon.
+CORS_ALLOW_HEADERS = [*default_headers, "idempotency-key"]
+CORS_EXPOSE_HEADERS = ["Link", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+                       "X-Request-Id"]
 
 LOGGING = {
     "version": 1,

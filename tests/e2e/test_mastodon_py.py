@@ -43,6 +43,15 @@ def eventually(check, timeout: float = 20.0):
         time.sleep(0.2)
 
 
+def form_action(page: requests.Response) -> str:
+    """Where the page's first form posts to, as a browser resolves it."""
+    from urllib.parse import urljoin
+
+    tag = re.search(r"<form[^>]*>", page.text).group(0)
+    match = re.search(r'action="([^"]*)"', tag)
+    return urljoin(page.url, html.unescape(match.group(1))) if match else page.url
+
+
 def hidden_inputs(page: str) -> dict[str, str]:
     fields = {}
     for tag in re.findall(r"<input[^>]*>", page):
@@ -67,12 +76,13 @@ def authorize(server, client_id: str, client_secret: str, username: str, *, pkce
     if 'name="password"' in page.text:  # the sign-in form comes first
         form = hidden_inputs(page.text)
         form.update(username=username, password=PASSWORD)
-        page = session.post(page.url, data=form, headers={"Referer": page.url})
+        page = session.post(form_action(page), data=form, headers={"Referer": page.url})
         assert page.status_code == 200, page.text[:500]
     assert "allow" in page.text
     consent = hidden_inputs(page.text)
     consent["allow"] = "Authorize"
-    answer = session.post(page.url, data=consent, allow_redirects=False, headers={"Referer": page.url})
+    answer = session.post(form_action(page), data=consent, allow_redirects=False,
+                          headers={"Referer": page.url})
     assert answer.status_code == 302, answer.text[:500]
     location = urlparse(answer.headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT

@@ -30,7 +30,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
         run = subprocess.run(
             [str(schemathesis), "run", f"{server.base_url}/api/openapi.json",
              "--url", server.base_url, "--checks", CHECKS,
-             "--max-examples", "12", "--seed", "20261129", "--workers", "2",
+             "--max-examples", "12", "--seed", "20261129", "--workers", "1",
              "--phases", "examples,coverage,fuzzing", "--no-shrink",
              "--header", f"Authorization: Bearer {token}",
              "--request-timeout", "30", "--warnings", "off"],

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from tribune.accounts.models import Account, Visibility
 from tribune.core.errors import Conflict, ValidationFailed
+from tribune.core.languages import is_language_code
 from tribune.core.text import render
 from tribune.core.urls import absolute
 
@@ -45,7 +46,7 @@ def account_create(
         try:
             validate_password(password)
         except DjangoValidationError as exc:
-            raise ValidationFailed("Validation failed: Password " + " ".join(exc.messages)) from None
+            raise ValidationFailed("Validation failed: " + " ".join(exc.messages)) from None
     User = get_user_model()
     if Account.objects.filter(username__iexact=username, domain="").exists():
         raise Conflict(f"Username {username} is already taken")
@@ -104,7 +105,9 @@ def account_update(
             raise ValidationFailed("Validation failed: Privacy is not included in the list")
         account.default_visibility = default_visibility
     if default_language is not None:
-        account.default_language = default_language[:10]
+        if default_language and not is_language_code(default_language):
+            raise ValidationFailed("Validation failed: Language is not a valid language code")
+        account.default_language = default_language
     for field, value in (("locked", locked), ("bot", bot), ("discoverable", discoverable),
                          ("indexable", indexable), ("default_sensitive", default_sensitive)):
         if value is not None:

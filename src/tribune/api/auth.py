@@ -50,13 +50,21 @@ class Viewer:
 
 
 def token_from_header(request: HttpRequest) -> str | None:
+    """The bearer token of a request: the ``Authorization: Bearer`` header, else an
+    ``access_token`` query or form parameter (Doorkeeper's methods, which Mastodon
+    enables). None when there is none; "" when an Authorization header is malformed.
+    """
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     if header:
         return ""
-    return None
+    param = request.GET.get("access_token")
+    if param is None and request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        param = request.POST.get("access_token")
+    return param.strip() if param and param.strip() else None
 
 
 def viewer_for_token(raw: str) -> Viewer:

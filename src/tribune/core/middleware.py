@@ -29,18 +29,34 @@ class HostCheckMiddleware:
 
 
 MAX_QUERY_STRING = 16384
+_DRAIN_CHUNK = 64 * 1024
+
+
+def _drain(request: HttpRequest) -> None:
+    """Read what the view left of the request body, so a keep-alive connection is
+    not left holding it (the next request would be parsed from its remains)."""
+    if getattr(request, "_read_started", False) or hasattr(request, "_body"):
+        return
+    try:
+        while request.read(_DRAIN_CHUNK):
+            pass
+    except Exception:
+        pass
 
 
 class ApiRequestMiddleware:
-    """Smooth over how Mastodon clients call ``/api/``.
+    """Smooth over how Mastodon clients call ``/api/`` and ``/oauth/``.
 
-    * ``/api/v1/instance/`` is routed like ``/api/v1/instance`` (Mastodon.py adds a
+    * ``/api/v1/instance/`` is routed like ``/api/v1/instance`` and
+      ``/oauth/authorize/`` like ``/oauth/authorize`` (Mastodon.py and toot add a
       trailing slash to some paths);
+    * ``HEAD`` on an API path is answered like ``GET`` without a body;
     * a POST/PUT/PATCH without a body (``POST /api/v1/statuses/1/reblog``) is read as
       an empty JSON object, so its parameters come from the query string alone;
     * a query string longer than MAX_QUERY_STRING bytes is refused with 414;
-    * any error answered outside the API's own handlers (405 from routing, say) is
-      turned into Mastodon's ``{"error": ...}`` JSON, never an HTML page (CLI-16).
+    * any API error answered outside the API's own handlers (405 from routing, say)
+      is turned into Mastodon's ``{"error": ...}`` JSON, never an HTML page (CLI-16);
+    * an unread request body is drained before the response goes out.
     """
 
     def __init__(self, get_response):
@@ -48,20 +64,33 @@ class ApiRequestMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path_info
-        if path.startswith("/api/"):
-            if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:
-                return JsonResponse({"error": "URI Too Long"}, status=414)
-            if path.endswith("/") and len(path) > 5:
-                request.path_info = path.rstrip("/")
-            if request.method in ("POST", "PUT", "PATCH") and request.META.get("CONTENT_LENGTH", "") in ("", "0"):
-                request._body = b"{}"  # type: ignore[attr-defined]
-                request.META["CONTENT_TYPE"] = "application/json"
+        is_api = path.startswith("/api/")
+        if not is_api and not path.startswith("/oauth/"):
+            return self.get_response(request)
+        if path.endswith("/") and path.count("/") > 2:
+            request.path_info = path.rstrip("/")
+        if not is_api:
             response = self.get_response(request)
-            if response.status_code >= 400 and not response.get("Content-Type", "").startswith("application/json"):
-                replacement = JsonResponse({"error": response.reason_phrase}, status=response.status_code)
-                for header in ("Allow", "Retry-After"):
-                    if header in response:
-                        replacement[header] = response[header]
-                return replacement
+            _drain(request)
             return response
-        return self.get_response(request)
+        if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY_STRING:
+            _drain(request)
+            return JsonResponse({"error": "URI Too Long"}, status=414)
+        head = request.method == "HEAD"
+        if head:
+            request.method = "GET"
+        if request.method in ("POST", "PUT", "PATCH") and request.META.get("CONTENT_LENGTH", "") in ("", "0"):
+            request._body = b"{}"  # type: ignore[attr-defined]
+            request.META["CONTENT_TYPE"] = "application/json"
+        response = self.get_response(request)
+        _drain(request)
+        if response.status_code >= 400 and not response.get("Content-Type", "").startswith("application/json"):
+            replacement = JsonResponse({"error": response.reason_phrase}, status=response.status_code)
+            for header in ("Allow", "Retry-After"):
+                if header in response:
+                    replacement[header] = response[header]
+            response = replacement
+        if head:
+            response["Content-Length"] = str(len(response.content))
+            response.content = b""
+        return response

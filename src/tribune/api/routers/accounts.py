@@ -79,7 +79,8 @@ def verify_credentials(request):
     return _credentials(request.auth.require_account())
 
 
-@router.patch("/v1/accounts/update_credentials", response=responses(CredentialAccount),
+@router.api_operation(["PATCH", "PUT"], "/v1/accounts/update_credentials",
+                      response=responses(CredentialAccount),
               auth=write("accounts"))
 def update_credentials(request, payload: CredentialsIn):
     """Change the caller's profile and posting defaults (form, multipart or JSON)."""

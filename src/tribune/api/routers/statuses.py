@@ -9,6 +9,7 @@ from tribune.api.auth import public, write
 from tribune.api.base import cursor, link_header, responses
 from tribune.api.presenters import account_out, status_edit_out, statuses_out
 from tribune.api.schemas import Account, Context, Status, StatusEdit, StatusSource
+from tribune.core.errors import ValidationFailed
 from tribune.statuses import selectors, services
 
 router = Router(tags=["statuses"])
@@ -20,8 +21,10 @@ class StatusIn(Schema):
     sensitive: bool | None = None
     visibility: str | None = None
     language: str | None = None
-    in_reply_to_id: str | None = None
-    media_ids: list[str] | None = None
+    in_reply_to_id: str | int | None = None
+    media_ids: list[str | int] | None = None
+    poll: dict | None = None
+    scheduled_at: str | None = None
 
 
 class StatusEditIn(Schema):
@@ -29,11 +32,21 @@ class StatusEditIn(Schema):
     spoiler_text: str | None = None
     sensitive: bool | None = None
     language: str | None = None
-    media_ids: list[str] | None = None
+    media_ids: list[str | int] | None = None
+    poll: dict | None = None
 
 
 class ReblogIn(Schema):
     visibility: str | None = None
+
+
+def _refuse_unsupported(payload) -> None:
+    """Media, polls and scheduling are refused with 422 rather than dropped silently,
+    so the client can tell its user."""
+    for field, what in (("media_ids", "Media attachments"), ("poll", "Polls"),
+                        ("scheduled_at", "Scheduled posts")):
+        if getattr(payload, field, None):
+            raise ValidationFailed(f"Validation failed: {what} are not supported yet")
 
 
 def _one(request, status) -> dict:
@@ -51,15 +64,13 @@ def _refresh(request, status_id: int):
 @router.post("/v1/statuses", response=responses(Status), auth=write("statuses"))
 def status_create(request, payload: StatusIn):
     """Post a status (honours the Idempotency-Key header)."""
-    if payload.media_ids:
-        from tribune.core.errors import ValidationFailed
-
-        raise ValidationFailed("Validation failed: Media attachments are not supported yet")
+    _refuse_unsupported(payload)
     account = request.auth.require_account()
     status = services.status_create(
         account=account, text=payload.status or "", visibility=payload.visibility or None,
         spoiler_text=payload.spoiler_text or "", sensitive=payload.sensitive,
-        language=payload.language or None, in_reply_to_id=payload.in_reply_to_id or None,
+        language=payload.language or None,
+        in_reply_to_id=str(payload.in_reply_to_id) if payload.in_reply_to_id not in (None, "") else None,
         application_id=request.auth.application_id,
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
@@ -87,6 +98,7 @@ def status_get(request, status_id: str):
 @router.put("/v1/statuses/{status_id}", response=responses(Status), auth=write("statuses"))
 def status_edit(request, status_id: str, payload: StatusEditIn):
     """Edit one's own status; the previous version goes to its history."""
+    _refuse_unsupported(payload)
     account = request.auth.require_account()
     status = _get(request, status_id)
     services.status_update(account=account, status=status, text=payload.status or "",
