@@ -47,7 +47,7 @@ def test_parse_id_accepts_plain_digits(value, expected):
 
 
 @pytest.mark.parametrize("value", ["", " 1", "+1", "-1", "1_0", "１２", "٣", "1e3", "0x10",
-                                   str(2**63), "9" * 20, True, None, 1.0, -5, [1]])
+                                   "01", str(2**63), "9" * 20, True, None, 1.0, -5, [1]])
 def test_parse_id_refuses_everything_else(value):
     with pytest.raises(ValueError):
         parse_id(value)

@@ -63,6 +63,7 @@ def token_from_header(request: HttpRequest) -> str | None:
     param = request.GET.get("access_token")
     if param is None and request.method == "POST" and request.content_type in (
             "application/x-www-form-urlencoded", "multipart/form-data"):
+        request.body  # noqa: B018 - cache the body so the API's parser can read it again
         param = request.POST.get("access_token")
     return param.strip() if param and param.strip() else None
 

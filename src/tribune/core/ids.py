@@ -76,7 +76,7 @@ def datetime_to_min_id(at: datetime) -> int:
     return int(at.timestamp() * 1000) << 16
 
 
-_ID_RE = re.compile(r"[0-9]{1,19}")
+_ID_RE = re.compile(r"0|[1-9][0-9]{0,18}")
 MAX_ID = 2**63 - 1
 
 

@@ -1,0 +1,100 @@
+"""Inputs that once broke the API, each kept as a test."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_sign_in_form_carries_next_to_the_consent_page(alice):
+    client = Client(HTTP_HOST="localhost")
+    target = "/oauth/authorize?client_id=x&response_type=code"
+    page = client.get("/auth/sign_in", {"next": target}).content.decode()
+    assert 'name="next" value="/oauth/authorize?client_id=x&amp;response_type=code"' in page
+    done = client.post("/auth/sign_in", {"username": "alice", "password": "a-long-test-passphrase",
+                                         "next": target})
+    assert done.status_code == 302 and done["Location"] == target
+
+
+@pytest.mark.parametrize("path", ["/oauth/token/", "/oauth/revoke/"])
+def test_oauth_endpoints_accept_a_trailing_slash(path):
+    response = Client(HTTP_HOST="localhost").post(path, {"client_id": "nope"})
+    assert response.status_code in (400, 401)
+    assert "error" in response.json()
+
+
+def test_oauth_authorize_accepts_a_trailing_slash():
+    response = Client(HTTP_HOST="localhost").get("/oauth/authorize/", {"client_id": "nope"})
+    assert response.status_code != 404
+
+
+def test_head_is_answered_like_get_without_a_body():
+    response = Client(HTTP_HOST="localhost").head("/api/v1/instance")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert int(response["Content-Length"]) > 100
+
+
+def test_access_token_as_a_query_or_form_parameter(alice, api_as):
+    from tribune.oauth.services import cli_application_get_or_create, token_create
+
+    token = token_create(user=alice.user, application=cli_application_get_or_create(),
+                         scopes=["read", "write"])
+    client = Client(HTTP_HOST="localhost")
+    me = client.get("/api/v1/accounts/verify_credentials", {"access_token": token})
+    assert me.status_code == 200 and me.json()["username"] == "alice"
+    posted = client.post("/api/v1/statuses", {"access_token": token, "status": "form token"})
+    assert posted.status_code == 200
+    assert client.get("/api/v1/accounts/verify_credentials", {"access_token": "wrong"}).status_code == 401
+
+
+def test_cors_lets_browsers_page_and_send_idempotency_keys():
+    client = Client(HTTP_HOST="localhost")
+    preflight = client.options("/api/v1/statuses", HTTP_ORIGIN="https://app.example",
+                               HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+                               HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization,idempotency-key")
+    assert "idempotency-key" in preflight["Access-Control-Allow-Headers"].lower()
+    response = client.get("/api/v1/timelines/public", HTTP_ORIGIN="https://app.example")
+    exposed = response["Access-Control-Expose-Headers"].lower()
+    assert "link" in exposed and "x-ratelimit-remaining" in exposed
+
+
+def test_json_integer_ids_in_bodies(alice, api_as):
+    api = api_as(alice)
+    root = api.post("/api/v1/statuses", json={"status": "root"}).json()["id"]
+    reply = api.post("/api/v1/statuses", json={"status": "reply", "in_reply_to_id": int(root)})
+    assert reply.status_code == 200 and reply.json()["in_reply_to_id"] == root
+
+
+def test_update_credentials_with_put(alice, api_as):
+    response = api_as(alice).put("/api/v1/accounts/update_credentials", json={"display_name": "Put"})
+    assert response.status_code == 200 and response.json()["display_name"] == "Put"
+
+
+@pytest.mark.parametrize("body", [
+    {"status": "q?", "poll": {"options": ["a", "b"], "expires_in": 300}},
+    {"status": "later", "scheduled_at": "2030-01-01T00:00:00Z"},
+    {"status": "pic", "media_ids": [1]},
+])
+def test_unsupported_parts_of_a_status_are_refused_not_dropped(alice, api_as, body):
+    response = api_as(alice).post("/api/v1/statuses", json=body)
+    assert response.status_code == 422
+    assert "not supported" in response.json()["error"]
+    alice.refresh_from_db()
+    assert alice.statuses_count == 0
+
+
+@pytest.mark.parametrize("shape", ["+{id}", "%20{id}", "0{id}", "{id}%00", "１"])
+def test_ids_in_paths_are_parsed_strictly(alice, api_as, shape):
+    api = api_as(alice)
+    sid = api.post("/api/v1/statuses", json={"status": "x"}).json()["id"]
+    response = api.get("/api/v1/statuses/" + shape.format(id=sid))
+    assert response.status_code == 404
+
+
+def test_posting_language_must_look_like_a_language(alice, api_as):
+    response = api_as(alice).patch("/api/v1/accounts/update_credentials",
+                                   json={"source": {"language": "not a language"}})
+    assert response.status_code == 422
