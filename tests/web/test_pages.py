@@ -62,3 +62,24 @@ def test_landing_page_lists_rules(db, client):
 def test_admin_static_files_are_served(db):
     response = Client(HTTP_HOST="localhost").get("/static/admin/css/base.css")
     assert response.status_code == 200
+
+
+def test_admin_changes_the_registration_mode(db, settings):
+    from django.contrib.auth import get_user_model
+
+    from tribune.accounts.instance import registration_mode
+
+    settings.TRIBUNE_REGISTRATIONS = "open"
+    admin = get_user_model().objects.create_superuser("root", "root@example.test", "pw-for-tests-only")
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(admin)
+    page = client.get("/admin/core/sitesetting/add/")
+    assert page.status_code == 200
+    saved = client.post("/admin/core/sitesetting/add/", {"key": "registrations", "value": "approval"})
+    assert saved.status_code == 302, saved.content[:500]
+    assert registration_mode() == "approval"
+    api = Client(HTTP_HOST="localhost").get("/api/v2/instance").json()["registrations"]
+    assert api["enabled"] is True and api["approval_required"] is True
+    refused = client.post("/admin/core/sitesetting/add/", {"key": "registrations", "value": "bogus"})
+    assert refused.status_code == 200  # the form shows the error
+    assert registration_mode() == "approval"
