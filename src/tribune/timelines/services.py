@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
 
 from tribune.accounts.models import Account, Visibility
 from tribune.core.errors import ValidationFailed
@@ -21,6 +23,8 @@ def fanout_status(*, status_id: int) -> int:
     mute the author (or, for a reblog, the original author) are skipped in bulk, and
     so are followers who turned reblogs off. Replies reach followers of the author
     only when they also follow the replied-to account (Mastodon's FeedManager).
+    A status that is gone, or deleted before its entries are written (a reblog undone
+    at once), reaches nobody: the result is 0.
     """
     status = Status.objects.select_related("reblog_of").filter(pk=status_id).first()
     if status is None:
@@ -51,8 +55,31 @@ def fanout_status(*, status_id: int) -> int:
     audience = (audience - excluded) | {author}
     if original is not None and original.account_id in audience and original.account_id != author:
         audience.discard(original.account_id)  # nobody needs their own post boosted at them
-    feed_store().add(status_id=status.pk, reblog_of_id=status.reblog_of_id, account_ids=audience)
+    if not feed_add_status(status_id=status.pk, reblog_of_id=status.reblog_of_id,
+                           account_ids=audience):
+        return 0
     return len(audience)
+
+
+def feed_add_status(*, status_id: int, reblog_of_id: int | None,
+                    account_ids: Iterable[int]) -> bool:
+    """Put one status on the home feeds of ``account_ids`` in a transaction of its own.
+
+    Returns False, writing nothing, when the status was deleted since the caller read
+    it: foreign keys are checked at commit (they are deferred on SQLite and
+    PostgreSQL), so the entries fail then, with IntegrityError. Any other
+    IntegrityError (say, an account that does not exist) is raised. Call it outside
+    a transaction, as effects do; inside one, the check waits for the outer commit.
+    """
+    try:
+        with transaction.atomic():
+            feed_store().add(status_id=status_id, reblog_of_id=reblog_of_id,
+                             account_ids=account_ids)
+    except IntegrityError:
+        if Status.objects.filter(pk=status_id).exists():
+            raise
+        return False
+    return True
 
 
 def unfanout_status(*, status_id: int) -> None:
@@ -66,13 +93,14 @@ def feed_forget_author(*, feed_account_id: int, author_id: int) -> None:
 
 
 def feed_merge_author(*, feed_account_id: int, author_id: int, limit: int = 40) -> None:
-    """After a follow: the author's recent public/private statuses enter the feed."""
+    """After a follow: the author's ``limit`` most recent public, unlisted and private
+    statuses enter the feed; one deleted meanwhile is skipped."""
     ids = (Status.objects.filter(account_id=author_id,
                                  visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED, Visibility.PRIVATE])
            .order_by("-id").values_list("id", "reblog_of_id")[:limit])
-    store = feed_store()
     for status_id, reblog_of_id in ids:
-        store.add(status_id=status_id, reblog_of_id=reblog_of_id, account_ids=[feed_account_id])
+        feed_add_status(status_id=status_id, reblog_of_id=reblog_of_id,
+                        account_ids=[feed_account_id])
 
 
 def markers_set(*, account: Account, positions: dict[str, int | str]) -> dict[str, Marker]:
