@@ -1,5 +1,10 @@
-"""Writes that race: fan-out tolerates a status deleted between its read and its
-write.
+"""Writes that race: counters stay exact when the same write arrives twice, one after
+the other or interleaved with another request, and fan-out tolerates a status
+deleted between its read and its write.
+
+A counter is only ever checked against the rows it counts. Each account or status
+has other rows too, so a counter that moved twice would not be hidden by the
+never-below-zero guard.
 
 ``interleaved`` reproduces the race the real server saw: two requests read the same
 rows, then both write. The body runs here; when it opens its first transaction, the
@@ -18,9 +23,21 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
 
-from tribune.graph.services import follow_create
-from tribune.statuses.models import Status
+from tribune.accounts.models import Account
+from tribune.accounts.services import account_update
+from tribune.core.errors import NotFound
+from tribune.graph.models import Block, Follow, FollowRequest
+from tribune.graph.services import (
+    block_create,
+    follow_create,
+    follow_delete,
+    follow_request_authorize,
+    follower_remove,
+)
+from tribune.statuses.models import Favourite, Status
 from tribune.statuses.services import (
+    favourite_create,
+    favourite_delete,
     reblog_create,
     reblog_delete,
     status_create,
@@ -80,6 +97,306 @@ def interleaved(other: Callable[[], Any]) -> Iterator[Outcome]:
     with connection.execute_wrapper(wrapper):
         yield outcome
     assert ran, "the body never opened a transaction"
+
+
+def assert_account_counters(*accounts: Account) -> None:
+    for account in accounts:
+        fresh = Account.objects.get(pk=account.pk)
+        assert fresh.statuses_count == Status.objects.filter(account=account).count()
+        assert fresh.following_count == Follow.objects.filter(account=account).count()
+        assert fresh.followers_count == Follow.objects.filter(target=account).count()
+
+
+def assert_status_counters(*statuses: Status) -> None:
+    for status in statuses:
+        fresh = Status.objects.get(pk=status.pk)
+        assert fresh.reblogs_count == Status.objects.filter(reblog_of=status).count()
+        assert fresh.favourites_count == Favourite.objects.filter(status=status).count()
+        assert fresh.replies_count == Status.objects.filter(in_reply_to=status).count()
+
+
+def _posts(account: Account, n: int) -> list[Status]:
+    return [status_create(account=account, text=f"post {i}") for i in range(n)]
+
+
+# --- deleting a status ----------------------------------------------------------------
+
+
+def test_deleting_a_status_twice_counts_once(alice):
+    _posts(alice, 3)
+    doomed = status_create(account=alice, text="doomed")
+    stale = Status.objects.get(pk=doomed.pk)  # read once, as a request reads it
+
+    status_delete(account=alice, status=stale)
+    with pytest.raises(NotFound, match="Record not found"):
+        status_delete(account=alice, status=stale)
+
+    assert Status.objects.filter(account=alice).count() == 3
+    assert_account_counters(alice)
+
+
+def test_concurrent_deletes_of_one_status_count_once(alice):
+    _posts(alice, 3)
+    stale = status_create(account=alice, text="doomed")
+
+    with (interleaved(lambda: status_delete(account=alice, status=stale)) as other,
+          pytest.raises(NotFound)):
+        status_delete(account=alice, status=stale)
+
+    assert other.error is None
+    assert Status.objects.filter(account=alice).count() == 3
+    assert_account_counters(alice)
+
+
+def test_deleting_a_reply_twice_counts_the_reply_once(alice, bob):
+    parent = status_create(account=alice, text="parent")
+    status_create(account=bob, text="first reply", in_reply_to_id=parent.pk)
+    reply = status_create(account=bob, text="second reply", in_reply_to_id=parent.pk)
+
+    with (interleaved(lambda: status_delete(account=bob, status=reply)),
+          pytest.raises(NotFound)):
+        status_delete(account=bob, status=reply)
+
+    assert Status.objects.filter(in_reply_to=parent).count() == 1
+    assert_status_counters(parent)
+    assert_account_counters(alice, bob)
+
+
+def test_a_reply_to_a_status_deleted_meanwhile_is_not_made(alice, bob):
+    parent = status_create(account=alice, text="parent")
+    _posts(bob, 2)
+
+    with (interleaved(lambda: status_delete(account=alice, status=parent)),
+          pytest.raises(NotFound)):
+        status_create(account=bob, text="too late", in_reply_to_id=parent.pk)
+
+    assert not Status.objects.filter(text="too late").exists()
+    assert_account_counters(alice, bob)
+
+
+def test_deleting_a_reblogged_status_counts_each_reblogger_once(alice, bob, carol):
+    _posts(alice, 2)
+    _posts(bob, 2)
+    original = status_create(account=alice, text="original")
+    reblog_create(account=alice, status=original)  # a self-reblog: two rows of alice go
+    reblog_create(account=bob, status=original)
+    reblog_create(account=carol, status=original)
+
+    # carol's unreblog lands while alice deletes the original
+    with interleaved(lambda: reblog_delete(account=carol, status=original)) as other:
+        status_delete(account=alice, status=original)
+
+    assert other.error is None
+    assert Status.objects.filter(account=alice).count() == 2
+    assert Status.objects.filter(account=bob).count() == 2
+    assert not Status.objects.filter(account=carol).exists()
+    assert_account_counters(alice, bob, carol)
+
+
+# --- reblogs --------------------------------------------------------------------------
+
+
+def test_unreblogging_twice_counts_once(alice, bob, carol):
+    _posts(bob, 2)
+    original = status_create(account=alice, text="original")
+    reblog_create(account=carol, status=original)
+    reblog = reblog_create(account=bob, status=original)
+
+    reblog_delete(account=bob, status=original)
+    reblog_delete(account=bob, status=original)  # a no-op, as Mastodon's unreblog
+    with pytest.raises(NotFound):
+        status_delete(account=bob, status=reblog)  # the reblog object read before
+
+    assert Status.objects.filter(reblog_of=original).count() == 1
+    assert Status.objects.filter(account=bob).count() == 2
+    assert_status_counters(original)
+    assert_account_counters(bob, carol)
+
+
+def test_concurrent_unreblogs_count_once(alice, bob, carol):
+    _posts(bob, 2)
+    original = status_create(account=alice, text="original")
+    reblog_create(account=carol, status=original)
+    reblog_create(account=bob, status=original)
+
+    with interleaved(lambda: reblog_delete(account=bob, status=original)) as other:
+        reblog_delete(account=bob, status=original)
+
+    assert other.error is None
+    assert Status.objects.filter(reblog_of=original).count() == 1
+    assert_status_counters(original)
+    assert_account_counters(bob, carol)
+
+
+def test_concurrent_reblogs_count_once(alice, bob, carol):
+    original = status_create(account=alice, text="original")
+    reblog_create(account=carol, status=original)
+
+    # Both requests find no reblog before either writes: the body's insert then
+    # fails on reblog_once and returns the other request's reblog.
+    with interleaved(lambda: reblog_create(account=bob, status=original)) as other:
+        mine = reblog_create(account=bob, status=original)
+
+    assert other.error is None
+    assert mine.pk == other.value.pk
+    assert Status.objects.filter(reblog_of=original).count() == 2
+    assert_status_counters(original)
+    assert_account_counters(bob, carol)
+
+
+def test_a_reblog_of_a_status_deleted_meanwhile_is_not_made(alice, bob):
+    _posts(bob, 2)
+    original = status_create(account=alice, text="original")
+
+    with (interleaved(lambda: status_delete(account=alice, status=original)),
+          pytest.raises(NotFound)):
+        reblog_create(account=bob, status=original)
+
+    assert Status.objects.filter(account=bob).count() == 2
+    assert_account_counters(alice, bob)
+
+
+# --- favourites -----------------------------------------------------------------------
+
+
+def test_unfavouriting_twice_counts_once(alice, bob, carol):
+    status = status_create(account=alice, text="liked")
+    favourite_create(account=carol, status=status)
+    favourite_create(account=bob, status=status)
+    stale = Status.objects.get(pk=status.pk)
+
+    favourite_delete(account=bob, status=stale)
+    favourite_delete(account=bob, status=stale)
+
+    assert Favourite.objects.filter(status=status).count() == 1
+    assert_status_counters(status)
+
+
+def test_concurrent_unfavourites_count_once(alice, bob, carol):
+    status = status_create(account=alice, text="liked")
+    favourite_create(account=carol, status=status)
+    favourite_create(account=bob, status=status)
+
+    with interleaved(lambda: favourite_delete(account=bob, status=status)) as other:
+        favourite_delete(account=bob, status=status)
+
+    assert other.error is None
+    assert Favourite.objects.filter(status=status).count() == 1
+    assert_status_counters(status)
+
+
+def test_concurrent_favourites_count_once(alice, bob, carol):
+    status = status_create(account=alice, text="liked")
+    favourite_create(account=carol, status=status)
+
+    with interleaved(lambda: favourite_create(account=bob, status=status)) as other:
+        mine = favourite_create(account=bob, status=status)
+
+    assert other.error is None
+    assert mine.pk == other.value.pk
+    assert Favourite.objects.filter(status=status).count() == 2
+    assert_status_counters(status)
+
+
+def test_a_favourite_of_a_status_deleted_meanwhile_is_not_made(alice, bob):
+    status = status_create(account=alice, text="liked")
+
+    with (interleaved(lambda: status_delete(account=alice, status=status)),
+          pytest.raises(NotFound)):
+        favourite_create(account=bob, status=status)
+
+    assert not Favourite.objects.filter(account=bob).exists()
+
+
+# --- follows --------------------------------------------------------------------------
+
+
+def test_concurrent_follows_count_once(alice, bob, carol):
+    follow_create(account=carol, target=bob)
+
+    with interleaved(lambda: follow_create(account=alice, target=bob)) as other:
+        mine = follow_create(account=alice, target=bob)
+
+    assert other.error is None
+    assert mine.pk == other.value.pk
+    assert Follow.objects.filter(target=bob).count() == 2
+    assert_account_counters(alice, bob, carol)
+
+
+def test_unfollowing_twice_counts_once(alice, bob, carol):
+    follow_create(account=carol, target=bob)
+    follow_create(account=alice, target=carol)
+    follow_create(account=alice, target=bob)
+
+    with interleaved(lambda: follow_delete(account=alice, target=bob)) as other:
+        follow_delete(account=alice, target=bob)
+    follow_delete(account=alice, target=bob)
+
+    assert other.error is None
+    assert Follow.objects.filter(target=bob).count() == 1
+    assert Follow.objects.filter(account=alice).count() == 1
+    assert_account_counters(alice, bob, carol)
+
+
+def test_removing_a_follower_twice_counts_once(alice, bob, carol):
+    follow_create(account=carol, target=alice)
+    follow_create(account=bob, target=carol)
+    follow_create(account=bob, target=alice)
+
+    with interleaved(lambda: follower_remove(account=alice, follower=bob)) as other:
+        follower_remove(account=alice, follower=bob)
+
+    assert other.error is None
+    assert Follow.objects.filter(target=alice).count() == 1
+    assert Follow.objects.filter(account=bob).count() == 1
+    assert_account_counters(alice, bob, carol)
+
+
+def test_blocking_twice_counts_once(alice, bob, carol):
+    follow_create(account=carol, target=alice)
+    follow_create(account=carol, target=bob)
+    follow_create(account=alice, target=bob)
+    follow_create(account=bob, target=alice)
+
+    with interleaved(lambda: block_create(account=alice, target=bob)) as other:
+        mine = block_create(account=alice, target=bob)
+
+    assert other.error is None
+    assert mine.pk == other.value.pk
+    assert Block.objects.filter(account=alice, target=bob).count() == 1
+    assert Follow.objects.filter(target=alice).count() == 1
+    assert Follow.objects.filter(target=bob).count() == 1
+    assert_account_counters(alice, bob, carol)
+
+
+def test_authorizing_a_request_twice_counts_once(make_account, alice, bob):
+    locked = make_account("locked", locked=True)
+    follow_create(account=bob, target=locked)
+    follow_create(account=alice, target=locked)
+
+    def authorize():
+        return follow_request_authorize(account=locked, requester=alice)
+
+    with interleaved(authorize) as other:
+        mine = authorize()
+
+    assert other.error is None
+    assert mine.pk == other.value.pk
+    assert not FollowRequest.objects.filter(account=alice).exists()
+    assert Follow.objects.filter(target=locked).count() == 1
+    assert_account_counters(locked, alice, bob)
+
+
+def test_authorizing_a_request_when_already_following(make_account, alice):
+    account = make_account("unlocks", locked=True)
+    follow_create(account=alice, target=account)  # a pending request
+    account_update(account=account, locked=False)
+    follow = follow_create(account=alice, target=Account.objects.get(pk=account.pk))
+
+    assert follow_request_authorize(account=account, requester=alice).pk == follow.pk
+    assert not FollowRequest.objects.filter(account=alice).exists()
+    assert Follow.objects.filter(target=account).count() == 1
+    assert_account_counters(account, alice)
 
 
 # --- fan-out of a status deleted meanwhile --------------------------------------------

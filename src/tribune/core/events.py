@@ -72,13 +72,25 @@ class StatusUpdated(Event):
 
 @dataclasses.dataclass(frozen=True)
 class StatusDeleted(Event):
+    """``account_id``'s status ``status_id`` is gone; ``reblog_of_id`` is the original
+    when it was a reblog (None in payloads queued before the field existed)."""
+
     status_id: int
     account_id: int
+    reblog_of_id: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class Favourited(Event):
     favourite_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class FavouriteRemoved(Event):
+    """``account_id`` no longer favourites ``status_id``."""
+
+    account_id: int
+    status_id: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +101,15 @@ class Followed(Event):
 @dataclasses.dataclass(frozen=True)
 class FollowRequested(Event):
     follow_request_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class FollowRequestWithdrawn(Event):
+    """``account_id``'s pending request to follow ``target_id`` was withdrawn: by an
+    unfollow, or by a block either way."""
+
+    account_id: int
+    target_id: int
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Writes to the social graph. Counters on Account are updated with F() in the same
-transaction as the row they count."""
+transaction as the row they count, and only when that transaction created or deleted
+the row: a concurrent duplicate fails on a unique constraint or deletes nothing."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tribune.core.events import (
     Blocked,
     Followed,
     FollowRequested,
+    FollowRequestWithdrawn,
     Unfollowed,
     publish,
 )
@@ -25,6 +27,7 @@ def _is_blocked_either_way(a: Account, b: Account) -> bool:
 
 
 def _add_follow(account: Account, target: Account, *, show_reblogs: bool, notify: bool) -> Follow:
+    # Created before counting: a duplicate raises IntegrityError (follow_once) here.
     follow = Follow.objects.create(account=account, target=target,
                                    show_reblogs=show_reblogs, notify=notify)
     Account.objects.filter(pk=account.pk).update(following_count=F("following_count") + 1)
@@ -33,7 +36,16 @@ def _add_follow(account: Account, target: Account, *, show_reblogs: bool, notify
     return follow
 
 
+def _remove_follow_request(account: Account, target: Account) -> bool:
+    deleted, _ = FollowRequest.objects.filter(account=account, target=target).delete()
+    if deleted:
+        publish(FollowRequestWithdrawn(account_id=account.pk, target_id=target.pk))
+    return bool(deleted)
+
+
 def _remove_follow(account: Account, target: Account) -> bool:
+    # The counters follow the rows this DELETE removed; a concurrent unfollow that got
+    # there first leaves nothing to delete (it waits on the row lock in PostgreSQL).
     deleted, _ = Follow.objects.filter(account=account, target=target).delete()
     if deleted:
         Account.objects.filter(pk=account.pk, following_count__gt=0).update(
@@ -85,13 +97,17 @@ def follow_create(*, account: Account, target: Account, show_reblogs: bool | Non
 @transaction.atomic
 def follow_delete(*, account: Account, target: Account) -> None:
     """Unfollow ``target`` or withdraw a pending request; a no-op if neither exists."""
-    FollowRequest.objects.filter(account=account, target=target).delete()
+    _remove_follow_request(account, target)
     _remove_follow(account, target)
 
 
 @transaction.atomic
 def follow_request_authorize(*, account: Account, requester: Account) -> Follow:
-    """Accept ``requester``'s pending request to follow ``account``; NotFound if none."""
+    """Accept ``requester``'s pending request to follow ``account`` and return the follow.
+
+    Accepting again returns the existing follow; raises NotFound when there is neither
+    a request nor a follow. Of two concurrent calls only one counts the follow.
+    """
     request = FollowRequest.objects.select_for_update().filter(
         account=requester, target=account).first()
     if request is None:
@@ -99,7 +115,12 @@ def follow_request_authorize(*, account: Account, requester: Account) -> Follow:
             return follow
         raise NotFound("Record not found")
     request.delete()
-    return _add_follow(requester, account, show_reblogs=request.show_reblogs, notify=request.notify)
+    try:
+        with transaction.atomic():
+            return _add_follow(requester, account, show_reblogs=request.show_reblogs,
+                               notify=request.notify)
+    except IntegrityError:  # already following: followed while the account was unlocked
+        return Follow.objects.get(account=requester, target=account)
 
 
 @transaction.atomic
@@ -118,15 +139,17 @@ def follower_remove(*, account: Account, follower: Account) -> None:
 
 @transaction.atomic
 def block_create(*, account: Account, target: Account) -> Block:
-    """Block ``target``: follows and requests both ways are removed; idempotent."""
+    """Block ``target`` and return the block: follows and requests both ways are removed
+    (as Mastodon's BlockService unfollows and rejects); idempotent. Raises
+    ValidationFailed for oneself."""
     if account.pk == target.pk:
         raise ValidationFailed("Validation failed: You cannot block yourself")
     block, created = Block.objects.get_or_create(account=account, target=target)
     if created:
         _remove_follow(account, target)
         _remove_follow(target, account)
-        FollowRequest.objects.filter(account=account, target=target).delete()
-        FollowRequest.objects.filter(account=target, target=account).delete()
+        _remove_follow_request(account, target)
+        _remove_follow_request(target, account)
         publish(Blocked(account_id=account.pk, target_id=target.pk))
     return block
 

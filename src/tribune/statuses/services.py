@@ -17,6 +17,7 @@ from tribune.accounts.selectors import account_profile_url, accounts_by_handles
 from tribune.core.errors import Forbidden, NotFound, ValidationFailed
 from tribune.core.events import (
     Favourited,
+    FavouriteRemoved,
     StatusCreated,
     StatusDeleted,
     StatusUpdated,
@@ -88,7 +89,7 @@ def status_create(
     included); mentions of known accounts and hashtags are linked. With
     ``idempotency_key``, a repeat within an hour returns the first status (Mastodon's
     Idempotency-Key header). Raises ValidationFailed (422) and NotFound (404) when the
-    replied-to status is unknown or not visible.
+    replied-to status is unknown, not visible, or deleted while this one was written.
     """
     cache_key = f"idempotency:{account.pk}:{idempotency_key}" if idempotency_key else None
     if cache_key and (existing_id := cache.get(cache_key)):
@@ -123,8 +124,12 @@ def status_create(
         status.tags.set(_tags_for(text))
         Account.objects.filter(pk=account.pk).update(
             statuses_count=F("statuses_count") + 1, last_status_at=now)
-        if in_reply_to is not None:
-            Status.objects.filter(pk=in_reply_to.pk).update(replies_count=F("replies_count") + 1)
+        # The update locks the parent row (PostgreSQL; SQLite serialises writers), so a
+        # concurrent delete of the parent either waits for this reply or has already
+        # removed the parent, and then the reply is not made.
+        if in_reply_to is not None and not Status.objects.filter(pk=in_reply_to.pk).update(
+                replies_count=F("replies_count") + 1):
+            raise NotFound("Record not found")
         publish(StatusCreated(status_id=status.pk))
     if cache_key:
         cache.set(cache_key, status.pk, IDEMPOTENCY_SECONDS)
@@ -184,35 +189,58 @@ def status_update(
     return status
 
 
+def _status_destroy(*, status_id: int) -> bool:
+    """Delete status ``status_id`` with its reblogs, favourites, bookmarks, feed entries
+    and notifications, and adjust the counters; call inside a transaction.
+
+    Returns False, changing nothing, when the status is already gone. The row is
+    re-read under a lock (IMMEDIATE transactions serialise writers on SQLite; SELECT
+    ... FOR UPDATE does on PostgreSQL), so of two concurrent deletions only the one
+    that removes it changes the counters.
+    """
+    row = (Status.objects.select_for_update().filter(pk=status_id)
+           .values("account_id", "in_reply_to_id", "reblog_of_id").first())
+    if row is None:
+        return False
+    # Its reblogs go with it; locked too, so a concurrent unreblog is not counted twice.
+    # Each account reblogs a status at most once (reblog_once).
+    rebloggers = list(Status.objects.select_for_update().filter(reblog_of_id=status_id)
+                      .values_list("account_id", flat=True))
+    Status.objects.filter(pk=status_id).delete()
+    for account_ids in ([row["account_id"]], rebloggers):  # the author may be a reblogger
+        Account.objects.filter(pk__in=account_ids, statuses_count__gt=0).update(
+            statuses_count=F("statuses_count") - 1)
+    if row["in_reply_to_id"]:
+        Status.objects.filter(pk=row["in_reply_to_id"], replies_count__gt=0).update(
+            replies_count=F("replies_count") - 1)
+    if row["reblog_of_id"]:
+        Status.objects.filter(pk=row["reblog_of_id"], reblogs_count__gt=0).update(
+            reblogs_count=F("reblogs_count") - 1)
+    publish(StatusDeleted(status_id=status_id, account_id=row["account_id"],
+                          reblog_of_id=row["reblog_of_id"]))
+    return True
+
+
 def status_delete(*, account: Account, status: Status) -> None:
     """Delete ``status`` for real, with its reblogs, favourites, bookmarks, feed entries
-    and notifications. Only its author may. Raises Forbidden otherwise."""
+    and notifications. Only its author may.
+
+    Raises Forbidden for someone else's status, and NotFound when it is already gone
+    (a concurrent delete won; Mastodon answers 404 too).
+    """
     if status.account_id != account.pk:
         raise Forbidden("This action is not allowed")
     with transaction.atomic():
-        rebloggers = list(Status.objects.filter(reblog_of=status).values_list("account_id", flat=True))
-        if rebloggers:
-            for reblogger in rebloggers:
-                Account.objects.filter(pk=reblogger, statuses_count__gt=0).update(
-                    statuses_count=F("statuses_count") - 1)
-        Account.objects.filter(pk=status.account_id, statuses_count__gt=0).update(
-            statuses_count=F("statuses_count") - 1)
-        if status.in_reply_to_id:
-            Status.objects.filter(pk=status.in_reply_to_id, replies_count__gt=0).update(
-                replies_count=F("replies_count") - 1)
-        if status.reblog_of_id:
-            Status.objects.filter(pk=status.reblog_of_id, reblogs_count__gt=0).update(
-                reblogs_count=F("reblogs_count") - 1)
-        status_id = status.pk
-        status.delete()
-        publish(StatusDeleted(status_id=status_id, account_id=account.pk))
+        if not _status_destroy(status_id=status.pk):
+            raise NotFound("Record not found")
 
 
 def reblog_create(*, account: Account, status: Status, visibility: str = Visibility.PUBLIC) -> Status:
-    """Reblog ``status`` (or the original of a reblog); idempotent.
+    """Reblog ``status`` (or the original of a reblog) and return the reblog; idempotent.
 
-    Raises NotFound when not visible and Forbidden when it may not be reblogged
-    (private posts of others, direct posts).
+    Raises NotFound when not visible or deleted meanwhile, Forbidden when it may not
+    be reblogged (private posts of others, direct posts) and ValidationFailed for a
+    direct or unknown ``visibility``.
     """
     original = status.reblog_of if status.reblog_of_id else status
     if not can_view(account, original):
@@ -228,50 +256,69 @@ def reblog_create(*, account: Account, status: Status, visibility: str = Visibil
         return existing
     try:
         with transaction.atomic():
+            # A concurrent duplicate fails here on reblog_once, before any counter moves.
             reblog = Status.objects.create(account=account, reblog_of=original,
                                            visibility=visibility, created_at=timezone.now(),
                                            thread_id=None)
-            Status.objects.filter(pk=original.pk).update(reblogs_count=F("reblogs_count") + 1)
+            if not Status.objects.filter(pk=original.pk).update(
+                    reblogs_count=F("reblogs_count") + 1):
+                raise NotFound("Record not found")  # the original was deleted meanwhile
             Account.objects.filter(pk=account.pk).update(
                 statuses_count=F("statuses_count") + 1, last_status_at=reblog.created_at)
             publish(StatusCreated(status_id=reblog.pk))
     except IntegrityError:
-        return Status.objects.get(account=account, reblog_of=original)
+        existing = Status.objects.filter(account=account, reblog_of=original).first()
+        if existing is None:  # not a duplicate: the original went away before commit
+            raise NotFound("Record not found") from None
+        return existing
     return reblog
 
 
 def reblog_delete(*, account: Account, status: Status) -> None:
-    """Undo ``account``'s reblog of ``status`` (or of its original); a no-op if none."""
+    """Undo ``account``'s reblog of ``status`` (or of its original); a no-op if there is
+    none, including when a concurrent unreblog removed it first."""
     original_id = status.reblog_of_id or status.pk
-    reblog = Status.objects.filter(account=account, reblog_of_id=original_id).first()
-    if reblog is not None:
-        status_delete(account=account, status=reblog)
+    with transaction.atomic():
+        reblog_id = (Status.objects.filter(account=account, reblog_of_id=original_id)
+                     .values_list("pk", flat=True).first())
+        if reblog_id is not None:
+            _status_destroy(status_id=reblog_id)
 
 
 def favourite_create(*, account: Account, status: Status) -> Favourite:
-    """Favourite ``status`` (the original of a reblog); favouriting twice changes nothing."""
+    """Favourite ``status`` (the original of a reblog) and return the favourite;
+    favouriting twice changes nothing. Raises NotFound when not visible or deleted
+    meanwhile."""
     original = status.reblog_of if status.reblog_of_id else status
     if not can_view(account, original):
         raise NotFound("Record not found")
     try:
         with transaction.atomic():
+            # get_or_create absorbs a concurrent duplicate (favourite_once) as created=False.
             favourite, created = Favourite.objects.get_or_create(account=account, status=original)
             if created:
-                Status.objects.filter(pk=original.pk).update(favourites_count=F("favourites_count") + 1)
+                if not Status.objects.filter(pk=original.pk).update(
+                        favourites_count=F("favourites_count") + 1):
+                    raise NotFound("Record not found")  # the status was deleted meanwhile
                 publish(Favourited(favourite_id=favourite.pk))
     except IntegrityError:
-        favourite = Favourite.objects.get(account=account, status=original)
+        found = Favourite.objects.filter(account=account, status=original).first()
+        if found is None:  # not a duplicate: the status went away before commit
+            raise NotFound("Record not found") from None
+        favourite = found
     return favourite
 
 
 def favourite_delete(*, account: Account, status: Status) -> None:
-    """Remove ``account``'s favourite of ``status``; a no-op if there is none."""
+    """Remove ``account``'s favourite of ``status`` (the original of a reblog); a no-op
+    if there is none. The counter moves only when this call deletes the row."""
     original_id = status.reblog_of_id or status.pk
     with transaction.atomic():
         deleted, _ = Favourite.objects.filter(account=account, status_id=original_id).delete()
         if deleted:
             Status.objects.filter(pk=original_id, favourites_count__gt=0).update(
                 favourites_count=F("favourites_count") - 1)
+            publish(FavouriteRemoved(account_id=account.pk, status_id=original_id))
 
 
 def bookmark_create(*, account: Account, status: Status) -> Bookmark:
