@@ -2,7 +2,9 @@
 
 Services publish events (tribune.core.events); on commit, one background task per
 event runs :func:`handle`. Handlers are idempotent, so a task that runs twice does
-no harm.
+no harm. Tasks may run out of order, so a handler that undoes a notification first
+checks that the action is still undone (an unreblog handled after a new reblog must
+not take the new reblog's notification away).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from tribune.core.events import (
     Blocked,
     Event,
     Favourited,
+    FavouriteRemoved,
     Followed,
     FollowRequested,
+    FollowRequestWithdrawn,
     StatusCreated,
     StatusDeleted,
     StatusUpdated,
@@ -29,7 +33,11 @@ def handle(event: Event) -> None:
     """Apply the consequences of ``event``."""
     from tribune.graph.models import Follow, FollowRequest
     from tribune.notifications.models import NotificationType as N
-    from tribune.notifications.services import notify, notify_many
+    from tribune.notifications.services import (
+        notifications_retract,
+        notify,
+        notify_many,
+    )
     from tribune.statuses.models import Favourite, Mention, Status
     from tribune.timelines import services as timelines
 
@@ -58,13 +66,19 @@ def handle(event: Event) -> None:
             interested |= set(Favourite.objects.filter(status_id=sid).values_list("account_id", flat=True))
             notify_many(account_ids=interested, from_account_id=status.account_id,
                         type=N.UPDATE, status_id=sid)
-        case StatusDeleted(status_id=sid):
+        case StatusDeleted(status_id=sid, account_id=aid, reblog_of_id=original_id):
             timelines.unfanout_status(status_id=sid)
+            if original_id is not None and not Status.objects.filter(
+                    account_id=aid, reblog_of_id=original_id).exists():
+                _retract_about_status(original_id, from_account_id=aid, type=N.REBLOG)
         case Favourited(favourite_id=fid):
             favourite = Favourite.objects.filter(pk=fid).select_related("status").first()
             if favourite is not None:
                 notify(account_id=favourite.status.account_id, from_account_id=favourite.account_id,
                        type=N.FAVOURITE, status_id=favourite.status_id)
+        case FavouriteRemoved(account_id=aid, status_id=sid):
+            if not Favourite.objects.filter(account_id=aid, status_id=sid).exists():
+                _retract_about_status(sid, from_account_id=aid, type=N.FAVOURITE)
         case Followed(follow_id=fid):
             follow = Follow.objects.filter(pk=fid).first()
             if follow is not None:
@@ -75,13 +89,31 @@ def handle(event: Event) -> None:
             if request is not None:
                 notify(account_id=request.target_id, from_account_id=request.account_id,
                        type=N.FOLLOW_REQUEST)
+        case FollowRequestWithdrawn(account_id=requester, target_id=target):
+            if not FollowRequest.objects.filter(account_id=requester, target_id=target).exists():
+                notifications_retract(account_id=target, from_account_id=requester,
+                                      type=N.FOLLOW_REQUEST)
         case Unfollowed(follower_id=follower, target_id=target):
             timelines.feed_forget_author(feed_account_id=follower, author_id=target)
+            if not Follow.objects.filter(account_id=follower, target_id=target).exists():
+                notifications_retract(account_id=target, from_account_id=follower, type=N.FOLLOW)
         case Blocked(account_id=a, target_id=b):
             timelines.feed_forget_author(feed_account_id=a, author_id=b)
             timelines.feed_forget_author(feed_account_id=b, author_id=a)
         case _:
             logger.info("no effects for %s", type(event).__name__)
+
+
+def _retract_about_status(status_id: int, *, from_account_id: int, type: str) -> None:
+    """Take back the ``type`` notification ``from_account_id`` gave the author of
+    ``status_id``. A deleted status took its notifications with it already."""
+    from tribune.notifications.services import notifications_retract
+    from tribune.statuses.models import Status
+
+    author = Status.objects.filter(pk=status_id).values_list("account_id", flat=True).first()
+    if author is not None:
+        notifications_retract(account_id=author, from_account_id=from_account_id, type=type,
+                              status_id=status_id)
 
 
 def dispatch(name: str, payload: dict[str, Any]) -> None:

@@ -44,3 +44,18 @@ def notification_dismiss(*, account: Account, notification_id: int | str) -> Non
 def notifications_clear(*, account: Account) -> None:
     """Dismiss all of ``account``'s notifications."""
     Notification.objects.filter(account=account).delete()
+
+
+def notifications_retract(*, account_id: int, from_account_id: int, type: str,
+                          status_id: int | None = None) -> int:
+    """Remove the ``type`` notification that ``from_account_id`` gave ``account_id``
+    (about ``status_id``, or about no status when None) because its action was undone:
+    an unreblog, unfavourite, unfollow or withdrawn follow request. Mastodon destroys
+    a notification with the reblog, favourite, follow or request behind it.
+
+    Returns how many were removed (0 or 1); removing one that is gone is a no-op.
+    """
+    deleted, _ = Notification.objects.filter(
+        account_id=account_id, from_account_id=from_account_id, type=type,
+        status_id=status_id).delete()
+    return deleted
