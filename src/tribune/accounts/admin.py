@@ -5,7 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from tribune.accounts.instance import REGISTRATION_MODES, registration_mode, registration_mode_set
+from tribune.accounts.instance import (
+    REGISTRATION_MODES,
+    registration_mode,
+    registration_mode_set,
+)
 from tribune.core.models import SiteSetting
 
 
