@@ -98,3 +98,19 @@ def test_posting_language_must_look_like_a_language(alice, api_as):
     response = api_as(alice).patch("/api/v1/accounts/update_credentials",
                                    json={"source": {"language": "not a language"}})
     assert response.status_code == 422
+
+
+def test_a_reply_to_a_reblog_answers_the_original(alice, bob, api_as):
+    a, b = api_as(alice), api_as(bob)
+    original = a.post("/api/v1/statuses", json={"status": "original"}).json()["id"]
+    reblog = b.post(f"/api/v1/statuses/{original}/reblog").json()["id"]
+    reply = b.post("/api/v1/statuses", json={"status": "@alice yes", "in_reply_to_id": reblog})
+    assert reply.status_code == 200
+    assert reply.json()["in_reply_to_id"] == original
+    assert reply.json()["in_reply_to_account_id"] == str(alice.pk)
+
+
+def test_status_language_must_look_like_a_language(alice, api_as):
+    api = api_as(alice)
+    assert api.post("/api/v1/statuses", json={"status": "x", "language": "zz-notalang!"}).status_code == 422
+    assert api.post("/api/v1/statuses", json={"status": "x", "language": "pt-BR"}).json()["language"] == "pt-BR"

@@ -23,7 +23,8 @@ from tribune.core.events import (
     StatusUpdated,
     publish,
 )
-from tribune.core.ids import new_id
+from tribune.core.ids import new_id, parse_id
+from tribune.core.languages import is_language_code
 from tribune.core.text import (
     count_characters,
     extract_hashtags,
@@ -60,11 +61,11 @@ def _validate(text: str, spoiler_text: str, visibility: str, language: str | Non
     if not text.strip():
         raise ValidationFailed("Validation failed: Text can't be blank")
     limit = settings.TRIBUNE_MAX_CHARACTERS
-    if count_characters(text) + len(spoiler_text) > limit:
+    if count_characters(text) + count_characters(spoiler_text) > limit:
         raise ValidationFailed(f"Validation failed: Text character limit of {limit} exceeded")
     if visibility not in Visibility.values:
         raise ValidationFailed("Validation failed: Visibility is not included in the list")
-    if language is not None and (len(language) > 10 or not language.replace("-", "").isalnum()):
+    if language is not None and not is_language_code(language):
         raise ValidationFailed("Validation failed: Language is not a valid language code")
 
 
@@ -103,8 +104,8 @@ def status_create(
     in_reply_to = None
     if in_reply_to_id not in (None, ""):
         in_reply_to = _visible_or_404(in_reply_to_id, account)
-        if in_reply_to.reblog_of_id:
-            raise ValidationFailed("Validation failed: You cannot reply to a reblog")
+        if in_reply_to.reblog_of_id:  # a reply to a reblog answers its original
+            in_reply_to = in_reply_to.reblog_of
     mentioned = accounts_by_handles(extract_mentions(text))
     now = created_at or timezone.now()
     with transaction.atomic():
@@ -138,8 +139,8 @@ def status_create(
 
 def _visible_or_404(status_id: int | str, viewer: Account) -> Status:
     try:
-        status = Status.objects.select_related("account", "reblog_of__account").get(pk=int(status_id))
-    except (Status.DoesNotExist, ValueError, TypeError, OverflowError):
+        status = Status.objects.select_related("account", "reblog_of__account").get(pk=parse_id(status_id))
+    except (Status.DoesNotExist, ValueError):
         raise NotFound("Record not found") from None
     if not can_view(viewer, status):
         raise NotFound("Record not found")
