@@ -244,3 +244,10 @@ def test_demo_content_is_made_once(settings):
     languages = set(Status.objects.filter(reblog_of=None).values_list("language", flat=True))
     assert {"en", "fr"} <= languages
     assert {a.display_name for a in Account.objects.all()} >= {"Tribune Admin"}
+
+
+def test_boolean_settings_are_checked(tmp_path):
+    result = tribune(tmp_path, "migrate", env={"TRIBUNE_DEBUG": "maybe"})
+    assert result.returncode != 0
+    line = one_line(result.stderr)
+    assert "TRIBUNE_DEBUG" in line and "ValueError" not in line

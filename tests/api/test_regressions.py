@@ -114,3 +114,57 @@ def test_status_language_must_look_like_a_language(alice, api_as):
     api = api_as(alice)
     assert api.post("/api/v1/statuses", json={"status": "x", "language": "zz-notalang!"}).status_code == 422
     assert api.post("/api/v1/statuses", json={"status": "x", "language": "pt-BR"}).json()["language"] == "pt-BR"
+
+
+@pytest.mark.parametrize("path, method, body", [
+    ("/api/v1/statuses", "post", '{"status": "\\ud800"}'),
+    ("/api/v1/statuses", "post", '{"status": "x", "spoiler_text": "\\udc00"}'),
+    ("/api/v1/accounts/update_credentials", "patch", '{"display_name": "\\ud800"}'),
+    ("/api/v1/apps", "post", '{"client_name": "\\ud800", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}'),
+    ("/api/v1/statuses", "post", b'{"status": "raw \xed\xa0\x80"}'),
+])
+def test_lone_surrogates_are_a_client_error(alice, api_as, path, method, body):
+    api = api_as(alice)
+    response = getattr(api.client, method)(path, body, content_type="application/json", **api.headers)
+    assert response.status_code == 400
+    assert "error" in response.json()
+    alice.refresh_from_db()
+    assert alice.statuses_count == 0
+
+
+@pytest.mark.parametrize("method", ["post", "patch", "put", "delete"])
+def test_unknown_api_paths_are_404_for_every_method(alice, api_as, method):
+    api = api_as(alice)
+    response = getattr(api.client, method)("/api/v1/nonexistent", **api.headers)
+    assert response.status_code == 404
+    assert response.json() == {"error": "Record not found"}
+
+
+def test_access_token_inside_a_json_body(alice):
+    from tests.conftest import Api
+    from tribune.oauth.services import cli_application_get_or_create, token_create
+
+    token = token_create(user=alice.user, application=cli_application_get_or_create(),
+                         scopes=["read", "write"])
+    response = Api().post("/api/v1/statuses", json={"status": "json token", "access_token": token})
+    assert response.status_code == 200
+    assert response.json()["account"]["username"] == "alice"
+
+
+@pytest.mark.rate_limits
+def test_deletion_limit_is_per_account_and_preflights_are_free(alice, api_as, settings):
+    settings.TRIBUNE_RATE_LIMITS = True
+    first = api_as(alice)
+    ids = [first.post("/api/v1/statuses", json={"status": f"d{i}"}).json()["id"] for i in range(31)]
+    for sid in ids[:30]:
+        assert first.delete(f"/api/v1/statuses/{sid}").status_code == 200
+    fresh_token = api_as(alice)  # a new token buys no new deletions
+    limited = fresh_token.delete(f"/api/v1/statuses/{ids[30]}")
+    assert limited.status_code == 429
+    client = Client(HTTP_HOST="localhost")
+    before = client.get("/api/v1/instance")["X-RateLimit-Remaining"]
+    for _ in range(3):
+        client.options("/api/v1/instance", HTTP_ORIGIN="https://app.example",
+                       HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+    after = client.get("/api/v1/instance")["X-RateLimit-Remaining"]
+    assert int(before) - int(after) == 1

@@ -9,6 +9,7 @@ scopes``, 422 ``This method requires an authenticated user``.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 
 from django.http import HttpRequest
@@ -61,11 +62,25 @@ def token_from_header(request: HttpRequest) -> str | None:
     if header:
         return ""
     param = request.GET.get("access_token")
-    if param is None and request.method == "POST" and request.content_type in (
-            "application/x-www-form-urlencoded", "multipart/form-data"):
-        request.body  # noqa: B018 - cache the body so the API's parser can read it again
-        param = request.POST.get("access_token")
+    if param is None and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        param = _body_token(request)
     return param.strip() if param and param.strip() else None
+
+
+def _body_token(request: HttpRequest) -> str | None:
+    """``access_token`` from a form or JSON body (the body is cached first, so the
+    API's parser can still read it)."""
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        request.body  # noqa: B018
+        return request.POST.get("access_token")
+    if request.content_type.endswith("json"):
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            return None
+        value = data.get("access_token") if isinstance(data, dict) else None
+        return value if isinstance(value, str) else None
+    return None
 
 
 def viewer_for_token(raw: str) -> Viewer:

@@ -55,6 +55,23 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return base
 
 
+def _check_text(value: Any) -> None:
+    """Refuse strings that cannot be UTF-8 (lone surrogates such as "\\ud800", which
+    JSON can spell): ValueError, answered as 400 like any unparsable body."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("text is not valid Unicode") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item)
+
+
 def body_params(request: HttpRequest) -> dict[str, Any]:
     """The request's body parameters (JSON or form), merged over its query string.
 
@@ -76,6 +93,13 @@ def body_params(request: HttpRequest) -> dict[str, Any]:
     return _merge(params, fold(form))
 
 
+def checked_body_params(request: HttpRequest) -> dict[str, Any]:
+    """:func:`body_params`, refusing text that is not valid Unicode."""
+    params = body_params(request)
+    _check_text(params)
+    return params
+
+
 def _parse_form(request: HttpRequest, content_type: str) -> MultiValueDict:
     if content_type.startswith("multipart/"):
         try:
@@ -94,7 +118,7 @@ class MastodonParser(Parser):
     """django-ninja parser that accepts query, form and JSON parameters alike."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
-        return body_params(request)
+        return checked_body_params(request)
 
     def parse_querydict(self, data: MultiValueDict, list_fields: list[str], request: HttpRequest) -> dict[str, Any]:
         return fold(data, list_fields)

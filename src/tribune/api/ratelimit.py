@@ -31,16 +31,29 @@ def _client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def _account_key(token: str | None) -> str | None:
+    """``account:<user id>`` for a known token (one indexed query), else None."""
+    if not token:
+        return None
+    from oauth2_provider.models import get_access_token_model
+
+    user_id = (get_access_token_model().objects
+               .filter(token_checksum=hashlib.sha256(token.encode()).hexdigest())
+               .values_list("user_id", flat=True).first())
+    return f"user:{user_id}" if user_id else None
+
+
 def _buckets(request: HttpRequest) -> list[tuple[tuple[str, int, int], str]]:
     token = token_from_header(request)
     who = ("token:" + hashlib.sha256(token.encode()).hexdigest()[:32]) if token else (
         "ip:" + _client_ip(request))
     buckets = [(API, who)]
     path = request.path_info.rstrip("/")
-    if request.method == "DELETE" and path.startswith("/api/v1/statuses/"):
-        buckets.append((DELETES, who))
-    if request.method == "POST" and path.endswith("/unreblog"):
-        buckets.append((DELETES, who))
+    deleting = (request.method == "DELETE" and path.startswith("/api/v1/statuses/")) or (
+        request.method == "POST" and path.endswith("/unreblog"))
+    if deleting:
+        # Per account, not per token: new tokens must not buy more deletions.
+        buckets.append((DELETES, _account_key(token) or who))
     if request.method == "POST" and path == "/api/v1/accounts":
         buckets.append((SIGN_UPS, "ip:" + _client_ip(request)))
     return buckets
@@ -67,7 +80,8 @@ class RateLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not settings.TRIBUNE_RATE_LIMITS or not request.path_info.startswith("/api/"):
+        if (not settings.TRIBUNE_RATE_LIMITS or not request.path_info.startswith("/api/")
+                or request.method == "OPTIONS"):  # CORS preflights are not API calls
             return self.get_response(request)
         headers = None
         for (name, limit, period), who in _buckets(request):

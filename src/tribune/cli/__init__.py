@@ -139,7 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         from tribune.core.conf import env_bool
 
-        if env_bool("TRIBUNE_DEBUG", False):
+        try:
+            debug = env_bool("TRIBUNE_DEBUG", False)
+        except Exception:  # the bad value itself is what is being reported
+            debug = False
+        if debug:
             raise
         from tribune.cli.errors import describe
 

@@ -5,24 +5,33 @@ from __future__ import annotations
 import ipaddress
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+
 
 def env_bool(name: str, default: bool) -> bool:
-    """``name`` read as a boolean: 1/true/yes/on are true, 0/false/no/off false."""
+    """``name`` read as a boolean: 1/true/yes/on are true, 0/false/no/off false.
+    Raises ImproperlyConfigured naming the variable for anything else."""
     raw = os.environ.get(name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be on or off (1/0, true/false, yes/no); got {raw!r}")
 
 
 def env_int(name: str, default: int) -> int:
-    """``name`` read as an integer; raises ValueError naming the variable if it is not."""
+    """``name`` read as an integer; raises ImproperlyConfigured naming the variable
+    if it is not one."""
     raw = os.environ.get(name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
     try:
         return int(raw)
     except ValueError:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+        raise ImproperlyConfigured(f"{name} must be an integer; got {raw!r}") from None
 
 
 def split_host(host: str) -> str:

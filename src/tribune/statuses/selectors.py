@@ -40,6 +40,15 @@ def status_get_visible(*, status_id: int | str, viewer: Account | None) -> Statu
     return status
 
 
+def status_get_own(*, status_id: int | str, account: Account) -> Status:
+    """One of ``account``'s own statuses; NotFound for anyone else's, as Mastodon
+    scopes edits, deletes and sources to the caller's statuses."""
+    status = status_get_visible(status_id=status_id, viewer=account)
+    if status.account_id != account.pk:
+        raise NotFound("Record not found")
+    return status
+
+
 def statuses_by_ids(ids: list[int]) -> list[Status]:
     """Statuses in the given order (missing ids skipped), with relations loaded."""
     rows = {s.pk: s for s in with_relations(Status.objects.filter(pk__in=ids))}

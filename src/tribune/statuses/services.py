@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from tribune.accounts.models import Account, Visibility
 from tribune.accounts.selectors import account_profile_url, accounts_by_handles
-from tribune.core.errors import Forbidden, NotFound, ValidationFailed
+from tribune.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tribune.core.events import (
     Favourited,
     FavouriteRemoved,
@@ -159,10 +159,13 @@ def status_update(
 ) -> Status:
     """Edit ``status`` (its author only) and keep the previous version in its history.
 
-    Raises Forbidden for someone else's status or a reblog, ValidationFailed for bad
-    input. New mentions are added; removed ones stay (Mastodon does not un-notify).
+    Raises NotFound for someone else's status (Mastodon looks only among the
+    caller's own), Forbidden for a reblog, ValidationFailed for bad input. New
+    mentions are added; removed ones stay (Mastodon does not un-notify).
     """
-    if status.account_id != account.pk or status.reblog_of_id is not None:
+    if status.account_id != account.pk:
+        raise NotFound("Record not found")
+    if status.reblog_of_id is not None:
         raise Forbidden("This action is not allowed")
     spoiler_text = status.spoiler_text if spoiler_text is None else spoiler_text
     _validate(text, spoiler_text, status.visibility, language)
@@ -226,11 +229,11 @@ def status_delete(*, account: Account, status: Status) -> None:
     """Delete ``status`` for real, with its reblogs, favourites, bookmarks, feed entries
     and notifications. Only its author may.
 
-    Raises Forbidden for someone else's status, and NotFound when it is already gone
-    (a concurrent delete won; Mastodon answers 404 too).
+    Raises NotFound for someone else's status (Mastodon looks only among the
+    caller's own) and when it is already gone (a concurrent delete won).
     """
     if status.account_id != account.pk:
-        raise Forbidden("This action is not allowed")
+        raise NotFound("Record not found")
     with transaction.atomic():
         if not _status_destroy(status_id=status.pk):
             raise NotFound("Record not found")
@@ -252,27 +255,28 @@ def reblog_create(*, account: Account, status: Status, visibility: str = Visibil
         raise ValidationFailed("Validation failed: Visibility is not included in the list")
     if original.visibility == Visibility.PRIVATE:
         visibility = Visibility.PRIVATE
-    existing = Status.objects.filter(account=account, reblog_of=original).first()
-    if existing:
-        return existing
-    try:
-        with transaction.atomic():
-            # A concurrent duplicate fails here on reblog_once, before any counter moves.
-            reblog = Status.objects.create(account=account, reblog_of=original,
-                                           visibility=visibility, created_at=timezone.now(),
-                                           thread_id=None)
-            if not Status.objects.filter(pk=original.pk).update(
-                    reblogs_count=F("reblogs_count") + 1):
-                raise NotFound("Record not found")  # the original was deleted meanwhile
-            Account.objects.filter(pk=account.pk).update(
-                statuses_count=F("statuses_count") + 1, last_status_at=reblog.created_at)
-            publish(StatusCreated(status_id=reblog.pk))
-    except IntegrityError:
+    for _attempt in range(3):
         existing = Status.objects.filter(account=account, reblog_of=original).first()
-        if existing is None:  # not a duplicate: the original went away before commit
-            raise NotFound("Record not found") from None
-        return existing
-    return reblog
+        if existing:
+            return existing
+        try:
+            with transaction.atomic():
+                # A concurrent duplicate fails here on reblog_once, before any counter moves.
+                reblog = Status.objects.create(account=account, reblog_of=original,
+                                               visibility=visibility, created_at=timezone.now(),
+                                               thread_id=None)
+                if not Status.objects.filter(pk=original.pk).update(
+                        reblogs_count=F("reblogs_count") + 1):
+                    raise NotFound("Record not found")  # the original was deleted meanwhile
+                Account.objects.filter(pk=account.pk).update(
+                    statuses_count=F("statuses_count") + 1, last_status_at=reblog.created_at)
+                publish(StatusCreated(status_id=reblog.pk))
+            return reblog
+        except IntegrityError:
+            if not Status.objects.filter(pk=original.pk).exists():
+                raise NotFound("Record not found") from None
+            # A duplicate won, and may already be undone again: look once more.
+    raise Conflict("The reblog changed too often; try again")
 
 
 def reblog_delete(*, account: Account, status: Status) -> None:

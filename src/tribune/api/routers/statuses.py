@@ -98,9 +98,9 @@ def status_get(request, status_id: str):
 @router.put("/v1/statuses/{status_id}", response=responses(Status), auth=write("statuses"))
 def status_edit(request, status_id: str, payload: StatusEditIn):
     """Edit one's own status; the previous version goes to its history."""
-    _refuse_unsupported(payload)
     account = request.auth.require_account()
-    status = _get(request, status_id)
+    status = selectors.status_get_own(status_id=status_id, account=account)
+    _refuse_unsupported(payload)
     services.status_update(account=account, status=status, text=payload.status or "",
                            spoiler_text=payload.spoiler_text, sensitive=payload.sensitive,
                            language=payload.language or None)
@@ -111,7 +111,7 @@ def status_edit(request, status_id: str, payload: StatusEditIn):
 def status_delete(request, status_id: str):
     """Delete one's own status; the answer carries its source ``text`` (redraft)."""
     account = request.auth.require_account()
-    status = _get(request, status_id)
+    status = selectors.status_get_own(status_id=status_id, account=account)
     data = _one(request, status)
     data["text"] = status.text
     services.status_delete(account=account, status=status)
@@ -138,11 +138,7 @@ def status_history(request, status_id: str):
 def status_source(request, status_id: str):
     """The plain text of one's own status, for editing."""
     account = request.auth.require_account()
-    status = _get(request, status_id)
-    if status.account_id != account.pk:
-        from tribune.core.errors import NotFound
-
-        raise NotFound("Record not found")
+    status = selectors.status_get_own(status_id=status_id, account=account)
     return {"id": str(status.pk), "text": status.text, "spoiler_text": status.spoiler_text}
 
 
