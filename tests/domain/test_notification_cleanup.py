@@ -179,3 +179,16 @@ def test_retract_removes_only_the_matching_notification(alice, bob):
     assert notifications_retract(account_id=alice.pk, from_account_id=bob.pk,
                                  type="favourite", status_id=status.pk) == 0
     assert kinds(alice, "follow") == [(bob.pk, None)]
+
+
+def test_accepting_a_request_answers_its_notification_without_a_follow_one(make_account):
+    from tribune.graph.services import follow_request_authorize
+
+    owner = make_account("lockedowner", locked=True)
+    fan = make_account("eagerfan")
+    follow_create(account=fan, target=owner)
+    assert list(Notification.objects.filter(account=owner).values_list("type", flat=True)) == [
+        "follow_request"]
+    follow_request_authorize(account=owner, requester=fan)
+    assert list(Notification.objects.filter(account=owner).values_list("type", flat=True)) == []
+    assert owner.followers_rel.filter(account=fan).exists()

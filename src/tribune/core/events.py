@@ -96,6 +96,7 @@ class FavouriteRemoved(Event):
 @dataclasses.dataclass(frozen=True)
 class Followed(Event):
     follow_id: int
+    from_request: bool = False  # an accepted follow request, already notified
 
 
 @dataclasses.dataclass(frozen=True)

@@ -79,11 +79,19 @@ def handle(event: Event) -> None:
         case FavouriteRemoved(account_id=aid, status_id=sid):
             if not Favourite.objects.filter(account_id=aid, status_id=sid).exists():
                 _retract_about_status(sid, from_account_id=aid, type=N.FAVOURITE)
-        case Followed(follow_id=fid):
+        case Followed(follow_id=fid, from_request=from_request):
             follow = Follow.objects.filter(pk=fid).first()
             if follow is not None:
                 timelines.feed_merge_author(feed_account_id=follow.account_id, author_id=follow.target_id)
-                notify(account_id=follow.target_id, from_account_id=follow.account_id, type=N.FOLLOW)
+                if from_request:
+                    # Accepting a request answers its notification (Mastodon drops it
+                    # with the request) and sends no second "follow" one.
+                    notifications_retract(account_id=follow.target_id,
+                                          from_account_id=follow.account_id,
+                                          type=N.FOLLOW_REQUEST)
+                else:
+                    notify(account_id=follow.target_id, from_account_id=follow.account_id,
+                           type=N.FOLLOW)
         case FollowRequested(follow_request_id=rid):
             request = FollowRequest.objects.filter(pk=rid).first()
             if request is not None:

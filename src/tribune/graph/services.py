@@ -26,13 +26,14 @@ def _is_blocked_either_way(a: Account, b: Account) -> bool:
     ).exists()
 
 
-def _add_follow(account: Account, target: Account, *, show_reblogs: bool, notify: bool) -> Follow:
+def _add_follow(account: Account, target: Account, *, show_reblogs: bool, notify: bool,
+                from_request: bool = False) -> Follow:
     # Created before counting: a duplicate raises IntegrityError (follow_once) here.
     follow = Follow.objects.create(account=account, target=target,
                                    show_reblogs=show_reblogs, notify=notify)
     Account.objects.filter(pk=account.pk).update(following_count=F("following_count") + 1)
     Account.objects.filter(pk=target.pk).update(followers_count=F("followers_count") + 1)
-    publish(Followed(follow_id=follow.pk))
+    publish(Followed(follow_id=follow.pk, from_request=from_request))
     return follow
 
 
@@ -118,7 +119,7 @@ def follow_request_authorize(*, account: Account, requester: Account) -> Follow:
     try:
         with transaction.atomic():
             return _add_follow(requester, account, show_reblogs=request.show_reblogs,
-                               notify=request.notify)
+                               notify=request.notify, from_request=True)
     except IntegrityError:  # already following: followed while the account was unlocked
         return Follow.objects.get(account=requester, target=account)
 
