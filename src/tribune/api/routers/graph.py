@@ -65,33 +65,35 @@ def mute(request, account_id: str, payload: MuteIn):
     return _relationship(viewer, target)
 
 
-def _action(service: str, doc: str):
+def _action(service: str, other: str, doc: str):
+    """A view that calls ``services.<service>(account=caller, <other>=that account)``
+    and answers the Relationship with that account."""
     def view(request, account_id: str):
         viewer, target = request.auth.require_account(), account_get(account_id=account_id)
-        getattr(services, service)(account=viewer, target=target)
+        getattr(services, service)(account=viewer, **{other: target})
         return _relationship(viewer, target)
 
     view.__doc__ = doc
     return view
 
 
-for path, service, scope, doc in [
-    ("unfollow", "follow_delete", "follows", "Unfollow an account or withdraw a request."),
-    ("block", "block_create", "blocks", "Block an account; follows both ways end."),
-    ("unblock", "block_delete", "blocks", "Unblock an account."),
-    ("unmute", "mute_delete", "mutes", "Unmute an account."),
+for path, service, other, scope, doc in [
+    ("accounts/{account_id}/unfollow", "follow_delete", "target", "follows",
+     "Unfollow an account or withdraw a request."),
+    ("accounts/{account_id}/block", "block_create", "target", "blocks",
+     "Block an account; follows both ways end."),
+    ("accounts/{account_id}/unblock", "block_delete", "target", "blocks", "Unblock an account."),
+    ("accounts/{account_id}/unmute", "mute_delete", "target", "mutes", "Unmute an account."),
+    ("accounts/{account_id}/remove_from_followers", "follower_remove", "follower", "follows",
+     "Make an account stop following the caller."),
+    ("follow_requests/{account_id}/authorize", "follow_request_authorize", "requester", "follows",
+     "Accept the follow request of the account ``account_id``."),
+    ("follow_requests/{account_id}/reject", "follow_request_reject", "requester", "follows",
+     "Reject the follow request of the account ``account_id``."),
 ]:
-    router.post(f"/v1/accounts/{{account_id}}/{path}", response=responses(Relationship),
-                auth=write(scope), operation_id=f"account_{path}")(_action(service, doc))
-
-
-@router.post("/v1/accounts/{account_id}/remove_from_followers", response=responses(Relationship),
-             auth=write("follows"))
-def remove_from_followers(request, account_id: str):
-    """Make an account stop following the caller."""
-    viewer, follower = request.auth.require_account(), account_get(account_id=account_id)
-    services.follower_remove(account=viewer, follower=follower)
-    return _relationship(viewer, follower)
+    operation = path.replace("/{account_id}/", "_").replace("accounts_", "account_")
+    router.post(f"/v1/{path}", response=responses(Relationship), auth=write(scope),
+                operation_id=operation)(_action(service, other, doc))
 
 
 @router.get("/v1/follow_requests", response=responses(list[Account]), auth=read("follows"))
@@ -102,24 +104,6 @@ def follow_requests(request, response: HttpResponse, max_id: str | None = None,
     page = selectors.follow_requests_page(account=request.auth.require_account(),
                                           cursor=account_cursor(max_id, since_id, min_id, limit))
     return accounts_page(request, response, page)
-
-
-@router.post("/v1/follow_requests/{account_id}/authorize", response=responses(Relationship),
-             auth=write("follows"))
-def follow_request_authorize(request, account_id: str):
-    """Accept the follow request of the account ``account_id``."""
-    viewer, requester = request.auth.require_account(), account_get(account_id=account_id)
-    services.follow_request_authorize(account=viewer, requester=requester)
-    return _relationship(viewer, requester)
-
-
-@router.post("/v1/follow_requests/{account_id}/reject", response=responses(Relationship),
-             auth=write("follows"))
-def follow_request_reject(request, account_id: str):
-    """Reject the follow request of the account ``account_id``."""
-    viewer, requester = request.auth.require_account(), account_get(account_id=account_id)
-    services.follow_request_reject(account=viewer, requester=requester)
-    return _relationship(viewer, requester)
 
 
 @router.get("/v1/blocks", response=responses(list[Account]), auth=read("blocks"))
