@@ -51,6 +51,8 @@ class Account(models.Model):
     )
     default_sensitive = models.BooleanField(default=False)
     default_language = models.CharField(max_length=10, blank=True, default="")
+    # The interface language ("" follows the browser's Accept-Language).
+    locale = models.CharField(max_length=10, blank=True, default="")
     # Remote accounts (federation) keep their own URIs.
     uri = models.CharField(max_length=500, blank=True, default="")
     url = models.CharField(max_length=500, blank=True, default="")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -85,11 +86,13 @@ def account_update(
     locked: bool | None = None, bot: bool | None = None,
     discoverable: bool | None = None, indexable: bool | None = None,
     default_visibility: str | None = None, default_sensitive: bool | None = None,
-    default_language: str | None = None,
+    default_language: str | None = None, locale: str | None = None,
 ) -> Account:
     """Change profile fields and posting preferences; None leaves a field as it is.
 
-    Limits are Mastodon's: display name 30 characters, note 500. Raises ValidationFailed.
+    Limits are Mastodon's: display name 30 characters, note 500. ``locale`` is the
+    interface language, one of ``settings.LANGUAGES`` or "" for the browser's choice.
+    Raises ValidationFailed.
     """
     if display_name is not None:
         if len(display_name) > DISPLAY_NAME_MAX:
@@ -108,6 +111,10 @@ def account_update(
         if default_language and not is_language_code(default_language):
             raise ValidationFailed("Validation failed: Language is not a valid language code")
         account.default_language = default_language
+    if locale is not None:
+        if locale and locale not in dict(settings.LANGUAGES):
+            raise ValidationFailed("Validation failed: Locale is not included in the list")
+        account.locale = locale
     for field, value in (("locked", locked), ("bot", bot), ("discoverable", discoverable),
                          ("indexable", indexable), ("default_sensitive", default_sensitive)):
         if value is not None:

@@ -1,27 +1,38 @@
-"""Routes of the server-rendered interface. For now: signing in and out (which the
-OAuth consent page needs) and the default avatar and header images."""
+"""Routes of the server-rendered interface. Public URLs keep Mastodon's shapes
+(``/@username``, ``/@username/<id>``, ``/tags/<name>``) so links from elsewhere work."""
 
-from django.conf import settings
-from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from tribune.web import images, views
+from tribune.web import actions, images, pages
 
 app_name = "web"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", pages.home, name="home"),
+    path("public/local", pages.local, name="local"),
+    path("tags/<str:name>", pages.tag, name="tag"),
+    path("notifications", pages.notifications, name="notifications"),
+    path("bookmarks", pages.bookmarks, name="bookmarks"),
+    path("favourites", pages.favourites, name="favourites"),
+    path("follow_requests", pages.follow_requests, name="follow_requests"),
+    path("follow_requests/<str:account_id>/<str:answer>", actions.follow_request_answer,
+         name="follow_request_answer"),
+    path("statuses", actions.compose, name="compose"),
+    path("statuses/<str:status_id>/delete", actions.delete, name="delete"),
+    path("statuses/<str:status_id>/<str:action>", actions.status_action, name="status_action"),
+    path("accounts/<str:account_id>/<str:action>", actions.account_action,
+         name="account_action"),
+    path("@<str:username>", pages.profile, name="profile"),
+    path("@<str:username>/with_replies", pages.profile, {"tab": "with_replies"},
+         name="profile_with_replies"),
+    path("@<str:username>/followers", pages.profile, {"tab": "followers"},
+         name="profile_followers"),
+    path("@<str:username>/following", pages.profile, {"tab": "following"},
+         name="profile_following"),
+    path("@<str:username>/<str:status_id>", pages.thread, name="thread"),
+    path("@<str:username>/<str:status_id>/history", pages.history, name="history"),
+    path("@<str:username>/<str:status_id>/edit", actions.edit, name="edit"),
     path("avatars/original/missing.png", images.default_avatar, name="default_avatar"),
     path("headers/original/missing.png", images.default_header, name="default_header"),
-    path(
-        "auth/sign_in",
-        auth_views.LoginView.as_view(template_name="web/sign_in.html"),
-        name="sign_in",
-    ),
-    # POST only (Django's LogoutView); ``next`` may name a page on this site.
-    path(
-        "auth/sign_out",
-        auth_views.LogoutView.as_view(next_page=settings.LOGIN_URL),
-        name="sign_out",
-    ),
+    path("", include("tribune.web.account_urls")),
 ]

@@ -1,0 +1,203 @@
+"""Form posts of the interface: compose, edit, delete, the buttons under a post and
+on a profile. Every one calls a domain service; none writes a model.
+
+Each action works as a plain form post (303 back to where it came from, so it works
+without JavaScript) and, when htmx sent it, answers the fragment that replaces the
+button bar in place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tribune.accounts.selectors import account_get
+from tribune.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
+from tribune.graph import services as graph
+from tribune.statuses import selectors
+from tribune.statuses import services as statuses
+from tribune.web.cards import cards_for
+from tribune.web.forms import ComposeForm, EditForm
+from tribune.web.viewer import account_required, redirect_back
+
+STATUS_ACTIONS: dict[str, Callable] = {
+    "favourite": statuses.favourite_create,
+    "unfavourite": statuses.favourite_delete,
+    "reblog": statuses.reblog_create,
+    "unreblog": statuses.reblog_delete,
+    "bookmark": statuses.bookmark_create,
+    "unbookmark": statuses.bookmark_delete,
+}
+
+ACCOUNT_ACTIONS: dict[str, Callable] = {
+    "follow": graph.follow_create,
+    "unfollow": graph.follow_delete,
+    "block": graph.block_create,
+    "unblock": graph.block_delete,
+    "mute": graph.mute_create,
+    "unmute": graph.mute_delete,
+}
+
+
+def _status_or_404(request: HttpRequest, status_id: str):
+    try:
+        status = selectors.status_get_visible(status_id=status_id, viewer=request.viewer)
+    except NotFound:
+        raise Http404 from None
+    return status.reblog_of if status.reblog_of_id else status
+
+
+def _error_page(request: HttpRequest, error: DomainError) -> HttpResponse:
+    status = 403 if isinstance(error, Forbidden) else 422
+    return render(request, "web/error.html", {"title": _("That did not work"),
+                                              "message": str(error)}, status=status)
+
+
+@require_POST
+@account_required
+def status_action(request: HttpRequest, status_id: str, action: str) -> HttpResponse:
+    """Favourite, reblog, bookmark a post or undo it (``action`` from STATUS_ACTIONS)."""
+    service = STATUS_ACTIONS.get(action)
+    if service is None:
+        raise Http404
+    status = _status_or_404(request, status_id)
+    try:
+        service(account=request.viewer, status=status)
+    except (Forbidden, ValidationFailed, Conflict) as exc:
+        return _error_page(request, exc)
+    if request.htmx:
+        status.refresh_from_db(fields=["favourites_count", "reblogs_count", "replies_count"])
+        card = cards_for([status], request.viewer)[0]
+        return render(request, "web/_actions.html", {"card": card})
+    return redirect_back(request)
+
+
+@require_POST
+@account_required
+def compose(request: HttpRequest) -> HttpResponse:
+    """Post a status from any compose box; errors come back on a compose page."""
+    viewer = request.viewer
+    in_reply_to = None
+    if reply_id := request.POST.get("in_reply_to_id"):
+        in_reply_to = _status_or_404(request, reply_id)
+    form = ComposeForm(viewer, request.POST, in_reply_to=in_reply_to)
+    if form.is_valid():
+        try:
+            status = statuses.status_create(
+                account=viewer, text=form.cleaned_data["text"],
+                spoiler_text=form.cleaned_data["spoiler_text"],
+                visibility=form.cleaned_data["visibility"],
+                in_reply_to_id=form.cleaned_data["in_reply_to_id"] or None,
+            )
+        except NotFound:
+            form.add_error(None, _("The post you are replying to is gone."))
+        except ValidationFailed as exc:
+            form.add_error(None, str(exc))
+        else:
+            if in_reply_to is not None:
+                return _see_other(f"/@{in_reply_to.account.username}/{in_reply_to.pk}"
+                                  f"#status-{status.pk}")
+            return redirect_back(request)
+    return render(request, "web/compose.html", {"title": _("New post"), "compose": form},
+                  status=422)
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+@account_required
+def edit(request: HttpRequest, username: str, status_id: str) -> HttpResponse:
+    """Edit one's own post; the previous version stays in its history."""
+    try:
+        status = selectors.status_get_own(status_id=status_id, account=request.viewer)
+    except NotFound:
+        raise Http404 from None
+    if status.reblog_of_id:
+        raise Http404
+    url = f"/@{status.account.username}/{status.pk}"
+    if request.method == "POST":
+        form = EditForm(request.POST)
+        if form.is_valid():
+            try:
+                statuses.status_update(account=request.viewer, status=status,
+                                       text=form.cleaned_data["text"],
+                                       spoiler_text=form.cleaned_data["spoiler_text"])
+            except ValidationFailed as exc:
+                form.add_error(None, str(exc))
+            else:
+                return _see_other(url)
+        code = 422
+    else:
+        form = EditForm(initial={"text": status.text, "spoiler_text": status.spoiler_text})
+        code = 200
+    return render(request, "web/edit.html", {"title": _("Edit post"), "form": form,
+                                             "status": status, "cancel_url": url},
+                  status=code)
+
+
+@require_POST
+@account_required
+def delete(request: HttpRequest, status_id: str) -> HttpResponse:
+    """Delete one's own post. htmx gets an empty answer (the post disappears)."""
+    try:
+        status = selectors.status_get_own(status_id=status_id, account=request.viewer)
+    except NotFound:
+        raise Http404 from None
+    statuses.status_delete(account=request.viewer, status=status)
+    if request.htmx:
+        return HttpResponse("")
+    profile = f"/@{request.viewer.username}"
+    back = redirect_back(request, profile)
+    # Never send someone back to the page of the post they just deleted.
+    if f"/{status.pk}" in back["Location"]:
+        return _see_other(profile)
+    return back
+
+
+@require_POST
+@account_required
+def account_action(request: HttpRequest, account_id: str, action: str) -> HttpResponse:
+    """Follow (or ask to), unfollow, block, unblock, mute, unmute an account."""
+    service = ACCOUNT_ACTIONS.get(action)
+    if service is None:
+        raise Http404
+    try:
+        target = account_get(account_id=account_id)
+    except NotFound:
+        raise Http404 from None
+    try:
+        service(account=request.viewer, target=target)
+    except DomainError as exc:
+        return _error_page(request, exc)
+    return redirect_back(request, f"/@{target.acct}")
+
+
+@require_POST
+@account_required
+def follow_request_answer(request: HttpRequest, account_id: str, answer: str) -> HttpResponse:
+    """Accept or reject one follow request."""
+    if answer not in ("authorize", "reject"):
+        raise Http404
+    try:
+        requester = account_get(account_id=account_id)
+        if answer == "authorize":
+            graph.follow_request_authorize(account=request.viewer, requester=requester)
+        else:
+            graph.follow_request_reject(account=request.viewer, requester=requester)
+    except NotFound:
+        raise Http404 from None
+    if request.htmx:
+        return HttpResponse("")
+    return redirect_back(request, "/follow_requests")

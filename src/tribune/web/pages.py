@@ -1,0 +1,235 @@
+"""Pages that show lists and single posts. Each view reads through selectors, builds
+cards for the whole page at once, and renders one template; an htmx request for
+``part=more`` (older items) or ``part=new`` (newer items, polled) gets only the list
+fragment, so "load more" keeps the reader's position and new posts arrive without a
+reload. Without JavaScript the same links are plain page links."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from tribune.accounts.models import Account
+from tribune.accounts.selectors import account_lookup
+from tribune.core.errors import NotFound
+from tribune.core.pagination import Cursor, Page
+from tribune.core.text import normalize_tag
+from tribune.graph import selectors as graph
+from tribune.moderation.selectors import rule_list
+from tribune.notifications.selectors import notifications as notification_list
+from tribune.statuses import selectors as statuses
+from tribune.timelines.selectors import home_timeline
+from tribune.web.cards import cards_for
+from tribune.web.forms import ComposeForm
+from tribune.web.viewer import account_required, cursor_of, viewer_of
+
+NEW_LIMIT = 40
+
+
+def _page_query(cursor_key: int | None, name: str) -> str:
+    return f"?{name}={cursor_key}" if cursor_key else ""
+
+
+def _feed(request: HttpRequest, *, fetch: Callable[[Cursor], Page], template: str,
+          context: dict, poll: bool = True, cards: bool = True) -> HttpResponse:
+    """Render a paged list page, or just its fragment for htmx.
+
+    ``fetch`` maps a cursor to a Page; items are statuses (``cards=True``) or
+    whatever the item template expects.
+    """
+    viewer = viewer_of(request)
+    part = request.GET.get("part") if request.htmx else None
+    cursor = cursor_of(request, limit=NEW_LIMIT if part == "new" else 20)
+    page = fetch(cursor)
+    items = cards_for(page.items, viewer) if cards else page.items
+    # Polling asks for what is newer than the newest item shown; an empty first
+    # page polls from 0, so the first post to arrive is not missed.
+    newest = page.prev_min_id if page.items else (cursor.min_id or 0)
+    context = {
+        **context,
+        "items": items,
+        "more_url": (request.path + _page_query(page.next_max_id, "max_id")
+                     if page.items and len(page.items) >= cursor.limit else None),
+        "poll_url": f"{request.path}?min_id={newest}" if poll else None,
+        "item_template": context.get("item_template", "web/_status.html"),
+    }
+    if part == "more":
+        return render(request, "web/_feed_more.html", context)
+    if part == "new":
+        return render(request, "web/_feed_new.html", context)
+    return render(request, template, context)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """``/``: the home timeline when signed in, the landing page for a visitor."""
+    viewer = viewer_of(request)
+    if viewer is None:
+        return landing(request)
+    return _feed(request, template="web/timeline.html",
+                 fetch=lambda c: home_timeline(viewer=viewer, cursor=c),
+                 context={"title": _("Home"), "nav": "home", "compose": ComposeForm(viewer),
+                          "empty": _("Your home timeline is empty. Follow people to see "
+                                     "their posts here.")})
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    """What this server is, its rules, how to join, and its latest public posts."""
+    from django.contrib.auth import get_user_model
+
+    from tribune.accounts.instance import registration_mode
+
+    page = statuses.public_timeline(viewer=None, cursor=Cursor(limit=20), local=True)
+    users = get_user_model().objects.filter(is_active=True, account__isnull=False).count()
+    return render(request, "web/landing.html", {
+        "title": _("Welcome"), "rules": rule_list(), "user_count": users,
+        "registration_mode": registration_mode(),
+        "items": cards_for(page.items, None), "item_template": "web/_status.html",
+        "more_url": reverse("web:local") + _page_query(page.next_max_id, "max_id")
+        if page.items else None,
+    })
+
+
+def local(request: HttpRequest) -> HttpResponse:
+    """The local timeline: public posts of this server's accounts."""
+    viewer = viewer_of(request)
+    return _feed(request, template="web/timeline.html",
+                 fetch=lambda c: statuses.public_timeline(viewer=viewer, cursor=c, local=True),
+                 context={"title": _("Local timeline"), "nav": "local",
+                          "compose": ComposeForm(viewer) if viewer else None,
+                          "empty": _("Nobody has posted publicly yet.")})
+
+
+def tag(request: HttpRequest, name: str) -> HttpResponse:
+    """Public posts with one hashtag."""
+    key = normalize_tag(name)
+    if not key:
+        raise Http404
+    viewer = viewer_of(request)
+    return _feed(request, template="web/timeline.html",
+                 fetch=lambda c: statuses.tag_timeline(name=key, viewer=viewer, cursor=c),
+                 context={"title": f"#{name}", "nav": "tag",
+                          "compose": ComposeForm(viewer, initial_text=f"#{name} ")
+                          if viewer else None,
+                          "empty": _("No posts with this hashtag yet.")})
+
+
+@account_required
+def bookmarks(request: HttpRequest) -> HttpResponse:
+    """Statuses the viewer bookmarked."""
+    return _feed(request, template="web/timeline.html", poll=False,
+                 fetch=lambda c: statuses.bookmarks(viewer=request.viewer, cursor=c),
+                 context={"title": _("Bookmarks"), "nav": "bookmarks",
+                          "empty": _("You have not bookmarked any posts yet.")})
+
+
+@account_required
+def favourites(request: HttpRequest) -> HttpResponse:
+    """Statuses the viewer favourited."""
+    return _feed(request, template="web/timeline.html", poll=False,
+                 fetch=lambda c: statuses.favourites(viewer=request.viewer, cursor=c),
+                 context={"title": _("Favourites"), "nav": "favourites",
+                          "empty": _("You have not favourited any posts yet.")})
+
+
+@account_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The viewer's notifications, each with the post it is about."""
+    viewer = request.viewer
+
+    def fetch(cursor: Cursor) -> Page:
+        page = notification_list(viewer=viewer, cursor=cursor)
+        with_status = [n.status for n in page.items if n.status_id]
+        by_id = {c.status.pk: c for c in cards_for(with_status, viewer)}
+        page.items = [(n, by_id.get(n.status_id)) for n in page.items]
+        return page
+
+    return _feed(request, template="web/timeline.html", fetch=fetch, cards=False,
+                 context={"title": _("Notifications"), "nav": "notifications",
+                          "item_template": "web/_notification.html",
+                          "empty": _("No notifications yet.")})
+
+
+@account_required
+def follow_requests(request: HttpRequest) -> HttpResponse:
+    """Accounts asking to follow the viewer, to accept or reject."""
+    return _feed(request, template="web/timeline.html", poll=False, cards=False,
+                 fetch=lambda c: graph.follow_requests_page(account=request.viewer, cursor=c),
+                 context={"title": _("Follow requests"), "nav": "follow_requests",
+                          "item_template": "web/_follow_request.html",
+                          "empty": _("No pending follow requests.")})
+
+
+def _account_or_404(username: str) -> Account:
+    try:
+        account = account_lookup(acct=username)
+    except NotFound:
+        raise Http404 from None
+    if account.suspended_at is not None:
+        raise Http404
+    return account
+
+
+def profile(request: HttpRequest, username: str, tab: str = "posts") -> HttpResponse:
+    """A profile: header, relationship buttons and one tab (posts, posts and
+    replies, followers, following)."""
+    account = _account_or_404(username)
+    viewer = viewer_of(request)
+    relationship = None
+    if viewer is not None and viewer.pk != account.pk:
+        relationship = graph.relationships(viewer=viewer, target_ids=[account.pk])[0]
+    context = {"title": f"{account.display_name or account.username} (@{account.acct})",
+               "account": account, "relationship": relationship, "tab": tab,
+               "nav": "profile" if viewer and viewer.pk == account.pk else "",
+               "empty": _("Nothing to show here.")}
+    if tab in ("followers", "following"):
+        fetch_accounts = graph.followers_page if tab == "followers" else graph.following_page
+        return _feed(request, template="web/profile.html", cards=False, poll=False,
+                     fetch=lambda c: fetch_accounts(account=account, viewer=viewer, cursor=c),
+                     context={**context, "item_template": "web/_account.html"})
+    return _feed(request, template="web/profile.html", poll=False,
+                 fetch=lambda c: statuses.account_statuses(
+                     account=account, viewer=viewer, cursor=c,
+                     exclude_replies=(tab == "posts")),
+                 context=context)
+
+
+def thread(request: HttpRequest, username: str, status_id: str) -> HttpResponse:
+    """One post with the posts it answers and the replies to it, and a reply box."""
+    viewer = viewer_of(request)
+    try:
+        status = statuses.status_get_visible(status_id=status_id, viewer=viewer)
+    except NotFound:
+        raise Http404 from None
+    if status.account.username.lower() != username.lower() or status.reblog_of_id:
+        raise Http404
+    ancestors, descendants = statuses.status_context(status=status, viewer=viewer)
+    cards = cards_for([*ancestors, status, *descendants], viewer)
+    focus = cards[len(ancestors)]
+    compose = None
+    if viewer is not None:
+        compose = ComposeForm(viewer, in_reply_to=status)
+    return render(request, "web/thread.html", {
+        "title": _("Post by %(name)s") % {"name": status.account.display_name
+                                           or status.account.username},
+        "ancestors": cards[: len(ancestors)], "focus": focus,
+        "descendants": cards[len(ancestors) + 1:], "compose": compose,
+    })
+
+
+def history(request: HttpRequest, username: str, status_id: str) -> HttpResponse:
+    """A post's versions, newest first."""
+    viewer = viewer_of(request)
+    try:
+        status = statuses.status_get_visible(status_id=status_id, viewer=viewer)
+    except NotFound:
+        raise Http404 from None
+    if status.account.username.lower() != username.lower() or status.reblog_of_id:
+        raise Http404
+    versions = list(reversed(statuses.status_history(status=status)))
+    return render(request, "web/history.html", {
+        "title": _("Edit history"), "status": status, "versions": versions,
+    })

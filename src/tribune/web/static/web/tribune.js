@@ -1,0 +1,47 @@
+/* Tribune's only script beyond htmx: the live character counter of compose boxes.
+ * It counts as the server does (core/text.py count_characters): grapheme clusters,
+ * every link as 23 characters, the content warning included. The server still
+ * checks; this only shows the count as the person types. */
+(function () {
+  "use strict";
+  var URL_RE = /https?:\/\/[^\s<>"']+/g;
+  var segmenter = typeof Intl !== "undefined" && Intl.Segmenter ? new Intl.Segmenter() : null;
+
+  function graphemes(text) {
+    if (!segmenter) return Array.from(text).length;
+    var n = 0;
+    for (var _ of segmenter.segment(text)) n++;
+    return n;
+  }
+
+  function count(text) {
+    var links = text.match(URL_RE) || [];
+    return graphemes(text.replace(URL_RE, "")) + 23 * links.length;
+  }
+
+  function update(form) {
+    var text = form.querySelector("textarea[data-counter]");
+    if (!text) return;
+    var output = document.getElementById(text.dataset.counter);
+    if (!output) return;
+    var spoiler = form.querySelector("[name=spoiler_text]");
+    var used = count(text.value) + (spoiler ? count(spoiler.value) : 0);
+    var left = parseInt(output.dataset.max, 10) - used;
+    output.textContent = String(left);
+    output.classList.toggle("over", left < 0);
+    var submit = form.querySelector("button[type=submit]");
+    if (submit) submit.disabled = left < 0;
+  }
+
+  function init(root) {
+    root.querySelectorAll("textarea[data-counter]").forEach(function (text) {
+      if (text.form) update(text.form);
+    });
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.form) update(event.target.form);
+  });
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
+})();
