@@ -7,28 +7,25 @@
 Each API response carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
 ``X-RateLimit-Reset`` (ISO 8601); past the limit the answer is 429
 ``{"error": "Too many requests"}``. ``TRIBUNE_RATE_LIMITS=off`` turns it off.
-Windows are fixed (they start at multiples of the period), as Rack::Attack's are.
+Windows are fixed (they start at multiples of the period), as Rack::Attack's are;
+the counting itself is ``core.ratelimit``, shared with the web interface.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from tribune.api.auth import token_from_header
+from tribune.core.ratelimit import Limit, client_ip, hit
 
-API = ("api", 300, 300)
-DELETES = ("deletes", 30, 1800)
-SIGN_UPS = ("sign_ups", 5, 1800)
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+API = Limit("api", 300, 300)
+DELETES = Limit("deletes", 30, 1800)
+# The web sign-up form counts into the same bucket (web/throttle.py).
+SIGN_UPS = Limit("sign_ups", 5, 1800)
 
 
 def _account_key(token: str | None) -> str | None:
@@ -43,10 +40,10 @@ def _account_key(token: str | None) -> str | None:
     return f"user:{user_id}" if user_id else None
 
 
-def _buckets(request: HttpRequest) -> list[tuple[tuple[str, int, int], str]]:
+def _buckets(request: HttpRequest) -> list[tuple[Limit, str]]:
     token = token_from_header(request)
     who = ("token:" + hashlib.sha256(token.encode()).hexdigest()[:32]) if token else (
-        "ip:" + _client_ip(request))
+        "ip:" + client_ip(request))
     buckets = [(API, who)]
     path = request.path_info.rstrip("/")
     deleting = (request.method == "DELETE" and path.startswith("/api/v1/statuses/")) or (
@@ -55,22 +52,8 @@ def _buckets(request: HttpRequest) -> list[tuple[tuple[str, int, int], str]]:
         # Per account, not per token: new tokens must not buy more deletions.
         buckets.append((DELETES, _account_key(token) or who))
     if request.method == "POST" and path == "/api/v1/accounts":
-        buckets.append((SIGN_UPS, "ip:" + _client_ip(request)))
+        buckets.append((SIGN_UPS, "ip:" + client_ip(request)))
     return buckets
-
-
-def hit(name: str, limit: int, period: int, who: str, now: float | None = None) -> tuple[int, int, float]:
-    """Count one request; returns (limit, remaining, reset epoch seconds)."""
-    now = time.time() if now is None else now
-    window = int(now // period) * period
-    key = f"ratelimit:{name}:{who}:{window}"
-    cache.add(key, 0, timeout=period + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=period + 5)
-        count = 1
-    return limit, max(limit - count, 0), window + period if count <= limit else -(window + period)
 
 
 class RateLimitMiddleware:
@@ -84,18 +67,16 @@ class RateLimitMiddleware:
                 or request.method == "OPTIONS"):  # CORS preflights are not API calls
             return self.get_response(request)
         headers = None
-        for (name, limit, period), who in _buckets(request):
-            limit, remaining, reset = hit(name, limit, period, who)
-            exceeded = reset < 0
-            reset = abs(reset)
-            if headers is None or exceeded:
+        for limit, who in _buckets(request):
+            window = hit(limit, who)
+            if headers is None or window.exceeded:
                 headers = {
-                    "X-RateLimit-Limit": str(limit),
-                    "X-RateLimit-Remaining": str(remaining),
-                    "X-RateLimit-Reset": datetime.fromtimestamp(reset, tz=UTC).isoformat(
+                    "X-RateLimit-Limit": str(window.limit),
+                    "X-RateLimit-Remaining": str(window.remaining),
+                    "X-RateLimit-Reset": datetime.fromtimestamp(window.reset, tz=UTC).isoformat(
                         timespec="milliseconds").replace("+00:00", "Z"),
                 }
-            if exceeded:
+            if window.exceeded:
                 response: HttpResponse = JsonResponse({"error": "Too many requests"}, status=429)
                 for key, value in headers.items():
                     response[key] = value
