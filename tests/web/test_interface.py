@@ -1,0 +1,365 @@
+"""The server-rendered interface through Django's test client: pages, in-place
+actions with and without htmx, form errors, security headers, query counts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tribune.graph.services import follow_create
+from tribune.statuses.models import Bookmark, Favourite, Status
+from tribune.statuses.services import favourite_create, status_create
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def client_for(account=None, **extra) -> Client:
+    client = Client(HTTP_HOST="localhost", **extra)
+    if account is not None:
+        client.force_login(account.user)
+    return client
+
+
+def query_count(client: Client, path: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200, response.content[:300]
+    return len(queries)
+
+
+def count_cards(html: str) -> int:
+    return len(re.findall(r'<article class="status[ "]', html))
+
+
+def inline_scripts(html: str) -> list[str]:
+    return re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+
+
+# --- pages ---------------------------------------------------------------------------
+
+
+def test_visitor_gets_the_landing_page_with_rules_and_local_posts(alice):
+    from tribune.moderation.services import rule_create
+
+    rule_create(text="No harassment")
+    status_create(account=alice, text="Hello from the landing page")
+    status_create(account=alice, text="followers see this", visibility="private")
+    html = client_for().get("/").content.decode()
+    assert "No harassment" in html
+    assert "Hello from the landing page" in html
+    assert "followers see this" not in html
+    assert 'href="/auth/sign_in"' in html
+
+
+def test_signed_in_home_shows_followed_posts_and_a_compose_box(alice, bob):
+    follow_create(account=bob, target=alice)
+    status_create(account=alice, text="for my followers", visibility="private")
+    response = client_for(bob).get("/")
+    html = response.content.decode()
+    assert "for my followers" in html
+    assert 'id="compose"' in html
+    assert 'data-max="500"' in html
+
+
+def test_public_urls_keep_mastodons_shapes(alice, bob):
+    status = status_create(account=alice, text="a #Shape test")
+    reply = status_create(account=bob, text="@alice answered", in_reply_to_id=status.pk)
+    visitor = client_for()
+    card = f'id="status-{status.pk}"'
+    assert card in visitor.get("/@alice").content.decode()
+    thread = visitor.get(f"/@alice/{status.pk}").content.decode()
+    assert "answered" in thread and f'id="status-{reply.pk}"' in thread
+    assert card in visitor.get("/tags/shape").content.decode()
+    # The same post under someone else's name, and unknown ids, are not found.
+    assert visitor.get(f"/@bob/{status.pk}").status_code == 404
+    assert visitor.get("/@alice/123456789").status_code == 404
+    assert visitor.get("/@alice/not-an-id").status_code == 404
+    assert visitor.get("/@nobody").status_code == 404
+
+
+def test_a_thread_shows_ancestors_before_and_replies_after(alice, bob):
+    root = status_create(account=alice, text="root post")
+    middle = status_create(account=bob, text="@alice middle reply", in_reply_to_id=root.pk)
+    leaf = status_create(account=alice, text="@bob leaf reply", in_reply_to_id=middle.pk)
+    html = client_for().get(f"/@bob/{middle.pk}").content.decode()
+    assert html.index("root post") < html.index("middle reply") < html.index("leaf reply")
+    assert f'id="status-{leaf.pk}"' in html
+
+
+def test_private_posts_are_not_shown_to_visitors(alice, bob):
+    secret = status_create(account=alice, text="followers only", visibility="private")
+    assert client_for().get(f"/@alice/{secret.pk}").status_code == 404
+    assert client_for(bob).get(f"/@alice/{secret.pk}").status_code == 404
+    follow_create(account=bob, target=alice)
+    assert client_for(bob).get(f"/@alice/{secret.pk}").status_code == 200
+
+
+def test_pages_for_people_send_visitors_to_sign_in():
+    for path in ("/notifications", "/bookmarks", "/favourites", "/follow_requests"):
+        response = client_for().get(path)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/auth/sign_in?next=")
+
+
+def test_user_content_is_shown_only_as_sanitised_html(alice):
+    status_create(account=alice, text='<script>alert(1)</script> <img src=x onerror=alert(2)>')
+    html = client_for().get("/@alice").content.decode()
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "onerror=alert" not in html.replace("onerror=alert(2)&gt;", "")
+
+
+# --- security headers ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/public/local", "/auth/sign_in", "/@alice"])
+def test_pages_forbid_inline_scripts(alice, path):
+    response = client_for().get(path)
+    policy = response["Content-Security-Policy"]
+    script_src = re.search(r"script-src ([^;]+)", policy).group(1).split()
+    assert script_src == ["'self'"]
+    assert "frame-ancestors 'none'" in policy
+    assert inline_scripts(response.content.decode()) == []
+
+
+def test_forms_require_the_csrf_token(alice, bob):
+    status = status_create(account=alice, text="csrf")
+    client = Client(HTTP_HOST="localhost", enforce_csrf_checks=True)
+    client.force_login(bob.user)
+    refused = client.post(f"/statuses/{status.pk}/favourite")
+    assert refused.status_code == 403
+    assert not Favourite.objects.filter(account=bob).exists()
+
+
+# --- actions ---------------------------------------------------------------------------
+
+
+def test_favourite_without_javascript_redirects_back(alice, bob):
+    status = status_create(account=alice, text="like me")
+    response = client_for(bob).post(f"/statuses/{status.pk}/favourite",
+                                    HTTP_REFERER="http://localhost/public/local")
+    assert response.status_code == 303
+    assert response["Location"] == "http://localhost/public/local"
+    assert Favourite.objects.filter(account=bob, status=status).count() == 1
+
+
+def test_actions_with_htmx_answer_the_new_button_bar(alice, bob):
+    status = status_create(account=alice, text="like me in place")
+    client = client_for(bob)
+    response = client.post(f"/statuses/{status.pk}/favourite", **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<footer class="actions"')
+    favourite = re.search(r'aria-pressed="(\w+)">Favourite <span class="count">(\d+)', html)
+    assert favourite.groups() == ("true", "1")
+    assert f'action="/statuses/{status.pk}/unfavourite"' in html
+    html = client.post(f"/statuses/{status.pk}/bookmark", **HTMX).content.decode()
+    assert re.search(r'aria-pressed="true">Bookmark', html)
+    assert Bookmark.objects.filter(account=bob, status=status).exists()
+    html = client.post(f"/statuses/{status.pk}/reblog", **HTMX).content.decode()
+    assert re.search(r'aria-pressed="true">Boost <span class="count">1', html)
+    html = client.post(f"/statuses/{status.pk}/unfavourite", **HTMX).content.decode()
+    assert re.search(r'aria-pressed="false">Favourite <span class="count">0', html)
+
+
+def test_actions_on_a_reblog_act_on_the_original(alice, bob, carol):
+    original = status_create(account=alice, text="original")
+    from tribune.statuses.services import reblog_create
+
+    reblog = reblog_create(account=bob, status=original)
+    client_for(carol).post(f"/statuses/{reblog.pk}/favourite")
+    assert Favourite.objects.filter(account=carol, status=original).exists()
+
+
+def test_unknown_or_invisible_targets_are_404(alice, bob):
+    secret = status_create(account=alice, text="secret", visibility="private")
+    client = client_for(bob)
+    assert client.post(f"/statuses/{secret.pk}/favourite").status_code == 404
+    assert client.post("/statuses/999/favourite").status_code == 404
+    assert client.post(f"/statuses/{secret.pk}/explode").status_code == 404
+    assert client.get(f"/statuses/{secret.pk}/favourite").status_code == 405
+    assert not Favourite.objects.exists()
+
+
+def test_compose_posts_and_returns_to_the_page(bob):
+    client = client_for(bob)
+    response = client.post("/statuses", {"text": "Hello #world", "spoiler_text": "cw here",
+                                         "visibility": "unlisted"},
+                           HTTP_REFERER="http://localhost/")
+    assert response.status_code == 303
+    status = Status.objects.get(account=bob)
+    assert (status.text, status.spoiler_text, status.visibility) == (
+        "Hello #world", "cw here", "unlisted")
+    assert status.sensitive is True
+    assert [t.name for t in status.tags.all()] == ["world"]
+
+
+def test_compose_errors_come_back_on_the_form_and_post_nothing(bob, settings):
+    client = client_for(bob)
+    too_long = "x" * (settings.TRIBUNE_MAX_CHARACTERS + 1)
+    response = client.post("/statuses", {"text": too_long, "visibility": "public"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Validation failed" in html
+    assert too_long in html  # what was typed is kept
+    empty = client.post("/statuses", {"text": "", "visibility": "public"})
+    assert empty.status_code == 422
+    bad = client.post("/statuses", {"text": "hi", "visibility": "everyone"})
+    assert bad.status_code == 422
+    assert not Status.objects.exists()
+
+
+def test_reply_box_mentions_the_author_and_keeps_the_thread(alice, bob):
+    status = status_create(account=alice, text="question?", visibility="unlisted")
+    client = client_for(bob)
+    html = client.get(f"/@alice/{status.pk}").content.decode()
+    assert "Replying to @alice" in html
+    assert re.search(r'<textarea[^>]*>\s*@alice </textarea>', html)
+    assert re.search(r'<option value="unlisted" selected>', html)
+    response = client.post("/statuses", {"text": "@alice answer", "visibility": "unlisted",
+                                         "in_reply_to_id": str(status.pk)})
+    reply = Status.objects.get(account=bob)
+    assert response["Location"] == f"/@alice/{status.pk}#status-{reply.pk}"
+    assert reply.in_reply_to_id == status.pk
+
+
+def test_edit_keeps_history_and_only_the_author_may_edit(alice, bob):
+    status = status_create(account=alice, text="first version")
+    assert client_for(bob).get(f"/@alice/{status.pk}/edit").status_code == 404
+    assert client_for(bob).post(f"/@alice/{status.pk}/edit", {"text": "hijack"}).status_code == 404
+    client = client_for(alice)
+    form = client.get(f"/@alice/{status.pk}/edit").content.decode()
+    assert "first version" in form
+    response = client.post(f"/@alice/{status.pk}/edit", {"text": "second version",
+                                                           "spoiler_text": ""})
+    assert response.status_code == 303
+    history = client_for().get(f"/@alice/{status.pk}/history").content.decode()
+    assert history.index("second version") < history.index("first version")
+    assert "edited" in client_for().get(f"/@alice/{status.pk}").content.decode()
+
+
+def test_delete_own_post_only(alice, bob):
+    status = status_create(account=alice, text="short-lived")
+    assert client_for(bob).post(f"/statuses/{status.pk}/delete").status_code == 404
+    response = client_for(alice).post(f"/statuses/{status.pk}/delete",
+                                      HTTP_REFERER=f"http://localhost/@alice/{status.pk}")
+    assert response.status_code == 303
+    assert response["Location"] == "/@alice"
+    assert not Status.objects.filter(pk=status.pk).exists()
+
+
+def test_follow_a_locked_account_and_the_request_is_accepted(make_account, bob):
+    locked = make_account("locked_one", locked=True)
+    response = client_for(bob).post(f"/accounts/{locked.pk}/follow")
+    assert response.status_code == 303
+    profile = client_for(bob).get("/@locked_one").content.decode()
+    assert "Cancel follow request" in profile
+    requests_page = client_for(locked).get("/follow_requests").content.decode()
+    assert "@bob" in requests_page
+    client_for(locked).post(f"/follow_requests/{bob.pk}/authorize")
+    assert "Unfollow" in client_for(bob).get("/@locked_one").content.decode()
+    assert client_for(locked).get("/follow_requests").content.decode().count("@bob") == 0
+
+
+def test_block_and_mute_buttons(alice, bob):
+    client = client_for(bob)
+    client.post(f"/accounts/{alice.pk}/mute")
+    assert "Unmute" in client.get("/@alice").content.decode()
+    client.post(f"/accounts/{alice.pk}/block")
+    html = client.get("/@alice").content.decode()
+    assert "Unblock" in html and ">Follow<" not in html
+    assert client.post(f"/accounts/{bob.pk}/follow").status_code == 422  # oneself
+
+
+def test_notifications_page_shows_favourites_and_replies(alice, bob):
+    status = status_create(account=alice, text="notify me")
+    favourite_create(account=bob, status=status)
+    status_create(account=bob, text="@alice a reply", in_reply_to_id=status.pk)
+    html = client_for(alice).get("/notifications").content.decode()
+    assert "favourited your post" in html
+    assert "mentioned you" in html
+    assert "a reply" in html
+
+
+# --- lists: load more, polling --------------------------------------------------------
+
+
+def test_load_more_and_polling_fragments(alice):
+    posts = [status_create(account=alice, text=f"post number {i}") for i in range(25)]
+    client = client_for()
+    page = client.get("/public/local").content.decode()
+    assert "post number 24" in page and "post number 4" not in page
+    more = re.search(r'hx-get="([^"]+part=more)"', page).group(1).replace("&amp;", "&")
+    assert more == f"/public/local?max_id={posts[5].pk}&part=more"
+    fragment = client.get(more, **HTMX).content.decode()
+    assert "post number 4" in fragment and "post number 0" in fragment
+    assert "post number 5" not in fragment
+    assert "<html" not in fragment
+    # Polling from the newest post returns only what came after it.
+    poll = re.search(r'hx-get="([^"]+part=new)"', page).group(1).replace("&amp;", "&")
+    assert count_cards(client.get(poll, **HTMX).content.decode()) == 0
+    newer = status_create(account=alice, text="brand new")
+    fresh = client.get(poll, **HTMX).content.decode()
+    assert 'hx-swap-oob="afterbegin:#feed"' in fresh and "brand new" in fresh
+    assert count_cards(fresh) == 1
+    assert f"min_id={newer.pk}" in fresh  # the next poll starts after it
+    # Without JavaScript the link is a plain page of older posts.
+    assert client.get(f"/public/local?max_id={posts[5].pk}").status_code == 200
+
+
+def test_polling_an_empty_timeline_catches_the_first_post(alice, bob):
+    follow_create(account=bob, target=alice)
+    client = client_for(bob)
+    page = client.get("/").content.decode()
+    poll = re.search(r'hx-get="([^"]+part=new)"', page).group(1).replace("&amp;", "&")
+    assert poll == "/?min_id=0&part=new"
+    status_create(account=alice, text="first ever")
+    assert "first ever" in client.get(poll, **HTMX).content.decode()
+
+
+# --- a constant number of queries per page --------------------------------------------
+
+
+def _fill(alice, bob, carol, n):
+    statuses = []
+    for i in range(n):
+        status = status_create(account=alice, text=f"post {i} #tagged @bob")
+        favourite_create(account=bob, status=status)
+        status_create(account=carol, text=f"@alice reply {i}", in_reply_to_id=status.pk)
+        statuses.append(status)
+    return statuses
+
+
+@pytest.mark.parametrize("path", ["/", "/public/local", "/tags/tagged", "/@alice",
+                                  "/@alice/with_replies", "/@alice/followers",
+                                  "/notifications", "/favourites", "/bookmarks"])
+def test_list_pages_cost_the_same_queries_for_2_or_12_items(path, make_account):
+    counts = []
+    for n in (2, 12):
+        alice, bob, carol = (make_account(f"{name}{n}") for name in ("alice", "bob", "carol"))
+        for follower in (bob, carol):
+            follow_create(account=follower, target=alice)
+        follow_create(account=alice, target=bob)
+        _fill(alice, bob, carol, n)
+        client = client_for(alice if path in ("/", "/notifications") else bob)
+        counts.append(query_count(client, path.replace("alice", f"alice{n}")))
+    assert counts[0] == counts[1], counts
+
+
+def test_thread_page_costs_the_same_queries_for_any_thread_size(make_account):
+    counts = []
+    for n in (1, 10):
+        alice, bob = make_account(f"talker{n}"), make_account(f"replier{n}")
+        root = status_create(account=alice, text="root")
+        parent = root
+        for i in range(n):
+            parent = status_create(account=bob if i % 2 == 0 else alice,
+                                   text=f"reply {i}", in_reply_to_id=parent.pk)
+        counts.append(query_count(client_for(bob), f"/@talker{n}/{root.pk}"))
+    assert counts[0] == counts[1], counts
