@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
@@ -58,10 +59,14 @@ def _feed(request: HttpRequest, *, fetch: Callable[[Cursor], Page], template: st
         "item_template": context.get("item_template", "web/_status.html"),
     }
     if part == "more":
-        return render(request, "web/_feed_more.html", context)
-    if part == "new":
-        return render(request, "web/_feed_new.html", context)
-    return render(request, template, context)
+        response = render(request, "web/_feed_more.html", context)
+    elif part == "new":
+        response = render(request, "web/_feed_new.html", context)
+    else:
+        response = render(request, template, context)
+    # The same URL answers a page or a fragment; caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def home(request: HttpRequest) -> HttpResponse:
