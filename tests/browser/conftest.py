@@ -39,7 +39,6 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 AXE_VERSION = "4"
-PASSWORD = "a-long-browser-passphrase"
 # The URL the pages load axe from; see ``Pages._serve_axe``.
 AXE_URL_PATH = "/__tests__/axe.min.js"
 
@@ -219,6 +218,17 @@ def screenshots(request) -> Screenshots:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return Screenshots(folder)
+
+
+@pytest.fixture
+def visit(request, axe, screenshots, pages):
+    """``visit(page, "name")`` after reaching a page (tests/browser/ui.py Visit); the
+    language is the test's ``lang`` parameter, English without one."""
+    from tests.browser.ui import EN, Visit
+
+    callspec = getattr(request.node, "callspec", None)
+    lang = callspec.params.get("lang", EN) if callspec else EN
+    return Visit(lang, axe, screenshots, pages)
 
 
 @pytest.fixture(autouse=True)
