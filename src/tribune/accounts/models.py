@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from tribune.core.fields import IdField
@@ -73,3 +74,50 @@ class Account(models.Model):
     def acct(self) -> str:
         """``username`` for local accounts, ``username@domain`` for remote ones."""
         return self.username if self.is_local else f"{self.username}@{self.domain}"
+
+
+class ApprovalRequest(models.Model):
+    """A sign-up waiting for an operator's review (registrations by approval).
+
+    While it exists the login is inactive (``User.is_active`` False), so neither the
+    sign-in page nor the API lets the person in, and the account is hidden from
+    public lookups. ``account_approve`` activates the login and deletes this row;
+    ``account_reject`` deletes the login and the account.
+    """
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE,
+                                   related_name="approval_request")
+    reason = models.TextField(blank=True, default="")  # "Why do you want to join?"
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.account} (pending)"
+
+
+class Invite(models.Model):
+    """A code that lets someone sign up while registrations are by invitation.
+
+    ``max_uses`` None means no limit and ``expires_at`` None means it never expires,
+    as in Mastodon. ``uses`` grows with an F() update in the sign-up's transaction
+    (``invite_use``); the constraint makes over-use impossible even under races.
+    """
+
+    id = IdField()
+    code = models.CharField(max_length=32, unique=True)
+    created_by = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="invites")
+    max_uses = models.PositiveIntegerField(null=True, blank=True)
+    uses = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_uses__isnull=True) | Q(uses__lte=F("max_uses")),
+                name="invite_uses_within_max",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code

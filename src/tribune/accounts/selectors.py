@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import enum
+from datetime import datetime
 
-from tribune.accounts.models import Account
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from tribune.accounts.models import Account, Invite
 from tribune.core.errors import NotFound
 from tribune.core.ids import parse_id
 from tribune.core.urls import absolute
 
 
+def _public() -> QuerySet[Account]:
+    """Accounts anyone may see: not suspended and not awaiting approval (Mastodon
+    answers 404 for an unapproved account too, AccountsController)."""
+    return Account.objects.filter(suspended_at__isnull=True, approval_request__isnull=True)
+
+
 def account_get(*, account_id: int | str) -> Account:
     """The account with this id; NotFound if there is none (or the id is malformed)."""
     try:
-        return Account.objects.get(pk=parse_id(account_id), suspended_at__isnull=True)
+        return _public().get(pk=parse_id(account_id))
     except (Account.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound("Record not found") from None
 
@@ -28,8 +38,7 @@ def account_lookup(*, acct: str) -> Account:
     if domain.lower() == settings.TRIBUNE_DOMAIN.lower():
         domain = ""
     try:
-        return Account.objects.get(username__iexact=username, domain__iexact=domain,
-                                   suspended_at__isnull=True)
+        return _public().get(username__iexact=username, domain__iexact=domain)
     except Account.DoesNotExist:
         raise NotFound("Record not found") from None
 
@@ -46,9 +55,7 @@ def accounts_by_handles(handles: list[str]) -> dict[str, Account]:
         username, _, domain = handle.partition("@")
         if domain.lower() == settings.TRIBUNE_DOMAIN.lower():
             domain = ""
-        account = Account.objects.filter(
-            username__iexact=username, domain__iexact=domain, suspended_at__isnull=True
-        ).first()
+        account = _public().filter(username__iexact=username, domain__iexact=domain).first()
         if account is not None:
             found[handle.lower()] = account
     return found
@@ -86,7 +93,7 @@ def account_search_queryset(*, query: str) -> QuerySet[Account]:
     username, _, domain = query.partition("@")
     if not username:
         return Account.objects.none()
-    qs = Account.objects.filter(suspended_at__isnull=True).filter(
+    qs = _public().filter(
         Q(username__istartswith=username) | Q(display_name__icontains=username)
     )
     if domain:
@@ -104,7 +111,7 @@ def accounts_by_ids(ids: list[str] | list[int]) -> list[Account]:
         except ValueError:
             continue
     wanted = list(dict.fromkeys(wanted))
-    found = {a.pk: a for a in Account.objects.filter(pk__in=wanted, suspended_at__isnull=True)}
+    found = {a.pk: a for a in _public().filter(pk__in=wanted)}
     return [found[i] for i in wanted if i in found]
 
 
@@ -126,3 +133,74 @@ def account_avatar_url(account: Account) -> str:
 def account_header_url(account: Account) -> str:
     """Absolute header URL; Tribune's default image when none is set."""
     return absolute(DEFAULT_HEADER_PATH)
+
+
+# Joining: what the sign-up and sign-in forms need to know before a service runs.
+
+
+def username_taken(username: str) -> bool:
+    """Whether a local account already has this username (case-insensitively, as
+    ``account_create`` compares), including one awaiting approval."""
+    return Account.objects.filter(username__iexact=username, domain="").exists()
+
+
+def email_taken(email: str, *, except_account: Account | None = None) -> bool:
+    """Whether a login already has this email address (case-insensitively), other
+    than ``except_account``'s own."""
+    from django.contrib.auth import get_user_model
+
+    logins = get_user_model().objects.filter(email__iexact=email)
+    if except_account is not None:
+        logins = logins.exclude(pk=except_account.user_id)
+    return logins.exists()
+
+
+def pending_account_with_credentials(*, username: str, password: str) -> Account | None:
+    """The account awaiting approval that this username and password sign in to, or
+    None. Lets the sign-in page say "pending review" rather than "wrong password",
+    and only to someone who knows the password. Reads only (no hash upgrade)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import check_password
+
+    user = (get_user_model().objects
+            .filter(username=username, is_active=False, account__approval_request__isnull=False)
+            .select_related("account").first())
+    if user is None or not check_password(password, user.password):
+        return None
+    return user.account
+
+
+class InviteState(enum.Enum):
+    """Whether an invite code lets someone sign up now, and if not, why."""
+
+    VALID = "valid"
+    UNKNOWN = "unknown"  # no such code, or its creator is suspended
+    EXPIRED = "expired"
+    USED_UP = "used_up"
+
+
+def invite_usable_q(now: datetime) -> Q:
+    """The condition an invite row must meet to be used at ``now``."""
+    return ((Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            & (Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
+            & (Q(created_by__isnull=True) | Q(created_by__suspended_at__isnull=True)))
+
+
+def invite_state(*, code: str, now: datetime | None = None) -> InviteState:
+    """What ``code`` (surrounding spaces ignored) is worth at ``now`` (default: now);
+    one query."""
+    now = now or timezone.now()
+    invite = Invite.objects.filter(code=code.strip()).select_related("created_by").first()
+    if invite is None or (invite.created_by is not None
+                          and invite.created_by.suspended_at is not None):
+        return InviteState.UNKNOWN
+    if invite.expires_at is not None and invite.expires_at <= now:
+        return InviteState.EXPIRED
+    if invite.max_uses is not None and invite.uses >= invite.max_uses:
+        return InviteState.USED_UP
+    return InviteState.VALID
+
+
+def invite_list(*, limit: int = 100) -> list[Invite]:
+    """The newest invites first, with their creators (one query)."""
+    return list(Invite.objects.select_related("created_by").order_by("-id")[:limit])

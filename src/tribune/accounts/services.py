@@ -26,13 +26,14 @@ DISPLAY_NAME_MAX = 30
 def account_create(
     *, username: str, email: str, password: str, admin: bool = False,
     display_name: str = "", note: str = "", locked: bool = False, bot: bool = False,
-    check_password: bool = True,
+    check_password: bool = True, active: bool = True,
 ) -> Account:
     """Create a local login and its public account in one transaction.
 
     Usernames follow Mastodon's rule (letters, digits and underscores, at most 30;
-    unique case-insensitively). Raises ValidationFailed for bad input and Conflict
-    when the username or email is taken.
+    unique case-insensitively). ``active=False`` makes a login that cannot sign in
+    yet (a sign-up awaiting approval). Raises ValidationFailed for bad input and
+    Conflict when the username or email is taken.
     """
     if not username or len(username) > 30 or not USERNAME_RE.match(username):
         raise ValidationFailed(
@@ -57,7 +58,7 @@ def account_create(
         with transaction.atomic():
             user = User.objects.create_user(
                 username=username, email=email, password=password,
-                is_staff=admin, is_superuser=admin,
+                is_staff=admin, is_superuser=admin, is_active=active,
             )
             account = Account.objects.create(
                 user=user, username=username, domain="", created_at=timezone.now(),
@@ -120,4 +121,33 @@ def account_update(
         if value is not None:
             setattr(account, field, value)
     account.save()
+    return account
+
+
+def account_email_set(*, account: Account, email: str) -> Account:
+    """Change the login's email address. The caller has re-authenticated the person
+    (the web asks for the current password). Raises ValidationFailed for a malformed
+    address and Conflict when another login has it (compared case-insensitively)."""
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        raise ValidationFailed("Validation failed: Email is invalid") from None
+    User = get_user_model()
+    if User.objects.filter(email__iexact=email).exclude(pk=account.user_id).exists():
+        raise Conflict(f"Email {email} is already taken")
+    User.objects.filter(pk=account.user_id).update(email=email)
+    account.user.email = email
+    return account
+
+
+def account_password_set(*, account: Account, password: str) -> Account:
+    """Give the login a new password, checked by ``AUTH_PASSWORD_VALIDATORS``. The
+    caller has re-authenticated the person. Raises ValidationFailed."""
+    user = account.user
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed("Validation failed: " + " ".join(exc.messages)) from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
     return account

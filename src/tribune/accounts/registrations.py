@@ -1,0 +1,139 @@
+"""Joining the server: sign-up under the registration mode, the operator's review of
+sign-ups awaiting approval, and invites."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from tribune.accounts.instance import registration_mode
+from tribune.accounts.models import Account, ApprovalRequest, Invite
+from tribune.accounts.selectors import InviteState, invite_state, invite_usable_q
+from tribune.accounts.services import account_create
+from tribune.core.errors import Conflict, Forbidden, ValidationFailed
+
+# Mastodon's limit on the "Why do you want to join?" text (UserInviteRequest).
+REASON_MAX = 420
+# Mastodon's invite codes are 8 letters and digits too.
+INVITE_CODE_LENGTH = 8
+INVITE_CODE_CHARS = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+INVITE_ERRORS = {
+    InviteState.UNKNOWN: "Validation failed: Invite code is not valid",
+    InviteState.EXPIRED: "Validation failed: Invite has expired",
+    InviteState.USED_UP: "Validation failed: Invite has been used up",
+}
+
+
+def account_sign_up(
+    *, username: str, email: str, password: str, agreement: bool,
+    reason: str = "", invite_code: str = "",
+) -> Account:
+    """Join this server under the current registration mode; returns the new account.
+
+    - ``open``: the account is active at once.
+    - ``approval``: the login stays inactive and an ``ApprovalRequest`` records
+      ``reason`` (required, at most 420 characters) until an operator decides. A
+      valid ``invite_code`` skips the review, as an invite does in Mastodon.
+    - ``invite``: a valid ``invite_code`` is required; its use is counted in the
+      same transaction as the account, so a failed sign-up spends nothing.
+    - ``closed``: Forbidden.
+
+    In ``open`` mode an invite code is ignored. ``agreement`` is the person's
+    acceptance of the server rules. Raises Forbidden, ValidationFailed (missing
+    agreement or reason, a bad invite code, and ``account_create``'s input rules) or
+    Conflict (username or email taken).
+    """
+    mode = registration_mode()
+    if mode == "closed":
+        raise Forbidden("Registrations are closed")
+    if not agreement:
+        raise ValidationFailed("Validation failed: Agreement must be accepted")
+    invite_code = invite_code.strip() if mode in ("approval", "invite") else ""
+    if mode == "invite" and not invite_code:
+        raise ValidationFailed("Validation failed: Invite code can't be blank")
+    reason = reason.strip()
+    needs_review = mode == "approval" and not invite_code
+    if needs_review and not reason:
+        raise ValidationFailed("Validation failed: Reason can't be blank")
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed(
+            f"Validation failed: Reason is too long (maximum is {REASON_MAX} characters)")
+    with transaction.atomic():
+        if invite_code:
+            invite_use(code=invite_code)
+        account = account_create(username=username, email=email, password=password,
+                                 active=not needs_review)
+        if needs_review:
+            ApprovalRequest.objects.create(account=account, reason=reason,
+                                           created_at=timezone.now())
+    return account
+
+
+def account_approve(*, account: Account) -> Account:
+    """Let a sign-up awaiting approval in: its login becomes active and the request
+    is removed. Raises Conflict if the account is not awaiting approval."""
+    with transaction.atomic():
+        deleted, _ = ApprovalRequest.objects.filter(account=account).delete()
+        if not deleted:
+            raise Conflict("Account is not awaiting approval")
+        get_user_model().objects.filter(pk=account.user_id).update(is_active=True)
+    if account.user is not None:
+        account.user.is_active = True
+    return account
+
+
+def account_reject(*, account: Account) -> None:
+    """Turn a sign-up awaiting approval away: its login and account are deleted (as
+    Mastodon deletes a rejected sign-up), so the username and email are free again.
+    Raises Conflict if the account is not awaiting approval."""
+    with transaction.atomic():
+        if not ApprovalRequest.objects.filter(account=account).exists():
+            raise Conflict("Account is not awaiting approval")
+        # Deleting the login cascades to the account and its request.
+        get_user_model().objects.filter(pk=account.user_id).delete()
+
+
+def invite_create(
+    *, created_by: Account | None, max_uses: int | None = None,
+    expires_at: datetime | None = None,
+) -> Invite:
+    """A new invite with a random 8-character code. ``max_uses`` None means no
+    limit and ``expires_at`` None means it never expires; ``created_by`` is None for
+    an operator without a public account. Raises ValidationFailed for a limit below
+    1 or an expiry in the past."""
+    if max_uses is not None and max_uses < 1:
+        raise ValidationFailed("Validation failed: Max uses must be at least 1")
+    now = timezone.now()
+    if expires_at is not None and expires_at <= now:
+        raise ValidationFailed("Validation failed: Expiry must be in the future")
+    for _attempt in range(5):
+        code = get_random_string(INVITE_CODE_LENGTH, INVITE_CODE_CHARS)
+        try:
+            with transaction.atomic():
+                return Invite.objects.create(code=code, created_by=created_by,
+                                             max_uses=max_uses, expires_at=expires_at,
+                                             created_at=now)
+        except IntegrityError:
+            continue  # a code collision: about 1 in 10^13 per existing invite
+    raise Conflict("Could not find a free invite code")
+
+
+def invite_use(*, code: str) -> Invite:
+    """Count one use of the invite ``code``; call it inside the sign-up's
+    transaction. Raises ValidationFailed when the code is unknown, expired or used
+    up (including losing a race for its last use)."""
+    code = code.strip()
+    now = timezone.now()
+    state = invite_state(code=code, now=now)
+    if state is not InviteState.VALID:
+        raise ValidationFailed(INVITE_ERRORS[state])
+    used = Invite.objects.filter(invite_usable_q(now), code=code).update(uses=F("uses") + 1)
+    if not used:
+        raise ValidationFailed(INVITE_ERRORS[InviteState.USED_UP])
+    return Invite.objects.get(code=code)
