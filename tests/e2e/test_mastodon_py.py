@@ -43,18 +43,24 @@ def eventually(check, timeout: float = 20.0):
         time.sleep(0.2)
 
 
+def main_form(text: str) -> str:
+    """The first form in the page's <main> (the header holds a sign-out form)."""
+    main = text[text.index("<main"):]
+    return re.search(r"<form.*?</form>", main, re.S).group(0)
+
+
 def form_action(page: requests.Response) -> str:
-    """Where the page's first form posts to, as a browser resolves it."""
+    """Where the page's main form posts to, as a browser resolves it."""
     from urllib.parse import urljoin
 
-    tag = re.search(r"<form[^>]*>", page.text).group(0)
+    tag = re.search(r"<form[^>]*>", main_form(page.text)).group(0)
     match = re.search(r'action="([^"]*)"', tag)
     return urljoin(page.url, html.unescape(match.group(1))) if match else page.url
 
 
 def hidden_inputs(page: str) -> dict[str, str]:
     fields = {}
-    for tag in re.findall(r"<input[^>]*>", page):
+    for tag in re.findall(r"<input[^>]*>", main_form(page)):
         name = re.search(r'name="([^"]+)"', tag)
         value = re.search(r'value="([^"]*)"', tag)
         if name and 'type="hidden"' in tag:

@@ -25,6 +25,7 @@ from tribune.core.errors import (
 from tribune.graph import services as graph
 from tribune.statuses import selectors
 from tribune.statuses import services as statuses
+from tribune.timelines.services import feed_add_status
 from tribune.web.cards import cards_for
 from tribune.web.forms import ComposeForm, EditForm
 from tribune.web.viewer import account_required, redirect_back
@@ -103,6 +104,9 @@ def compose(request: HttpRequest) -> HttpResponse:
         except ValidationFailed as exc:
             form.add_error(None, str(exc))
         else:
+            # Read your own writes: the post is on the author's home feed before the
+            # redirect lands; followers get it from the fan-out task (idempotent).
+            feed_add_status(status_id=status.pk, reblog_of_id=None, account_ids=[viewer.pk])
             if in_reply_to is not None:
                 return _see_other(f"/@{in_reply_to.account.username}/{in_reply_to.pk}"
                                   f"#status-{status.pk}")
