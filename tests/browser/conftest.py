@@ -221,14 +221,14 @@ def screenshots(request) -> Screenshots:
 
 
 @pytest.fixture
-def visit(request, axe, screenshots, pages):
-    """``visit(page, "name")`` after reaching a page (tests/browser/ui.py Visit); the
-    language is the test's ``lang`` parameter, English without one."""
-    from tests.browser.ui import EN, Visit
+def checks(request, axe, screenshots, pages):
+    """The test's ``Checks`` (tests/browser/ui.py) in its ``lang`` parameter's
+    language, English without one; ``checks.person()`` opens a browser context."""
+    from tests.browser.ui import EN, Checks
 
     callspec = getattr(request.node, "callspec", None)
     lang = callspec.params.get("lang", EN) if callspec else EN
-    return Visit(lang, axe, screenshots, pages)
+    return Checks(lang=lang, axe=axe, screenshots=screenshots, pages=pages)
 
 
 @pytest.fixture(autouse=True)

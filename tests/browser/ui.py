@@ -1,6 +1,10 @@
-"""What a person does in the browser, in their language: sign in, publish, find a
-post, wait for it to arrive. Locators go by role and accessible name, so the tests
-read like the page and check that its controls are labelled."""
+"""What a person does in the browser, in their language: sign up or in, publish,
+find a post, wait for it to arrive; and the checks every page visited gets.
+
+Controls are found by role and accessible name, so the tests read like the page and
+fail when a control loses its label. Form fields are found by their ``name`` and their
+label is then checked "softly": a wrong or untranslated label is recorded and the
+journey goes on, so one run reports every problem (``Checks.done``)."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import re
 import secrets
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -16,9 +20,8 @@ from tests.e2e.conftest import TRIBUNE, Server
 
 PASSWORD = "a-long-browser-passphrase"
 
-# The French interface's words for the controls the journeys use (the catalogue in
-# src/tribune/locale/fr/). A test that needs a word not listed here finds the
-# control by its form field name instead.
+# The French interface's words for what the journeys use (the catalogue in
+# src/tribune/locale/fr/). Text not listed here is found some other way.
 FRENCH = {
     "Home": "Accueil",
     "Publish": "Publier",
@@ -41,6 +44,12 @@ FRENCH = {
     "Notifications": "Notifications",
     "Sign out": "Se déconnecter",
 }
+# Controls every signed-in page shows in its header.
+SIGNED_IN_WORDS = ("Home", "Notifications", "Follow requests", "Sign out")
+# English names no French page may show as a button or link (a missing translation).
+ENGLISH_ONLY = ("Home", "Publish", "Reply", "Boost", "Sign out", "Sign in", "Sign up",
+                "Accept", "Request to follow", "Follow requests", "Load more",
+                "Create an account")
 
 
 @dataclass(frozen=True)
@@ -56,18 +65,10 @@ class Lang:
     def knows(self, english: str) -> bool:
         return self.code == "en" or english in FRENCH
 
-    def field(self, scope: Page | Locator, label: str, name: str) -> Locator:
-        """A form field by its label when this language's label is known, else by its
-        ``name`` (the English run checks the label exists either way)."""
-        if self.knows(label):
-            return scope.get_by_label(self.t(label), exact=False).and_(
-                scope.locator(f"[name={name}]"))
-        return scope.locator(f"[name={name}]")
-
-    def exact(self, english: str) -> re.Pattern:
-        """An accessible name that starts with the whole word(s) ``english``: the
-        status buttons end with their counts ("Favourite 3")."""
-        return re.compile(rf"^\s*{re.escape(self.t(english))}(\s+[\d,.\s\u202f]*)?$")
+    def name(self, english: str) -> re.Pattern:
+        """An accessible name that is the whole of ``english``'s translation, or it
+        followed by a count, as on the status buttons ("Favourite 3")."""
+        return re.compile(rf"^\s*{re.escape(self.t(english))}(\s+[\d\s,.\u202f\u00a0]*)?$")
 
 
 EN = Lang("en")
@@ -75,12 +76,12 @@ FR = Lang("fr")
 
 
 def unique(prefix: str) -> str:
-    """A username or word no other test uses on the shared server."""
+    """A username or word that no other test uses on the shared server."""
     return f"{prefix}{secrets.token_hex(3)}"
 
 
 def make_users(server: Server, *usernames: str) -> None:
-    """Create local accounts with the `tribune createuser` command, side by side."""
+    """Create local accounts with `tribune createuser`, side by side."""
     running = [subprocess.Popen(
         [*TRIBUNE, "createuser", name, "--email", f"{name}@example.test",
          "--password", PASSWORD], env=server.env, stdout=subprocess.PIPE,
@@ -90,82 +91,147 @@ def make_users(server: Server, *usernames: str) -> None:
         assert process.returncode == 0, f"createuser {name}: {out}{err}"
 
 
-def sign_in(page: Page, lang: Lang, username: str, *, check=None) -> None:
-    """Sign in on the sign-in page; ``check(page, name)`` (axe) runs on the form."""
-    page.goto("/auth/sign_in")
-    expect(page.get_by_role("heading", name=lang.t("Sign in"))).to_be_visible()
-    if check:
-        check(page, "sign-in")
-    page.get_by_label(lang.t("Username"), exact=True).fill(username)
-    page.get_by_label(lang.t("Password"), exact=True).fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name=lang.t("Sign in")).click()
-    expect(page.get_by_role("button", name=lang.t("Sign out"))).to_be_visible()
+@dataclass
+class Checks:
+    """What one test found wrong on the pages it visited; ``done()`` fails on it."""
+
+    lang: Lang
+    axe: object
+    screenshots: object
+    pages: object
+    problems: list[str] = field(default_factory=list)
+
+    def soft(self, assertion, what: str) -> None:
+        """Run a Playwright ``expect`` (a callable); record its failure, go on."""
+        try:
+            assertion()
+        except AssertionError as failure:
+            lines = str(failure).splitlines()
+            details = [line.strip() for line in lines[1:]
+                       if line.strip().startswith(("Expected", "Actual", "Received"))]
+            self.problems.append(" ".join([f"{what}: {lines[0]}", *details]))
+
+    def visit(self, page: Page, name: str, *, signed_in: bool = True,
+              axe: bool = True) -> None:
+        """Check the page a journey reached: language, axe-core, a screenshot."""
+        where = f"{name} ({page.url})"
+        html = page.locator("html")
+        self.soft(lambda: expect(html).to_have_attribute("lang", self.lang.code, timeout=1000),
+                  f"{where}: <html lang>")
+        if signed_in:
+            banner = page.get_by_role("banner")
+            for word in SIGNED_IN_WORDS:
+                self.soft(lambda word=word: expect(banner.get_by_text(
+                    self.lang.t(word), exact=True)).to_be_visible(timeout=1000),
+                    f"{where}: header shows {self.lang.t(word)!r}")
+        if self.lang.code != "en":
+            for word in ENGLISH_ONLY:
+                for role in ("button", "link"):
+                    self.soft(lambda role=role, word=word: expect(
+                        page.get_by_role(role, name=EN.name(word))).to_have_count(0, timeout=500),
+                        f"{where}: untranslated {role} {word!r}")
+        if axe:
+            self.axe.check(page, name)
+        self.screenshots.take(page, name)
+
+    def done(self) -> None:
+        problems = [*self.problems, *self.axe.findings,
+                    *(f"CSP: {text}" for text in self.pages.csp_violations)]
+        assert not problems, "\n".join(problems)
+
+    def person(self, *, javascript: bool = True) -> Person:
+        """Someone new in front of their own browser (a fresh context)."""
+        return Person(self.pages.new(lang=self.lang.code, javascript=javascript),
+                      self.lang, self)
 
 
-def publish(page: Page, lang: Lang, text: str, *, content_warning: str = "") -> None:
-    """Write a post in the page's compose box and publish it."""
-    compose = page.locator("form#compose")
-    if content_warning:
-        lang.field(compose, "Content warning", "spoiler_text").fill(content_warning)
-    lang.field(compose, "What's on your mind?", "text").fill(text)
-    compose.get_by_role("button", name=lang.t("Publish")).click()
-    expect(compose.locator("[name=text]")).not_to_have_value(text)
+@dataclass
+class Person:
+    page: Page
+    lang: Lang
+    checks: Checks
+    username: str = ""
 
+    def t(self, english: str) -> str:
+        return self.lang.t(english)
 
-def post(page: Page, text: str) -> Locator:
-    """The (outermost) post on the page that contains ``text``."""
-    return page.locator("article.status").filter(has_text=text).first
+    def field(self, name: str, label: str | None = None, *,
+              scope: Locator | None = None) -> Locator:
+        """The form field called ``name``; its label, when this language's is known,
+        must start with ``label`` (checked softly)."""
+        found = (scope or self.page.locator("main")).locator(f"[name={name}]")
+        if label and self.lang.knows(label):
+            expected = re.compile(rf"^{re.escape(self.t(label))}(\s|$)")
+            self.checks.soft(lambda: expect(found).to_have_accessible_name(
+                expected, timeout=1000), f"{self.page.url}: field {name!r} is labelled {self.t(label)!r}")
+        return found
+
+    def button(self, english: str, *, scope: Locator | None = None) -> Locator:
+        return (scope or self.page.get_by_role("main")).get_by_role(
+            "button", name=self.lang.name(english))
+
+    def signed_in(self) -> None:
+        expect(self.page.get_by_role("banner").get_by_role(
+            "button", name=self.t("Sign out"))).to_be_visible()
+
+    def sign_up(self, username: str, *, visit: bool = False) -> None:
+        """Join through the sign-up page (open registrations sign one in at once)."""
+        self.page.goto("/auth/sign_up")
+        self.fill_sign_up(username, visit=visit)
+
+    def fill_sign_up(self, username: str, *, visit: bool = False) -> None:
+        expect(self.page.get_by_role("heading", level=1)).to_have_text(
+            self.t("Create an account"))
+        if visit:
+            self.checks.visit(self.page, "sign-up", signed_in=False)
+        self.field("username", "Username").fill(username)
+        self.field("email").fill(f"{username}@example.test")
+        self.field("password", "Password").fill(PASSWORD)
+        self.field("password_confirmation").fill(PASSWORD)
+        self.field("agreement").check()
+        self.button("Sign up").click()
+        self.signed_in()
+        self.username = username
+
+    def sign_in(self, username: str, *, visit: bool = False) -> None:
+        self.page.goto("/auth/sign_in")
+        self.fill_sign_in(username, visit=visit)
+        self.signed_in()
+
+    def fill_sign_in(self, username: str, *, visit: bool = False) -> None:
+        """Fill in and send the sign-in form the page shows."""
+        expect(self.page.get_by_role("heading", level=1)).to_have_text(self.t("Sign in"))
+        if visit:
+            self.checks.visit(self.page, "sign-in", signed_in=False)
+        self.field("username", "Username").fill(username)
+        self.field("password", "Password").fill(PASSWORD)
+        self.button("Sign in").click()
+        self.username = username
+
+    def publish(self, text: str, *, content_warning: str = "") -> None:
+        """Write a post in the page's compose box and publish it."""
+        compose = self.page.locator("form#compose")
+        if content_warning:
+            self.field("spoiler_text", "Content warning", scope=compose).fill(content_warning)
+        self.field("text", "What's on your mind?", scope=compose).fill(text)
+        self.button("Publish", scope=compose).click()
+        self.page.wait_for_load_state()
+
+    def post(self, text: str) -> Locator:
+        """The (outermost) post on the page that contains ``text``."""
+        return self.page.locator("article.status").filter(has_text=text).first
+
+    def wait_for(self, locator: Locator, *, timeout: float = 20) -> None:
+        """Reload until ``locator`` shows: posts reach home timelines and
+        notifications through the task workers, a moment after they are written."""
+        deadline = time.monotonic() + timeout
+        while not locator.count() and time.monotonic() < deadline:
+            time.sleep(0.25)
+            self.page.reload()
+        expect(locator.first).to_be_visible()
 
 
 def reveal(status: Locator) -> None:
     """Open a post's content warning."""
     status.locator("details.content-warning > summary").click()
     expect(status.locator("details.content-warning")).to_have_attribute("open", "")
-
-
-def status_button(status: Locator, lang: Lang, english: str) -> Locator:
-    return status.get_by_role("button", name=lang.exact(english))
-
-
-def wait_for(page: Page, locator: Locator, *, timeout: float = 20) -> None:
-    """Reload ``page`` until ``locator`` shows: posts reach home timelines and
-    notifications through the task workers, a moment after they are written."""
-    deadline = time.monotonic() + timeout
-    while not locator.count():
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.3)
-        page.reload()
-    expect(locator.first).to_be_visible()
-
-
-# Controls every signed-in page shows; the French pages must not show their English
-# names (a missing translation).
-SIGNED_IN_WORDS = ("Home", "Notifications", "Follow requests", "Sign out")
-ENGLISH_ONLY = ("Home", "Publish", "Reply", "Boost", "Sign out", "Sign in", "Accept",
-                "Request to follow", "Follow requests", "Load more")
-
-
-class Visit:
-    """Checks each page a journey reaches: its language, axe-core, a screenshot.
-    ``done()`` at the end of the test fails on what axe or the CSP reported."""
-
-    def __init__(self, lang: Lang, axe, screenshots, pages):
-        self.lang, self.axe, self.screenshots, self.pages = lang, axe, screenshots, pages
-
-    def __call__(self, page: Page, name: str, *, signed_in: bool = True) -> None:
-        expect(page.locator("html")).to_have_attribute("lang", self.lang.code)
-        if signed_in:
-            banner = page.get_by_role("banner")
-            for word in SIGNED_IN_WORDS:
-                expect(banner.get_by_text(self.lang.t(word), exact=True)).to_be_visible()
-        if self.lang.code != "en":
-            for word in ENGLISH_ONLY:
-                for role in ("button", "link"):
-                    expect(page.get_by_role(role, name=EN.exact(word))).to_have_count(0)
-        self.axe.check(page, name)
-        self.screenshots.take(page, name)
-
-    def done(self) -> None:
-        self.axe.assert_clean()
-        assert not self.pages.csp_violations, self.pages.csp_violations
