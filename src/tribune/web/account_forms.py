@@ -104,9 +104,12 @@ class SignUpForm(forms.Form):
 
     def __init__(self, *args, mode: str, **kwargs):
         super().__init__(*args, **kwargs)
+        self.mode = mode
         if mode != "approval":
             del self.fields["reason"]
         if mode == "approval":
+            # Required unless an invite comes with it (``clean``).
+            self.fields["reason"].required = False
             self.fields["invite_code"].required = False
             self.fields["invite_code"].help_text = _(
                 "Optional. With an invite your account is ready at once.")
@@ -147,6 +150,10 @@ class SignUpForm(forms.Form):
             self.add_error("password_confirmation",
                            ValidationError(_("The two passwords do not match."),
                                            code="password_mismatch"))
+        if (self.mode == "approval" and not cleaned.get("reason", "").strip()
+                and not cleaned.get("invite_code") and "invite_code" not in self.errors):
+            self.add_error("reason", ValidationError(self.fields["reason"].error_messages[
+                "required"], code="required"))
         return cleaned
 
     def sign_up_arguments(self) -> dict:
