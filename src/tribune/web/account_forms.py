@@ -66,6 +66,9 @@ class SignInForm(AuthenticationForm):
     def __init__(self, request=None, *args, refusal: str = "", **kwargs):
         super().__init__(request, *args, **kwargs)
         self.refusal = refusal
+        # Our own words, from our catalogue, rather than the User model's.
+        self.fields["username"].label = _("Username")
+        self.fields["password"].label = _("Password")
 
     def clean(self):
         if self.refusal:
