@@ -1,0 +1,97 @@
+"""Joining through the services: modes, the operator's review, invites."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tribune.accounts.instance import registration_mode_set
+from tribune.accounts.models import Invite
+from tribune.accounts.registrations import (
+    account_approve,
+    account_reject,
+    account_sign_up,
+    invite_create,
+    invite_use,
+)
+from tribune.core.errors import Conflict, Forbidden, ValidationFailed
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashes(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def join(username: str, **kwargs):
+    return account_sign_up(username=username, email=f"{username}@example.test",
+                           password=PASSWORD, agreement=True, **kwargs)
+
+
+def test_closed_registrations_refuse_everyone(db):
+    registration_mode_set(mode="closed")
+    with pytest.raises(Forbidden):
+        join("nobody")
+
+
+def test_the_rules_must_be_accepted(db):
+    registration_mode_set(mode="open")
+    with pytest.raises(ValidationFailed):
+        account_sign_up(username="x", email="x@example.test", password=PASSWORD,
+                        agreement=False)
+
+
+def test_a_decision_is_made_once(db):
+    registration_mode_set(mode="approval")
+    first, second = join("first", reason="hi"), join("second", reason="hi")
+    account_approve(account=first)
+    with pytest.raises(Conflict):
+        account_approve(account=first)
+    with pytest.raises(Conflict):
+        account_reject(account=first)
+    account_reject(account=second)
+    with pytest.raises(Conflict):
+        account_approve(account=second)
+
+
+def test_pending_accounts_are_not_found_by_search(alice, api_as, db):
+    registration_mode_set(mode="approval")
+    pending = join("hopeful", reason="hi")
+    api = api_as(alice)
+    assert api.get("/api/v1/accounts/search", {"q": "hopeful"}).json() == []
+    account_approve(account=pending)
+    found = api.get("/api/v1/accounts/search", {"q": "hopeful"}).json()
+    assert [a["username"] for a in found] == ["hopeful"]
+
+
+def test_invites_are_checked_when_made(alice):
+    with pytest.raises(ValidationFailed):
+        invite_create(created_by=alice, max_uses=0)
+    with pytest.raises(ValidationFailed):
+        invite_create(created_by=alice, expires_at=timezone.now() - timedelta(seconds=1))
+    invite = invite_create(created_by=alice, max_uses=2)
+    assert len(invite.code) == 8 and invite.code.isalnum()
+    assert invite.uses == 0 and invite.expires_at is None
+
+
+def test_an_invite_is_never_used_more_than_allowed(alice):
+    invite = invite_create(created_by=alice, max_uses=1)
+    assert invite_use(code=f"  {invite.code} ").uses == 1
+    with pytest.raises(ValidationFailed):
+        invite_use(code=invite.code)
+    # The database refuses it too, whatever the code path.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Invite.objects.filter(pk=invite.pk).update(uses=2)
+    assert Invite.objects.get(pk=invite.pk).uses == 1
+
+
+def test_unlimited_invites_keep_counting(alice):
+    registration_mode_set(mode="invite")
+    invite = invite_create(created_by=alice)
+    for n in range(3):
+        join(f"friend{n}", invite_code=invite.code)
+    assert Invite.objects.get(pk=invite.pk).uses == 3
