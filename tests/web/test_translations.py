@@ -58,7 +58,7 @@ def test_the_catalogue_holds_every_string_marked_in_the_code(tmp_path):
             pytest.fail("xgettext (GNU gettext) is required to extract messages")
         pytest.skip("xgettext (GNU gettext) is not installed")
     copy = tmp_path / "tribune"
-    shutil.copytree(SOURCE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(SOURCE, copy, ignore=shutil.ignore_patterns("__pycache__", "var"))
     subprocess.run(
         ["django-admin", "makemessages", "-l", "fr", "--add-location", "file"],
         cwd=copy, check=True, capture_output=True,
