@@ -107,7 +107,8 @@ def server(tmp_path_factory, browser, axe_script) -> Iterator[Server]:
     process, running, log = start_server(data_dir, TRIBUNE_RATE_LIMITS="off")
     yield running
     text = stop_server(process, log, data_dir)
-    assert "Traceback" not in text, text[-5000:]
+    # A page that failed with a 500 leaves its traceback in the log.
+    assert "Traceback" not in text and "database is locked" not in text, text[-5000:]
 
 
 @dataclass
@@ -117,12 +118,10 @@ class Axe:
     script: Path
     report: Path
     findings: list[str] = field(default_factory=list)
-    pages: list[str] = field(default_factory=list)
 
     def check(self, page, name: str) -> None:
         page.add_script_tag(url=AXE_URL_PATH)
         result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-        self.pages.append(name)
         for violation in result["violations"]:
             if violation["impact"] not in ("serious", "critical"):
                 continue
@@ -130,9 +129,6 @@ class Axe:
                               for node in violation["nodes"][:5])
             self.findings.append(f"{name} ({page.url}): {violation['impact']} "
                                  f"{violation['id']} - {violation['help']} - {nodes}")
-
-    def assert_clean(self) -> None:
-        assert not self.findings, "axe-core found problems:\n" + "\n".join(self.findings)
 
 
 @dataclass
