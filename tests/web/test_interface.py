@@ -363,3 +363,46 @@ def test_thread_page_costs_the_same_queries_for_any_thread_size(make_account):
                                    text=f"reply {i}", in_reply_to_id=parent.pk)
         counts.append(query_count(client_for(bob), f"/@talker{n}/{root.pk}"))
     assert counts[0] == counts[1], counts
+
+
+def test_pin_own_posts_which_lead_the_profile(alice, bob):
+    older = status_create(account=alice, text="pin me please")
+    for i in range(3):
+        status_create(account=alice, text=f"newer {i}")
+    client = client_for(alice)
+    html = client.post(f"/statuses/{older.pk}/pin", **HTMX).content.decode()
+    assert re.search(r'aria-pressed="true">Pin on profile', html)
+    profile = client_for().get("/@alice").content.decode()
+    assert profile.index("Pinned") < profile.index("pin me please") < profile.index("newer 2")
+    # Someone else's post offers no pin button and cannot be pinned.
+    assert "Pin on profile" not in client_for(bob).get("/@alice").content.decode()
+    assert client_for(bob).post(f"/statuses/{older.pk}/pin").status_code == 422
+    client.post(f"/statuses/{older.pk}/unpin")
+    assert "Pinned" not in client_for().get("/@alice").content.decode()
+
+
+def test_who_favourited_and_boosted_a_post(alice, bob, carol):
+    from tribune.statuses.services import reblog_create
+
+    status = status_create(account=alice, text="popular")
+    favourite_create(account=bob, status=status)
+    reblog_create(account=carol, status=status)
+    thread = client_for().get(f"/@alice/{status.pk}").content.decode()
+    assert "1 favourite" in thread and "1 boost" in thread
+    favourited = client_for().get(f"/@alice/{status.pk}/favourites").content.decode()
+    assert "@bob" in favourited and "@carol" not in favourited
+    boosted = client_for().get(f"/@alice/{status.pk}/reblogs").content.decode()
+    assert "@carol" in boosted and "@bob" not in boosted
+
+
+def test_blocked_and_muted_accounts_can_be_listed_and_released(alice, bob, carol):
+    client = client_for(alice)
+    client.post(f"/accounts/{bob.pk}/block")
+    client.post(f"/accounts/{carol.pk}/mute")
+    blocks = client.get("/blocks").content.decode()
+    assert "@bob" in blocks and "@carol" not in blocks
+    assert f'action="/accounts/{bob.pk}/unblock"' in blocks
+    mutes = client.get("/mutes").content.decode()
+    assert "@carol" in mutes and f'action="/accounts/{carol.pk}/unmute"' in mutes
+    client.post(f"/accounts/{bob.pk}/unblock")
+    assert "@bob" not in client.get("/blocks").content.decode()

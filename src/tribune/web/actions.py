@@ -37,6 +37,8 @@ STATUS_ACTIONS: dict[str, Callable] = {
     "unreblog": statuses.reblog_delete,
     "bookmark": statuses.bookmark_create,
     "unbookmark": statuses.bookmark_delete,
+    "pin": statuses.pin_create,
+    "unpin": statuses.pin_delete,
 }
 
 ACCOUNT_ACTIONS: dict[str, Callable] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tribune.accounts.models import Account
+from tribune.accounts.models import Account, Visibility
 from tribune.statuses.models import Status
 from tribune.statuses.policy import can_reblog
 from tribune.statuses.selectors import ViewerState
@@ -23,6 +23,8 @@ class Card:
     bookmarked: bool
     own: bool
     can_reblog: bool
+    pinned: bool = False
+    can_pin: bool = False
 
     @property
     def reblogged_by(self) -> Account | None:
@@ -47,5 +49,8 @@ def cards_for(statuses: list[Status], viewer: Account | None) -> list[Card]:
             bookmarked=shown.pk in state.bookmarked,
             own=viewer is not None and shown.account_id == viewer.pk,
             can_reblog=viewer is not None and can_reblog(viewer, shown),
+            pinned=shown.pk in state.pinned,
+            can_pin=(viewer is not None and shown.account_id == viewer.pk
+                     and shown.visibility != Visibility.DIRECT),
         ))
     return cards

@@ -195,22 +195,71 @@ def profile(request: HttpRequest, username: str, tab: str = "posts") -> HttpResp
         return _feed(request, template="web/profile.html", cards=False, poll=False,
                      fetch=lambda c: fetch_accounts(account=account, viewer=viewer, cursor=c),
                      context={**context, "item_template": "web/_account.html"})
+    pinned = []
+    if tab == "posts" and not cursor_of(request).has_cursor and not request.htmx:
+        pins = statuses.account_statuses(account=account, viewer=viewer, cursor=Cursor(limit=5),
+                                         pinned=True)
+        pinned = cards_for(pins.items, viewer)
     return _feed(request, template="web/profile.html", poll=False,
                  fetch=lambda c: statuses.account_statuses(
                      account=account, viewer=viewer, cursor=c,
                      exclude_replies=(tab == "posts")),
-                 context=context)
+                 context={**context, "pinned": pinned})
+
+
+def _status_page_or_404(request: HttpRequest, username: str, status_id: str):
+    try:
+        status = statuses.status_get_visible(status_id=status_id, viewer=viewer_of(request))
+    except NotFound:
+        raise Http404 from None
+    if status.account.username.lower() != username.lower() or status.reblog_of_id:
+        raise Http404
+    return status
+
+
+def interactions(request: HttpRequest, username: str, status_id: str,
+                 kind: str) -> HttpResponse:
+    """Who favourited (``kind="favourites"``) or boosted (``"reblogs"``) a post."""
+    status = _status_page_or_404(request, username, status_id)
+    viewer = viewer_of(request)
+    selector = statuses.favourited_by if kind == "favourites" else statuses.reblogged_by
+    title = _("Favourited by") if kind == "favourites" else _("Boosted by")
+    return _feed(request, template="web/accounts.html", cards=False, poll=False,
+                 fetch=lambda c: selector(status=status, viewer=viewer, cursor=c),
+                 context={"title": title, "item_template": "web/_account.html",
+                          "back_url": reverse("web:thread", args=[status.account.username,
+                                                                  status.pk]),
+                          "empty": _("Nobody yet.")})
+
+
+@account_required
+def blocks(request: HttpRequest) -> HttpResponse:
+    """Accounts the viewer blocks, each with an Unblock button."""
+    return _feed(request, template="web/accounts.html", cards=False, poll=False,
+                 fetch=lambda c: graph.blocks_page(account=request.viewer, cursor=c),
+                 context={"title": _("Blocked accounts"), "nav": "settings",
+                          "item_template": "web/_account.html", "undo": "unblock", "tab": "blocks",
+                          "empty": _("You are not blocking anyone.")})
+
+
+@account_required
+def mutes(request: HttpRequest) -> HttpResponse:
+    """Accounts the viewer mutes, each with an Unmute button."""
+    def fetch(cursor: Cursor) -> Page:
+        page = graph.mutes_page(account=request.viewer, cursor=cursor)
+        page.items = [mute.target for mute in page.items]
+        return page
+
+    return _feed(request, template="web/accounts.html", cards=False, poll=False, fetch=fetch,
+                 context={"title": _("Muted accounts"), "nav": "settings",
+                          "item_template": "web/_account.html", "undo": "unmute", "tab": "mutes",
+                          "empty": _("You are not muting anyone.")})
 
 
 def thread(request: HttpRequest, username: str, status_id: str) -> HttpResponse:
     """One post with the posts it answers and the replies to it, and a reply box."""
     viewer = viewer_of(request)
-    try:
-        status = statuses.status_get_visible(status_id=status_id, viewer=viewer)
-    except NotFound:
-        raise Http404 from None
-    if status.account.username.lower() != username.lower() or status.reblog_of_id:
-        raise Http404
+    status = _status_page_or_404(request, username, status_id)
     ancestors, descendants = statuses.status_context(status=status, viewer=viewer)
     cards = cards_for([*ancestors, status, *descendants], viewer)
     focus = cards[len(ancestors)]
@@ -227,13 +276,7 @@ def thread(request: HttpRequest, username: str, status_id: str) -> HttpResponse:
 
 def history(request: HttpRequest, username: str, status_id: str) -> HttpResponse:
     """A post's versions, newest first."""
-    viewer = viewer_of(request)
-    try:
-        status = statuses.status_get_visible(status_id=status_id, viewer=viewer)
-    except NotFound:
-        raise Http404 from None
-    if status.account.username.lower() != username.lower() or status.reblog_of_id:
-        raise Http404
+    status = _status_page_or_404(request, username, status_id)
     versions = list(reversed(statuses.status_history(status=status)))
     return render(request, "web/history.html", {
         "title": _("Edit history"), "status": status, "versions": versions,
