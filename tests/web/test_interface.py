@@ -406,3 +406,22 @@ def test_blocked_and_muted_accounts_can_be_listed_and_released(alice, bob, carol
     assert "@carol" in mutes and f'action="/accounts/{carol.pk}/unmute"' in mutes
     client.post(f"/accounts/{bob.pk}/unblock")
     assert "@bob" not in client.get("/blocks").content.decode()
+
+
+def test_unread_notifications_are_counted_until_the_page_is_read(alice, bob, carol):
+    status = status_create(account=alice, text="count the stars")
+    favourite_create(account=bob, status=status)
+    favourite_create(account=carol, status=status)
+    client = client_for(alice)
+    badge = re.search(r'<span class="unread">(\d+)', client.get("/public/local").content.decode())
+    assert badge and badge.group(1) == "2"
+    client.get("/notifications")
+    assert 'class="unread"' not in client.get("/public/local").content.decode()
+    from tribune.notifications.models import Notification
+    from tribune.timelines.selectors import markers
+
+    newest = Notification.objects.filter(account=alice).order_by("-id").first()
+    assert markers(account=alice, timelines=["notifications"])["notifications"].last_read_id == newest.pk
+    status_create(account=bob, text="@alice one more")
+    badge = re.search(r'<span class="unread">(\d+)', client.get("/").content.decode())
+    assert badge.group(1) == "1"

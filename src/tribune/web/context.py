@@ -5,15 +5,33 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest
 
+from tribune.accounts.models import Account
+from tribune.notifications.selectors import unread_count
+from tribune.timelines.selectors import markers
 from tribune.web.viewer import viewer_of
 
 
 def interface(request: HttpRequest) -> dict:
-    """``site_title``, ``max_characters`` and ``viewer`` (the signed-in account or
-    None). Nothing here queries unless a template reads ``viewer``."""
+    """``site_title``, ``site_domain``, ``max_characters``, ``viewer`` (the
+    signed-in account or None) and ``unread_notifications`` (a count, computed only
+    if a template reads it)."""
+    viewer = viewer_of(request) if hasattr(request, "user") else None
     return {
         "site_title": settings.TRIBUNE_TITLE,
         "site_domain": settings.TRIBUNE_DOMAIN,
         "max_characters": settings.TRIBUNE_MAX_CHARACTERS,
-        "viewer": viewer_of(request) if hasattr(request, "user") else None,
+        "viewer": viewer,
+        # Evaluated only by templates that show it (two queries).
+        "unread_notifications": (lambda: unread_notifications(viewer)) if viewer else 0,
     }
+
+
+UNREAD_CAP = 40
+
+
+def unread_notifications(viewer: Account) -> int:
+    """How many notifications arrived after the viewer's notifications marker,
+    counting at most UNREAD_CAP (the page shows "40+")."""
+    marker = markers(account=viewer, timelines=["notifications"]).get("notifications")
+    return unread_count(viewer=viewer, since_id=marker.last_read_id if marker else None,
+                        limit=UNREAD_CAP)

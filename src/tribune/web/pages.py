@@ -23,7 +23,8 @@ from tribune.graph import selectors as graph
 from tribune.moderation.selectors import rule_list
 from tribune.notifications.selectors import notifications as notification_list
 from tribune.statuses import selectors as statuses
-from tribune.timelines.selectors import home_timeline
+from tribune.timelines.selectors import home_timeline, markers
+from tribune.timelines.services import markers_set
 from tribune.web.cards import cards_for
 from tribune.web.forms import ComposeForm
 from tribune.web.viewer import account_required, cursor_of, viewer_of
@@ -147,6 +148,8 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
     def fetch(cursor: Cursor) -> Page:
         page = notification_list(viewer=viewer, cursor=cursor)
+        if page.items and cursor.max_id is None:
+            _mark_notifications_read(viewer, page.items[0].pk)
         with_status = [n.status for n in page.items if n.status_id]
         by_id = {c.status.pk: c for c in cards_for(with_status, viewer)}
         page.items = [(n, by_id.get(n.status_id)) for n in page.items]
@@ -156,6 +159,14 @@ def notifications(request: HttpRequest) -> HttpResponse:
                  context={"title": _("Notifications"), "nav": "notifications",
                           "item_template": "web/_notification.html",
                           "empty": _("No notifications yet.")})
+
+
+def _mark_notifications_read(viewer: Account, newest_id: int) -> None:
+    """Move the notifications marker forward to ``newest_id`` (never back), as
+    Mastodon's web interface does when the column is read; apps see the same marker."""
+    current = markers(account=viewer, timelines=["notifications"]).get("notifications")
+    if current is None or current.last_read_id < newest_id:
+        markers_set(account=viewer, positions={"notifications": newest_id})
 
 
 @account_required
