@@ -29,7 +29,7 @@ def test_every_page_passes_axe(server, checks):
     ivy.publish(f"Checking every page #{tag}", content_warning=warning)
     ivy.publish(f"A second post, no warning #{tag}")
     jon.page.goto(f"/@{ivy.username}")
-    jon.button("Follow").click()
+    jon.submit(jon.button("Follow"))
     jon.page.goto(f"/tags/{tag}")
     status = jon.post(warning)
     jon.button("Favourite", scope=status).click()
@@ -39,6 +39,7 @@ def test_every_page_passes_axe(server, checks):
     jon.button("Boost", scope=status).click()
     expect(jon.button("Boost", scope=status)).to_have_attribute("aria-pressed", "true")
     status.get_by_role("link", name=jon.lang.name("Reply")).click()
+    jon.page.wait_for_url("**#compose")
     jon.publish(f"@{ivy.username} A reply to check the thread page")
 
     page = jon.page
@@ -68,21 +69,22 @@ def test_every_page_passes_axe(server, checks):
     reveal(ivy.post(warning))
     checks.visit(page, "thread")
     ivy.post(warning).get_by_role("link", name=ivy.lang.name("Edit")).click()
+    page.wait_for_url("**/edit")
     checks.visit(page, "edit")
     ivy.field("text", "Text").fill(f"Checking every page, edited #{tag}")
-    page.get_by_role("main").locator("button[type=submit]").click()
+    ivy.submit(page.get_by_role("main").locator("button[type=submit]"))
     page.get_by_role("main").get_by_role("link", name="edited").first.click()
+    page.wait_for_url("**/history")
     checks.visit(page, "history")
 
     # A locked account, for a follow-requests page with a request on it.
     page.goto("/settings/profile")
     ivy.field("locked", "Require follow requests").check()
-    page.get_by_role("main").locator("button[type=submit]").click()
-    page.wait_for_url("**/settings/profile")
+    ivy.submit(page.get_by_role("main").locator("button[type=submit]"))
     kim = checks.person()
     kim.sign_up(unique("kim"))
     kim.page.goto(f"/@{ivy.username}")
-    kim.button("Request to follow").click()
+    kim.submit(kim.button("Request to follow"))
     page.goto("/follow_requests")
     ivy.wait_for(page.locator("main article").filter(has_text=kim.username))
     checks.visit(page, "follow-requests")
@@ -94,7 +96,7 @@ def test_every_page_passes_axe(server, checks):
         "response_type": "code", "client_id": app["client_id"],
         "redirect_uri": "urn:ietf:wg:oauth:2.0:oob", "scope": "read"}))
     checks.visit(page, "oauth-consent")
-    ivy.button("Authorize").click()
+    ivy.submit(ivy.button("Authorize"))
     expect(page.get_by_role("textbox", name="Authorization code")).to_have_value(
         page.url.split("code=")[-1])
     checks.visit(page, "oauth-code")

@@ -46,7 +46,7 @@ def test_sign_up_publish_and_see_the_post_on_the_profile(checks, lang):
     checks.visit(page, "tag")
 
     banner = page.get_by_role("banner")
-    banner.get_by_role("button", name=eve.t("Sign out")).click()
+    eve.submit(banner.get_by_role("button", name=eve.t("Sign out")))
     banner.get_by_role("link", name=eve.t("Sign in")).click()
     eve.fill_sign_in(eve.username, visit=True)
     eve.signed_in()
@@ -64,7 +64,7 @@ def test_follow_favourite_and_reply(checks, lang):
     ben.sign_up(unique("ben"))
 
     ben.page.goto(f"/@{ann.username}")
-    ben.button("Follow").click()
+    ben.submit(ben.button("Follow"))
     expect(ben.button("Follow")).to_have_count(0)
     checks.visit(ben.page, "ben-follows-ann")
 
@@ -112,7 +112,7 @@ def test_follow_favourite_and_reply(checks, lang):
 
 
 @LANGS
-def test_locked_account_accepts_a_follow_request(checks, lang):
+def test_locked_account_accepts_a_follow_request(server, checks, lang):
     """Cleo locks her account in her settings; Dan asks to follow, Cleo accepts."""
     cleo, dan = checks.person(), checks.person()
     cleo.sign_up(unique("cleo"))
@@ -121,14 +121,14 @@ def test_locked_account_accepts_a_follow_request(checks, lang):
     cleo.page.goto("/settings/profile")
     checks.visit(cleo.page, "cleo-settings-profile")
     cleo.field("locked", "Require follow requests").check()
-    cleo.page.get_by_role("main").locator("button[type=submit]").click()
-    cleo.page.wait_for_url("**/settings/profile")
+    cleo.submit(cleo.page.get_by_role("main").locator("button[type=submit]"))
+    expect(cleo.page).to_have_url(f"{server.base_url}/settings/profile")
     expect(cleo.field("locked")).to_be_checked()
 
     dan.page.goto(f"/@{cleo.username}")
     ask = dan.button("Request to follow")
     expect(dan.button("Follow")).to_have_count(0)
-    ask.click()
+    dan.submit(ask)
     expect(ask).to_have_count(0)
     checks.visit(dan.page, "dan-asked")
 

@@ -71,7 +71,7 @@ def test_authorization_code_flow_through_the_consent_page(server, checks, app_li
     expect(consent).to_contain_text(f"@{username}")
     checks.visit(fay.page, "consent")
 
-    fay.button("Authorize").click()
+    fay.submit(fay.button("Authorize"))
     fay.page.wait_for_url(f"{redirect_uri}?*")
     expect(fay.page.get_by_text("You can close this window.")).to_be_visible()
     checks.screenshots.take(fay.page, "back-in-the-app")
