@@ -68,6 +68,12 @@ def test_every_page_passes_axe(server, checks):
     page.wait_for_url(f"**/@{ivy.username}/*")
     reveal(ivy.post(warning))
     checks.visit(page, "thread")
+    thread_url = page.url
+    for tail, name in [("/favourites", "favourited-by"), ("/reblogs", "boosted-by")]:
+        page.goto(thread_url + tail)
+        expect(page.get_by_role("main")).to_contain_text(f"@{jon.username}")
+        checks.visit(page, name)
+    page.goto(thread_url)
     ivy.post(warning).get_by_role("link", name=ivy.lang.name("Edit")).click()
     page.wait_for_url("**/edit")
     checks.visit(page, "edit")
@@ -88,6 +94,14 @@ def test_every_page_passes_axe(server, checks):
     page.goto("/follow_requests")
     ivy.wait_for(page.locator("main article").filter(has_text=kim.username))
     checks.visit(page, "follow-requests")
+
+    kim.page.goto(f"/@{jon.username}")
+    kim.submit(kim.button("Mute"))
+    kim.submit(kim.button("Block"))
+    for path in ("/mutes", "/blocks"):
+        kim.page.goto(path)
+        expect(kim.page.get_by_role("main")).to_contain_text(f"@{jon.username}")
+        checks.visit(kim.page, path.strip("/"))
 
     app = requests.post(f"{server.base_url}/api/v1/apps", timeout=30, data={
         "client_name": "Axe", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
