@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tribune.accounts.models import Account
 from tribune.accounts.selectors import account_lookup
@@ -123,22 +124,26 @@ def tag(request: HttpRequest, name: str) -> HttpResponse:
                           "empty": _("No posts with this hashtag yet.")})
 
 
-@account_required
-def bookmarks(request: HttpRequest) -> HttpResponse:
-    """Statuses the viewer bookmarked."""
-    return _feed(request, template="web/timeline.html", poll=False,
-                 fetch=lambda c: statuses.bookmarks(viewer=request.viewer, cursor=c),
-                 context={"title": _("Bookmarks"), "nav": "bookmarks",
-                          "empty": _("You have not bookmarked any posts yet.")})
+def _marked_page(selector, *, title: str, nav: str, empty: str, doc: str):
+    """A view of the statuses the viewer marked (bookmarks, favourites), most
+    recently marked first."""
+
+    @account_required
+    def view(request: HttpRequest) -> HttpResponse:
+        return _feed(request, template="web/timeline.html", poll=False,
+                     fetch=lambda c: selector(viewer=request.viewer, cursor=c),
+                     context={"title": title, "nav": nav, "empty": empty})
+
+    view.__doc__ = doc
+    return view
 
 
-@account_required
-def favourites(request: HttpRequest) -> HttpResponse:
-    """Statuses the viewer favourited."""
-    return _feed(request, template="web/timeline.html", poll=False,
-                 fetch=lambda c: statuses.favourites(viewer=request.viewer, cursor=c),
-                 context={"title": _("Favourites"), "nav": "favourites",
-                          "empty": _("You have not favourited any posts yet.")})
+bookmarks = _marked_page(statuses.bookmarks, title=gettext_lazy("Bookmarks"), nav="bookmarks",
+                         empty=gettext_lazy("You have not bookmarked any posts yet."),
+                         doc="Statuses the viewer bookmarked.")
+favourites = _marked_page(statuses.favourites, title=gettext_lazy("Favourites"), nav="favourites",
+                          empty=gettext_lazy("You have not favourited any posts yet."),
+                          doc="Statuses the viewer favourited.")
 
 
 @account_required

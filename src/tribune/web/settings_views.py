@@ -90,7 +90,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         translation.activate(account.locale or translation.get_language_from_request(request))
         return _saved(request, _("Your preferences have been saved."),
                       "web:settings_preferences")
-    return _page(request, "web/settings_preferences.html", "preferences", _("Preferences"),
+    return _page(request, "web/settings_form.html", "preferences", _("Preferences"),
                  form=form)
 
 
