@@ -177,6 +177,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "/auth/sign_in"
+CSRF_FAILURE_VIEW = "tribune.web.errors.csrf_failure"
 LOGIN_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "en"

@@ -9,3 +9,7 @@ urlpatterns = [
     path("", include("tribune.api.urls")),
     path("", include("tribune.web.urls")),
 ]
+
+handler403 = "tribune.web.errors.forbidden"
+handler404 = "tribune.web.errors.not_found"
+handler500 = "tribune.web.errors.server_error"

@@ -123,9 +123,9 @@ class Checks:
             for word in SIGNED_IN_WORDS:
                 # Whole words first: a link may go on with a count ("Notifications 2
                 # unread").
-                name = re.compile(rf"^{re.escape(self.lang.t(word))}(\s|$)")
-                control = banner.get_by_role("link", name=name).or_(
-                    banner.get_by_role("button", name=name))
+                pattern = re.compile(rf"^{re.escape(self.lang.t(word))}(\s|$)")
+                control = banner.get_by_role("link", name=pattern).or_(
+                    banner.get_by_role("button", name=pattern))
                 self.soft(lambda control=control: expect(control).to_be_visible(timeout=1000),
                           f"{where}: header shows {self.lang.t(word)!r}")
         if self.lang.code != "en":

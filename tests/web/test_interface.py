@@ -76,8 +76,8 @@ def test_public_urls_keep_mastodons_shapes(alice, bob):
     thread = visitor.get(f"/@alice/{status.pk}").content.decode()
     assert "answered" in thread and f'id="status-{reply.pk}"' in thread
     assert card in visitor.get("/tags/shape").content.decode()
-    # The same post under someone else's name, and unknown ids, are not found.
-    assert visitor.get(f"/@bob/{status.pk}").status_code == 404
+    # The same post under someone else's name moves to its own; unknown ids are not found.
+    assert visitor.get(f"/@bob/{status.pk}").status_code == 301
     assert visitor.get("/@alice/123456789").status_code == 404
     assert visitor.get("/@alice/not-an-id").status_code == 404
     assert visitor.get("/@nobody").status_code == 404
@@ -425,3 +425,116 @@ def test_unread_notifications_are_counted_until_the_page_is_read(alice, bob, car
     status_create(account=bob, text="@alice one more")
     badge = re.search(r'<span class="unread">(\d+)', client.get("/").content.decode())
     assert badge.group(1) == "1"
+
+
+# --- recovering from wrong links, expired forms and errors ---------------------------
+
+
+def test_missing_pages_are_styled_translated_and_slash_tolerant(alice):
+    status = status_create(account=alice, text="slash")
+    missing = client_for(HTTP_ACCEPT_LANGUAGE="fr").get("/@nobody")
+    assert missing.status_code == 404
+    html = missing.content.decode()
+    assert "Page introuvable" in html and 'class="site-header"' in html
+    assert client_for().get("/tags/cozy/").status_code == 301
+    assert client_for().get("/tags/cozy/")["Location"] == "/tags/cozy"
+    assert client_for().get(f"/@alice/{status.pk}/?x=1")["Location"] == f"/@alice/{status.pk}?x=1"
+    assert client_for().get("/no/such/page/").status_code == 404
+    api = client_for().get("/api/v1/nothing/here")
+    assert api.status_code == 404 and api.json() == {"error": "Record not found"}
+
+
+def test_mastodon_and_activitypub_urls_lead_to_the_right_page(alice, bob):
+    status = status_create(account=alice, text="where am I")
+    visitor = client_for()
+    assert visitor.get("/users/alice")["Location"] == "/@alice"
+    assert visitor.get(f"/users/alice/statuses/{status.pk}")["Location"] == f"/@alice/{status.pk}"
+    moved = visitor.get(f"/@bob/{status.pk}")
+    assert (moved.status_code, moved["Location"]) == (301, f"/@alice/{status.pk}")
+    assert visitor.get(f"/@bob/{status.pk}/history")["Location"] == f"/@alice/{status.pk}/history"
+    assert visitor.get("/users/nobody").status_code == 404
+
+
+def test_about_page_shows_the_rules(alice):
+    from tribune.moderation.services import rule_create
+
+    rule_create(text="Keep it civil")
+    html = client_for().get("/about").content.decode()
+    assert "Keep it civil" in html and "/api/v2/instance" in html
+
+
+def test_an_expired_form_gets_a_page_that_explains_and_htmx_reloads(alice, bob):
+    status = status_create(account=alice, text="stale")
+    client = Client(HTTP_HOST="localhost", enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="fr")
+    client.force_login(bob.user)
+    plain = client.post("/statuses", {"text": "lost?", "visibility": "public"})
+    assert plain.status_code == 403
+    assert "Ce formulaire a expiré" in plain.content.decode()
+    htmx = client.post(f"/statuses/{status.pk}/favourite", **HTMX)
+    assert (htmx.status_code, htmx["HX-Refresh"]) == (403, "true")
+    assert not Status.objects.filter(account=bob).exists()
+
+
+def test_htmx_actions_after_signing_out_send_the_page_to_sign_in(alice):
+    status = status_create(account=alice, text="signed out")
+    response = client_for().post(f"/statuses/{status.pk}/favourite", **HTMX,
+                                 HTTP_HX_CURRENT_URL="http://localhost/public/local?max_id=5")
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == "/auth/sign_in?next=/public/local%3Fmax_id%3D5"
+    assert response.content == b""
+
+
+def test_a_refused_action_keeps_the_bar_and_says_why(alice, bob):
+    status = status_create(account=alice, text="not yours to pin")
+    response = client_for(bob, HTTP_ACCEPT_LANGUAGE="fr").post(f"/statuses/{status.pk}/pin", **HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<footer class="actions"')
+    assert re.search(r'role="alert">Échec de la validation\xa0: vous ne pouvez épingler', html)
+
+
+def test_domain_errors_follow_the_interface_language(bob):
+    response = client_for(bob, HTTP_ACCEPT_LANGUAGE="fr").post(
+        "/statuses", {"text": "   ", "visibility": "public"})
+    assert response.status_code == 422
+    assert "le texte doit être rempli" in response.content.decode()
+    # Without a language of its own, a request is answered in English.
+    from django.utils import translation
+
+    from tribune.core.errors import ValidationFailed
+
+    with translation.override("en"), pytest.raises(ValidationFailed, match="Text can't be blank"):
+        status_create(account=bob, text="   ")
+
+
+def test_accepting_the_last_follow_request_in_place_says_none_are_left(make_account, bob, carol):
+    locked = make_account("gatekeeper", locked=True)
+    follow_create(account=bob, target=locked)
+    follow_create(account=carol, target=locked)
+    client = client_for(locked)
+    assert client.post(f"/follow_requests/{bob.pk}/authorize", **HTMX).content == b""
+    last = client.post(f"/follow_requests/{carol.pk}/reject", **HTMX).content.decode()
+    assert last == '<p class="empty">No pending follow requests.</p>'
+
+
+def test_a_reply_keeps_the_content_warning(alice, bob):
+    status = status_create(account=alice, text="plot details", spoiler_text="spoilers")
+    html = client_for(bob).get(f"/@alice/{status.pk}").content.decode()
+    assert re.search(r'name="spoiler_text"[^>]*value="spoilers"', html)
+
+
+def test_visitors_are_invited_to_sign_in_and_closed_servers_hide_sign_up(alice, settings):
+    html = client_for().get("/@alice").content.decode()
+    assert 'href="/auth/sign_in?next=/%40alice"' in html
+    assert 'href="/auth/sign_up"' in client_for().get("/@alice").content.decode()
+    settings.TRIBUNE_REGISTRATIONS = "closed"
+    assert 'href="/auth/sign_up"' not in client_for().get("/@alice").content.decode()
+
+
+def test_the_character_limit_is_shown_as_a_localised_number(bob, settings):
+    settings.TRIBUNE_MAX_CHARACTERS = 5000
+    english = client_for(bob, HTTP_ACCEPT_LANGUAGE="en").get("/").content.decode()
+    french = client_for(bob, HTTP_ACCEPT_LANGUAGE="fr").get("/").content.decode()
+    assert 'data-max="5000" aria-live="polite">5,000</output>' in english
+    assert 'data-max="5000" aria-live="polite">5\u202f000</output>' in french or \
+        'data-max="5000" aria-live="polite">5\xa0000</output>' in french

@@ -10,6 +10,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tribune.accounts.instance import registration_mode
 from tribune.accounts.models import Account, ApprovalRequest, Invite
@@ -24,9 +26,9 @@ INVITE_CODE_LENGTH = 8
 INVITE_CODE_CHARS = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 INVITE_ERRORS = {
-    InviteState.UNKNOWN: "Validation failed: Invite code is not valid",
-    InviteState.EXPIRED: "Validation failed: Invite has expired",
-    InviteState.USED_UP: "Validation failed: Invite has been used up",
+    InviteState.UNKNOWN: gettext_lazy("Validation failed: Invite code is not valid"),
+    InviteState.EXPIRED: gettext_lazy("Validation failed: Invite has expired"),
+    InviteState.USED_UP: gettext_lazy("Validation failed: Invite has been used up"),
 }
 
 
@@ -51,19 +53,20 @@ def account_sign_up(
     """
     mode = registration_mode()
     if mode == "closed":
-        raise Forbidden("Registrations are closed")
+        raise Forbidden(_("Registrations are closed"))
     if not agreement:
-        raise ValidationFailed("Validation failed: Agreement must be accepted")
+        raise ValidationFailed(_("Validation failed: Agreement must be accepted"))
     invite_code = invite_code.strip() if mode in ("approval", "invite") else ""
     if mode == "invite" and not invite_code:
-        raise ValidationFailed("Validation failed: Invite code can't be blank")
+        raise ValidationFailed(_("Validation failed: Invite code can't be blank"))
     reason = reason.strip()
     needs_review = mode == "approval" and not invite_code
     if needs_review and not reason:
-        raise ValidationFailed("Validation failed: Reason can't be blank")
+        raise ValidationFailed(_("Validation failed: Reason can't be blank"))
     if len(reason) > REASON_MAX:
         raise ValidationFailed(
-            f"Validation failed: Reason is too long (maximum is {REASON_MAX} characters)")
+            _("Validation failed: Reason is too long (maximum is %(max)d characters)")
+            % {"max": REASON_MAX})
     with transaction.atomic():
         if invite_code:
             invite_use(code=invite_code)
@@ -79,9 +82,9 @@ def account_approve(*, account: Account) -> Account:
     """Let a sign-up awaiting approval in: its login becomes active and the request
     is removed. Raises Conflict if the account is not awaiting approval."""
     with transaction.atomic():
-        deleted, _ = ApprovalRequest.objects.filter(account=account).delete()
+        deleted, _by_model = ApprovalRequest.objects.filter(account=account).delete()
         if not deleted:
-            raise Conflict("Account is not awaiting approval")
+            raise Conflict(_("Account is not awaiting approval"))
         get_user_model().objects.filter(pk=account.user_id).update(is_active=True)
     if account.user is not None:
         account.user.is_active = True
@@ -94,7 +97,7 @@ def account_reject(*, account: Account) -> None:
     Raises Conflict if the account is not awaiting approval."""
     with transaction.atomic():
         if not ApprovalRequest.objects.filter(account=account).exists():
-            raise Conflict("Account is not awaiting approval")
+            raise Conflict(_("Account is not awaiting approval"))
         # Deleting the login cascades to the account and its request.
         get_user_model().objects.filter(pk=account.user_id).delete()
 
@@ -108,10 +111,10 @@ def invite_create(
     an operator without a public account. Raises ValidationFailed for a limit below
     1 or an expiry in the past."""
     if max_uses is not None and max_uses < 1:
-        raise ValidationFailed("Validation failed: Max uses must be at least 1")
+        raise ValidationFailed(_("Validation failed: Max uses must be at least 1"))
     now = timezone.now()
     if expires_at is not None and expires_at <= now:
-        raise ValidationFailed("Validation failed: Expiry must be in the future")
+        raise ValidationFailed(_("Validation failed: Expiry must be in the future"))
     for _attempt in range(5):
         code = get_random_string(INVITE_CODE_LENGTH, INVITE_CODE_CHARS)
         try:
@@ -121,7 +124,7 @@ def invite_create(
                                              created_at=now)
         except IntegrityError:
             continue  # a code collision: about 1 in 10^13 per existing invite
-    raise Conflict("Could not find a free invite code")
+    raise Conflict(_("Could not find a free invite code"))
 
 
 def invite_use(*, code: str) -> Invite:
@@ -132,8 +135,8 @@ def invite_use(*, code: str) -> Invite:
     now = timezone.now()
     state = invite_state(code=code, now=now)
     if state is not InviteState.VALID:
-        raise ValidationFailed(INVITE_ERRORS[state])
+        raise ValidationFailed(str(INVITE_ERRORS[state]))
     used = Invite.objects.filter(invite_usable_q(now), code=code).update(uses=F("uses") + 1)
     if not used:
-        raise ValidationFailed(INVITE_ERRORS[InviteState.USED_UP])
+        raise ValidationFailed(str(INVITE_ERRORS[InviteState.USED_UP]))
     return Invite.objects.get(code=code)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account, Invite
 from tribune.core.errors import NotFound
@@ -25,7 +26,7 @@ def account_get(*, account_id: int | str) -> Account:
     try:
         return _public().get(pk=parse_id(account_id))
     except (Account.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise NotFound("Record not found") from None
+        raise NotFound(_("Record not found")) from None
 
 
 def account_lookup(*, acct: str) -> Account:
@@ -34,13 +35,13 @@ def account_lookup(*, acct: str) -> Account:
     from django.conf import settings
 
     acct = acct.strip().lstrip("@")
-    username, _, domain = acct.partition("@")
+    username, _at, domain = acct.partition("@")
     if domain.lower() == settings.TRIBUNE_DOMAIN.lower():
         domain = ""
     try:
         return _public().get(username__iexact=username, domain__iexact=domain)
     except Account.DoesNotExist:
-        raise NotFound("Record not found") from None
+        raise NotFound(_("Record not found")) from None
 
 
 def accounts_by_handles(handles: list[str]) -> dict[str, Account]:
@@ -52,7 +53,7 @@ def accounts_by_handles(handles: list[str]) -> dict[str, Account]:
 
     found: dict[str, Account] = {}
     for handle in handles:
-        username, _, domain = handle.partition("@")
+        username, _at, domain = handle.partition("@")
         if domain.lower() == settings.TRIBUNE_DOMAIN.lower():
             domain = ""
         account = _public().filter(username__iexact=username, domain__iexact=domain).first()
@@ -90,7 +91,7 @@ def account_search_queryset(*, query: str) -> QuerySet[Account]:
     from django.db.models import Q
 
     query = query.strip().lstrip("@")
-    username, _, domain = query.partition("@")
+    username, _at, domain = query.partition("@")
     if not username:
         return Account.objects.none()
     qs = _public().filter(

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account, Visibility
 from tribune.core.errors import Conflict, ValidationFailed
@@ -36,24 +37,25 @@ def account_create(
     Conflict when the username or email is taken.
     """
     if not username or len(username) > 30 or not USERNAME_RE.match(username):
-        raise ValidationFailed(
+        raise ValidationFailed(_(
             "Validation failed: Username must contain only letters, numbers and "
             "underscores, at most 30 characters"
-        )
+        ))
     try:
         validate_email(email)
     except DjangoValidationError:
-        raise ValidationFailed("Validation failed: Email is invalid") from None
+        raise ValidationFailed(_("Validation failed: Email is invalid")) from None
     if check_password:
         try:
             validate_password(password)
         except DjangoValidationError as exc:
-            raise ValidationFailed("Validation failed: " + " ".join(exc.messages)) from None
+            raise ValidationFailed(_("Validation failed: %(reasons)s")
+                                   % {"reasons": " ".join(exc.messages)}) from None
     User = get_user_model()
     if Account.objects.filter(username__iexact=username, domain="").exists():
-        raise Conflict(f"Username {username} is already taken")
+        raise Conflict(_("Username %(username)s is already taken") % {"username": username})
     if User.objects.filter(email__iexact=email).exists():
-        raise Conflict(f"Email {email} is already taken")
+        raise Conflict(_("Email %(email)s is already taken") % {"email": email})
     try:
         with transaction.atomic():
             user = User.objects.create_user(
@@ -68,7 +70,7 @@ def account_create(
                 _set_note(account, note)
                 account.save(update_fields=["note", "note_html"])
     except IntegrityError:
-        raise Conflict(f"Username {username} is already taken") from None
+        raise Conflict(_("Username %(username)s is already taken") % {"username": username}) from None
     return account
 
 
@@ -97,24 +99,24 @@ def account_update(
     """
     if display_name is not None:
         if len(display_name) > DISPLAY_NAME_MAX:
-            raise ValidationFailed("Validation failed: Display name is too long (maximum is 30 characters)")
+            raise ValidationFailed(_("Validation failed: Display name is too long (maximum is 30 characters)"))
         account.display_name = display_name
     if note is not None:
         if len(note) > NOTE_MAX:
-            raise ValidationFailed("Validation failed: Note is too long (maximum is 500 characters)")
+            raise ValidationFailed(_("Validation failed: Note is too long (maximum is 500 characters)"))
         _set_note(account, note)
     if default_visibility is not None:
         # Mastodon's posting default may not be direct (UserSettings privacy).
         if default_visibility not in (Visibility.PUBLIC, Visibility.UNLISTED, Visibility.PRIVATE):
-            raise ValidationFailed("Validation failed: Privacy is not included in the list")
+            raise ValidationFailed(_("Validation failed: Privacy is not included in the list"))
         account.default_visibility = default_visibility
     if default_language is not None:
         if default_language and not is_language_code(default_language):
-            raise ValidationFailed("Validation failed: Language is not a valid language code")
+            raise ValidationFailed(_("Validation failed: Language is not a valid language code"))
         account.default_language = default_language
     if locale is not None:
         if locale and locale not in dict(settings.LANGUAGES):
-            raise ValidationFailed("Validation failed: Locale is not included in the list")
+            raise ValidationFailed(_("Validation failed: Locale is not included in the list"))
         account.locale = locale
     for field, value in (("locked", locked), ("bot", bot), ("discoverable", discoverable),
                          ("indexable", indexable), ("default_sensitive", default_sensitive)):
@@ -131,10 +133,10 @@ def account_email_set(*, account: Account, email: str) -> Account:
     try:
         validate_email(email)
     except DjangoValidationError:
-        raise ValidationFailed("Validation failed: Email is invalid") from None
+        raise ValidationFailed(_("Validation failed: Email is invalid")) from None
     User = get_user_model()
     if User.objects.filter(email__iexact=email).exclude(pk=account.user_id).exists():
-        raise Conflict(f"Email {email} is already taken")
+        raise Conflict(_("Email %(email)s is already taken") % {"email": email})
     User.objects.filter(pk=account.user_id).update(email=email)
     account.user.email = email
     return account
@@ -147,7 +149,8 @@ def account_password_set(*, account: Account, password: str) -> Account:
     try:
         validate_password(password, user=user)
     except DjangoValidationError as exc:
-        raise ValidationFailed("Validation failed: " + " ".join(exc.messages)) from None
+        raise ValidationFailed(_("Validation failed: %(reasons)s")
+                                   % {"reasons": " ".join(exc.messages)}) from None
     user.set_password(password)
     user.save(update_fields=["password"])
     return account

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
 from tribune.core.errors import Forbidden, NotFound, ValidationFailed
@@ -38,7 +39,7 @@ def _add_follow(account: Account, target: Account, *, show_reblogs: bool, notify
 
 
 def _remove_follow_request(account: Account, target: Account) -> bool:
-    deleted, _ = FollowRequest.objects.filter(account=account, target=target).delete()
+    deleted, _by_model = FollowRequest.objects.filter(account=account, target=target).delete()
     if deleted:
         publish(FollowRequestWithdrawn(account_id=account.pk, target_id=target.pk))
     return bool(deleted)
@@ -47,7 +48,7 @@ def _remove_follow_request(account: Account, target: Account) -> bool:
 def _remove_follow(account: Account, target: Account) -> bool:
     # The counters follow the rows this DELETE removed; a concurrent unfollow that got
     # there first leaves nothing to delete (it waits on the row lock in PostgreSQL).
-    deleted, _ = Follow.objects.filter(account=account, target=target).delete()
+    deleted, _by_model = Follow.objects.filter(account=account, target=target).delete()
     if deleted:
         Account.objects.filter(pk=account.pk, following_count__gt=0).update(
             following_count=F("following_count") - 1)
@@ -67,9 +68,9 @@ def follow_create(*, account: Account, target: Account, show_reblogs: bool | Non
     when either blocks the other.
     """
     if account.pk == target.pk:
-        raise ValidationFailed("Validation failed: You cannot follow yourself")
+        raise ValidationFailed(_("Validation failed: You cannot follow yourself"))
     if _is_blocked_either_way(account, target):
-        raise Forbidden("This action is not allowed")
+        raise Forbidden(_("This action is not allowed"))
     existing = Follow.objects.filter(account=account, target=target).first()
     if existing is not None:
         changed = False
@@ -114,7 +115,7 @@ def follow_request_authorize(*, account: Account, requester: Account) -> Follow:
     if request is None:
         if follow := Follow.objects.filter(account=requester, target=account).first():
             return follow
-        raise NotFound("Record not found")
+        raise NotFound(_("Record not found"))
     request.delete()
     try:
         with transaction.atomic():
@@ -127,9 +128,9 @@ def follow_request_authorize(*, account: Account, requester: Account) -> Follow:
 @transaction.atomic
 def follow_request_reject(*, account: Account, requester: Account) -> None:
     """Reject ``requester``'s pending request to follow ``account``; NotFound if none."""
-    deleted, _ = FollowRequest.objects.filter(account=requester, target=account).delete()
+    deleted, _by_model = FollowRequest.objects.filter(account=requester, target=account).delete()
     if not deleted:
-        raise NotFound("Record not found")
+        raise NotFound(_("Record not found"))
 
 
 @transaction.atomic
@@ -144,7 +145,7 @@ def block_create(*, account: Account, target: Account) -> Block:
     (as Mastodon's BlockService unfollows and rejects); idempotent. Raises
     ValidationFailed for oneself."""
     if account.pk == target.pk:
-        raise ValidationFailed("Validation failed: You cannot block yourself")
+        raise ValidationFailed(_("Validation failed: You cannot block yourself"))
     block, created = Block.objects.get_or_create(account=account, target=target)
     if created:
         _remove_follow(account, target)
@@ -171,11 +172,11 @@ def mute_create(*, account: Account, target: Account, notifications: bool = True
     from django.utils import timezone
 
     if account.pk == target.pk:
-        raise ValidationFailed("Validation failed: You cannot mute yourself")
+        raise ValidationFailed(_("Validation failed: You cannot mute yourself"))
     if duration < 0:
-        raise ValidationFailed("Validation failed: Duration must be positive")
+        raise ValidationFailed(_("Validation failed: Duration must be positive"))
     expires_at = timezone.now() + timedelta(seconds=duration) if duration else None
-    mute, _ = Mute.objects.update_or_create(
+    mute, _created = Mute.objects.update_or_create(
         account=account, target=target,
         defaults={"hide_notifications": notifications, "expires_at": expires_at},
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from tribune.core.errors import ValidationFailed
 from tribune.moderation.models import Rule
@@ -17,10 +18,11 @@ def rule_create(*, text: str, hint: str = "", position: int | None = None) -> Ru
     """
     text = text.strip()
     if not text:
-        raise ValidationFailed("Validation failed: Text can't be blank")
+        raise ValidationFailed(_("Validation failed: Text can't be blank"))
     if len(text) > RULE_TEXT_MAX:
         raise ValidationFailed(
-            f"Validation failed: Text is too long (maximum is {RULE_TEXT_MAX} characters)")
+            _("Validation failed: Text is too long (maximum is %(max)d characters)")
+            % {"max": RULE_TEXT_MAX})
     if position is None:
         last = Rule.objects.aggregate(last=Max("position"))["last"]
         position = 0 if last is None else last + 1

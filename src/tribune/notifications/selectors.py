@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from tribune.accounts.models import Account
 from tribune.core.errors import NotFound
 from tribune.core.ids import parse_id
@@ -59,7 +61,7 @@ def notification_get(*, viewer: Account, notification_id: int | str) -> Notifica
     try:
         return _base(viewer).get(pk=parse_id(notification_id))
     except (Notification.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise NotFound("Record not found") from None
+        raise NotFound(_("Record not found")) from None
 
 
 def unread_count(*, viewer: Account, since_id: int | None, types: list[str] | None = None,

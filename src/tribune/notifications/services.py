@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from tribune.accounts.models import Account
 from tribune.core.errors import NotFound
 from tribune.graph.selectors import notification_muted_ids
@@ -19,7 +21,7 @@ def notify(*, account_id: int, from_account_id: int, type: str, status_id: int |
         return None
     if from_account_id in notification_muted_ids(account_id):
         return None
-    notification, _ = Notification.objects.get_or_create(
+    notification, _created = Notification.objects.get_or_create(
         account_id=account_id, from_account_id=from_account_id, type=type, status_id=status_id)
     return notification
 
@@ -34,11 +36,11 @@ def notify_many(*, account_ids: set[int], from_account_id: int, type: str = Noti
 def notification_dismiss(*, account: Account, notification_id: int | str) -> None:
     """Dismiss one of ``account``'s notifications; NotFound if it is not theirs."""
     try:
-        deleted, _ = Notification.objects.filter(account=account, pk=int(notification_id)).delete()
+        deleted, _by_model = Notification.objects.filter(account=account, pk=int(notification_id)).delete()
     except (ValueError, TypeError, OverflowError):
         deleted = 0
     if not deleted:
-        raise NotFound("Record not found")
+        raise NotFound(_("Record not found"))
 
 
 def notifications_clear(*, account: Account) -> None:
@@ -55,7 +57,7 @@ def notifications_retract(*, account_id: int, from_account_id: int, type: str,
 
     Returns how many were removed (0 or 1); removing one that is gone is a no-op.
     """
-    deleted, _ = Notification.objects.filter(
+    deleted, _by_model = Notification.objects.filter(
         account_id=account_id, from_account_id=from_account_id, type=type,
         status_id=status_id).delete()
     return deleted

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account, Visibility
 from tribune.core.errors import NotFound
@@ -34,9 +35,9 @@ def status_get_visible(*, status_id: int | str, viewer: Account | None) -> Statu
     try:
         status = with_relations(Status.objects.all()).get(pk=parse_id(status_id))
     except (Status.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise NotFound("Record not found") from None
+        raise NotFound(_("Record not found")) from None
     if not can_view(viewer, status):
-        raise NotFound("Record not found")
+        raise NotFound(_("Record not found"))
     return status
 
 
@@ -45,7 +46,7 @@ def status_get_own(*, status_id: int | str, account: Account) -> Status:
     scopes edits, deletes and sources to the caller's statuses."""
     status = status_get_visible(status_id=status_id, viewer=account)
     if status.account_id != account.pk:
-        raise NotFound("Record not found")
+        raise NotFound(_("Record not found"))
     return status
 
 

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account, Visibility
 from tribune.accounts.selectors import account_profile_url, accounts_by_handles
@@ -59,21 +60,22 @@ def _render(text: str, mentioned: dict[str, Account]) -> str:
 
 def _validate(text: str, spoiler_text: str, visibility: str, language: str | None) -> None:
     if not text.strip():
-        raise ValidationFailed("Validation failed: Text can't be blank")
+        raise ValidationFailed(_("Validation failed: Text can't be blank"))
     limit = settings.TRIBUNE_MAX_CHARACTERS
     if count_characters(text) + count_characters(spoiler_text) > limit:
-        raise ValidationFailed(f"Validation failed: Text character limit of {limit} exceeded")
+        raise ValidationFailed(
+            _("Validation failed: Text character limit of %(limit)d exceeded") % {"limit": limit})
     if visibility not in Visibility.values:
-        raise ValidationFailed("Validation failed: Visibility is not included in the list")
+        raise ValidationFailed(_("Validation failed: Visibility is not included in the list"))
     if language is not None and not is_language_code(language):
-        raise ValidationFailed("Validation failed: Language is not a valid language code")
+        raise ValidationFailed(_("Validation failed: Language is not a valid language code"))
 
 
 def _tags_for(text: str) -> list[Tag]:
     tags = []
     for display in extract_hashtags(text):
         name = normalize_tag(display)[:200]
-        tag, _ = Tag.objects.get_or_create(name=name, defaults={"display_name": display[:200]})
+        tag, _created = Tag.objects.get_or_create(name=name, defaults={"display_name": display[:200]})
         tags.append(tag)
     return tags
 
@@ -130,7 +132,7 @@ def status_create(
         # removed the parent, and then the reply is not made.
         if in_reply_to is not None and not Status.objects.filter(pk=in_reply_to.pk).update(
                 replies_count=F("replies_count") + 1):
-            raise NotFound("Record not found")
+            raise NotFound(_("Record not found"))
         publish(StatusCreated(status_id=status.pk))
     if cache_key:
         cache.set(cache_key, status.pk, IDEMPOTENCY_SECONDS)
@@ -141,9 +143,9 @@ def _visible_or_404(status_id: int | str, viewer: Account) -> Status:
     try:
         status = Status.objects.select_related("account", "reblog_of__account").get(pk=parse_id(status_id))
     except (Status.DoesNotExist, ValueError):
-        raise NotFound("Record not found") from None
+        raise NotFound(_("Record not found")) from None
     if not can_view(viewer, status):
-        raise NotFound("Record not found")
+        raise NotFound(_("Record not found"))
     return status
 
 
@@ -164,9 +166,9 @@ def status_update(
     mentions are added; removed ones stay (Mastodon does not un-notify).
     """
     if status.account_id != account.pk:
-        raise NotFound("Record not found")
+        raise NotFound(_("Record not found"))
     if status.reblog_of_id is not None:
-        raise Forbidden("This action is not allowed")
+        raise Forbidden(_("This action is not allowed"))
     spoiler_text = status.spoiler_text if spoiler_text is None else spoiler_text
     _validate(text, spoiler_text, status.visibility, language)
     mentioned = accounts_by_handles(extract_mentions(text))
@@ -233,10 +235,10 @@ def status_delete(*, account: Account, status: Status) -> None:
     caller's own) and when it is already gone (a concurrent delete won).
     """
     if status.account_id != account.pk:
-        raise NotFound("Record not found")
+        raise NotFound(_("Record not found"))
     with transaction.atomic():
         if not _status_destroy(status_id=status.pk):
-            raise NotFound("Record not found")
+            raise NotFound(_("Record not found"))
 
 
 def reblog_create(*, account: Account, status: Status, visibility: str = Visibility.PUBLIC) -> Status:
@@ -248,11 +250,11 @@ def reblog_create(*, account: Account, status: Status, visibility: str = Visibil
     """
     original = status.reblog_of if status.reblog_of_id else status
     if not can_view(account, original):
-        raise NotFound("Record not found")
+        raise NotFound(_("Record not found"))
     if not can_reblog(account, original):
-        raise Forbidden("This action is not allowed")
+        raise Forbidden(_("This action is not allowed"))
     if visibility not in Visibility.values or visibility == Visibility.DIRECT:
-        raise ValidationFailed("Validation failed: Visibility is not included in the list")
+        raise ValidationFailed(_("Validation failed: Visibility is not included in the list"))
     if original.visibility == Visibility.PRIVATE:
         visibility = Visibility.PRIVATE
     for _attempt in range(3):
@@ -267,16 +269,16 @@ def reblog_create(*, account: Account, status: Status, visibility: str = Visibil
                                                thread_id=None)
                 if not Status.objects.filter(pk=original.pk).update(
                         reblogs_count=F("reblogs_count") + 1):
-                    raise NotFound("Record not found")  # the original was deleted meanwhile
+                    raise NotFound(_("Record not found"))  # the original was deleted meanwhile
                 Account.objects.filter(pk=account.pk).update(
                     statuses_count=F("statuses_count") + 1, last_status_at=reblog.created_at)
                 publish(StatusCreated(status_id=reblog.pk))
             return reblog
         except IntegrityError:
             if not Status.objects.filter(pk=original.pk).exists():
-                raise NotFound("Record not found") from None
+                raise NotFound(_("Record not found")) from None
             # A duplicate won, and may already be undone again: look once more.
-    raise Conflict("The reblog changed too often; try again")
+    raise Conflict(_("The reblog changed too often; try again"))
 
 
 def reblog_delete(*, account: Account, status: Status) -> None:
@@ -296,7 +298,7 @@ def favourite_create(*, account: Account, status: Status) -> Favourite:
     meanwhile."""
     original = status.reblog_of if status.reblog_of_id else status
     if not can_view(account, original):
-        raise NotFound("Record not found")
+        raise NotFound(_("Record not found"))
     try:
         with transaction.atomic():
             # get_or_create absorbs a concurrent duplicate (favourite_once) as created=False.
@@ -304,12 +306,12 @@ def favourite_create(*, account: Account, status: Status) -> Favourite:
             if created:
                 if not Status.objects.filter(pk=original.pk).update(
                         favourites_count=F("favourites_count") + 1):
-                    raise NotFound("Record not found")  # the status was deleted meanwhile
+                    raise NotFound(_("Record not found"))  # the status was deleted meanwhile
                 publish(Favourited(favourite_id=favourite.pk))
     except IntegrityError:
         found = Favourite.objects.filter(account=account, status=original).first()
         if found is None:  # not a duplicate: the status went away before commit
-            raise NotFound("Record not found") from None
+            raise NotFound(_("Record not found")) from None
         favourite = found
     return favourite
 
@@ -319,7 +321,7 @@ def favourite_delete(*, account: Account, status: Status) -> None:
     if there is none. The counter moves only when this call deletes the row."""
     original_id = status.reblog_of_id or status.pk
     with transaction.atomic():
-        deleted, _ = Favourite.objects.filter(account=account, status_id=original_id).delete()
+        deleted, _by_model = Favourite.objects.filter(account=account, status_id=original_id).delete()
         if deleted:
             Status.objects.filter(pk=original_id, favourites_count__gt=0).update(
                 favourites_count=F("favourites_count") - 1)
@@ -330,8 +332,8 @@ def bookmark_create(*, account: Account, status: Status) -> Bookmark:
     """Bookmark ``status`` (the original of a reblog); idempotent."""
     original = status.reblog_of if status.reblog_of_id else status
     if not can_view(account, original):
-        raise NotFound("Record not found")
-    bookmark, _ = Bookmark.objects.get_or_create(account=account, status=original)
+        raise NotFound(_("Record not found"))
+    bookmark, _created = Bookmark.objects.get_or_create(account=account, status=original)
     return bookmark
 
 
@@ -344,16 +346,16 @@ def pin_create(*, account: Account, status: Status) -> Pin:
     """Pin one of ``account``'s own statuses to its profile (at most 5; not direct, not
     a reblog). Raises ValidationFailed (422) otherwise."""
     if status.account_id != account.pk or status.reblog_of_id:
-        raise ValidationFailed("Validation failed: You can only pin your own posts")
+        raise ValidationFailed(_("Validation failed: You can only pin your own posts"))
     if status.visibility == Visibility.DIRECT:
-        raise ValidationFailed("Validation failed: Direct posts cannot be pinned")
+        raise ValidationFailed(_("Validation failed: Direct posts cannot be pinned"))
     with transaction.atomic():
         existing = Pin.objects.filter(account=account, status=status).first()
         if existing:
             return existing
         if Pin.objects.filter(account=account).count() >= MAX_PINS:
             raise ValidationFailed(
-                "Validation failed: You have already pinned the maximum number of posts")
+                _("Validation failed: You have already pinned the maximum number of posts"))
         return Pin.objects.create(account=account, status=status)
 
 

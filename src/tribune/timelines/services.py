@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account, Visibility
 from tribune.core.errors import ValidationFailed
@@ -114,13 +115,15 @@ def markers_set(*, account: Account, positions: dict[str, int | str]) -> dict[st
     cleaned: dict[str, int] = {}
     for timeline, raw in positions.items():
         if timeline not in MarkerTimeline.values:
-            raise ValidationFailed(f"Validation failed: Timeline {timeline} is not included in the list")
+            raise ValidationFailed(
+                _("Validation failed: Timeline %(timeline)s is not included in the list")
+                % {"timeline": timeline})
         try:
             cleaned[timeline] = parse_id(raw)
         except (TypeError, ValueError):
-            raise ValidationFailed("Validation failed: Last read id must be an id") from None
+            raise ValidationFailed(_("Validation failed: Last read id must be an id")) from None
         if not 0 <= cleaned[timeline] < 2**63:
-            raise ValidationFailed("Validation failed: Last read id is out of range")
+            raise ValidationFailed(_("Validation failed: Last read id is out of range"))
     saved: dict[str, Marker] = {}
     with transaction.atomic():
         for timeline, last_read_id in cleaned.items():

@@ -187,17 +187,21 @@ class ProfileForm(forms.Form):
                 "locked": account.locked, "bot": account.bot}
 
 
+SCRIPT_VARIANTS = {"zh-hans": "zh-Hans", "zh-hant": "zh-Hant"}
+
+
 def posting_language_choices() -> list[tuple[str, str]]:
-    """"No default" then every language Django names (without regional variants),
-    each in its own language, sorted by that name."""
+    """"No default" then every language Django names (without regional variants,
+    but with Chinese in its two scripts as BCP 47 writes them: ``zh-Hans``,
+    ``zh-Hant``), each in its own language, sorted by that name."""
     from django.utils.translation import get_language_info
 
     names = {}
     for code, _name in DJANGO_LANGUAGES:
-        if "-" in code:
+        if "-" in code and code not in SCRIPT_VARIANTS:
             continue
         try:
-            names[code] = get_language_info(code)["name_local"]
+            names[SCRIPT_VARIANTS.get(code, code)] = get_language_info(code)["name_local"]
         except KeyError:
             continue
     ordered = sorted(names.items(), key=lambda item: item[1].casefold())

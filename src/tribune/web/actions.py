@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,6 +24,7 @@ from tribune.core.errors import (
     ValidationFailed,
 )
 from tribune.graph import services as graph
+from tribune.graph.selectors import follow_requests_count
 from tribune.statuses import selectors
 from tribune.statuses import services as statuses
 from tribune.timelines.services import feed_add_status
@@ -76,6 +78,9 @@ def status_action(request: HttpRequest, status_id: str, action: str) -> HttpResp
     try:
         service(account=request.viewer, status=status)
     except (Forbidden, ValidationFailed, Conflict) as exc:
+        if request.htmx:  # the button bar stays, with the reason beside it
+            card = cards_for([status], request.viewer)[0]
+            return render(request, "web/_actions.html", {"card": card, "error": str(exc)})
         return _error_page(request, exc)
     if request.htmx:
         status.refresh_from_db(fields=["favourites_count", "reblogs_count", "replies_count"])
@@ -205,5 +210,8 @@ def follow_request_answer(request: HttpRequest, account_id: str, answer: str) ->
     except NotFound:
         raise Http404 from None
     if request.htmx:
+        if follow_requests_count(account=request.viewer) == 0:
+            return HttpResponse(format_html('<p class="empty">{}</p>',
+                                            _("No pending follow requests.")))
         return HttpResponse("")
     return redirect_back(request, "/follow_requests")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest
 
+from tribune.accounts.instance import registration_mode
 from tribune.accounts.models import Account
 from tribune.notifications.selectors import unread_count
 from tribune.timelines.selectors import markers
@@ -23,6 +24,7 @@ def interface(request: HttpRequest) -> dict:
         "viewer": viewer,
         # Evaluated only by templates that show it (two queries).
         "unread_notifications": (lambda: unread_notifications(viewer)) if viewer else 0,
+        "registrations_open": lambda: registration_mode() != "closed",
     }
 
 

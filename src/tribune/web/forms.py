@@ -39,6 +39,7 @@ class ComposeForm(forms.Form):
             mentions = [h for h in dict.fromkeys(handles) if h != viewer.acct]
             initial["text"] = "".join(f"@{h} " for h in mentions)
             initial["in_reply_to_id"] = str(in_reply_to.pk)
+            initial["spoiler_text"] = in_reply_to.spoiler_text  # as Mastodon does
             order = [v for v, _label in VISIBILITY_CHOICES]
             # A reply is never more public than what it answers.
             initial["visibility"] = max(viewer.default_visibility, in_reply_to.visibility,

@@ -7,8 +7,14 @@ reload. Without JavaScript the same links are plain page links."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -83,17 +89,28 @@ def home(request: HttpRequest) -> HttpResponse:
                                      "their posts here.")})
 
 
-def landing(request: HttpRequest) -> HttpResponse:
-    """What this server is, its rules, how to join, and its latest public posts."""
+def _about_context() -> dict:
     from django.contrib.auth import get_user_model
 
     from tribune.accounts.instance import registration_mode
 
-    page = statuses.public_timeline(viewer=None, cursor=Cursor(limit=20), local=True)
     users = get_user_model().objects.filter(is_active=True, account__isnull=False).count()
+    return {"rules": rule_list(), "user_count": users,
+            "registration_mode": registration_mode()}
+
+
+def about(request: HttpRequest) -> HttpResponse:
+    """``/about``: what this server is, its rules, how to join or connect an app
+    (the instance API's ``source_url`` points here unless configured)."""
+    return render(request, "web/about.html", {"title": _("About this server"),
+                                              **_about_context()})
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    """What this server is, its rules, how to join, and its latest public posts."""
+    page = statuses.public_timeline(viewer=None, cursor=Cursor(limit=20), local=True)
     return render(request, "web/landing.html", {
-        "title": _("Welcome"), "rules": rule_list(), "user_count": users,
-        "registration_mode": registration_mode(),
+        "title": _("Welcome"), **_about_context(),
         "items": cards_for(page.items, None), "item_template": "web/_status.html",
         "more_url": reverse("web:local") + _page_query(page.next_max_id, "max_id")
         if page.items else None,
@@ -118,8 +135,8 @@ def tag(request: HttpRequest, name: str) -> HttpResponse:
     viewer = viewer_of(request)
     return _feed(request, template="web/timeline.html",
                  fetch=lambda c: statuses.tag_timeline(name=key, viewer=viewer, cursor=c),
-                 context={"title": f"#{name}", "nav": "tag",
-                          "compose": ComposeForm(viewer, initial_text=f"#{name} ")
+                 context={"title": f"#{key}", "nav": "tag",
+                          "compose": ComposeForm(viewer, initial_text=f"#{key} ")
                           if viewer else None,
                           "empty": _("No posts with this hashtag yet.")})
 
@@ -223,16 +240,52 @@ def profile(request: HttpRequest, username: str, tab: str = "posts") -> HttpResp
                  context={**context, "pinned": pinned})
 
 
+class _Moved(Exception):
+    """The post lives under another author's URL."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+
 def _status_page_or_404(request: HttpRequest, username: str, status_id: str):
+    """The post at ``/@username/<id>`` if the viewer may see it. Raises Http404, or
+    _Moved when the id is right but the username is not the author's."""
     try:
         status = statuses.status_get_visible(status_id=status_id, viewer=viewer_of(request))
     except NotFound:
         raise Http404 from None
-    if status.account.username.lower() != username.lower() or status.reblog_of_id:
+    if status.reblog_of_id:
         raise Http404
+    if status.account.username.lower() != username.lower():
+        suffix = request.path_info.split(f"/{status.pk}", 1)[1]
+        raise _Moved(f"/@{status.account.acct}/{status.pk}{suffix}")
     return status
 
 
+def canonical(view):
+    """Answer _Moved with a permanent redirect to the post's own URL."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except _Moved as moved:
+            return HttpResponsePermanentRedirect(moved.url)
+
+    return wrapper
+
+
+def actor_redirect(request: HttpRequest, username: str,
+                   status_id: str | None = None) -> HttpResponse:
+    """``/users/<name>`` and ``/users/<name>/statuses/<id>`` (the ActivityPub ids
+    the API reports as ``uri``) lead browsers to the profile or the post."""
+    account = _account_or_404(username)
+    if status_id is None:
+        return HttpResponsePermanentRedirect(f"/@{account.acct}")
+    return HttpResponsePermanentRedirect(f"/@{account.acct}/{status_id}")
+
+
+@canonical
 def interactions(request: HttpRequest, username: str, status_id: str,
                  kind: str) -> HttpResponse:
     """Who favourited (``kind="favourites"``) or boosted (``"reblogs"``) a post."""
@@ -272,6 +325,7 @@ def mutes(request: HttpRequest) -> HttpResponse:
                           "empty": _("You are not muting anyone.")})
 
 
+@canonical
 def thread(request: HttpRequest, username: str, status_id: str) -> HttpResponse:
     """One post with the posts it answers and the replies to it, and a reply box."""
     viewer = viewer_of(request)
@@ -290,6 +344,7 @@ def thread(request: HttpRequest, username: str, status_id: str) -> HttpResponse:
     })
 
 
+@canonical
 def history(request: HttpRequest, username: str, status_id: str) -> HttpResponse:
     """A post's versions, newest first."""
     status = _status_page_or_404(request, username, status_id)

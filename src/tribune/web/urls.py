@@ -9,7 +9,11 @@ app_name = "web"
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("about", pages.about, name="about"),
     path("public/local", pages.local, name="local"),
+    path("users/<str:username>", pages.actor_redirect, name="actor"),
+    path("users/<str:username>/statuses/<str:status_id>", pages.actor_redirect,
+         name="actor_status"),
     path("tags/<str:name>", pages.tag, name="tag"),
     path("notifications", pages.notifications, name="notifications"),
     path("bookmarks", pages.bookmarks, name="bookmarks"),

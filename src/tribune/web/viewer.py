@@ -4,6 +4,7 @@ list they asked for, where to send them back to."""
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist
@@ -36,6 +37,15 @@ def account_required(view):
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         viewer = viewer_of(request)
         if viewer is None:
+            if request.headers.get("HX-Request"):
+                # An in-place action after signing out elsewhere: send the whole
+                # page to the sign-in form rather than swapping it into a post.
+                current = urlsplit(request.headers.get("HX-Current-URL", ""))
+                back = current.path + (f"?{current.query}" if current.query else "")
+                login = redirect_to_login(back or "/")
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = login["Location"]
+                return response
             return redirect_to_login(request.get_full_path())
         request.viewer = viewer
         return view(request, *args, **kwargs)

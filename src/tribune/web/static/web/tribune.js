@@ -6,6 +6,7 @@
   "use strict";
   var URL_RE = /https?:\/\/[^\s<>"']+/g;
   var segmenter = typeof Intl !== "undefined" && Intl.Segmenter ? new Intl.Segmenter() : null;
+  var numbers = new Intl.NumberFormat(document.documentElement.lang || undefined);
 
   function graphemes(text) {
     if (!segmenter) return Array.from(text).length;
@@ -27,7 +28,7 @@
     var spoiler = form.querySelector("[name=spoiler_text]");
     var used = count(text.value) + (spoiler ? count(spoiler.value) : 0);
     var left = parseInt(output.dataset.max, 10) - used;
-    output.textContent = String(left);
+    output.textContent = numbers.format(left);
     output.classList.toggle("over", left < 0);
     var submit = form.querySelector("button[type=submit]");
     if (submit) submit.disabled = left < 0;
