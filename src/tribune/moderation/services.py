@@ -1,20 +1,61 @@
-"""Writes to moderation state."""
+"""Writes to moderation state: rules, and reports grouped into cases.
+
+Every change is recorded in the hash-chained log (``log.log_append``) in the same
+transaction. Nothing here changes what anyone can see: reports and flags only open
+cases and order the queue; restrictions come from decisions made by people."""
 
 from __future__ import annotations
 
-from django.db.models import Max
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tribune.core.errors import ValidationFailed
-from tribune.moderation.models import Rule
+from tribune.accounts.models import Account
+from tribune.core.errors import NotFound, ValidationFailed
+from tribune.core.ids import parse_id
+from tribune.moderation.log import log_append
+from tribune.moderation.models import (
+    Case,
+    CaseState,
+    Report,
+    ReportCategory,
+    Rule,
+    Tier,
+)
+from tribune.statuses.models import Status
 
 RULE_TEXT_MAX = 300
+COMMENT_MAX = 1000  # Mastodon's Report::COMMENT_SIZE_LIMIT
+MAX_STATUSES = 100
+
+# Target time to first human action per tier (moderation reference §7.2).
+TIER_DEADLINES = {
+    Tier.P0: timedelta(hours=1),
+    Tier.P1: timedelta(hours=24),
+    Tier.P2: timedelta(hours=72),
+    Tier.P3: timedelta(days=7),
+    Tier.P4: timedelta(days=30),
+}
+# Tier of a report by category when it cites no rule.
+CATEGORY_TIERS = {
+    ReportCategory.LEGAL: Tier.P2,
+    ReportCategory.VIOLATION: Tier.P3,
+    ReportCategory.SPAM: Tier.P4,
+    ReportCategory.OTHER: Tier.P4,
+}
 
 
-def rule_create(*, text: str, hint: str = "", position: int | None = None) -> Rule:
+def rule_create(*, text: str, hint: str = "", position: int | None = None,
+                severity_tier: int = Tier.P3, ground: str = "tc",
+                legal_reference: str = "") -> Rule:
     """Publish an instance rule; without ``position`` it goes after the last one.
 
-    Raises ValidationFailed for blank text or text over 300 characters.
+    ``severity_tier`` (0 = P0 … 4 = P4) is the tier reports citing the rule start
+    in. Raises ValidationFailed for blank text, text over 300 characters or an
+    unknown tier.
     """
     text = text.strip()
     if not text:
@@ -23,7 +64,125 @@ def rule_create(*, text: str, hint: str = "", position: int | None = None) -> Ru
         raise ValidationFailed(
             _("Validation failed: Text is too long (maximum is %(max)d characters)")
             % {"max": RULE_TEXT_MAX})
-    if position is None:
-        last = Rule.objects.aggregate(last=Max("position"))["last"]
-        position = 0 if last is None else last + 1
-    return Rule.objects.create(text=text, hint=hint.strip(), position=position)
+    if severity_tier not in Tier.values:
+        raise ValidationFailed(_("Validation failed: Severity tier is not included in the list"))
+    with transaction.atomic():
+        if position is None:
+            last = Rule.objects.aggregate(last=Max("position"))["last"]
+            position = 0 if last is None else last + 1
+        rule = Rule.objects.create(text=text, hint=hint.strip(), position=position,
+                                   severity_tier=severity_tier, ground=ground,
+                                   legal_reference=legal_reference)
+        log_append(action="rule.published", target_type="rule", target_id=rule.pk,
+                   actor_kind="system", payload={"text": text, "tier": severity_tier})
+    return rule
+
+
+def _ids(values, what: str) -> list[int]:
+    try:
+        return list(dict.fromkeys(parse_id(v) for v in values or []))
+    except (TypeError, ValueError):
+        raise ValidationFailed(
+            _("Validation failed: %(what)s contains an invalid id") % {"what": what}) from None
+
+
+def _snapshot(status: Status) -> dict:
+    return {"text": status.text, "content": status.content,
+            "spoiler_text": status.spoiler_text, "visibility": status.visibility,
+            "created_at": status.created_at.isoformat()}
+
+
+def report_create(
+    *, reporter: Account, target: Account, status_ids=(), rule_ids=(),
+    category: str | None = None, comment: str = "", forward: bool = False,
+) -> Report:
+    """File a report (Mastodon's ``POST /api/v1/reports``; a DSA Art. 16 notice)
+    and return it, acknowledged at once.
+
+    Rules as Mastodon validates them: ``rule_ids`` make the category ``violation``
+    and are allowed only then; every id must exist; statuses must be the target's.
+    The report joins the subject's open case, or opens one: the subject is the
+    status when exactly one is named, else the account. The case takes the most
+    severe tier of its reports (from the cited rules, else the category), the
+    earliest deadline, and one more point of priority per distinct reporter.
+
+    Raises NotFound for statuses that are not the target's, ValidationFailed for
+    bad input (reporting oneself, unknown category or rule, comment over 1,000
+    characters).
+    """
+    if reporter.pk == target.pk:
+        raise ValidationFailed(_("Validation failed: You cannot report yourself"))
+    rule_pks = _ids(rule_ids, "rule_ids")
+    status_pks = _ids(status_ids, "status_ids")
+    if rule_pks:
+        category = ReportCategory.VIOLATION
+    category = category or ReportCategory.OTHER
+    if category not in ReportCategory.values:
+        raise ValidationFailed(_("Validation failed: Category is not included in the list"))
+    if category == ReportCategory.VIOLATION and not rule_pks:
+        raise ValidationFailed(_("Validation failed: Rule ids can't be blank"))
+    if len(comment) > COMMENT_MAX:
+        raise ValidationFailed(_("Validation failed: Comment is too long (maximum is "
+                                 "%(max)d characters)") % {"max": COMMENT_MAX})
+    if len(status_pks) > MAX_STATUSES:
+        raise ValidationFailed(_("Validation failed: Too many statuses"))
+    rules = list(Rule.objects.filter(pk__in=rule_pks))
+    if len(rules) != len(rule_pks):
+        raise ValidationFailed(_("Validation failed: Rule ids are not valid"))
+    statuses = list(Status.objects.filter(pk__in=status_pks, account=target,
+                                          reblog_of__isnull=True))
+    if len(statuses) != len(status_pks):
+        raise NotFound(_("Record not found"))
+    tier = min([r.severity_tier for r in rules] or [CATEGORY_TIERS[category]])
+    subject = statuses[0] if len(statuses) == 1 else None
+    subject_key = f"status:{subject.pk}" if subject else f"account:{target.pk}"
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _file(reporter=reporter, target=target, statuses=statuses,
+                             rules=rules, category=category, comment=comment,
+                             forward=forward, tier=tier, subject=subject,
+                             subject_key=subject_key)
+        except IntegrityError:
+            continue  # another report opened the same case at the same moment
+    raise IntegrityError(f"could not file a report on {subject_key}")
+
+
+def _file(*, reporter, target, statuses, rules, category, comment, forward, tier, subject,
+          subject_key) -> Report:
+    now = timezone.now()
+    deadline = now + TIER_DEADLINES[Tier(tier)]
+    case = (Case.objects.select_for_update()
+            .filter(subject_key=subject_key, state=CaseState.OPEN).first())
+    opened = case is None
+    if opened:
+        case = Case.objects.create(
+            subject_key=subject_key, target_account=target, status=subject,
+            subject_snapshot=_snapshot(subject) if subject else {},
+            severity_tier=tier, deadline_at=deadline, opened_at=now,
+            alleges_illegal=category == ReportCategory.LEGAL)
+        log_append(action="case.opened", target_type="case", target_id=case.pk,
+                   case_id=case.pk, actor_kind="system",
+                   payload={"subject": subject_key, "tier": tier})
+    new_reporter = not Report.objects.filter(case=case, reporter=reporter).exists()
+    report = Report.objects.create(
+        reporter=reporter, target_account=target, category=category, comment=comment,
+        forward=forward, case=case, created_at=now, acknowledged_at=now)
+    report.statuses.set(statuses)
+    report.rules.set(rules)
+    changes = {"report_count": F("report_count") + 1}
+    if new_reporter:
+        changes.update(reporter_count=F("reporter_count") + 1, priority=F("priority") + 1)
+    if category == ReportCategory.LEGAL:
+        changes["alleges_illegal"] = True
+    if not opened and tier < case.severity_tier:
+        changes.update(severity_tier=tier, deadline_at=min(case.deadline_at, deadline))
+        log_append(action="case.tier_raised", target_type="case", target_id=case.pk,
+                   case_id=case.pk, actor_kind="system",
+                   payload={"from": case.severity_tier, "to": tier})
+    Case.objects.filter(pk=case.pk).update(**changes)
+    log_append(action="report.created", target_type="report", target_id=report.pk,
+               case_id=case.pk, actor_id=reporter.pk, actor_kind="human",
+               payload={"category": category, "rules": [r.pk for r in rules],
+                        "statuses": [str(s.pk) for s in statuses]})
+    return report
