@@ -257,3 +257,16 @@ class PreferencesOut(Out):
     posting_default_language: str | None = PydanticField(alias="posting:default:language")
     reading_expand_media: str = PydanticField(alias="reading:expand:media")
     reading_expand_spoilers: bool = PydanticField(alias="reading:expand:spoilers")
+
+
+class Report(Out):
+    id: str
+    action_taken: bool
+    action_taken_at: str | None
+    category: str
+    comment: str
+    forwarded: bool
+    created_at: str
+    status_ids: list[str] | None
+    rule_ids: list[str] | None
+    target_account: Account

@@ -12,9 +12,11 @@ from tribune.api.routers import (
     instance,
     misc,
     notifications,
+    reports,
     statuses,
     timelines,
 )
 
-for module in (instance, statuses, timelines, graph, accounts, notifications, apps, misc):
+for module in (instance, statuses, timelines, graph, accounts, notifications, reports, apps,
+               misc):
     api.add_router("/", module.router)
