@@ -108,6 +108,20 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("name", help="username")
     token.add_argument("--scopes", default="read write follow push",
                        help="space-separated OAuth scopes (default: %(default)r)")
+
+    moderation = commands.add_parser(
+        "moderation", help="moderation queue figures and log checks",
+        description="Inspect the moderation queue and check the moderation log.")
+    moderation_commands = moderation.add_subparsers(dest="moderation_command",
+                                                    metavar="SUBCOMMAND", required=True)
+    stats = moderation_commands.add_parser(
+        "stats", help="open cases per tier with the oldest deadline, reports, log size",
+        description="Print the moderation queue's figures.")
+    stats.add_argument("--json", action="store_true", help="print JSON instead of text")
+    moderation_commands.add_parser(
+        "verify-log", help="check the moderation log's hash chain (exit 0 only if intact)",
+        description="Recompute the hash chain of the moderation log. Exits 0 when every "
+                    "entry is intact, 1 and names the first bad entry otherwise.")
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import sys
 import textwrap
 from collections.abc import Callable
@@ -117,6 +118,32 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_moderation(args: argparse.Namespace) -> int:
+    migrate()
+    if args.moderation_command == "verify-log":
+        from tribune.moderation.log import verify_log
+
+        check = verify_log()
+        if check.intact:
+            print(f"moderation log intact: {check.entries} entries")
+            return 0
+        print(f"moderation log broken at entry {check.first_bad_seq}: {check.problem}",
+              file=sys.stderr)
+        return 1
+    from tribune.moderation.selectors import queue_stats
+
+    figures = queue_stats()
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return 0
+    print(f"reports: {figures['reports']}  open cases: {figures['open_cases']}  "
+          f"log entries: {figures['log_entries']}")
+    for tier in figures["tiers"]:
+        print(f"  P{tier['tier']}: {tier['open']} open, {tier['overdue']} overdue, "
+              f"oldest deadline {tier['oldest_deadline'] or '-'}")
+    return 0
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "serve": cmd_serve,
@@ -124,4 +151,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "migrate": cmd_migrate,
     "createuser": cmd_createuser,
     "token": cmd_token,
+    "moderation": cmd_moderation,
 }

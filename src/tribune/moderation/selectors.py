@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
 from tribune.accounts.models import Account
-from tribune.moderation.models import Case, CaseState, Rule
+from tribune.moderation.models import Case, CaseState, LogEntry, Report, Rule, Tier
 
 
 def rule_list() -> list[Rule]:
@@ -30,3 +33,24 @@ def case_queue(*, limit: int = 50) -> list[Case]:
     """The first ``limit`` open cases in ``next_case`` order, with their targets."""
     return list(Case.objects.filter(state=CaseState.OPEN).select_related("target_account")
                 .order_by("severity_tier", "deadline_at", "-priority", "id")[:limit])
+
+
+def queue_stats() -> dict:
+    """The queue's figures: ``{"reports", "open_cases", "log_entries", "tiers":
+    [{"tier", "open", "overdue", "oldest_deadline" (ISO 8601 or None)}, ...]}``,
+    one entry per tier P0..P4 (a few aggregate queries)."""
+    now = timezone.now()
+    rows = {row["severity_tier"]: row for row in (
+        Case.objects.filter(state=CaseState.OPEN).values("severity_tier")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(deadline_at__lt=now)),
+                  oldest=Min("deadline_at")))}
+    tiers = []
+    for tier in Tier:
+        row = rows.get(tier.value, {})
+        oldest = row.get("oldest")
+        tiers.append({"tier": tier.value, "open": row.get("open", 0),
+                      "overdue": row.get("overdue", 0),
+                      "oldest_deadline": oldest.isoformat() if oldest else None})
+    return {"reports": Report.objects.count(),
+            "open_cases": sum(t["open"] for t in tiers),
+            "log_entries": LogEntry.objects.count(), "tiers": tiers}

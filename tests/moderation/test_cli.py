@@ -1,0 +1,66 @@
+"""``tribune moderation stats`` and ``verify-log`` as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tests.test_cli import TRIBUNE, _env, one_line, tribune
+
+SETUP = textwrap.dedent("""
+    import django, os
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tribune.settings"
+    django.setup()
+    from tribune.accounts.services import account_create
+    from tribune.moderation.services import report_create, rule_create
+    a = account_create(username="target", email="t@example.test", password="x", check_password=False)
+    b = account_create(username="reporter", email="r@example.test", password="x", check_password=False)
+    rule = rule_create(text="No threats", severity_tier=1)
+    report_create(reporter=b, target=a, rule_ids=[rule.pk])
+    report_create(reporter=b, target=a, category="spam")
+""")
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("moderation")
+    assert tribune(data_dir, "migrate").returncode == 0
+    subprocess.run([sys.executable, "-c", SETUP], env=_env(data_dir), check=True)
+    return data_dir
+
+
+def test_stats_counts_the_queue(instance):
+    result = tribune(instance, "moderation", "stats", "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["reports"] == 2
+    # Both reports name no single status: one case about the account, at P1.
+    assert figures["open_cases"] == 1
+    assert [t["open"] for t in figures["tiers"]] == [0, 1, 0, 0, 0]
+    assert figures["log_entries"] == 4  # rule, case, report, report (P4 adds no tier change)
+    text = tribune(instance, "moderation", "stats")
+    assert "P1: 1 open" in text.stdout
+
+
+def test_verify_log_exits_0_when_intact_and_1_when_tampered(instance):
+    intact = tribune(instance, "moderation", "verify-log")
+    assert intact.returncode == 0
+    assert one_line(intact.stdout) == "moderation log intact: 4 entries"
+    with sqlite3.connect(instance / "tribune.sqlite3") as db:
+        db.execute("UPDATE moderation_logentry SET actor_kind = 'system' WHERE seq = 4")
+    broken = tribune(instance, "moderation", "verify-log")
+    assert broken.returncode == 1
+    assert one_line(broken.stderr) == (
+        "moderation log broken at entry 4: the entry was changed after it was written")
+
+
+def test_moderation_needs_a_subcommand(instance):
+    result = subprocess.run([TRIBUNE, "moderation"], env=_env(instance),
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "SUBCOMMAND" in one_line(result.stderr) or "required" in result.stderr
