@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from tribune.web import actions, images, pages
+from tribune.web import actions, images, moderation_views, pages
 
 app_name = "web"
 
@@ -26,6 +26,9 @@ urlpatterns = [
     path("statuses/<str:status_id>/<str:action>", actions.status_action, name="status_action"),
     path("accounts/<str:account_id>/<str:action>", actions.account_action,
          name="account_action"),
+    path("@<str:username>/<str:status_id>/report", moderation_views.report,
+         name="report_status"),
+    path("@<str:username>/report", moderation_views.report, name="report_account"),
     path("@<str:username>", pages.profile, name="profile"),
     path("@<str:username>/with_replies", pages.profile, {"tab": "with_replies"},
          name="profile_with_replies"),
@@ -40,6 +43,8 @@ urlpatterns = [
          {"kind": "favourites"}, name="favourited_by"),
     path("@<str:username>/<str:status_id>/reblogs", pages.interactions,
          {"kind": "reblogs"}, name="reblogged_by"),
+    path("moderation", moderation_views.queue, name="moderation_queue"),
+    path("moderation/cases/<str:case_id>", moderation_views.case, name="moderation_case"),
     path("blocks", pages.blocks, name="blocks"),
     path("mutes", pages.mutes, name="mutes"),
     path("avatars/original/missing.png", images.default_avatar, name="default_avatar"),
