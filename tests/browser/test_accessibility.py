@@ -103,6 +103,13 @@ def test_every_page_passes_axe(server, checks):
         expect(kim.page.get_by_role("main")).to_contain_text(f"@{jon.username}")
         checks.visit(kim.page, path.strip("/"))
 
+    kim.page.goto(f"/@{jon.username}/report")
+    checks.visit(kim.page, "report")
+    kim.page.get_by_role("radio", name=kim.t("It is spam")).check()
+    kim.submit(kim.page.get_by_role("main").locator("button[type=submit]"))
+    expect(kim.page.get_by_role("heading", level=1)).to_have_text(kim.t("Report received"))
+    checks.visit(kim.page, "report-received")
+
     app = requests.post(f"{server.base_url}/api/v1/apps", timeout=30, data={
         "client_name": "Axe", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
         "scopes": "read"}).json()

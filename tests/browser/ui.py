@@ -43,6 +43,8 @@ FRENCH = {
     "Password": "Mot de passe",
     "Notifications": "Notifications",
     "Sign out": "Se déconnecter",
+    "It is spam": "C'est du spam",
+    "Report received": "Signalement reçu",
 }
 # Controls every signed-in page shows in its header.
 SIGNED_IN_WORDS = ("Home", "Notifications", "Follow requests", "Sign out")
