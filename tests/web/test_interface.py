@@ -371,7 +371,7 @@ def test_pin_own_posts_which_lead_the_profile(alice, bob):
         status_create(account=alice, text=f"newer {i}")
     client = client_for(alice)
     html = client.post(f"/statuses/{older.pk}/pin", **HTMX).content.decode()
-    assert re.search(r'aria-pressed="true">Pin on profile', html)
+    assert re.search(r'aria-pressed="true">Unpin from profile', html)
     profile = client_for().get("/@alice").content.decode()
     assert profile.index("Pinned") < profile.index("pin me please") < profile.index("newer 2")
     # Someone else's post offers no pin button and cannot be pinned.
@@ -538,3 +538,67 @@ def test_the_character_limit_is_shown_as_a_localised_number(bob, settings):
     assert 'data-max="5000" aria-live="polite">5,000</output>' in english
     assert 'data-max="5000" aria-live="polite">5\u202f000</output>' in french or \
         'data-max="5000" aria-live="polite">5\xa0000</output>' in french
+
+
+def test_a_home_timeline_polling_after_sign_out_reloads_instead_of_nesting(alice):
+    response = client_for().get("/?min_id=0&part=new", **HTMX)
+    assert (response.status_code, response["HX-Refresh"]) == (204, "true")
+    assert response.content == b""
+
+
+def test_deleting_the_post_of_the_open_thread_in_place_leaves_the_page(alice):
+    status = status_create(account=alice, text="gone")
+    other = status_create(account=alice, text="stays")
+    client = client_for(alice)
+    response = client.post(f"/statuses/{status.pk}/delete", **HTMX,
+                           HTTP_HX_CURRENT_URL=f"http://localhost/@alice/{status.pk}")
+    assert (response.status_code, response["HX-Redirect"]) == (204, "/@alice")
+    elsewhere = client.post(f"/statuses/{other.pk}/delete", **HTMX,
+                            HTTP_HX_CURRENT_URL="http://localhost/public/local")
+    assert (elsewhere.status_code, elsewhere.content) == (200, b"")
+
+
+def test_an_action_on_a_post_deleted_meanwhile_says_so_in_place(alice, bob):
+    from tribune.statuses.services import status_delete
+
+    status = status_create(account=alice, text="soon gone")
+    status_delete(account=alice, status=status)
+    response = client_for(bob, HTTP_ACCEPT_LANGUAGE="fr").post(
+        f"/statuses/{status.pk}/favourite", **HTMX)
+    assert response.status_code == 200
+    assert "Ce message n&#x27;est plus disponible." in response.content.decode()
+    assert client_for(bob).post(f"/statuses/{status.pk}/favourite").status_code == 404
+
+
+@pytest.mark.parametrize("name", ["%3Cscript%3E", "a%20b", "nope%00", "123", "-"])
+def test_names_no_post_could_carry_as_a_hashtag_are_not_found(name):
+    assert client_for().get(f"/tags/{name}").status_code == 404
+
+
+def test_every_id_on_a_profile_with_pinned_posts_is_unique(alice, bob):
+    status = status_create(account=alice, text="pinned and listed")
+    client_for(alice).post(f"/statuses/{status.pk}/pin")
+    favourite_create(account=bob, status=status)
+    for client, path in ((client_for(alice), "/@alice"), (client_for(alice), "/notifications")):
+        ids = re.findall(r'\bid="([^"]+)"', client.get(path).content.decode())
+        assert len(ids) == len(set(ids)), path
+
+
+def test_oauth_error_pages_speak_the_readers_language(alice):
+    response = client_for(alice, HTTP_ACCEPT_LANGUAGE="fr").get(
+        "/oauth/authorize?response_type=code&client_id=nope&redirect_uri=urn:ietf:wg:oauth:2.0:oob")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Invalid client_id" not in html
+    assert "Retour à la page d" in html
+
+
+def test_invites_still_work_while_registrations_are_closed(settings, alice):
+    from tribune.accounts.registrations import invite_create
+
+    settings.TRIBUNE_REGISTRATIONS = "closed"
+    invite = invite_create(created_by=alice)
+    page = client_for().get(f"/auth/sign_up?invite={invite.code}").content.decode()
+    assert 'name="username"' in page
+    closed = client_for().get("/auth/sign_up").content.decode()
+    assert 'name="username"' not in closed

@@ -44,7 +44,8 @@ def account_sign_up(
       valid ``invite_code`` skips the review, as an invite does in Mastodon.
     - ``invite``: a valid ``invite_code`` is required; its use is counted in the
       same transaction as the account, so a failed sign-up spends nothing.
-    - ``closed``: Forbidden.
+    - ``closed``: Forbidden, unless a valid ``invite_code`` is given: invites still
+      work while registrations are closed, as in Mastodon.
 
     In ``open`` mode an invite code is ignored. ``agreement`` is the person's
     acceptance of the server rules. Raises Forbidden, ValidationFailed (missing
@@ -53,7 +54,9 @@ def account_sign_up(
     """
     mode = registration_mode()
     if mode == "closed":
-        raise Forbidden(_("Registrations are closed"))
+        if not invite_code.strip():
+            raise Forbidden(_("Registrations are closed"))
+        mode = "invite"
     if not agreement:
         raise ValidationFailed(_("Validation failed: Agreement must be accepted"))
     invite_code = invite_code.strip() if mode in ("approval", "invite") else ""

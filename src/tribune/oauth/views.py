@@ -121,7 +121,9 @@ def _truthy(value: str | None) -> bool:
 def _error_page(
     request: HttpRequest, error: str, description: str | None = None
 ) -> HttpResponse:
-    context = {"error": error, "description": error_description(error, description)}
+    # The page speaks the reader's language: the standard text for the error code
+    # (translated), not oauthlib's English detail; the code itself stays visible.
+    context = {"error": error, "description": error_description(error, None)}
     return render(request, "web/oauth_error.html", context, status=400)
 
 

@@ -8,6 +8,7 @@ button bar in place."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -74,7 +75,15 @@ def status_action(request: HttpRequest, status_id: str, action: str) -> HttpResp
     service = STATUS_ACTIONS.get(action)
     if service is None:
         raise Http404
-    status = _status_or_404(request, status_id)
+    try:
+        status = _status_or_404(request, status_id)
+    except Http404:
+        if not request.htmx:
+            raise
+        # Deleted (or hidden) since the page was loaded: say so where the buttons were.
+        return HttpResponse(format_html(
+            '<footer class="actions"><p class="action-error" role="alert">{}</p></footer>',
+            _("This post is no longer available.")))
     try:
         service(account=request.viewer, status=status)
     except (Forbidden, ValidationFailed, Conflict) as exc:
@@ -168,6 +177,11 @@ def delete(request: HttpRequest, status_id: str) -> HttpResponse:
         raise Http404 from None
     statuses.status_delete(account=request.viewer, status=status)
     if request.htmx:
+        current = urlsplit(request.headers.get("HX-Current-URL", "")).path
+        if current.rstrip("/").endswith(f"/{status.pk}"):  # its own page is gone too
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = f"/@{request.viewer.username}"
+            return response
         return HttpResponse("")
     profile = f"/@{request.viewer.username}"
     back = redirect_back(request, profile)

@@ -66,6 +66,8 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return see_other(reverse("web:home"))
     mode = registration_mode()
+    if mode == "closed" and (request.GET.get("invite") or request.POST.get("invite_code")):
+        mode = "invite"  # invites still work while registrations are closed
     context = {"title": _("Sign up"), "mode": mode, "rules": rule_list()}
     if mode == "closed":
         return render(request, "web/sign_up.html", context,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+import regex
 from django.http import (
     Http404,
     HttpRequest,
@@ -37,6 +38,9 @@ from tribune.web.forms import ComposeForm
 from tribune.web.viewer import account_required, cursor_of, viewer_of
 
 NEW_LIMIT = 40
+# A hashtag's name as core.text.HASHTAG_RE finds it: letters, marks, digits and
+# underscores, with at least one letter.
+TAG_NAME_RE = regex.compile(r"(?=[\p{L}\p{M}\p{N}_]*\p{L})[\p{L}\p{M}\p{N}_]+")
 
 
 def _page_query(cursor_key: int | None, name: str) -> str:
@@ -81,6 +85,13 @@ def home(request: HttpRequest) -> HttpResponse:
     """``/``: the home timeline when signed in, the landing page for a visitor."""
     viewer = viewer_of(request)
     if viewer is None:
+        if request.htmx:
+            # A home timeline still polling after its person signed out elsewhere:
+            # reload the whole page (it becomes the landing page) instead of
+            # swapping the landing page into the feed.
+            response = HttpResponse(status=204)
+            response["HX-Refresh"] = "true"
+            return response
         return landing(request)
     return _feed(request, template="web/timeline.html",
                  fetch=lambda c: home_timeline(viewer=viewer, cursor=c),
@@ -130,8 +141,8 @@ def local(request: HttpRequest) -> HttpResponse:
 def tag(request: HttpRequest, name: str) -> HttpResponse:
     """Public posts with one hashtag."""
     key = normalize_tag(name)
-    if not key:
-        raise Http404
+    if not TAG_NAME_RE.fullmatch(key):
+        raise Http404  # not something a post could carry as a hashtag
     viewer = viewer_of(request)
     return _feed(request, template="web/timeline.html",
                  fetch=lambda c: statuses.tag_timeline(name=key, viewer=viewer, cursor=c),

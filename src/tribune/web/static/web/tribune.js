@@ -1,7 +1,10 @@
-/* Tribune's only script beyond htmx: the live character counter of compose boxes.
- * It counts as the server does (core/text.py count_characters): grapheme clusters,
- * every link as 23 characters, the content warning included. The server still
- * checks; this only shows the count as the person types. */
+/* Tribune's only script beyond htmx.
+ * - The live character counter of compose boxes. It counts as the server does
+ *   (core/text.py count_characters): grapheme clusters, every link as 23
+ *   characters, the content warning included. The server still checks; this only
+ *   shows the count as the person types.
+ * - Keyboard focus across htmx swaps: after an in-place action the same button of
+ *   the new button bar has focus; after "Load more" the first new post has it. */
 (function () {
   "use strict";
   var URL_RE = /https?:\/\/[^\s<>"']+/g;
@@ -44,5 +47,32 @@
     if (event.target.form) update(event.target.form);
   });
   document.addEventListener("DOMContentLoaded", function () { init(document); });
+
+  var pendingFocus = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    if (!target || !active || !target.contains(active)) return;
+    if (target.classList.contains("actions")) {
+      var controls = Array.prototype.slice.call(target.querySelectorAll("button, a"));
+      pendingFocus = { bar: target.id, index: controls.indexOf(active) };
+    } else if (target.classList.contains("load-more")) {
+      pendingFocus = { after: target.previousElementSibling };
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var wanted = pendingFocus;
+    pendingFocus = null;
+    if (!wanted) return;
+    var element = null;
+    if (wanted.bar) {
+      var bar = document.getElementById(wanted.bar);
+      var controls = bar ? bar.querySelectorAll("button, a") : [];
+      element = controls[Math.max(wanted.index, 0)] || bar;
+    } else if (wanted.after) {
+      element = wanted.after.nextElementSibling;
+    }
+    if (element) element.focus();
+  });
   document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
 })();
