@@ -404,7 +404,11 @@ def test_unknown_client_shows_an_error_page(client, alice):
     )
 
     assert response.status_code == 400
-    assert "Invalid client_id" in response.content.decode()
+    page = response.content.decode()
+    # The code itself, and the standard text for it in the reader's language
+    # (Doorkeeper's wording in English), not oauthlib's English detail.
+    assert "<code>invalid_request</code>" in page
+    assert "The request is missing a required parameter" in page
 
 
 def test_an_authorized_app_is_approved_again_without_asking(client, alice, app):
