@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 def handle(event: Event) -> None:
     """Apply the consequences of ``event``."""
     from tribune.graph.models import Follow, FollowRequest
+    from tribune.moderation.services import status_scan
     from tribune.notifications.models import NotificationType as N
     from tribune.notifications.services import (
         notifications_retract,
@@ -44,6 +45,7 @@ def handle(event: Event) -> None:
     match event:
         case StatusCreated(status_id=sid):
             timelines.fanout_status(status_id=sid)
+            status_scan(status_id=sid)  # detectors may only open or raise a case
             status = Status.objects.filter(pk=sid).select_related("reblog_of").first()
             if status is None:
                 return
@@ -62,6 +64,7 @@ def handle(event: Event) -> None:
             status = Status.objects.filter(pk=sid).first()
             if status is None:
                 return
+            status_scan(status_id=sid)
             interested = set(Status.objects.filter(reblog_of_id=sid).values_list("account_id", flat=True))
             interested |= set(Favourite.objects.filter(status_id=sid).values_list("account_id", flat=True))
             notify_many(account_ids=interested, from_account_id=status.account_id,

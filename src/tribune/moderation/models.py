@@ -166,3 +166,35 @@ class LogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seq} {self.action} {self.target_type}:{self.target_id}"
+
+
+class FlagRule(models.Model):
+    """An operator's keyword or regular expression for the rule-based flagger
+    (``detectors.KeywordDetector``). A match only opens or raises a case."""
+
+    pattern = models.CharField(max_length=200)
+    is_regex = models.BooleanField(default=False)
+    severity_tier = models.PositiveSmallIntegerField(choices=Tier.choices, default=Tier.P3)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.pattern
+
+
+class AutomatedFlag(models.Model):
+    """What a detector said about a status (moderation reference §8.3). It can
+    never act: it is evidence on a case, nothing more."""
+
+    id = IdField()
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="flags")
+    status = models.ForeignKey("statuses.Status", null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    detector_name = models.CharField(max_length=60)
+    detector_version = models.CharField(max_length=30)
+    label = models.CharField(max_length=200)
+    score = models.FloatField()
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.detector_name}@{self.detector_version}: {self.label} ({self.score:.2f})"

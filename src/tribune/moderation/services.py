@@ -18,6 +18,7 @@ from tribune.core.errors import NotFound, ValidationFailed
 from tribune.core.ids import parse_id
 from tribune.moderation.log import log_append
 from tribune.moderation.models import (
+    AutomatedFlag,
     Case,
     CaseState,
     Report,
@@ -186,3 +187,74 @@ def _file(*, reporter, target, statuses, rules, category, comment, forward, tier
                payload={"category": category, "rules": [r.pk for r in rules],
                         "statuses": [str(s.pk) for s in statuses]})
     return report
+
+
+def flag_create(*, status: Status, detector_name: str, detector_version: str, label: str,
+                score: float, tier: int = Tier.P3) -> AutomatedFlag:
+    """Record what an automated detector found about ``status`` (moderation
+    reference §8.3 and behaviour 1): the status's open case is opened or joined,
+    marked ``automated_detection``, raised to ``tier`` if that is more severe, and
+    given priority by the score (``round(score * 10)`` points). The status and its
+    author are never changed here, whatever the score.
+
+    Raises ValidationFailed for a score outside [0, 1] or an unknown tier.
+    """
+    if not 0.0 <= score <= 1.0:
+        raise ValidationFailed(_("Validation failed: Score must be between 0 and 1"))
+    if tier not in Tier.values:
+        raise ValidationFailed(_("Validation failed: Severity tier is not included in the list"))
+    subject_key = f"status:{status.pk}"
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _flag(status=status, subject_key=subject_key,
+                             detector_name=detector_name, detector_version=detector_version,
+                             label=label, score=score, tier=tier)
+        except IntegrityError:
+            continue
+    raise IntegrityError(f"could not flag {subject_key}")
+
+
+def _flag(*, status, subject_key, detector_name, detector_version, label, score, tier):
+    now = timezone.now()
+    deadline = now + TIER_DEADLINES[Tier(tier)]
+    case = (Case.objects.select_for_update()
+            .filter(subject_key=subject_key, state=CaseState.OPEN).first())
+    detector = f"detector:{detector_name}@{detector_version}"
+    if case is None:
+        case = Case.objects.create(
+            subject_key=subject_key, target_account_id=status.account_id, status=status,
+            subject_snapshot=_snapshot(status), severity_tier=tier, deadline_at=deadline,
+            opened_at=now, automated_detection=True)
+        log_append(action="case.opened", target_type="case", target_id=case.pk,
+                   case_id=case.pk, actor_kind="detector",
+                   payload={"subject": subject_key, "tier": tier, "by": detector})
+    changes = {"automated_detection": True, "priority": F("priority") + round(score * 10)}
+    if tier < case.severity_tier:
+        changes.update(severity_tier=tier, deadline_at=min(case.deadline_at, deadline))
+    Case.objects.filter(pk=case.pk).update(**changes)
+    flag = AutomatedFlag.objects.create(
+        case=case, status=status, detector_name=detector_name,
+        detector_version=detector_version, label=label[:200], score=score, created_at=now)
+    log_append(action="flag.created", target_type="flag", target_id=flag.pk, case_id=case.pk,
+               actor_kind="detector",
+               payload={"by": detector, "label": label[:200], "score": score, "tier": tier})
+    return flag
+
+
+def status_scan(*, status_id: int) -> list[AutomatedFlag]:
+    """Run every detector in ``detectors.DETECTORS`` on a local status (after it is
+    posted or edited) and record their findings as flags. Returns the flags."""
+    from tribune.moderation.detectors import DETECTORS
+
+    status = Status.objects.filter(pk=status_id, reblog_of__isnull=True,
+                                   account__domain="").first()
+    if status is None:
+        return []
+    flags = []
+    for detector in DETECTORS:
+        for found in detector.scan(status):
+            flags.append(flag_create(status=status, detector_name=detector.name,
+                                     detector_version=detector.version, label=found.label,
+                                     score=found.score, tier=found.tier))
+    return flags
