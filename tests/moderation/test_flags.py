@@ -51,6 +51,10 @@ def test_a_flag_joins_a_reported_case_and_only_raises_it(alice, bob):
     case = Case.objects.get()
     assert case.pk == report.case_id
     assert (case.severity_tier, case.priority) == (Tier.P1, 1 + 5 + 5)
+    assert list(LogEntry.objects.values_list("action", "actor_kind")) == [
+        ("case.opened", "system"), ("report.created", "human"),
+        ("case.tier_raised", "detector"), ("flag.created", "detector"),
+        ("flag.created", "detector")]
     with pytest.raises(ValidationFailed):
         flag_create(status=status, detector_name="t", detector_version="1", label="z", score=1.5)
 

@@ -149,38 +149,47 @@ def report_create(
     raise IntegrityError(f"could not file a report on {subject_key}")
 
 
-def _file(*, reporter, target, statuses, rules, category, comment, forward, tier, subject,
-          subject_key) -> Report:
-    now = timezone.now()
+def _case_for(*, subject_key: str, target_id: int, status: Status | None, tier: int,
+              now, actor_kind: str, payload: dict) -> tuple[Case, dict]:
+    """The subject's open case, locked, or a new one (logged as ``case.opened``);
+    with the changes that raise it to ``tier`` when that is more severe (logged as
+    ``case.tier_raised``), for the caller to apply in its one update."""
     deadline = now + TIER_DEADLINES[Tier(tier)]
     case = (Case.objects.select_for_update()
             .filter(subject_key=subject_key, state=CaseState.OPEN).first())
-    opened = case is None
-    if opened:
+    if case is None:
         case = Case.objects.create(
-            subject_key=subject_key, target_account=target, status=subject,
-            subject_snapshot=_snapshot(subject) if subject else {},
-            severity_tier=tier, deadline_at=deadline, opened_at=now,
-            alleges_illegal=category == ReportCategory.LEGAL)
+            subject_key=subject_key, target_account_id=target_id, status=status,
+            subject_snapshot=_snapshot(status) if status else {},
+            severity_tier=tier, deadline_at=deadline, opened_at=now)
         log_append(action="case.opened", target_type="case", target_id=case.pk,
-                   case_id=case.pk, actor_kind="system",
-                   payload={"subject": subject_key, "tier": tier})
+                   case_id=case.pk, actor_kind=actor_kind,
+                   payload={"subject": subject_key, "tier": tier, **payload})
+        return case, {}
+    if tier >= case.severity_tier:
+        return case, {}
+    log_append(action="case.tier_raised", target_type="case", target_id=case.pk,
+               case_id=case.pk, actor_kind=actor_kind,
+               payload={"from": case.severity_tier, "to": tier, **payload})
+    return case, {"severity_tier": tier, "deadline_at": min(case.deadline_at, deadline)}
+
+
+def _file(*, reporter, target, statuses, rules, category, comment, forward, tier, subject,
+          subject_key) -> Report:
+    now = timezone.now()
+    case, changes = _case_for(subject_key=subject_key, target_id=target.pk, status=subject,
+                              tier=tier, now=now, actor_kind="system", payload={})
     new_reporter = not Report.objects.filter(case=case, reporter=reporter).exists()
     report = Report.objects.create(
         reporter=reporter, target_account=target, category=category, comment=comment,
         forward=forward, case=case, created_at=now, acknowledged_at=now)
     report.statuses.set(statuses)
     report.rules.set(rules)
-    changes = {"report_count": F("report_count") + 1}
+    changes["report_count"] = F("report_count") + 1
     if new_reporter:
         changes.update(reporter_count=F("reporter_count") + 1, priority=F("priority") + 1)
     if category == ReportCategory.LEGAL:
         changes["alleges_illegal"] = True
-    if not opened and tier < case.severity_tier:
-        changes.update(severity_tier=tier, deadline_at=min(case.deadline_at, deadline))
-        log_append(action="case.tier_raised", target_type="case", target_id=case.pk,
-                   case_id=case.pk, actor_kind="system",
-                   payload={"from": case.severity_tier, "to": tier})
     Case.objects.filter(pk=case.pk).update(**changes)
     log_append(action="report.created", target_type="report", target_id=report.pk,
                case_id=case.pk, actor_id=reporter.pk, actor_kind="human",
@@ -217,21 +226,11 @@ def flag_create(*, status: Status, detector_name: str, detector_version: str, la
 
 def _flag(*, status, subject_key, detector_name, detector_version, label, score, tier):
     now = timezone.now()
-    deadline = now + TIER_DEADLINES[Tier(tier)]
-    case = (Case.objects.select_for_update()
-            .filter(subject_key=subject_key, state=CaseState.OPEN).first())
     detector = f"detector:{detector_name}@{detector_version}"
-    if case is None:
-        case = Case.objects.create(
-            subject_key=subject_key, target_account_id=status.account_id, status=status,
-            subject_snapshot=_snapshot(status), severity_tier=tier, deadline_at=deadline,
-            opened_at=now, automated_detection=True)
-        log_append(action="case.opened", target_type="case", target_id=case.pk,
-                   case_id=case.pk, actor_kind="detector",
-                   payload={"subject": subject_key, "tier": tier, "by": detector})
-    changes = {"automated_detection": True, "priority": F("priority") + round(score * 10)}
-    if tier < case.severity_tier:
-        changes.update(severity_tier=tier, deadline_at=min(case.deadline_at, deadline))
+    case, changes = _case_for(subject_key=subject_key, target_id=status.account_id,
+                              status=status, tier=tier, now=now, actor_kind="detector",
+                              payload={"by": detector})
+    changes.update(automated_detection=True, priority=F("priority") + round(score * 10))
     Case.objects.filter(pk=case.pk).update(**changes)
     flag = AutomatedFlag.objects.create(
         case=case, status=status, detector_name=detector_name,

@@ -47,10 +47,7 @@ class ComposeForm(forms.Form):
         kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         self.in_reply_to = in_reply_to
-        self.fields["text"].widget.attrs.update({
-            "data-counter": "compose-counter", "maxlength": None,
-        })
-        self.fields["text"].widget.attrs.pop("maxlength", None)
+        self.fields["text"].widget.attrs["data-counter"] = "compose-counter"
 
 
 class EditForm(forms.Form):
