@@ -14,7 +14,7 @@ from pathlib import Path
 from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
-from tribune.core.conf import env_bool, env_int, is_loopback_host
+from tribune.core.conf import env_bool, env_int, is_loopback_host, split_host
 from tribune.oauth.scopes import ALL as OAUTH_SCOPES
 
 # host or IPv4 or [IPv6], with an optional port
@@ -197,6 +197,21 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/system/"
+
+# E-mail (moderation notices, for now): written as files under the data dir unless
+# TRIBUNE_SMTP_HOST names an SMTP server.
+DEFAULT_FROM_EMAIL = os.environ.get("TRIBUNE_EMAIL_FROM") or f"notifications@{split_host(TRIBUNE_DOMAIN)}"
+if os.environ.get("TRIBUNE_SMTP_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["TRIBUNE_SMTP_HOST"]
+    EMAIL_PORT = env_int("TRIBUNE_SMTP_PORT", 587)
+    EMAIL_HOST_USER = os.environ.get("TRIBUNE_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("TRIBUNE_SMTP_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("TRIBUNE_SMTP_TLS", EMAIL_PORT == 587)
+    EMAIL_TIMEOUT = 20
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = DATA_DIR / "mail"
 
 # Background work: Django's Tasks API (django-tasks backport), database backend.
 TASKS = {

@@ -46,6 +46,8 @@ class Account(models.Model):
     followers_count = models.PositiveIntegerField(default=0)
     following_count = models.PositiveIntegerField(default=0)
     suspended_at = models.DateTimeField(null=True, blank=True)
+    # A moderation decision's freeze: the account can sign in and read, not act.
+    frozen_at = models.DateTimeField(null=True, blank=True)
     # Preferences (GET /api/v1/preferences; the source of CredentialAccount).
     default_visibility = models.CharField(
         max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC

@@ -205,3 +205,9 @@ def invite_state(*, code: str, now: datetime | None = None) -> InviteState:
 def invite_list(*, limit: int = 100) -> list[Invite]:
     """The newest invites first, with their creators (one query)."""
     return list(Invite.objects.select_related("created_by").order_by("-id")[:limit])
+
+
+def can_act(account: Account) -> bool:
+    """Whether ``account`` may post, boost, favourite or follow: not while a
+    moderation decision freezes or suspends it."""
+    return account.frozen_at is None and account.suspended_at is None

@@ -119,8 +119,9 @@ def _status_body(status: Status, state: ViewerState, viewer_id: int | None) -> d
         "content": status.content,
         "text": None,
         "visibility": status.visibility,
-        "sensitive": status.sensitive,
-        "spoiler_text": status.spoiler_text,
+        # A moderators' content warning shows where clients show the author's.
+        "sensitive": status.sensitive or bool(status.moderation_label),
+        "spoiler_text": status.spoiler_text or status.moderation_label,
         "language": status.language,
         "in_reply_to_id": str(status.in_reply_to_id) if status.in_reply_to_id else None,
         "in_reply_to_account_id": (str(status.in_reply_to_account_id)

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
+from tribune.accounts.selectors import can_act
 from tribune.core.errors import Forbidden, NotFound, ValidationFailed
 from tribune.core.events import (
     Blocked,
@@ -67,6 +68,9 @@ def follow_create(*, account: Account, target: Account, show_reblogs: bool | Non
     (Mastodon's FollowService). Raises ValidationFailed for oneself and Forbidden
     when either blocks the other.
     """
+    if not can_act(account):
+        raise Forbidden(_("Your account is restricted by a moderation decision: you can "
+                          "read, but not post, boost, favourite or follow"))
     if account.pk == target.pk:
         raise ValidationFailed(_("Validation failed: You cannot follow yourself"))
     if _is_blocked_either_way(account, target):

@@ -149,14 +149,14 @@ def report_create(
     raise IntegrityError(f"could not file a report on {subject_key}")
 
 
-def _case_for(*, subject_key: str, target_id: int, status: Status | None, tier: int,
+def case_for(*, subject_key: str, target_id: int, status: Status | None, tier: int,
               now, actor_kind: str, payload: dict) -> tuple[Case, dict]:
     """The subject's open case, locked, or a new one (logged as ``case.opened``);
     with the changes that raise it to ``tier`` when that is more severe (logged as
     ``case.tier_raised``), for the caller to apply in its one update."""
     deadline = now + TIER_DEADLINES[Tier(tier)]
     case = (Case.objects.select_for_update()
-            .filter(subject_key=subject_key, state=CaseState.OPEN).first())
+            .filter(subject_key=subject_key, state__in=[CaseState.OPEN, CaseState.JURY]).first())
     if case is None:
         case = Case.objects.create(
             subject_key=subject_key, target_account_id=target_id, status=status,
@@ -177,7 +177,7 @@ def _case_for(*, subject_key: str, target_id: int, status: Status | None, tier: 
 def _file(*, reporter, target, statuses, rules, category, comment, forward, tier, subject,
           subject_key) -> Report:
     now = timezone.now()
-    case, changes = _case_for(subject_key=subject_key, target_id=target.pk, status=subject,
+    case, changes = case_for(subject_key=subject_key, target_id=target.pk, status=subject,
                               tier=tier, now=now, actor_kind="system", payload={})
     new_reporter = not Report.objects.filter(case=case, reporter=reporter).exists()
     report = Report.objects.create(
@@ -227,7 +227,7 @@ def flag_create(*, status: Status, detector_name: str, detector_version: str, la
 def _flag(*, status, subject_key, detector_name, detector_version, label, score, tier):
     now = timezone.now()
     detector = f"detector:{detector_name}@{detector_version}"
-    case, changes = _case_for(subject_key=subject_key, target_id=status.account_id,
+    case, changes = case_for(subject_key=subject_key, target_id=status.account_id,
                               status=status, tier=tier, now=now, actor_kind="detector",
                               payload={"by": detector})
     changes.update(automated_detection=True, priority=F("priority") + round(score * 10))

@@ -16,6 +16,7 @@ class NotificationType(models.TextChoices):
     FAVOURITE = "favourite"
     POLL = "poll"
     UPDATE = "update"
+    MODERATION_WARNING = "moderation_warning"
 
 
 class Notification(models.Model):
@@ -26,6 +27,9 @@ class Notification(models.Model):
     from_account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
     type = models.CharField(max_length=30, choices=NotificationType.choices)
     status = models.ForeignKey("statuses.Status", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # For types about something other than a status: the moderation decision of a
+    # ``moderation_warning`` (an id, not a key, so this app knows nothing of moderation).
+    subject_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -62,6 +62,12 @@ class Status(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, related_name="statuses")
     uri = models.CharField(max_length=500, blank=True, default="")  # remote statuses only
     url = models.CharField(max_length=500, blank=True, default="")
+    # Restrictions from moderation decisions (tribune.moderation), each reversible:
+    # a content warning shown before the post, kept out of public timelines and
+    # search, or removed (only the author still sees it, with the notice).
+    moderation_label = models.CharField(max_length=200, blank=True, default="")
+    reach_reduced_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -3,7 +3,10 @@
 * public and unlisted: anyone who is not blocked either way;
 * private (followers-only): the author, accepted followers and mentioned accounts;
 * direct: the author and the mentioned accounts;
-* blocks hide everything both ways, including reblogs of a blocked author.
+* blocks hide everything both ways, including reblogs of a blocked author;
+* a status removed by a moderation decision is seen by its author only (with the
+  notice), and so are reblogs of it; one with reduced reach stays visible but is
+  left out of public timelines, hashtags and search (``public_q``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ OPEN = [Visibility.PUBLIC, Visibility.UNLISTED]
 def visible_q(viewer: Account | None, *, blocked: set[int] | None = None) -> Q:
     """A filter for Status rows that ``viewer`` (None: a visitor) may see."""
     if viewer is None:
-        return Q(visibility__in=OPEN)
+        return Q(visibility__in=OPEN, removed_at__isnull=True, reblog_of__removed_at__isnull=True)
     followed = Follow.objects.filter(account_id=viewer.pk, target_id=OuterRef("account_id"))
     mentioned = Mention.objects.filter(status_id=OuterRef("pk"), account_id=viewer.pk)
     q = (
@@ -34,6 +37,8 @@ def visible_q(viewer: Account | None, *, blocked: set[int] | None = None) -> Q:
         | (Q(visibility=Visibility.PRIVATE) & (Exists(followed) | Exists(mentioned)))
         | (Q(visibility=Visibility.DIRECT) & Exists(mentioned))
     )
+    q &= (Q(removed_at__isnull=True) | Q(account_id=viewer.pk)) & (
+        Q(reblog_of__removed_at__isnull=True) | Q(reblog_of__account_id=viewer.pk))
     if blocked is None:
         blocked = blocked_either_way_ids(viewer.pk)
     if blocked:
@@ -41,11 +46,28 @@ def visible_q(viewer: Account | None, *, blocked: set[int] | None = None) -> Q:
     return q
 
 
+def public_q() -> Q:
+    """A filter for statuses that may appear in public timelines, hashtag pages and
+    search: public, not removed, reach not reduced, author not suspended."""
+    return Q(visibility=Visibility.PUBLIC, removed_at__isnull=True,
+             reach_reduced_at__isnull=True, account__suspended_at__isnull=True)
+
+
+def removed_for(viewer: Account | None, status: Status) -> bool:
+    """Whether a moderation decision hides ``status`` (or the original it
+    reblogs) from ``viewer``: everyone but the author."""
+    if status.reblog_of_id is not None and removed_for(viewer, status.reblog_of):
+        return True
+    return status.removed_at is not None and (viewer is None or viewer.pk != status.account_id)
+
+
 def can_view(viewer: Account | None, status: Status) -> bool:
     """Whether ``viewer`` may see ``status`` (for a reblog, also its original)."""
     if status.reblog_of_id is not None and not can_view(viewer, status.reblog_of):
         return False
     if status.account.suspended_at is not None:
+        return False
+    if removed_for(viewer, status):
         return False
     if viewer is None:
         return status.visibility in OPEN

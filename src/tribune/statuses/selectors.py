@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from tribune.accounts.models import Account, Visibility
+from tribune.accounts.models import Account
 from tribune.core.errors import NotFound
 from tribune.core.ids import parse_id
 from tribune.core.pagination import Cursor, Page, paginate
 from tribune.core.text import normalize_tag
 from tribune.graph.selectors import hidden_account_ids
 from tribune.statuses.models import Bookmark, Favourite, Pin, Status, StatusEdit
-from tribune.statuses.policy import can_view, visible_q
+from tribune.statuses.policy import can_view, public_q, visible_q
 
 STATUS_RELATED = ("account", "application", "reblog_of", "reblog_of__account",
                   "reblog_of__application")
@@ -114,8 +114,7 @@ def public_timeline(*, viewer: Account | None, cursor: Cursor, local: bool = Fal
                     remote: bool = False, only_media: bool = False) -> Page:
     """Public statuses, newest first: no reblogs, no replies to others, no hidden
     accounts."""
-    qs = Status.objects.filter(visibility=Visibility.PUBLIC, reblog_of__isnull=True,
-                               account__suspended_at__isnull=True)
+    qs = Status.objects.filter(public_q(), reblog_of__isnull=True)
     qs = qs.filter(Q(in_reply_to_id__isnull=True) | Q(in_reply_to_account_id=F("account_id")))
     if local:
         qs = qs.filter(account__domain="")
@@ -131,8 +130,8 @@ def public_timeline(*, viewer: Account | None, cursor: Cursor, local: bool = Fal
 def tag_timeline(*, name: str, viewer: Account | None, cursor: Cursor, local: bool = False,
                  remote: bool = False, only_media: bool = False) -> Page:
     """Public statuses with the hashtag ``name`` (matched by its normalised key)."""
-    qs = Status.objects.filter(tags__name=normalize_tag(name), visibility=Visibility.PUBLIC,
-                               reblog_of__isnull=True, account__suspended_at__isnull=True)
+    qs = Status.objects.filter(public_q(), tags__name=normalize_tag(name),
+                               reblog_of__isnull=True)
     if local:
         qs = qs.filter(account__domain="")
     if remote:

@@ -43,9 +43,16 @@ from tribune.statuses.models import (
     StatusEdit,
     Tag,
 )
-from tribune.statuses.policy import can_reblog, can_view
+from tribune.statuses.policy import can_act, can_reblog, can_view
 
 MAX_PINS = 5
+
+
+def ensure_can_act(account: Account) -> None:
+    """Forbidden while a moderation decision freezes or suspends ``account``."""
+    if not can_act(account):
+        raise Forbidden(_("Your account is restricted by a moderation decision: you can "
+                          "read, but not post, boost, favourite or follow"))
 IDEMPOTENCY_SECONDS = 3600
 
 
@@ -94,6 +101,7 @@ def status_create(
     Idempotency-Key header). Raises ValidationFailed (422) and NotFound (404) when the
     replied-to status is unknown, not visible, or deleted while this one was written.
     """
+    ensure_can_act(account)
     cache_key = f"idempotency:{account.pk}:{idempotency_key}" if idempotency_key else None
     if cache_key and (existing_id := cache.get(cache_key)):
         existing = Status.objects.filter(pk=existing_id).first()
@@ -165,6 +173,7 @@ def status_update(
     caller's own), Forbidden for a reblog, ValidationFailed for bad input. New
     mentions are added; removed ones stay (Mastodon does not un-notify).
     """
+    ensure_can_act(account)
     if status.account_id != account.pk:
         raise NotFound(_("Record not found"))
     if status.reblog_of_id is not None:
@@ -248,6 +257,7 @@ def reblog_create(*, account: Account, status: Status, visibility: str = Visibil
     be reblogged (private posts of others, direct posts) and ValidationFailed for a
     direct or unknown ``visibility``.
     """
+    ensure_can_act(account)
     original = status.reblog_of if status.reblog_of_id else status
     if not can_view(account, original):
         raise NotFound(_("Record not found"))
@@ -296,6 +306,7 @@ def favourite_create(*, account: Account, status: Status) -> Favourite:
     """Favourite ``status`` (the original of a reblog) and return the favourite;
     favouriting twice changes nothing. Raises NotFound when not visible or deleted
     meanwhile."""
+    ensure_can_act(account)
     original = status.reblog_of if status.reblog_of_id else status
     if not can_view(account, original):
         raise NotFound(_("Record not found"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tribune.accounts.models import Account
 from tribune.core.pagination import Cursor, Page
 from tribune.graph.selectors import hidden_account_ids
+from tribune.statuses.policy import removed_for
 from tribune.statuses.selectors import statuses_by_ids
 from tribune.timelines.feeds import feed_store
 from tribune.timelines.models import Marker
@@ -18,7 +19,9 @@ def home_timeline(*, viewer: Account, cursor: Cursor) -> Page:
         min_id=cursor.min_id, limit=cursor.limit,
         exclude_authors=hidden_account_ids(viewer.pk),
     )
-    statuses = statuses_by_ids(ids)
+    # A status removed by moderation stays in feeds (a reversal brings it back)
+    # but is shown to its author only.
+    statuses = [s for s in statuses_by_ids(ids) if not removed_for(viewer, s)]
     if ids:
         return Page(statuses, next_max_id=ids[-1], prev_min_id=ids[0])
     return Page([], None, cursor.min_id or cursor.since_id or cursor.max_id)
