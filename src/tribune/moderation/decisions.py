@@ -439,7 +439,9 @@ def _after_decision(decision_id: int) -> None:
     if decision.ends_at is not None:
         from tribune.moderation.tasks import lift_decision
 
-        lift_decision.using(run_after=decision.ends_at).enqueue(str(decision.pk))
+        if lift_decision.get_backend().supports_defer:
+            lift_decision.using(run_after=decision.ends_at).enqueue(str(decision.pk))
+        # Otherwise (a backend that runs tasks at once) decisions_lift_due catches it.
     try:
         send_decision_emails(decision)
     except Exception:  # an unreachable mail server must not undo a made decision

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account, Visibility
-from tribune.accounts.selectors import account_profile_url, accounts_by_handles
+from tribune.accounts.selectors import account_profile_url, accounts_by_handles, can_act
 from tribune.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tribune.core.events import (
     Favourited,
@@ -43,7 +43,7 @@ from tribune.statuses.models import (
     StatusEdit,
     Tag,
 )
-from tribune.statuses.policy import can_act, can_reblog, can_view
+from tribune.statuses.policy import can_reblog, can_view
 
 MAX_PINS = 5
 
