@@ -9,15 +9,14 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from tribune.core.errors import Forbidden, ValidationFailed
+from tribune.core.errors import Forbidden, NotFound, ValidationFailed
+from tribune.core.pagination import Cursor
 from tribune.moderation.decisions import Reasons, decision_create, decisions_lift_due
 from tribune.moderation.log import verify_log
 from tribune.moderation.models import Case, Decision, LogEntry, Strike
 from tribune.moderation.services import report_create, rule_create
 from tribune.notifications.models import Notification
 from tribune.statuses.selectors import public_timeline, status_get_visible
-from tribune.core.pagination import Cursor
-from tribune.core.errors import NotFound
 from tribune.statuses.services import favourite_create, status_create
 
 # Notices are e-mailed after commit, so these tests commit.
@@ -113,7 +112,7 @@ def test_reduced_reach_leaves_public_timelines_but_not_the_thread(reported, mode
 
 
 def test_a_temporary_freeze_blocks_writes_then_lifts_itself(reported, moderator, alice, carol):
-    status, case, rule = reported
+    _status, case, rule = reported
     other = status_create(account=carol, text="hello")
     decision = decision_create(case_id=case.pk, moderator=moderator, restriction="freeze",
                                reasons=tc(rule), duration=timedelta(days=3))
