@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from django.db.models import Count, Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
-from tribune.moderation.models import Case, CaseState, LogEntry, Report, Rule, Tier
+from tribune.core.errors import NotFound
+from tribune.core.ids import parse_id
+from tribune.moderation.models import (
+    Appeal,
+    AppealState,
+    Case,
+    CaseState,
+    Decision,
+    LogEntry,
+    Report,
+    Rule,
+    Tier,
+)
 
 
 def rule_list() -> list[Rule]:
@@ -54,3 +67,44 @@ def queue_stats() -> dict:
     return {"reports": Report.objects.count(),
             "open_cases": sum(t["open"] for t in tiers),
             "log_entries": LogEntry.objects.count(), "tiers": tiers}
+
+
+def decision_get(decision_id) -> Decision:
+    """One decision with its case, rule, target and appeals; NotFound if unknown."""
+    try:
+        return (Decision.objects.select_related("case", "rule", "target_account", "status",
+                                                "supersedes")
+                .get(pk=parse_id(decision_id)))
+    except (Decision.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound(_("Record not found")) from None
+
+
+def decisions_about(account: Account) -> list:
+    """Decisions that restricted ``account`` or its posts, and the ones that later
+    replaced them, newest first (the affected user's notices page)."""
+    return list(Decision.objects.filter(target_account=account)
+                .exclude(restriction="none", supersedes__isnull=True)
+                .select_related("rule", "status").order_by("-created_at")[:100])
+
+
+def decisions_on_reports_of(account: Account) -> list:
+    """Decisions on cases ``account`` reported, newest first (their outcomes)."""
+    cases = Report.objects.filter(reporter=account).values("case_id")
+    return list(Decision.objects.filter(case_id__in=cases).select_related("target_account")
+                .order_by("-created_at")[:100])
+
+
+def case_history(case: Case) -> list[LogEntry]:
+    """Every log entry about ``case``, oldest first."""
+    return list(LogEntry.objects.filter(case_id=case.pk).select_related("actor").order_by("seq"))
+
+
+def appeals_assigned_to(reviewer: Account) -> list:
+    """Appeals waiting for ``reviewer``'s answer, oldest first."""
+    return list(Appeal.objects.filter(reviewer=reviewer, state=AppealState.ASSIGNED)
+                .select_related("decision__target_account", "appellant").order_by("filed_at"))
+
+
+def appeals_without_reviewer() -> int:
+    """How many appeals wait because nobody uninvolved can review them."""
+    return Appeal.objects.filter(state=AppealState.PENDING).count()
