@@ -210,10 +210,47 @@ def relationship_out(rel: Relationship) -> dict[str, Any]:
     }
 
 
-def notification_out(notification, state: ViewerState, viewer_id: int | None) -> dict[str, Any]:
+# Our restrictions as Mastodon's AccountWarning actions (the nearest each has).
+WARNING_ACTIONS = {"none": "none", "label": "mark_statuses_as_sensitive", "reduce": "silence",
+                   "remove": "delete_statuses", "freeze": "disable", "suspend": "suspend"}
+APPEAL_STATES = {"pending": "pending", "assigned": "pending", "reversed": "approved",
+                 "upheld": "rejected", "withdrawn": "rejected"}
+
+
+def account_warning_out(decision, appeal) -> dict[str, Any]:
+    """Mastodon's AccountWarning entity for a moderation decision (its statement
+    of reasons as ``text``; the affected user's appeal, if any)."""
+    return {
+        "id": str(decision.pk),
+        "action": WARNING_ACTIONS[decision.restriction],
+        "text": decision.statement_text,
+        "status_ids": [str(decision.status_id)] if decision.status_id else [],
+        "target_account": account_out(decision.target_account),
+        "appeal": ({"state": APPEAL_STATES[appeal.state], "text": appeal.text}
+                   if appeal is not None else None),
+        "created_at": iso(decision.created_at),
+    }
+
+
+def _warnings(notifications: list) -> dict[int, dict[str, Any]]:
+    """AccountWarnings for the ``moderation_warning`` notifications, in two queries."""
+    from tribune.moderation.models import Appeal, Decision
+
+    ids = [n.subject_id for n in notifications
+           if n.type == "moderation_warning" and n.subject_id is not None]
+    if not ids:
+        return {}
+    decisions = Decision.objects.filter(pk__in=ids).select_related("target_account")
+    appeals = {a.decision_id: a for a in Appeal.objects.filter(decision_id__in=ids,
+                                                               appellant_role="author")}
+    return {d.pk: account_warning_out(d, appeals.get(d.pk)) for d in decisions}
+
+
+def notification_out(notification, state: ViewerState, viewer_id: int | None,
+                     warnings: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
     """The Notification entity."""
     status = notification.status
-    return {
+    out = {
         "id": str(notification.pk),
         "type": notification.type,
         "group_key": f"ungrouped-{notification.pk}",
@@ -221,12 +258,18 @@ def notification_out(notification, state: ViewerState, viewer_id: int | None) ->
         "account": account_out(notification.from_account),
         "status": status_out(status, state, viewer_id) if status is not None else None,
     }
+    if notification.type == "moderation_warning":
+        if warnings is None:
+            warnings = _warnings([notification])
+        out["moderation_warning"] = warnings.get(notification.subject_id)
+    return out
 
 
 def notifications_out(notifications: list, viewer: Account) -> list[dict[str, Any]]:
     statuses = [n.status for n in notifications if n.status is not None]
     state = ViewerState.for_statuses(statuses, viewer)
-    return [notification_out(n, state, viewer.pk) for n in notifications]
+    warnings = _warnings(notifications)
+    return [notification_out(n, state, viewer.pk, warnings) for n in notifications]
 
 
 def rule_out(rule) -> dict[str, Any]:

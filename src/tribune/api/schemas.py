@@ -173,6 +173,21 @@ class Relationship(Out):
     note: str
 
 
+class Appeal(Out):
+    state: str
+    text: str
+
+
+class AccountWarning(Out):
+    id: str
+    action: str
+    text: str
+    status_ids: list[str] | None
+    target_account: Account
+    appeal: Appeal | None
+    created_at: str
+
+
 class Notification(Out):
     id: str
     type: str
@@ -180,6 +195,7 @@ class Notification(Out):
     created_at: str
     account: Account
     status: Status | None
+    moderation_warning: AccountWarning | None = None
 
 
 class Rule(Out):
