@@ -62,10 +62,13 @@ def appellant_role(account: Account, decision: Decision) -> str | None:
 
 
 def involved_ids(decision: Decision) -> set[int]:
-    """Everyone involved in ``decision``'s case: its subject, every reporter, every
-    person who decided it (this decision and those it superseded) and every juror."""
+    """Everyone involved in ``decision``'s case: its subject, everyone who reported
+    the same subject, every person who decided it (this decision and those it
+    superseded) and every juror."""
     ids = {decision.target_account_id}
-    ids |= set(Report.objects.filter(case_id=decision.case_id, reporter__isnull=False)
+    # Reporters of the same subject in any case, not only the decided one.
+    same_subject = Case.objects.filter(subject_key=decision.case.subject_key).values("pk")
+    ids |= set(Report.objects.filter(case_id__in=same_subject, reporter__isnull=False)
                .values_list("reporter_id", flat=True))
     ids |= set(Decision.objects.filter(case_id=decision.case_id, decided_by__isnull=False)
                .values_list("decided_by_id", flat=True))
@@ -229,6 +232,7 @@ def appeal_decide(*, reviewer: Account, appeal_id, reverse: bool, response: str,
         log_append(action="appeal.decided", target_type="appeal", target_id=appeal.pk,
                    case_id=old.case_id, actor_id=reviewer.pk, actor_kind="human",
                    payload={"outcome": state, "filed_at": appeal.filed_at.isoformat(),
+                            "decided_at": now.isoformat(),
                             "resolution": str(resolution.pk) if resolution else None,
                             "automated_detection": old.automated_detection})
         appeal_pk = appeal.pk
