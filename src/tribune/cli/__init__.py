@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
+from datetime import date
 from typing import NoReturn
 
 from tribune.cli.errors import CliError
@@ -37,6 +39,15 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
     return number
+
+
+def _date(value: str) -> date:
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid date {value!r} (expected YYYY-MM-DD)") from None
 
 
 def _add_serve_options(parser: argparse.ArgumentParser) -> None:
@@ -122,6 +133,24 @@ def build_parser() -> argparse.ArgumentParser:
         "verify-log", help="check the moderation log's hash chain (exit 0 only if intact)",
         description="Recompute the hash chain of the moderation log. Exits 0 when every "
                     "entry is intact, 1 and names the first bad entry otherwise.")
+    from tribune.cli.transparency import EXPORT_HELP
+
+    report = moderation_commands.add_parser(
+        "transparency", help="the transparency report of a period (DSA Art. 15 and 24)",
+        description="Print the transparency report of the period [--from, --to) in UTC: "
+                    "JSON, or a standalone HTML page.")
+    sor = moderation_commands.add_parser(
+        "export-sor", help="statements of reasons for the EU Transparency Database",
+        description=EXPORT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for sub in (report, sor):
+        sub.add_argument("--from", dest="start", type=_date, required=True, metavar="DATE",
+                         help="first day of the period, YYYY-MM-DD")
+        sub.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE",
+                         help="first day after the period, YYYY-MM-DD (not included: "
+                              "--from 2025-01-01 --to 2026-01-01 is the year 2025)")
+    report.add_argument("--format", choices=["json", "html"], default="json",
+                        help="output format (default: %(default)s)")
+    sor.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     return parser
 
 

@@ -119,6 +119,10 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_moderation(args: argparse.Namespace) -> int:
+    if args.moderation_command in ("transparency", "export-sor"):
+        from tribune.cli.transparency import HANDLERS as REPORTS
+
+        return REPORTS[args.moderation_command](args)
     migrate()
     if args.moderation_command == "verify-log":
         from tribune.moderation.log import verify_log

@@ -350,6 +350,7 @@ def decide(*, case: Case, decided_by: Account | None, decided_via: str, restrict
                         "ends_at": ends_at.isoformat() if ends_at else None,
                         "supersedes": str(supersedes.pk) if supersedes else None,
                         "automated_detection": case.automated_detection,
+                        "source_type": decision.source_type,
                         "tier": case.severity_tier})
     if supersedes is not None:
         Decision.objects.filter(pk=supersedes.pk, lifted_at__isnull=True).update(lifted_at=now)
@@ -392,7 +393,7 @@ def decide(*, case: Case, decided_by: Account | None, decided_via: str, restrict
     log_append(action="case.decided", target_type="case", target_id=case.pk, case_id=case.pk,
                actor_id=actor_id, actor_kind=actor_kind,
                payload={"decision": str(decision.pk), "opened_at": case.opened_at.isoformat(),
-                        "tier": case.severity_tier})
+                        "decided_at": now.isoformat(), "tier": case.severity_tier})
     decision_id = decision.pk
     transaction.on_commit(lambda: _after_decision(decision_id))
     return decision

@@ -3,13 +3,16 @@
 
 from django.urls import include, path
 
-from tribune.web import actions, images, jury_views, moderation_views, pages
+from tribune.web import actions, images, moderation_views, pages
+from tribune.web.transparency_views import transparency, transparency_json
 
 app_name = "web"
 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("about", pages.about, name="about"),
+    path("about/transparency", transparency, name="transparency"),
+    path("about/transparency.json", transparency_json, name="transparency_json"),
     path("public/local", pages.local, name="local"),
     path("users/<str:username>", pages.actor_redirect, name="actor"),
     path("users/<str:username>/statuses/<str:status_id>", pages.actor_redirect,
@@ -50,11 +53,6 @@ urlpatterns = [
          name="moderation_decision"),
     path("moderation/appeals/<str:appeal_id>", moderation_views.appeal,
          name="moderation_appeal"),
-    path("moderation/cases/<str:case_id>/jury", jury_views.send_to_jury,
-         name="send_to_jury"),
-    path("settings/jury", jury_views.settings_jury, name="settings_jury"),
-    path("jury", jury_views.inbox, name="jury_inbox"),
-    path("jury/<str:panel_id>", jury_views.panel, name="jury_panel"),
     path("blocks", pages.blocks, name="blocks"),
     path("mutes", pages.mutes, name="mutes"),
     path("avatars/original/missing.png", images.default_avatar, name="default_avatar"),
