@@ -66,6 +66,22 @@ _rate_limits = os.environ.get("TRIBUNE_RATE_LIMITS", "on").strip().lower()
 if _rate_limits not in ("on", "off"):
     raise ImproperlyConfigured(f"TRIBUNE_RATE_LIMITS must be on or off; got {_rate_limits!r}")
 TRIBUNE_RATE_LIMITS = _rate_limits == "on"
+# Community juries (moderation reference §8.7): seats, votes needed for quorum,
+# and votes needed for a verdict (a supermajority, so two verdicts cannot both win).
+TRIBUNE_JURY_SIZE = env_int("TRIBUNE_JURY_SIZE", 5)
+if not 3 <= TRIBUNE_JURY_SIZE <= 25:
+    raise ImproperlyConfigured(
+        f"TRIBUNE_JURY_SIZE must be between 3 and 25; got {TRIBUNE_JURY_SIZE}")
+TRIBUNE_JURY_QUORUM = env_int("TRIBUNE_JURY_QUORUM", TRIBUNE_JURY_SIZE)
+if not 1 <= TRIBUNE_JURY_QUORUM <= TRIBUNE_JURY_SIZE:
+    raise ImproperlyConfigured(
+        f"TRIBUNE_JURY_QUORUM must be between 1 and TRIBUNE_JURY_SIZE ({TRIBUNE_JURY_SIZE}); "
+        f"got {TRIBUNE_JURY_QUORUM}")
+TRIBUNE_JURY_THRESHOLD = env_int("TRIBUNE_JURY_THRESHOLD", min(4, TRIBUNE_JURY_SIZE))
+if not TRIBUNE_JURY_SIZE / 2 < TRIBUNE_JURY_THRESHOLD <= TRIBUNE_JURY_SIZE:
+    raise ImproperlyConfigured(
+        f"TRIBUNE_JURY_THRESHOLD must be more than half of TRIBUNE_JURY_SIZE "
+        f"({TRIBUNE_JURY_SIZE}) and at most all of it; got {TRIBUNE_JURY_THRESHOLD}")
 TRIBUNE_TITLE = os.environ.get("TRIBUNE_TITLE", "Tribune")
 TRIBUNE_SOURCE_URL = os.environ.get("TRIBUNE_SOURCE_URL", "")
 

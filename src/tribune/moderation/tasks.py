@@ -11,3 +11,11 @@ def lift_decision(decision_id: str) -> None:
     from tribune.moderation.decisions import decision_lift
 
     decision_lift(decision_id=decision_id)
+
+
+@task(queue_name="default")
+def close_jury_panel(panel_id: str) -> None:
+    """Close a jury panel at its deadline (scheduled with ``run_after``)."""
+    from tribune.moderation.juries import panel_close_due
+
+    panel_close_due(panel_id=panel_id)

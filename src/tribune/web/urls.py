@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from tribune.web import actions, images, moderation_views, pages
+from tribune.web import actions, images, jury_views, moderation_views, pages
 from tribune.web.transparency_views import transparency, transparency_json
 
 app_name = "web"
@@ -53,6 +53,11 @@ urlpatterns = [
          name="moderation_decision"),
     path("moderation/appeals/<str:appeal_id>", moderation_views.appeal,
          name="moderation_appeal"),
+    path("moderation/cases/<str:case_id>/jury", jury_views.send_to_jury,
+         name="send_to_jury"),
+    path("settings/jury", jury_views.settings_jury, name="settings_jury"),
+    path("jury", jury_views.inbox, name="jury_inbox"),
+    path("jury/<str:panel_id>", jury_views.panel, name="jury_panel"),
     path("blocks", pages.blocks, name="blocks"),
     path("mutes", pages.mutes, name="mutes"),
     path("avatars/original/missing.png", images.default_avatar, name="default_avatar"),
