@@ -36,6 +36,7 @@ from tribune.core.languages import is_language_code
 from tribune.core.urls import absolute
 from tribune.moderation import tdb
 from tribune.moderation.log import log_append
+from tribune.moderation.misuse import misuse_review
 from tribune.moderation.models import (
     Case,
     CaseState,
@@ -387,6 +388,11 @@ def decide(*, case: Case, decided_by: Account | None, decided_via: str, restrict
         log_append(action="reports.unfounded", target_type="case", target_id=case.pk,
                    case_id=case.pk, actor_id=actor_id, actor_kind=actor_kind,
                    payload={"reports": sorted(str(i) for i in unfounded)})
+        # Art. 23: weigh each such reporter now, in this transaction, so the
+        # finding and any warning or suspension it prompts commit together.
+        for reporter_id in set(reports.filter(pk__in=unfounded, reporter__isnull=False)
+                               .values_list("reporter_id", flat=True)):
+            misuse_review(account_id=reporter_id, decided_by=decided_by)
     if restrictive:
         reports.filter(action_taken_at__isnull=True).update(action_taken_at=now)
     Case.objects.filter(pk=case.pk).update(state=CaseState.DECIDED, closed_at=now)

@@ -17,6 +17,7 @@ from tribune.accounts.models import Account
 from tribune.core.errors import NotFound, ValidationFailed
 from tribune.core.ids import parse_id
 from tribune.moderation.log import log_append
+from tribune.moderation.misuse import notices_suspended
 from tribune.moderation.models import (
     AutomatedFlag,
     Case,
@@ -135,6 +136,26 @@ def report_create(
     if len(statuses) != len(status_pks):
         raise NotFound(_("Record not found"))
     tier = min([r.severity_tier for r in rules] or [CATEGORY_TIERS[category]])
+    return report_file(reporter=reporter, target=target, statuses=statuses, rules=rules,
+                       category=category, comment=comment, forward=forward, tier=tier)
+
+
+def report_file(*, reporter: Account | None, target: Account, statuses: list[Status],
+                category: str, tier: int, rules=(), comment: str = "",
+                forward: bool = False, notice: dict | None = None) -> Report:
+    """Store an already validated report in the subject's open case (opening it if
+    needed) and return it, acknowledged at once; shared by ``report_create`` and
+    ``notices.notice_create``. ``notice`` holds the Art. 16(2) fields of a notice
+    of illegal content (``reporter_name``, ``reporter_email``, ``subject_url``,
+    ``explanation``, ``good_faith_confirmed``, ``legal_category``).
+
+    While the reporter's notices are suspended (DSA Art. 23(2),
+    ``misuse.notices_suspended``) the report is stored as evidence but ``muted``:
+    it gives the case no priority, does not count as a new reporter, and neither
+    raises the case's tier nor opens one above the lowest tier, unless its tier is
+    P0, which is never held back. Nothing in what is returned to the reporter
+    differs (Ozone's ``isReporterMuted``).
+    """
     subject = statuses[0] if len(statuses) == 1 else None
     subject_key = f"status:{subject.pk}" if subject else f"account:{target.pk}"
     for _attempt in range(3):
@@ -143,7 +164,7 @@ def report_create(
                 return _file(reporter=reporter, target=target, statuses=statuses,
                              rules=rules, category=category, comment=comment,
                              forward=forward, tier=tier, subject=subject,
-                             subject_key=subject_key)
+                             subject_key=subject_key, notice=notice or {})
         except IntegrityError:
             continue  # another report opened the same case at the same moment
     raise IntegrityError(f"could not file a report on {subject_key}")
@@ -175,26 +196,40 @@ def case_for(*, subject_key: str, target_id: int, status: Status | None, tier: i
 
 
 def _file(*, reporter, target, statuses, rules, category, comment, forward, tier, subject,
-          subject_key) -> Report:
+          subject_key, notice) -> Report:
     now = timezone.now()
+    muted = reporter is not None and notices_suspended(account_id=reporter.pk, now=now)
+    if muted and tier != Tier.P0:  # P0 (e.g. child sexual abuse) is never held back
+        tier = Tier.P4
     case, changes = case_for(subject_key=subject_key, target_id=target.pk, status=subject,
                               tier=tier, now=now, actor_kind="system", payload={})
-    new_reporter = not Report.objects.filter(case=case, reporter=reporter).exists()
+    # Anonymous notices are told apart by their e-mail address (none for some
+    # child sexual abuse notices: those count as one reporter per case).
+    same = Report.objects.filter(case=case, muted=False, reporter=reporter)
+    if reporter is None:
+        same = same.filter(reporter_email__iexact=notice.get("reporter_email", ""))
+    new_reporter = not muted and not same.exists()
     report = Report.objects.create(
         reporter=reporter, target_account=target, category=category, comment=comment,
-        forward=forward, case=case, created_at=now, acknowledged_at=now)
+        forward=forward, case=case, created_at=now, acknowledged_at=now, muted=muted,
+        **notice)
     report.statuses.set(statuses)
     report.rules.set(rules)
     changes["report_count"] = F("report_count") + 1
     if new_reporter:
         changes.update(reporter_count=F("reporter_count") + 1, priority=F("priority") + 1)
-    if category == ReportCategory.LEGAL:
+    if category == ReportCategory.LEGAL and not muted:
         changes["alleges_illegal"] = True
     Case.objects.filter(pk=case.pk).update(**changes)
+    payload = {"category": category, "rules": [r.pk for r in rules],
+               "statuses": [str(s.pk) for s in statuses]}
+    if notice:  # no personal data in the log: it is never edited or deleted
+        payload.update(legal_category=notice["legal_category"], source="article_16")
+    if muted:
+        payload["muted"] = True
     log_append(action="report.created", target_type="report", target_id=report.pk,
-               case_id=case.pk, actor_id=reporter.pk, actor_kind="human",
-               payload={"category": category, "rules": [r.pk for r in rules],
-                        "statuses": [str(s.pk) for s in statuses]})
+               case_id=case.pk, actor_id=reporter.pk if reporter else None,
+               actor_kind="human", payload=payload)
     return report
 
 

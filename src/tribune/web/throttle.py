@@ -9,7 +9,9 @@ The numbers are Mastodon's (config/initializers/rack_attack.rb) unless said:
   right password is refused too until the hour ends, or guessing could go on;
 * sign-up form posts: 25 per 5 minutes per IP (``throttle_sign_up_attempts/ip``);
 * sign-ups: 5 per 30 minutes per IP, counted when a valid form is submitted, in the
-  same bucket as the API's ``POST /api/v1/accounts`` (``api/ratelimit.py``).
+  same bucket as the API's ``POST /api/v1/accounts`` (``api/ratelimit.py``);
+* notices of illegal content (ours): 25 form posts per 5 minutes and 10 notices per
+  hour per IP, the latter counted when a valid form is submitted.
 
 A refused request gets its page back with a form error and status 429. All of it is
 off when ``settings.TRIBUNE_RATE_LIMITS`` is False (``TRIBUNE_RATE_LIMITS=off``).
@@ -30,6 +32,8 @@ SIGN_IN_ATTEMPTS = Limit("web_sign_in", 25, 300)
 SIGN_IN_FAILURES = Limit("web_sign_in_failures", 25, 3600)
 SIGN_UP_ATTEMPTS = Limit("web_sign_up", 25, 300)
 SIGN_UPS = Limit("sign_ups", 5, 1800)
+NOTICE_ATTEMPTS = Limit("web_notice", 25, 300)
+NOTICES = Limit("web_notices", 10, 3600)
 
 
 def _ip(request: HttpRequest) -> str:
@@ -74,6 +78,17 @@ def sign_up_refusal(request: HttpRequest) -> str:
     if not settings.TRIBUNE_RATE_LIMITS:
         return ""
     window = hit(SIGN_UPS, _ip(request))
+    return wait_message(window) if window.exceeded else ""
+
+
+def notice_refusal(request: HttpRequest, *, valid: bool) -> str:
+    """Count one post of the notice form (and, when ``valid``, one notice); the
+    error to show if it must be refused, else ""."""
+    if not settings.TRIBUNE_RATE_LIMITS:
+        return ""
+    window = hit(NOTICE_ATTEMPTS, _ip(request))
+    if not window.exceeded and valid:
+        window = hit(NOTICES, _ip(request))
     return wait_message(window) if window.exceeded else ""
 
 

@@ -3,7 +3,14 @@
 
 from django.urls import include, path
 
-from tribune.web import actions, images, jury_views, moderation_views, pages
+from tribune.web import (
+    actions,
+    images,
+    jury_views,
+    moderation_views,
+    notice_views,
+    pages,
+)
 from tribune.web.transparency_views import transparency, transparency_json
 
 app_name = "web"
@@ -46,6 +53,7 @@ urlpatterns = [
          {"kind": "favourites"}, name="favourited_by"),
     path("@<str:username>/<str:status_id>/reblogs", pages.interactions,
          {"kind": "reblogs"}, name="reblogged_by"),
+    path("report-illegal-content", notice_views.notice, name="notice"),
     path("moderation", moderation_views.queue, name="moderation_queue"),
     path("moderation/cases/<str:case_id>", moderation_views.case, name="moderation_case"),
     path("moderation/notices", moderation_views.notices, name="moderation_notices"),
