@@ -80,6 +80,44 @@ def rule_create(*, text: str, hint: str = "", position: int | None = None,
     return rule
 
 
+def rule_update(*, rule_id, text: str, hint: str = "", severity_tier: int | None = None,
+                ground: str | None = None, legal_reference: str | None = None) -> Rule:
+    """Publish a new version of a rule (``version`` goes up by one when the text,
+    hint, tier or ground changes; decisions keep the version they applied).
+
+    Raises NotFound for an unknown rule, ValidationFailed as :func:`rule_create`.
+    """
+    text = text.strip()
+    if not text:
+        raise ValidationFailed(_("Validation failed: Text can't be blank"))
+    if len(text) > RULE_TEXT_MAX:
+        raise ValidationFailed(
+            _("Validation failed: Text is too long (maximum is %(max)d characters)")
+            % {"max": RULE_TEXT_MAX})
+    if severity_tier is not None and severity_tier not in Tier.values:
+        raise ValidationFailed(_("Validation failed: Severity tier is not included in the list"))
+    with transaction.atomic():
+        try:
+            rule = Rule.objects.select_for_update().get(pk=parse_id(rule_id))
+        except (Rule.DoesNotExist, TypeError, ValueError, OverflowError):
+            raise NotFound(_("Record not found")) from None
+        new = {"text": text, "hint": hint.strip(),
+               "severity_tier": rule.severity_tier if severity_tier is None else severity_tier,
+               "ground": ground or rule.ground,
+               "legal_reference": rule.legal_reference if legal_reference is None else legal_reference}
+        if all(getattr(rule, k) == v for k, v in new.items()):
+            return rule
+        for key, value in new.items():
+            setattr(rule, key, value)
+        rule.version += 1
+        rule.updated_at = timezone.now()
+        rule.save()
+        log_append(action="rule.updated", target_type="rule", target_id=rule.pk,
+                   actor_kind="system",
+                   payload={"text": text, "tier": rule.severity_tier, "version": rule.version})
+    return rule
+
+
 def _ids(values, what: str) -> list[int]:
     try:
         return list(dict.fromkeys(parse_id(v) for v in values or []))
