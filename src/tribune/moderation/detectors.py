@@ -4,7 +4,9 @@ found, with a score. Their findings only open or reprioritise a case
 
 A detector is any object with ``name``, ``version`` and ``scan(status) ->
 list[Detection]``; ``DETECTORS`` lists the ones that run on every new or edited
-local status. The perceptual image-hash matcher joins them with media support.
+local status. ``PdqDetector`` (perceptual image hashes against the local hash bank)
+is listed when its optional dependencies are installed; until statuses carry media
+it is given images through ``scan_image`` (``hashing.image_scan``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Protocol
 
 import regex
 
+from tribune.moderation import hashing
 from tribune.moderation.models import FlagRule, Tier
 from tribune.statuses.models import Status
 
@@ -61,4 +64,37 @@ class KeywordDetector:
         return found
 
 
-DETECTORS: list[Detector] = [KeywordDetector()]
+class PdqDetector:
+    """Matches images against the hash bank with Meta's PDQ (``hashing``): each bank
+    entry within Hamming distance 31 is reported once, at the entry's tier (P1 by
+    default), scored by the share of equal bits. Unavailable (and skipped) when the
+    ``hashing`` extra is not installed."""
+
+    name = "pdq"
+
+    @property
+    def version(self) -> str:
+        return hashing.pdq_version()
+
+    @property
+    def available(self) -> bool:
+        return hashing.available()
+
+    def scan(self, status: Status) -> list[Detection]:
+        # Statuses have no media attachments yet; images come in through scan_image.
+        return []
+
+    def scan_image(self, status: Status, image_bytes: bytes) -> list[Detection]:
+        """Findings for one image of ``status``; none when unavailable. Raises
+        ValidationFailed for bytes that are not an image."""
+        if not self.available:
+            return []
+        return [Detection(label=f"PDQ match with {entry.label or 'hash bank entry'} "
+                                f"#{entry.pk} at distance {distance}/{hashing.HASH_BITS}",
+                          score=round(1 - distance / hashing.HASH_BITS, 3),
+                          tier=entry.severity_tier)
+                for entry, distance in hashing.hash_bank_match(image_bytes)]
+
+
+DETECTORS: list[Detector] = [KeywordDetector(),
+                             *([PdqDetector()] if hashing.available() else [])]

@@ -7,6 +7,7 @@ before ``accounts`` (``/v1/accounts/{account_id}``).
 from tribune.api.base import api
 from tribune.api.routers import (
     accounts,
+    admin_reports,
     apps,
     graph,
     instance,
@@ -17,6 +18,6 @@ from tribune.api.routers import (
     timelines,
 )
 
-for module in (instance, statuses, timelines, graph, accounts, notifications, reports, apps,
-               misc):
+for module in (instance, statuses, timelines, graph, accounts, notifications, reports,
+               admin_reports, apps, misc):
     api.add_router("/", module.router)
