@@ -50,6 +50,17 @@ CATEGORY_TIERS = {
 }
 
 
+def _rule_text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ValidationFailed(_("Validation failed: Text can't be blank"))
+    if len(text) > RULE_TEXT_MAX:
+        raise ValidationFailed(
+            _("Validation failed: Text is too long (maximum is %(max)d characters)")
+            % {"max": RULE_TEXT_MAX})
+    return text
+
+
 def rule_create(*, text: str, hint: str = "", position: int | None = None,
                 severity_tier: int = Tier.P3, ground: str = "tc",
                 legal_reference: str = "") -> Rule:
@@ -59,13 +70,7 @@ def rule_create(*, text: str, hint: str = "", position: int | None = None,
     in. Raises ValidationFailed for blank text, text over 300 characters or an
     unknown tier.
     """
-    text = text.strip()
-    if not text:
-        raise ValidationFailed(_("Validation failed: Text can't be blank"))
-    if len(text) > RULE_TEXT_MAX:
-        raise ValidationFailed(
-            _("Validation failed: Text is too long (maximum is %(max)d characters)")
-            % {"max": RULE_TEXT_MAX})
+    text = _rule_text(text)
     if severity_tier not in Tier.values:
         raise ValidationFailed(_("Validation failed: Severity tier is not included in the list"))
     with transaction.atomic():
@@ -87,13 +92,7 @@ def rule_update(*, rule_id, text: str, hint: str = "", severity_tier: int | None
 
     Raises NotFound for an unknown rule, ValidationFailed as :func:`rule_create`.
     """
-    text = text.strip()
-    if not text:
-        raise ValidationFailed(_("Validation failed: Text can't be blank"))
-    if len(text) > RULE_TEXT_MAX:
-        raise ValidationFailed(
-            _("Validation failed: Text is too long (maximum is %(max)d characters)")
-            % {"max": RULE_TEXT_MAX})
+    text = _rule_text(text)
     if severity_tier is not None and severity_tier not in Tier.values:
         raise ValidationFailed(_("Validation failed: Severity tier is not included in the list"))
     with transaction.atomic():
