@@ -105,6 +105,12 @@ def api_as(db):
 
 
 @pytest.fixture
+def moderator(make_account):
+    """A staff account (``mod``) that may decide cases and review appeals."""
+    return make_account("mod", admin=True)
+
+
+@pytest.fixture
 def alice(make_account):
     return make_account("alice", display_name="Alice")
 

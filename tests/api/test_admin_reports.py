@@ -65,14 +65,6 @@ def admin_as(db):
 
 
 @pytest.fixture
-def moderator(make_account):
-    account = make_account("mod")
-    account.user.is_staff = True
-    account.user.save()
-    return account
-
-
-@pytest.fixture
 def filed(alice, bob, carol):
     """Three reports: bob and carol on one post of alice's (one case), carol on
     bob's account."""

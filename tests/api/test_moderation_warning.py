@@ -15,9 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_author_gets_the_warning_with_reasons_and_appeal_state(alice, bob, make_account,
                                                                     api_as):
-    moderator = make_account("mod")
-    moderator.user.is_staff = True
-    moderator.user.save()
+    moderator = make_account("mod", admin=True)
     rule = rule_create(text="No spam links", severity_tier=4)
     status = status_create(account=alice, text="buy now")
     case = report_create(reporter=bob, target=alice, status_ids=[status.pk],

@@ -26,13 +26,6 @@ from tribune.statuses.services import status_create
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def staff(make_account, name):
-    account = make_account(name)
-    account.user.is_staff = True
-    account.user.save()
-    return account
-
-
 @pytest.fixture
 def removed(alice, bob, make_account):
     """alice's post, reported by bob, removed by ``mod``."""
@@ -40,7 +33,7 @@ def removed(alice, bob, make_account):
     status = status_create(account=alice, text="fools, all of you")
     case = report_create(reporter=bob, target=alice, status_ids=[status.pk],
                          rule_ids=[rule.pk]).case
-    mod = staff(make_account, "mod")
+    mod = make_account("mod", admin=True)
     decision = decision_create(case_id=case.pk, moderator=mod, restriction="remove",
                                reasons=Reasons(facts="An insult.", rule_id=rule.pk,
                                                explanation="Unkind."))
@@ -59,7 +52,7 @@ def test_with_only_involved_staff_the_appeal_waits_and_alerts(removed, alice):
                                  "blocks_decider", "blocked_by_author", "is_reporter"])
 def test_no_involved_or_connected_person_reviews(removed, alice, bob, make_account, tie):
     decision, _status, mod = removed
-    candidate = staff(make_account, "candidate")
+    candidate = make_account("candidate", admin=True)
     if tie == "follows_author":
         follow_create(account=candidate, target=alice)
     elif tie == "followed_by_reporter":
@@ -75,7 +68,7 @@ def test_no_involved_or_connected_person_reviews(removed, alice, bob, make_accou
     appeal = appeal_create(account=alice, decision_id=decision.pk, text="Please.")
     assert appeal.state == "pending"
     # A moderator with no ties arrives: the waiting appeal goes to them.
-    outsider = staff(make_account, "outsider")
+    outsider = make_account("outsider", admin=True)
     assert appeals_assign_pending() == 1
     appeal.refresh_from_db()
     assert appeal.reviewer_id == outsider.pk
@@ -84,7 +77,7 @@ def test_no_involved_or_connected_person_reviews(removed, alice, bob, make_accou
 def test_reversal_restores_the_post_and_overrules_the_strike(removed, alice, carol,
                                                              make_account):
     decision, status, mod = removed
-    reviewer = staff(make_account, "reviewer")
+    reviewer = make_account("reviewer", admin=True)
     appeal = appeal_create(account=alice, decision_id=decision.pk, text="A joke.")
     assert appeal.reviewer_id == reviewer.pk
     with pytest.raises(Forbidden):
@@ -105,7 +98,7 @@ def test_reversal_restores_the_post_and_overrules_the_strike(removed, alice, car
 
 def test_upheld_keeps_the_restriction(removed, alice, make_account):
     decision, status, _mod = removed
-    reviewer = staff(make_account, "reviewer")
+    reviewer = make_account("reviewer", admin=True)
     appeal = appeal_create(account=alice, decision_id=decision.pk, text="Unfair.")
     appeal_decide(reviewer=reviewer, appeal_id=appeal.pk, reverse=False,
                   response="It insults everyone; the rule applies.")
@@ -131,7 +124,7 @@ def test_a_reporter_appeals_no_action_and_a_reviewer_restricts(alice, bob, make_
     status = status_create(account=alice, text="watch your back")
     case = report_create(reporter=bob, target=alice, status_ids=[status.pk],
                          rule_ids=[rule.pk]).case
-    mod, reviewer = staff(make_account, "mod"), staff(make_account, "reviewer")
+    mod, reviewer = make_account("mod", admin=True), make_account("reviewer", admin=True)
     decision = decision_create(case_id=case.pk, moderator=mod, restriction="none",
                                reasons=Reasons(facts="Ambiguous phrase."))
     assert decision.appeal_deadline - decision.created_at >= timedelta(days=182)

@@ -24,14 +24,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def moderator(make_account):
-    account = make_account("mod")
-    account.user.is_staff = True
-    account.user.save()
-    return account
-
-
-@pytest.fixture
 def reported(alice, bob):
     rule = rule_create(text="No harassment", severity_tier=3)
     status = status_create(account=alice, text="a rude post")

@@ -62,14 +62,6 @@ def rules(db):
     return [rule_create(text=text, severity_tier=3) for text in RULES]
 
 
-@pytest.fixture
-def moderator(make_account):
-    account = make_account("mod")
-    account.user.is_staff = True
-    account.user.save()
-    return account
-
-
 def age(account, days=60):
     Account.objects.filter(pk=account.pk).update(created_at=timezone.now() - timedelta(days=days))
     account.refresh_from_db()

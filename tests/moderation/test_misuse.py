@@ -21,14 +21,6 @@ from tribune.statuses.services import status_create
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def moderator(make_account):
-    account = make_account("mod")
-    account.user.is_staff = True
-    account.user.save()
-    return account
-
-
 def no_action(report, moderator, *, unfounded=True):
     """A moderator decides the report's case, finding the report manifestly unfounded."""
     return decision_create(case_id=report.case_id, moderator=moderator, restriction="none",

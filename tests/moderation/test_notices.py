@@ -191,9 +191,7 @@ def test_a_signed_in_notifier_is_the_reporter_and_cannot_report_themselves(post,
 
 
 def test_a_decision_on_a_notice_cites_article_16_and_tells_the_notifier(post, make_account):
-    moderator = make_account("mod")
-    moderator.user.is_staff = True
-    moderator.user.save()
+    moderator = make_account("mod", admin=True)
     report = notice(f"{HOST}/@alice/{post.pk}")
     mail.outbox.clear()
     decision = decision_create(

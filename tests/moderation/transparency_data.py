@@ -25,20 +25,13 @@ class Dataset:
     open_case: Case | None = None
 
 
-def staff(make_account, name):
-    account = make_account(name)
-    account.user.is_staff = True
-    account.user.save()
-    return account
-
-
 def tc(rule, explanation="It breaks the rule as published."):
     return Reasons(facts=FACTS, ground="tc", rule_id=rule.pk, explanation=explanation)
 
 
 def build(make_account) -> Dataset:
-    moderator = staff(make_account, "mod")
-    staff(make_account, "rev")  # the uninvolved appeal reviewer
+    moderator = make_account("mod", admin=True)
+    make_account("rev", admin=True)  # the uninvolved appeal reviewer
     alice, bob, carol, dave, erin, troll = (
         make_account(n) for n in ("alice", "bob", "carol", "dave", "erin", "troll"))
     data = Dataset()

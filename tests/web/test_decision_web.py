@@ -13,13 +13,6 @@ from tribune.statuses.services import status_create
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def staff(make_account, name):
-    account = make_account(name)
-    account.user.is_staff = True
-    account.user.save()
-    return account
-
-
 def client_for(account):
     client = Client(HTTP_HOST="localhost")
     client.force_login(account.user)
@@ -36,7 +29,7 @@ def case(alice, bob):
 
 def test_decision_form_without_reasons_is_refused_and_changes_nothing(case, make_account):
     found, status, rule = case
-    mod = client_for(staff(make_account, "mod1"))
+    mod = client_for(make_account("mod1", admin=True))
     url = f"/moderation/cases/{found.pk}"
     page = mod.get(url)
     assert page.status_code == 200 and b"decision-form" in page.content
@@ -50,7 +43,7 @@ def test_decision_form_without_reasons_is_refused_and_changes_nothing(case, make
 
 def test_remove_appeal_reverse_through_the_pages(case, alice, carol, make_account):
     found, status, rule = case
-    first, second = staff(make_account, "mod1"), staff(make_account, "mod2")
+    first, second = make_account("mod1", admin=True), make_account("mod2", admin=True)
     response = client_for(first).post(f"/moderation/cases/{found.pk}", {
         "restriction": "remove", "ground": "tc", "rule_id": str(rule.pk),
         "explanation": "Calling everyone idiots is unkind.", "facts": "A post insults members.",
@@ -83,7 +76,7 @@ def test_others_cannot_read_a_decision(case, carol, make_account):
     found, _status, rule = case
     from tribune.moderation.decisions import Reasons, decision_create
 
-    decision = decision_create(case_id=found.pk, moderator=staff(make_account, "mod1"),
+    decision = decision_create(case_id=found.pk, moderator=make_account("mod1", admin=True),
                                restriction="label", label_text="Insults",
                                reasons=Reasons(facts="Insults.", rule_id=rule.pk,
                                                explanation="Unkind."))

@@ -74,9 +74,7 @@ def test_staff_send_a_case_to_a_jury_that_votes_blind(make_account, alice, bob):
     status = status_create(account=alice, text="you are all fools")
     case = report_create(reporter=bob, target=alice, status_ids=[status.pk],
                          rule_ids=[rule.pk]).case
-    moderator = make_account("moddy")
-    moderator.user.is_staff = True
-    moderator.user.save()
+    moderator = make_account("moddy", admin=True)
     staff = client_for(moderator)
     assert "Send to a jury" in staff.get(f"/moderation/cases/{case.pk}").content.decode()
     assert client_for(bob).post(f"/moderation/cases/{case.pk}/jury").status_code == 302

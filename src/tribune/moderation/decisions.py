@@ -91,13 +91,15 @@ class Reasons:
     territorial_scope: list[str] = field(default_factory=list)
 
 
-def _require_moderator(account: Account | None) -> None:
+def require_moderator(account: Account | None) -> None:
+    """Forbidden unless ``account`` is an active, unsuspended staff member's."""
     user = getattr(account, "user", None)
     if user is None or not user.is_staff or not user.is_active or account.suspended_at:
         raise Forbidden(_("This action is not allowed"))
 
 
-def _case(case_id) -> Case:
+def case_locked(case_id) -> Case:
+    """The case, locked for update (call inside a transaction); NotFound if unknown."""
     try:
         return Case.objects.select_for_update().get(pk=parse_id(case_id))
     except (Case.DoesNotExist, TypeError, ValueError, OverflowError):
@@ -282,9 +284,9 @@ def decision_create(*, case_id, moderator: Account, restriction: str, reasons: R
     NotFound for an unknown case, Conflict-free ValidationFailed for a case that is
     not open or incomplete reasons (see :class:`Reasons`).
     """
-    _require_moderator(moderator)
+    require_moderator(moderator)
     with transaction.atomic():
-        case = _case(case_id)
+        case = case_locked(case_id)
         if case.target_account_id == moderator.pk:
             raise Forbidden(_("You cannot decide a case about your own account"))
         if case.state != CaseState.OPEN:

@@ -40,9 +40,9 @@ from tribune.moderation.decisions import (
     LABEL_MAX,
     STATUS_RESTRICTIONS,
     Reasons,
-    _case,
-    _require_moderator,
+    case_locked,
     decide,
+    require_moderator,
 )
 from tribune.moderation.jurors import juror_ineligibility, juror_pool
 from tribune.moderation.log import log_append
@@ -131,14 +131,14 @@ def panel_open(*, case_id, moderator: Account, seed: str | None = None) -> JuryP
     NotFound for an unknown case, ValidationFailed for a case that is not open,
     a P0 or P1 case, a bad seed, or too few candidates (the case is then unchanged).
     """
-    _require_moderator(moderator)
+    require_moderator(moderator)
     seed = secrets.token_hex(16) if seed is None else str(seed)
     if not seed or len(seed) > SEED_MAX:
         raise ValidationFailed(_("Validation failed: The seed must have 1 to %(max)d "
                                  "characters") % {"max": SEED_MAX})
     size, quorum, threshold = panel_config()
     with transaction.atomic():
-        case = _case(case_id)
+        case = case_locked(case_id)
         if case.target_account_id == moderator.pk:
             raise Forbidden(_("You cannot decide a case about your own account"))
         if case.state != CaseState.OPEN:

@@ -27,7 +27,7 @@ from tribune.accounts.models import Account
 from tribune.core.errors import NotFound, ValidationFailed
 from tribune.core.ids import parse_id
 from tribune.core.pagination import Cursor, Page, paginate
-from tribune.moderation.decisions import Reasons, _require_moderator, decision_create
+from tribune.moderation.decisions import Reasons, decision_create, require_moderator
 from tribune.moderation.models import CaseState, Decision, Report, Restriction
 from tribune.statuses.models import Status
 from tribune.statuses.selectors import with_relations
@@ -63,7 +63,7 @@ def staff_report_list(*, moderator: Account, cursor: Cursor, resolved: bool = Fa
     Raises Forbidden unless ``moderator`` is staff, ValidationFailed for an id
     that is not one.
     """
-    _require_moderator(moderator)
+    require_moderator(moderator)
     qs = _reports()
     qs = (qs.filter(case__state__in=RESOLVED_STATES) if resolved
           else qs.exclude(case__state__in=RESOLVED_STATES))
@@ -77,7 +77,7 @@ def staff_report_list(*, moderator: Account, cursor: Cursor, resolved: bool = Fa
 def staff_report_get(*, moderator: Account, report_id) -> Report:
     """One report with what presenting it needs. Raises Forbidden unless
     ``moderator`` is staff, NotFound for an unknown id or an anonymous notice."""
-    _require_moderator(moderator)
+    require_moderator(moderator)
     try:
         return _reports().get(pk=parse_id(report_id))
     except (Report.DoesNotExist, TypeError, ValueError, OverflowError):
