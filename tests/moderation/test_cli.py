@@ -64,3 +64,45 @@ def test_moderation_needs_a_subcommand(instance):
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert "SUBCOMMAND" in one_line(result.stderr) or "required" in result.stderr
+
+
+CATCH_UP_SETUP = textwrap.dedent("""
+    import django, os
+    from datetime import timedelta
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tribune.settings"
+    django.setup()
+    from django.utils import timezone
+    from tribune.accounts.services import account_create
+    from tribune.moderation.decisions import Reasons, decision_create
+    from tribune.moderation.models import Decision
+    from tribune.moderation.services import report_create, rule_create
+    a = account_create(username="target", email="t@example.test", password="x", check_password=False)
+    b = account_create(username="reporter", email="r@example.test", password="x", check_password=False)
+    m = account_create(username="mod", email="m@example.test", password="x", check_password=False,
+                       admin=True)
+    rule = rule_create(text="No spam", severity_tier=4)
+    case = report_create(reporter=b, target=a, rule_ids=[rule.pk]).case
+    decision = decision_create(case_id=case.pk, moderator=m, restriction="freeze",
+                               reasons=Reasons(facts="Posting ads.", rule_id=rule.pk,
+                                               explanation="Spam."),
+                               duration=timedelta(days=1))
+    # The worker that would have lifted it at its end was not running.
+    Decision.objects.filter(pk=decision.pk).update(ends_at=timezone.now() - timedelta(minutes=1))
+""")
+
+
+def test_catch_up_lifts_a_restriction_whose_worker_was_not_running(tmp_path):
+    assert tribune(tmp_path, "migrate").returncode == 0
+    subprocess.run([sys.executable, "-c", CATCH_UP_SETUP], env=_env(tmp_path), check=True)
+    with sqlite3.connect(tmp_path / "tribune.sqlite3") as db:
+        [(frozen,)] = db.execute("SELECT frozen_at FROM accounts_account WHERE username = 'target'")
+    assert frozen is not None
+    result = tribune(tmp_path, "moderation", "catch-up")
+    assert result.returncode == 0, result.stderr
+    assert one_line(result.stdout) == (
+        "restrictions lifted: 1  jury panels closed: 0  appeals assigned: 0")
+    with sqlite3.connect(tmp_path / "tribune.sqlite3") as db:
+        [(frozen,)] = db.execute("SELECT frozen_at FROM accounts_account WHERE username = 'target'")
+    assert frozen is None
+    again = tribune(tmp_path, "moderation", "catch-up")
+    assert one_line(again.stdout).startswith("restrictions lifted: 0")

@@ -133,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         "verify-log", help="check the moderation log's hash chain (exit 0 only if intact)",
         description="Recompute the hash chain of the moderation log. Exits 0 when every "
                     "entry is intact, 1 and names the first bad entry otherwise.")
+    moderation_commands.add_parser(
+        "catch-up", help="end restrictions, close jury panels and assign appeals that are due",
+        description="Do now what the task workers do at each deadline, in case a worker "
+                    "was stopped: lift restrictions whose end has passed, close jury "
+                    "panels past their deadline, and give waiting appeals to an "
+                    "uninvolved reviewer if one exists now. Safe to run at any time.")
     from tribune.cli.transparency import EXPORT_HELP
 
     report = moderation_commands.add_parser(

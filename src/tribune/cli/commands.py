@@ -124,6 +124,16 @@ def cmd_moderation(args: argparse.Namespace) -> int:
 
         return REPORTS[args.moderation_command](args)
     migrate()
+    if args.moderation_command == "catch-up":
+        from tribune.moderation.appeals import appeals_assign_pending
+        from tribune.moderation.decisions import decisions_lift_due
+        from tribune.moderation.juries import panels_close_due
+
+        lifted, closed = decisions_lift_due(), panels_close_due()
+        assigned = appeals_assign_pending()
+        print(f"restrictions lifted: {lifted}  jury panels closed: {closed}  "
+              f"appeals assigned: {assigned}")
+        return 0
     if args.moderation_command == "verify-log":
         from tribune.moderation.log import verify_log
 
