@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from tests.moderation.transparency_data import build
+from tribune.moderation.decisions import Reasons, decision_create
 from tribune.moderation.log import verify_log
 from tribune.moderation.models import Appeal, Case, Decision, MisuseSanction
 from tribune.moderation.transparency import (
@@ -116,3 +117,48 @@ def test_a_reversal_is_not_an_action(dataset):
     report = transparency_report(**today_period())
     restrictive = Decision.objects.exclude(restriction="none").count()
     assert report["actions"]["total"] == restrictive == 5
+
+
+def test_jury_and_sanction_figures_reconcile_with_the_log(make_account, moderator, settings):
+    """One panel reaches a verdict and one is hung; a reporter is warned under
+    Art. 23. The report counts them as the tables say, and the log agrees."""
+    from tests.moderation.test_juries import RULES, qualify, vote_all
+    from tribune.moderation.juries import panel_open
+    from tribune.moderation.models import JuryPanel
+    from tribune.moderation.services import report_create, rule_create
+    from tribune.statuses.services import status_create
+
+    settings.TRIBUNE_JURY_SIZE = settings.TRIBUNE_JURY_QUORUM = 5
+    settings.TRIBUNE_JURY_THRESHOLD = 4
+    rules = [rule_create(text=text, severity_tier=3) for text in RULES]
+    for i in range(5):
+        qualify(make_account(f"juror{i}"))
+    author, reporter, troll = (make_account(n) for n in ("author", "reporter", "troll"))
+    panels = []
+    for text in ("first rude post", "second rude post"):
+        post = status_create(account=author, text=text)
+        case = report_create(reporter=reporter, target=author, status_ids=[post.pk],
+                             rule_ids=[rules[0].pk]).case
+        panels.append(panel_open(case_id=case.pk, moderator=moderator))
+    vote_all(panels[0], [("violates", "label")] * 4 + [("does_not_violate", "")], rules[0])
+    vote_all(panels[1], [("violates", "remove")] * 3 + [("does_not_violate", "")] * 2,
+             rules[0])
+    states = sorted(JuryPanel.objects.values_list("state", flat=True))
+    assert states == ["decided", "hung"]
+    for n in range(3):  # three manifestly unfounded notices: a warning
+        post = status_create(account=author, text=f"an ordinary post {n}")
+        case = report_create(reporter=troll, target=author, status_ids=[post.pk],
+                             category="spam").case
+        report = case.reports.get()
+        decision_create(case_id=case.pk, moderator=moderator, restriction="none",
+                        reasons=Reasons(facts="An ordinary post."),
+                        unfounded_report_ids=[report.pk])
+    period = today_period()
+    report = transparency_report(**period)
+    juries = report["juries"]
+    assert (juries["panels_opened"], juries["panels_decided"], juries["panels_hung"]) == (2, 1, 1)
+    assert juries["hung_rate"] == 0.5
+    warnings = MisuseSanction.objects.filter(stage="warning", account=troll).count()
+    assert warnings == 1
+    assert report["sanctions"]["warning"]["manifestly_unfounded_notices"] == 1
+    assert transparency_from_log(**period) == reconciled_figures(report)
