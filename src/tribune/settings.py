@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "tribune.core",
     "tribune.accounts",
     "tribune.graph",
+    "tribune.media",
     "tribune.statuses",
     "tribune.timelines",
     "tribune.notifications",
