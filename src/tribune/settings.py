@@ -84,6 +84,11 @@ if not TRIBUNE_JURY_SIZE / 2 < TRIBUNE_JURY_THRESHOLD <= TRIBUNE_JURY_SIZE:
         f"({TRIBUNE_JURY_SIZE}) and at most all of it; got {TRIBUNE_JURY_THRESHOLD}")
 TRIBUNE_TITLE = os.environ.get("TRIBUNE_TITLE", "Tribune")
 TRIBUNE_SOURCE_URL = os.environ.get("TRIBUNE_SOURCE_URL", "")
+# Video, audio and animated GIFs need ffmpeg and ffprobe (tribune.media.video).
+TRIBUNE_FFMPEG = os.environ.get("TRIBUNE_FFMPEG", "ffmpeg")
+TRIBUNE_FFPROBE = os.environ.get("TRIBUNE_FFPROBE", "ffprobe")
+TRIBUNE_MEDIA_MAX_VIDEO_SECONDS = env_int("TRIBUNE_MEDIA_MAX_VIDEO_SECONDS", 300)
+TRIBUNE_MEDIA_MAX_VIDEO_BYTES = env_int("TRIBUNE_MEDIA_MAX_VIDEO_BYTES", 99 * 1024 * 1024)
 
 # Host checking is done by tribune.core.middleware.HostCheckMiddleware, which also
 # accepts the whole loopback range; Django's own check cannot express a range.
