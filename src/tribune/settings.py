@@ -15,6 +15,7 @@ from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from tribune.core.conf import env_bool, env_int, is_loopback_host, split_host
+from tribune.media.storage import media_storage
 from tribune.oauth.scopes import ALL as OAUTH_SCOPES
 
 # host or IPv4 or [IPv6], with an optional port
@@ -219,6 +220,12 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/system/"
+# Media files: under MEDIA_ROOT (served by tribune.web.media_files), or in an
+# S3-compatible bucket named by TRIBUNE_MEDIA_URL (tribune.media.storage).
+STORAGES = {
+    "default": media_storage(os.environ.get("TRIBUNE_MEDIA_URL", ""), environ=os.environ),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # E-mail (moderation notices, for now): written as files under the data dir unless
 # TRIBUNE_SMTP_HOST names an SMTP server.

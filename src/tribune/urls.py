@@ -1,13 +1,17 @@
 """URL routes: the client API, OAuth, and the web interface."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+
+from tribune.web.media_files import media_file
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("tribune.oauth.urls")),
     path("", include("tribune.api.urls")),
     path("", include("tribune.web.urls")),
+    path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media_file, name="media_file"),
 ]
 
 handler403 = "tribune.web.errors.forbidden"
