@@ -32,6 +32,13 @@ def _no_rate_limits(settings, request):
         settings.TRIBUNE_RATE_LIMITS = False
 
 
+@pytest.fixture(autouse=True)
+def _no_link_previews(settings):
+    """Link previews fetch the linked sites; tests/links turns them on and serves
+    the pages on loopback, so no other test reaches the network."""
+    settings.TRIBUNE_LINK_PREVIEWS = False
+
+
 _counter = itertools.count(1)
 
 

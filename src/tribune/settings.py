@@ -85,6 +85,11 @@ if not TRIBUNE_JURY_SIZE / 2 < TRIBUNE_JURY_THRESHOLD <= TRIBUNE_JURY_SIZE:
         f"({TRIBUNE_JURY_SIZE}) and at most all of it; got {TRIBUNE_JURY_THRESHOLD}")
 TRIBUNE_TITLE = os.environ.get("TRIBUNE_TITLE", "Tribune")
 TRIBUNE_SOURCE_URL = os.environ.get("TRIBUNE_SOURCE_URL", "")
+# Hosts outbound fetches may reach although they resolve to internal addresses
+# (``host`` or ``host:port``, comma-separated; tribune.core.http).
+TRIBUNE_FETCH_ALLOW_HOSTS = [h.strip().lower() for h in
+                             os.environ.get("TRIBUNE_FETCH_ALLOW_HOSTS", "").split(",") if h.strip()]
+TRIBUNE_LINK_PREVIEWS = env_bool("TRIBUNE_LINK_PREVIEWS", True)
 # Video, audio and animated GIFs need ffmpeg and ffprobe (tribune.media.video).
 TRIBUNE_FFMPEG = os.environ.get("TRIBUNE_FFMPEG", "ffmpeg")
 TRIBUNE_FFPROBE = os.environ.get("TRIBUNE_FFPROBE", "ffprobe")
@@ -114,6 +119,7 @@ INSTALLED_APPS = [
     "tribune.graph",
     "tribune.media",
     "tribune.statuses",
+    "tribune.links",
     "tribune.timelines",
     "tribune.notifications",
     "tribune.moderation",

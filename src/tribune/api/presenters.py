@@ -21,6 +21,7 @@ from tribune.accounts.selectors import (
 )
 from tribune.core.urls import absolute
 from tribune.graph.selectors import Relationship
+from tribune.links.selectors import card_image_url, status_card
 from tribune.statuses.models import Status, StatusEdit
 from tribune.statuses.selectors import ViewerState
 
@@ -107,6 +108,23 @@ def status_uri(status: Status) -> str:
     return status.uri
 
 
+def preview_card_out(status: Status) -> dict[str, Any] | None:
+    """The PreviewCard entity of the status's link, or None (tribune.links)."""
+    card = status_card(status)
+    if card is None:
+        return None
+    authors = ([{"name": card.author_name, "url": card.author_url, "account": None}]
+               if card.author_name or card.author_url else [])
+    return {
+        "url": card.url, "title": card.title, "description": card.description,
+        "type": card.type, "author_name": card.author_name, "author_url": card.author_url,
+        "authors": authors, "provider_name": card.provider_name,
+        "provider_url": card.provider_url, "html": "", "width": card.width,
+        "height": card.height, "image": card_image_url(card), "embed_url": "",
+        "blurhash": card.blurhash or None, "published_at": None,
+    }
+
+
 def _status_body(status: Status, state: ViewerState, viewer_id: int | None) -> dict[str, Any]:
     original_id = status.pk
     return {
@@ -142,7 +160,7 @@ def _status_body(status: Status, state: ViewerState, viewer_id: int | None) -> d
                         if status.application_id and status.application else None),
         "reblog": None,
         "poll": None,
-        "card": None,
+        "card": preview_card_out(status),
         "favourited": original_id in state.favourited,
         "reblogged": original_id in state.reblogged,
         "bookmarked": original_id in state.bookmarked,

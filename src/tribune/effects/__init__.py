@@ -46,6 +46,7 @@ def handle(event: Event) -> None:
         case StatusCreated(status_id=sid):
             timelines.fanout_status(status_id=sid)
             status_scan(status_id=sid)  # detectors may only open or raise a case
+            _preview_card(sid)
             status = Status.objects.filter(pk=sid).select_related("reblog_of").first()
             if status is None:
                 return
@@ -69,6 +70,7 @@ def handle(event: Event) -> None:
             interested |= set(Favourite.objects.filter(status_id=sid).values_list("account_id", flat=True))
             notify_many(account_ids=interested, from_account_id=status.account_id,
                         type=N.UPDATE, status_id=sid)
+            _preview_card(sid)
         case StatusDeleted(status_id=sid, account_id=aid, reblog_of_id=original_id):
             timelines.unfanout_status(status_id=sid)
             if original_id is not None and not Status.objects.filter(
@@ -113,6 +115,17 @@ def handle(event: Event) -> None:
             timelines.feed_forget_author(feed_account_id=b, author_id=a)
         case _:
             logger.info("no effects for %s", type(event).__name__)
+
+
+def _preview_card(status_id: int) -> None:
+    """Queue the fetch of the status's link preview (tribune.links); it fetches
+    other sites, so it runs as its own task. A failure to queue is logged only."""
+    from tribune.links.tasks import fetch_card
+
+    try:
+        fetch_card.enqueue(status_id=status_id)
+    except Exception:
+        logger.exception("links: cannot queue the card of status %s", status_id)
 
 
 def _retract_about_status(status_id: int, *, from_account_id: int, type: str) -> None:

@@ -18,7 +18,8 @@ from tribune.statuses.models import Bookmark, Favourite, Pin, Status, StatusEdit
 from tribune.statuses.policy import can_view, public_q, visible_q
 
 STATUS_RELATED = ("account", "application", "reblog_of", "reblog_of__account",
-                  "reblog_of__application")
+                  "reblog_of__application",
+                  "status_card__card", "reblog_of__status_card__card")  # tribune.links
 STATUS_PREFETCH = ("mentions__account", "tags", "reblog_of__mentions__account",
                    "reblog_of__tags")
 CONTEXT_LIMIT = 4096
