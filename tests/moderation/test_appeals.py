@@ -140,3 +140,19 @@ def test_a_reporter_appeals_no_action_and_a_reviewer_restricts(alice, bob, make_
                                   explanation="Threatens harm."))
     status.refresh_from_db()
     assert status.removed_at is not None
+
+
+def test_a_reviewer_who_becomes_connected_loses_the_appeal(removed, alice, make_account):
+    decision, status, _mod = removed
+    first = make_account("first", admin=True)
+    appeal = appeal_create(account=alice, decision_id=decision.pk, text="Please.")
+    assert appeal.reviewer_id == first.pk
+    second = make_account("second", admin=True)
+    follow_create(account=first, target=alice)  # a tie that arose after assignment
+    with pytest.raises(Forbidden, match="gone to another reviewer"):
+        appeal_decide(reviewer=first, appeal_id=appeal.pk, reverse=True, response="Fine.")
+    appeal.refresh_from_db()
+    assert (appeal.state, appeal.reviewer_id) == ("assigned", second.pk)
+    status.refresh_from_db()
+    assert status.removed_at is not None  # the refused answer changed nothing
+    assert LogEntry.objects.filter(action="appeal.unassigned", target_id=appeal.pk).exists()

@@ -139,3 +139,20 @@ def test_the_log_detects_tampering(alice, bob, tamper, problem):
     check = verify_log()
     assert not check.intact
     assert problem in check.problem
+
+
+def test_a_comment_with_a_nul_character_is_refused(alice, bob):
+    with pytest.raises(ValidationFailed):
+        report_create(reporter=bob, target=alice, category="spam", comment="bad\x00byte")
+    assert not Report.objects.exists()
+
+
+def test_the_flag_rule_form_refuses_an_invalid_regular_expression(db):
+    from tribune.moderation.admin import FlagRuleForm
+
+    form = FlagRuleForm(data={"pattern": "([unclosed", "is_regex": True, "severity_tier": 3,
+                              "enabled": True})
+    assert not form.is_valid() and "pattern" in form.errors
+    plain = FlagRuleForm(data={"pattern": "([unclosed", "is_regex": False, "severity_tier": 3,
+                               "enabled": True})
+    assert plain.is_valid()

@@ -131,3 +131,47 @@ def test_no_action_tells_the_reporter(reported, moderator, bob):
     assert len(to_bob) == 1 and "no action" in to_bob[0].body
     status.refresh_from_db()
     assert status.removed_at is None
+
+
+def test_facts_that_name_someone_are_refused(reported, moderator):
+    """The facts are published in the Transparency Database; a name, an e-mail
+    address or a profile link in them is refused before anything is applied."""
+    status, case, rule = reported
+    for facts in ("Contact jane@example.org about it.", "Reported by @bob about @alice.",
+                  "See https://social.example/@alice for context."):
+        reasons = tc(rule)
+        reasons.facts = facts
+        with pytest.raises(ValidationFailed, match="must not name anyone"):
+            decision_create(case_id=case.pk, moderator=moderator, restriction="remove",
+                            reasons=reasons)
+    status.refresh_from_db()
+    assert status.removed_at is None and not Decision.objects.exists()
+
+
+def test_a_reporter_with_several_reports_gets_one_outcome_email(alice, bob, moderator):
+    rule = rule_create(text="No spam", severity_tier=4)
+    status = status_create(account=alice, text="buy buy buy")
+    reports = [report_create(reporter=bob, target=alice, status_ids=[status.pk],
+                             rule_ids=[rule.pk]) for _ in range(3)]
+    mail.outbox.clear()
+    decision_create(case_id=reports[0].case_id, moderator=moderator, restriction="none",
+                    reasons=Reasons(facts="Not spam."))
+    to_bob = [m for m in mail.outbox if m.to == [bob.user.email]]
+    assert len(to_bob) == 1
+    for report in reports:
+        assert f"Report {report.pk}" in to_bob[0].body
+
+
+def test_a_jury_decision_says_a_jury_decided(reported, moderator):
+    from django.db import transaction
+
+    from tribune.moderation.decisions import decide
+    from tribune.moderation.models import Case as CaseModel
+
+    _status, case, rule = reported
+    with transaction.atomic():
+        decision = decide(case=CaseModel.objects.get(pk=case.pk), decided_by=None,
+                          decided_via="jury", restriction="label", label_text="Rude",
+                          reasons=tc(rule))
+    assert "A jury of this server's users decided this" in decision.statement_text
+    assert "A person decided this" not in decision.statement_text

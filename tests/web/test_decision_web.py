@@ -81,3 +81,47 @@ def test_others_cannot_read_a_decision(case, carol, make_account):
                                reasons=Reasons(facts="Insults.", rule_id=rule.pk,
                                                explanation="Unkind."))
     assert client_for(carol).get(f"/moderation/decisions/{decision.pk}").status_code == 404
+
+
+def test_the_queue_gives_a_waiting_appeal_to_a_new_uninvolved_moderator(case, alice,
+                                                                        make_account):
+    from tribune.moderation.decisions import Reasons, decision_create
+
+    found, _status, rule = case
+    decider = make_account("mod1", admin=True)
+    decision = decision_create(case_id=found.pk, moderator=decider, restriction="remove",
+                               reasons=Reasons(facts="Insults.", rule_id=rule.pk,
+                                               explanation="Unkind."))
+    author = client_for(alice)
+    author.post(f"/moderation/decisions/{decision.pk}", {"text": "Please look again."})
+    assert Appeal.objects.get().state == "pending"
+    # Sending it twice shows the appeal already made, not an error page.
+    again = author.post(f"/moderation/decisions/{decision.pk}", {"text": "Again."})
+    assert again.status_code == 302 and Appeal.objects.count() == 1
+    newcomer = make_account("mod2", admin=True)
+    page = client_for(newcomer).get("/moderation").content.decode()
+    assert f"Appeal about @{alice.username}" in page
+    assert Appeal.objects.get().reviewer_id == newcomer.pk
+
+
+def test_the_case_page_shows_an_illegal_content_notice(make_account, alice):
+    from django.conf import settings
+
+    from tribune.moderation.notices import notice_create
+
+    status = status_create(account=alice, text="an unlawful post")
+    report = notice_create(url=f"{settings.TRIBUNE_BASE_URL}/@alice/{status.pk}",
+                           explanation="It defames a named person.",
+                           legal_category="STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+                           good_faith=True, name="Sam Notifier", email="sam@example.test")
+    page = client_for(make_account("mod1", admin=True)).get(
+        f"/moderation/cases/{report.case_id}").content.decode()
+    assert "It defames a named person." in page
+    assert "Sam Notifier" in page and "sam@example.test" in page
+    assert "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH" in page
+
+
+def test_non_staff_get_403_from_staff_pages(case, bob):
+    found, _status, _rule = case
+    assert client_for(bob).get("/moderation").status_code == 403
+    assert client_for(bob).get(f"/moderation/cases/{found.pk}").status_code == 403

@@ -77,7 +77,7 @@ def test_staff_send_a_case_to_a_jury_that_votes_blind(make_account, alice, bob):
     moderator = make_account("moddy", admin=True)
     staff = client_for(moderator)
     assert "Send to a jury" in staff.get(f"/moderation/cases/{case.pk}").content.decode()
-    assert client_for(bob).post(f"/moderation/cases/{case.pk}/jury").status_code == 302
+    assert client_for(bob).post(f"/moderation/cases/{case.pk}/jury").status_code == 403
     assert staff.post(f"/moderation/cases/{case.pk}/jury").status_code == 303
     assert Case.objects.get(pk=case.pk).state == "jury"
     panel = JuryPanel.objects.get(case=case)

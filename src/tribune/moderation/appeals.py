@@ -193,6 +193,7 @@ def appeal_decide(*, reviewer: Account, appeal_id, reverse: bool, response: str,
     """
     response = response.strip()
     now = timezone.now()
+    _give_up_if_now_involved(reviewer=reviewer, appeal_id=appeal_id)
     with transaction.atomic():
         try:
             appeal = (Appeal.objects.select_for_update().select_related("decision__case")
@@ -239,6 +240,34 @@ def appeal_decide(*, reviewer: Account, appeal_id, reverse: bool, response: str,
         transaction.on_commit(lambda: _notify_appellant(appeal_pk))
     appeal.refresh_from_db()
     return appeal
+
+
+def _give_up_if_now_involved(*, reviewer: Account, appeal_id) -> None:
+    """An assigned reviewer who has since become connected to someone in the case
+    (a follow or block) loses the appeal: it goes to another uninvolved reviewer,
+    or waits. Raises Forbidden saying so; does nothing otherwise."""
+    with transaction.atomic():
+        appeal = (Appeal.objects.select_for_update().select_related("decision__case")
+                  .filter(pk=_appeal_pk(appeal_id), reviewer=reviewer,
+                          state=AppealState.ASSIGNED).first())
+        if appeal is None or reviewer.pk not in excluded_reviewer_ids(appeal.decision):
+            return
+        Appeal.objects.filter(pk=appeal.pk).update(state=AppealState.PENDING, reviewer=None,
+                                                   assigned_at=None)
+        appeal.state, appeal.reviewer = AppealState.PENDING, None
+        log_append(action="appeal.unassigned", target_type="appeal", target_id=appeal.pk,
+                   case_id=appeal.decision.case_id, actor_kind="system",
+                   payload={"reviewer": str(reviewer.pk), "reason": "now involved"})
+        _assign(appeal, now=timezone.now())
+    raise Forbidden(_("You are now connected to someone in this case, so this appeal has "
+                      "gone to another reviewer"))
+
+
+def _appeal_pk(appeal_id) -> int | None:
+    try:
+        return parse_id(appeal_id)
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _notify_appellant(appeal_id: int) -> None:

@@ -116,6 +116,11 @@ def _check_reasons(reasons: Reasons, restriction: str, label_text: str,
     if len(facts) > FACTS_MAX:
         raise ValidationFailed(_("Validation failed: The facts are too long (maximum is "
                                  "%(max)d characters)") % {"max": FACTS_MAX})
+    if problems := tdb.personal_data(facts):
+        # The facts are published in the Transparency Database (DSA Art. 24(5)).
+        raise ValidationFailed(_("Validation failed: The facts are published, so they must "
+                                 "not name anyone: %(problems)s")
+                               % {"problems": ", ".join(problems)})
     if restriction not in Restriction.values:
         raise ValidationFailed(_("Validation failed: Restriction is not included in the list"))
     rule = None
@@ -467,21 +472,29 @@ def send_decision_emails(decision: Decision) -> None:
                 "instance": settings.TRIBUNE_TITLE}
         send_mail(subject, decision.statement_text, None, [target.user.email])
         log_transaction_notice(decision, channel="email")
-    reports = Report.objects.filter(case_id=decision.case_id, outcome_notified_at__isnull=True)
-    for report in reports.select_related("reporter__user"):
+    reports = list(Report.objects.filter(case_id=decision.case_id,
+                                         outcome_notified_at__isnull=True)
+                   .select_related("reporter__user").order_by("created_at"))
+    by_address: dict[str, list[Report]] = {}
+    for report in reports:
         address = report.reporter_email or (
             report.reporter.user.email if report.reporter and report.reporter.user else "")
         if address:
-            language = (report.reporter.locale if report.reporter else "") or settings.LANGUAGE_CODE
-            with translation.override(language):
-                subject = _("The outcome of your report on %(instance)s") % {
-                    "instance": settings.TRIBUNE_TITLE}
-                body = render_to_string("moderation/outcome.txt", {
-                    "d": decision, "report": report, "instance": settings.TRIBUNE_TITLE,
-                    "appeal_url": absolute(f"/moderation/decisions/{decision.pk}"),
-                }).strip()
-            send_mail(subject, body, None, [address])
-        Report.objects.filter(pk=report.pk).update(outcome_notified_at=timezone.now())
+            by_address.setdefault(address.lower(), []).append(report)
+    for address_reports in by_address.values():  # one e-mail per person, naming each report
+        first = address_reports[0]
+        language = (first.reporter.locale if first.reporter else "") or settings.LANGUAGE_CODE
+        with translation.override(language):
+            subject = _("The outcome of your report on %(instance)s") % {
+                "instance": settings.TRIBUNE_TITLE}
+            body = render_to_string("moderation/outcome.txt", {
+                "d": decision, "reports": address_reports, "instance": settings.TRIBUNE_TITLE,
+                "appeal_url": absolute(f"/moderation/decisions/{decision.pk}"),
+            }).strip()
+        address = first.reporter_email or first.reporter.user.email
+        send_mail(subject, body, None, [address])
+    Report.objects.filter(pk__in=[r.pk for r in reports]).update(
+        outcome_notified_at=timezone.now())
 
 
 def log_transaction_notice(decision: Decision, *, channel: str) -> None:

@@ -315,7 +315,7 @@ def _jury_decision(case: Case, panel: JuryPanel, votes: list[JuryVote], verdict:
             facts += " " + _("The rule most cited: %(rule)s") % {"rule": rule.text}
     reasons = Reasons(facts=_clip(facts, FACTS_MAX), ground="tc",
                       rule_id=rule.pk if rule else None,
-                      explanation=_clip("\n\n".join(v.rationale for v in side),
+                      explanation=_clip("\n\n".join(dict.fromkeys(v.rationale for v in side)),
                                         EXPLANATION_MAX))
     label = rule.text[:LABEL_MAX] if rule and restriction == Restriction.LABEL else ""
     try:
@@ -417,13 +417,14 @@ class PanelView:
 
 
 def panel_votes(*, panel_id) -> list[JuryVote]:
-    """A closed panel's votes, in the order cast; an empty list while it votes
+    """A closed panel's votes, grouped by verdict (not in the order cast, which
+    the log's timestamps would tie to names); an empty list while it votes
     (blind voting, moderation reference §8.12, behaviour 7). Raises NotFound."""
     panel = _panel(panel_id)
     if panel.state == PanelState.VOTING:
         return []
     return list(JuryVote.objects.filter(membership__panel=panel).select_related("rule")
-                .order_by("cast_at", "pk"))
+                .order_by("verdict", "proposed_restriction", "rationale"))
 
 
 def panel_tally(*, panel_id) -> Tally | None:

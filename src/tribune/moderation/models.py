@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from tribune.core.fields import IdField
 
@@ -58,20 +59,20 @@ class Rule(models.Model):
 class ReportCategory(models.TextChoices):
     """Mastodon's report categories (``Report#category``)."""
 
-    OTHER = "other"
-    SPAM = "spam"
-    LEGAL = "legal"
-    VIOLATION = "violation"
+    OTHER = "other", _("Other")
+    SPAM = "spam", _("Spam")
+    LEGAL = "legal", _("Illegal content")
+    VIOLATION = "violation", _("Breaks a rule")
 
 
 class CaseState(models.TextChoices):
     """``open`` (in the staff queue), ``jury`` (with a panel; out of the staff
     queue until the panel ends), ``decided``."""
 
-    OPEN = "open"
-    JURY = "jury"
-    DECIDED = "decided"
-    CLOSED = "closed"
+    OPEN = "open", _("Open")
+    JURY = "jury", _("With a jury")
+    DECIDED = "decided", _("Decided")
+    CLOSED = "closed", _("Closed")
 
 
 class Case(models.Model):
@@ -231,12 +232,12 @@ class Restriction(models.TextChoices):
     """What a decision does, least severe first (the issue's proportionate and
     reversible ladder). ``none`` is a decision to take no action."""
 
-    NONE = "none", "No action"
-    LABEL = "label", "Content warning"
-    REDUCE = "reduce", "Reduced reach"
-    REMOVE = "remove", "Removal"
-    FREEZE = "freeze", "Account frozen (read-only)"
-    SUSPEND = "suspend", "Account suspended"
+    NONE = "none", _("No action")
+    LABEL = "label", _("Content warning")
+    REDUCE = "reduce", _("Reduced reach")
+    REMOVE = "remove", _("Removal")
+    FREEZE = "freeze", _("Account frozen (read-only)")
+    SUSPEND = "suspend", _("Account suspended")
 
 
 class DecisionKind(models.TextChoices):
@@ -248,9 +249,9 @@ class DecisionKind(models.TextChoices):
 class DecidedVia(models.TextChoices):
     """Who decided. There is deliberately no automated choice."""
 
-    MODERATOR = "moderator"
-    JURY = "jury"
-    APPEAL_REVIEWER = "appeal_reviewer"
+    MODERATOR = "moderator", _("Moderator")
+    JURY = "jury", _("Jury")
+    APPEAL_REVIEWER = "appeal_reviewer", _("Appeal reviewer")
 
 
 class Decision(models.Model):
@@ -356,11 +357,11 @@ class Strike(models.Model):
 
 
 class AppealState(models.TextChoices):
-    PENDING = "pending"  # waiting for an uninvolved reviewer
-    ASSIGNED = "assigned"
-    UPHELD = "upheld"
-    REVERSED = "reversed"
-    WITHDRAWN = "withdrawn"
+    PENDING = "pending", _("Waiting for a reviewer")  # nobody uninvolved yet
+    ASSIGNED = "assigned", _("Being reviewed")
+    UPHELD = "upheld", _("Upheld")
+    REVERSED = "reversed", _("Reversed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class Appeal(models.Model):
@@ -412,10 +413,10 @@ class JurorProfile(models.Model):
 
 
 class PanelState(models.TextChoices):
-    VOTING = "voting"
-    DECIDED = "decided"
-    HUNG = "hung"  # closed without a supermajority: back to staff
-    EXPIRED = "expired"  # deadline passed without quorum: back to staff
+    VOTING = "voting", _("Voting")
+    DECIDED = "decided", _("Decided")
+    HUNG = "hung", _("Hung")  # closed without a supermajority: back to staff
+    EXPIRED = "expired", _("Expired")  # deadline passed without quorum: back to staff
 
 
 class JuryPanel(models.Model):
@@ -454,9 +455,9 @@ class JuryMembership(models.Model):
 
 
 class Verdict(models.TextChoices):
-    VIOLATES = "violates"
-    DOES_NOT_VIOLATE = "does_not_violate"
-    ABSTAIN = "abstain"
+    VIOLATES = "violates", _("Breaks the rules")
+    DOES_NOT_VIOLATE = "does_not_violate", _("Does not break the rules")
+    ABSTAIN = "abstain", _("Abstain")
 
 
 class JuryVote(models.Model):

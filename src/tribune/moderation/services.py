@@ -160,6 +160,9 @@ def report_create(
         raise ValidationFailed(_("Validation failed: Category is not included in the list"))
     if category == ReportCategory.VIOLATION and not rule_pks:
         raise ValidationFailed(_("Validation failed: Rule ids can't be blank"))
+    if "\x00" in comment:
+        raise ValidationFailed(_("Validation failed: Comment contains a character that is "
+                                 "not allowed"))
     if len(comment) > COMMENT_MAX:
         raise ValidationFailed(_("Validation failed: Comment is too long (maximum is "
                                  "%(max)d characters)") % {"max": COMMENT_MAX})

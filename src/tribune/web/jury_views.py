@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -36,7 +35,7 @@ from tribune.moderation.jurors import (
 from tribune.moderation.models import PanelState, Restriction, Verdict
 from tribune.moderation.selectors import rule_list
 from tribune.web.join import see_other
-from tribune.web.viewer import account_required, viewer_of
+from tribune.web.viewer import account_required, staff_required, viewer_of
 
 VERDICTS = {
     Verdict.VIOLATES: gettext_lazy("It breaks a rule"),
@@ -175,7 +174,7 @@ def panel(request: HttpRequest, panel_id: str) -> HttpResponse:
 
 
 @require_POST
-@staff_member_required(login_url="/auth/sign_in")
+@staff_required
 def send_to_jury(request: HttpRequest, case_id: str) -> HttpResponse:
     """Staff send an open P2–P4 case to a jury drawn at random; back to the case."""
     moderator = viewer_of(request)

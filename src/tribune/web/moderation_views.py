@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -20,7 +19,12 @@ from tribune.accounts.selectors import account_lookup
 from tribune.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tribune.core.ids import parse_id
 from tribune.moderation import tdb
-from tribune.moderation.appeals import appeal_create, appeal_decide, appellant_role
+from tribune.moderation.appeals import (
+    appeal_create,
+    appeal_decide,
+    appeals_assign_pending,
+    appellant_role,
+)
 from tribune.moderation.decisions import Reasons, decision_create
 from tribune.moderation.models import Appeal, Case, ReportCategory, Restriction
 from tribune.moderation.selectors import (
@@ -36,7 +40,7 @@ from tribune.moderation.selectors import (
 )
 from tribune.moderation.services import report_create
 from tribune.statuses.selectors import status_get_visible
-from tribune.web.viewer import account_required, viewer_of
+from tribune.web.viewer import account_required, staff_required, viewer_of
 
 CATEGORY_CHOICES = [
     (ReportCategory.SPAM, gettext_lazy("It is spam")),
@@ -101,11 +105,13 @@ def report(request: HttpRequest, username: str, status_id: str | None = None) ->
     }, status=422 if request.method == "POST" else 200)
 
 
-@staff_member_required(login_url="/auth/sign_in")
+@staff_required
 def queue(request: HttpRequest) -> HttpResponse:
     """Open cases, the most severe and most overdue first (``next_case`` order),
     with the appeals waiting for this moderator."""
     viewer = viewer_of(request)
+    # Staff or ties may have changed since an appeal found nobody uninvolved.
+    appeals_assign_pending()
     return render(request, "web/moderation_queue.html", {
         "title": _("Moderation queue"), "cases": case_queue(limit=50),
         "stats": queue_stats(), "nav": "moderation",
@@ -181,7 +187,7 @@ def _case_or_404(case_id: str) -> Case:
         raise Http404 from None
 
 
-@staff_member_required(login_url="/auth/sign_in")
+@staff_required
 def case(request: HttpRequest, case_id: str) -> HttpResponse:
     """One case: the subject as first reported (kept even if deleted since), every
     report and flag, its history, its decisions, and the decision form."""
@@ -259,6 +265,8 @@ def decision(request: HttpRequest, decision_id: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form is None:
+            if own_appeal is not None:  # sent twice: show the appeal already made
+                return redirect("web:moderation_decision", decision_id=found.pk)
             raise Http404
         status = 422
         if form.is_valid():
@@ -283,7 +291,7 @@ class AppealAnswerForm(forms.Form):
                                max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))
 
 
-@staff_member_required(login_url="/auth/sign_in")
+@staff_required
 def appeal(request: HttpRequest, appeal_id: str) -> HttpResponse:
     """An appeal for its assigned reviewer: the decision, the appellant's text,
     and the answer form."""

@@ -7,7 +7,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -48,6 +48,22 @@ def account_required(view):
                 return response
             return redirect_to_login(request.get_full_path())
         request.viewer = viewer
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_required(view):
+    """Visitors go to the sign-in page and back; signed-in people who are not staff
+    get the 403 page (not a second sign-in form)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (user.is_active and user.is_staff):
+            raise PermissionDenied
         return view(request, *args, **kwargs)
 
     return wrapper
