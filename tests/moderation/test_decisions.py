@@ -175,3 +175,15 @@ def test_a_jury_decision_says_a_jury_decided(reported, moderator):
                           reasons=tc(rule))
     assert "A jury of this server's users decided this" in decision.statement_text
     assert "A person decided this" not in decision.statement_text
+
+
+def test_the_statement_is_in_the_posting_language_when_no_interface_language_is_set(
+        reported, moderator, alice):
+    from tribune.accounts.models import Account
+
+    Account.objects.filter(pk=alice.pk).update(locale="", default_language="fr")
+    _status, case, rule = reported
+    decision = decision_create(case_id=case.pk, moderator=moderator, restriction="remove",
+                               reasons=tc(rule))
+    assert "Notre décision" in decision.statement_text
+    assert "What we decided" not in decision.statement_text

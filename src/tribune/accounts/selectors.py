@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -211,3 +212,14 @@ def can_act(account: Account) -> bool:
     """Whether ``account`` may post, boost, favourite or follow: not while a
     moderation decision freezes or suspends it."""
     return account.frozen_at is None and account.suspended_at is None
+
+
+def account_language(account: Account | None) -> str:
+    """The language to write to ``account`` in (notices, e-mails): its interface
+    language, else its posting language when the interface offers it, else the
+    instance's default."""
+    offered = {code for code, _name in settings.LANGUAGES}
+    for code in ((account.locale, account.default_language) if account else ()):
+        if code and code.split("-")[0] in offered:
+            return code.split("-")[0]
+    return settings.LANGUAGE_CODE

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
+from tribune.accounts.selectors import account_language
 from tribune.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tribune.core.ids import parse_id
 from tribune.graph.models import Block, Follow
@@ -281,7 +282,7 @@ def _notify_appellant(appeal_id: int) -> None:
     appeal = Appeal.objects.select_related("appellant__user", "decision").get(pk=appeal_id)
     user = appeal.appellant.user
     if user is not None and user.email:
-        with translation.override(appeal.appellant.locale or settings.LANGUAGE_CODE):
+        with translation.override(account_language(appeal.appellant)):
             subject = _("The answer to your appeal on %(instance)s") % {
                 "instance": settings.TRIBUNE_TITLE}
             body = render_to_string("moderation/appeal_answer.txt", {

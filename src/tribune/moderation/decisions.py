@@ -30,6 +30,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
+from tribune.accounts.selectors import account_language
 from tribune.core.errors import Forbidden, NotFound, ValidationFailed
 from tribune.core.ids import new_id, parse_id
 from tribune.core.languages import is_language_code
@@ -347,7 +348,7 @@ def decide(*, case: Case, decided_by: Account | None, decided_via: str, restrict
         decision.automated_detection = "Yes" if case.automated_detection else "No"
         decision.automated_decision = tdb.AUTOMATED_DECISION_NOT
     decision.statement_text = _statement_text(
-        decision, rule=rule, language=target.locale or settings.LANGUAGE_CODE)
+        decision, rule=rule, language=account_language(target))
     decision.save(force_insert=True)
     actor_kind = "jury" if decided_via == DecidedVia.JURY else "human"
     actor_id = decided_by.pk if decided_by else None
@@ -467,7 +468,7 @@ def send_decision_emails(decision: Decision) -> None:
     and every reporter with an address the outcome (DSA Art. 16(5)), each once."""
     target = decision.target_account
     if decision.restriction != Restriction.NONE and target.user and target.user.email:
-        with translation.override(target.locale or settings.LANGUAGE_CODE):
+        with translation.override(account_language(target)):
             subject = _("A moderation decision about your account on %(instance)s") % {
                 "instance": settings.TRIBUNE_TITLE}
         send_mail(subject, decision.statement_text, None, [target.user.email])
@@ -483,8 +484,7 @@ def send_decision_emails(decision: Decision) -> None:
             by_address.setdefault(address.lower(), []).append(report)
     for address_reports in by_address.values():  # one e-mail per person, naming each report
         first = address_reports[0]
-        language = (first.reporter.locale if first.reporter else "") or settings.LANGUAGE_CODE
-        with translation.override(language):
+        with translation.override(account_language(first.reporter)):
             subject = _("The outcome of your report on %(instance)s") % {
                 "instance": settings.TRIBUNE_TITLE}
             body = render_to_string("moderation/outcome.txt", {

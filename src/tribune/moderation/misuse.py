@@ -34,6 +34,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
+from tribune.accounts.selectors import account_language
 from tribune.moderation.log import log_append
 from tribune.moderation.models import MisuseSanction, Report, SanctionKind
 
@@ -141,7 +142,7 @@ def _tell_reporter(sanction_id: int) -> None:
     if user is None or not user.email:
         return
     try:
-        with translation.override(sanction.account.locale or settings.LANGUAGE_CODE):
+        with translation.override(account_language(sanction.account)):
             subject = (_("A warning about your reports on %(instance)s")
                        if sanction.stage == WARNING else
                        _("Your reports on %(instance)s are suspended for a while")) % {
