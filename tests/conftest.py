@@ -39,6 +39,12 @@ def _no_link_previews(settings):
     settings.TRIBUNE_LINK_PREVIEWS = False
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded and processed files go to a directory of the test's own."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 _counter = itertools.count(1)
 
 

@@ -95,6 +95,10 @@ TRIBUNE_FFMPEG = os.environ.get("TRIBUNE_FFMPEG", "ffmpeg")
 TRIBUNE_FFPROBE = os.environ.get("TRIBUNE_FFPROBE", "ffprobe")
 TRIBUNE_MEDIA_MAX_VIDEO_SECONDS = env_int("TRIBUNE_MEDIA_MAX_VIDEO_SECONDS", 300)
 TRIBUNE_MEDIA_MAX_VIDEO_BYTES = env_int("TRIBUNE_MEDIA_MAX_VIDEO_BYTES", 99 * 1024 * 1024)
+# Images: the largest file and the most pixels accepted (decompression bombs are
+# refused before decoding; tribune.media.processing).
+TRIBUNE_MEDIA_MAX_IMAGE_BYTES = env_int("TRIBUNE_MEDIA_MAX_IMAGE_BYTES", 16 * 1024 * 1024)
+TRIBUNE_MEDIA_MAX_PIXELS = env_int("TRIBUNE_MEDIA_MAX_PIXELS", 8192 * 8192)
 
 # Host checking is done by tribune.core.middleware.HostCheckMiddleware, which also
 # accepts the whole loopback range; Django's own check cannot express a range.

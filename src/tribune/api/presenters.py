@@ -125,6 +125,34 @@ def preview_card_out(status: Status) -> dict[str, Any] | None:
     }
 
 
+def _file_url(field) -> str | None:
+    """A stored file's URL, made absolute when the storage gives a path."""
+    if not field:
+        return None
+    url = field.url
+    return absolute(url) if url.startswith("/") else url
+
+
+def media_attachment_out(media) -> dict[str, Any]:
+    """The MediaAttachment entity; ``url`` and ``preview_url`` are None until the
+    upload is processed (docs: entities/MediaAttachment.md)."""
+    meta = dict(media.meta or {})
+    if media.type == "image" or media.focus_x or media.focus_y:
+        meta["focus"] = {"x": media.focus_x, "y": media.focus_y}
+    return {
+        "id": str(media.pk),
+        "type": media.type,
+        "url": _file_url(media.file),
+        "preview_url": _file_url(media.thumbnail) or _file_url(media.file),
+        "remote_url": media.remote_url or None,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": meta,
+        "description": media.description or None,
+        "blurhash": media.blurhash or None,
+    }
+
+
 def _status_body(status: Status, state: ViewerState, viewer_id: int | None) -> dict[str, Any]:
     original_id = status.pk
     return {
@@ -147,7 +175,8 @@ def _status_body(status: Status, state: ViewerState, viewer_id: int | None) -> d
         "replies_count": status.replies_count,
         "reblogs_count": status.reblogs_count,
         "favourites_count": status.favourites_count,
-        "media_attachments": [],
+        "media_attachments": [media_attachment_out(m) for m in
+                              sorted(status.media_attachments.all(), key=lambda m: m.position)],
         "mentions": [
             {"id": str(m.account.pk), "username": m.account.username,
              "acct": m.account.acct, "url": account_profile_url(m.account)}

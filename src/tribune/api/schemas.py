@@ -99,6 +99,19 @@ class StatusApplication(Out):
     website: str | None
 
 
+class MediaAttachment(Out):
+    id: str
+    type: str
+    url: str | None
+    preview_url: str | None
+    remote_url: str | None
+    preview_remote_url: str | None
+    text_url: str | None
+    meta: dict[str, Any] | None
+    description: str | None
+    blurhash: str | None
+
+
 class Status(Out):
     id: str
     uri: str
@@ -117,7 +130,7 @@ class Status(Out):
     replies_count: int
     reblogs_count: int
     favourites_count: int
-    media_attachments: list[dict[str, Any]]
+    media_attachments: list[MediaAttachment]
     mentions: list[Mention]
     tags: list[StatusTag]
     emojis: list[dict[str, Any]]

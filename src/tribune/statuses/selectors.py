@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
@@ -14,6 +14,7 @@ from tribune.core.ids import parse_id
 from tribune.core.pagination import Cursor, Page, paginate
 from tribune.core.text import normalize_tag
 from tribune.graph.selectors import hidden_account_ids
+from tribune.media.models import MediaAttachment
 from tribune.statuses.models import Bookmark, Favourite, Pin, Status, StatusEdit
 from tribune.statuses.policy import can_view, public_q, visible_q
 
@@ -21,8 +22,9 @@ STATUS_RELATED = ("account", "application", "reblog_of", "reblog_of__account",
                   "reblog_of__application",
                   "status_card__card", "reblog_of__status_card__card")  # tribune.links
 STATUS_PREFETCH = ("mentions__account", "tags", "reblog_of__mentions__account",
-                   "reblog_of__tags")
+                   "reblog_of__tags", "media_attachments", "reblog_of__media_attachments")
 CONTEXT_LIMIT = 4096
+_HAS_MEDIA = Exists(MediaAttachment.objects.filter(status_id=OuterRef("pk")))
 
 
 def with_relations(qs: QuerySet) -> QuerySet:
@@ -93,7 +95,7 @@ def account_statuses(
     """An account's statuses visible to ``viewer``, newest first.
 
     ``exclude_replies`` keeps replies to oneself (threads), as Mastodon does.
-    ``only_media`` is empty until media attachments exist.
+    ``only_media`` keeps statuses with media attachments.
     """
     qs = Status.objects.filter(account=account).filter(visible_q(viewer))
     if pinned:
@@ -105,7 +107,7 @@ def account_statuses(
     if exclude_reblogs:
         qs = qs.filter(reblog_of__isnull=True)
     if only_media:
-        qs = qs.none()
+        qs = qs.filter(_HAS_MEDIA)
     if tagged:
         qs = qs.filter(tags__name=normalize_tag(tagged))
     return paginate(with_relations(qs), cursor)
@@ -122,7 +124,7 @@ def public_timeline(*, viewer: Account | None, cursor: Cursor, local: bool = Fal
     if remote:
         qs = qs.exclude(account__domain="")
     if only_media:
-        qs = qs.none()
+        qs = qs.filter(_HAS_MEDIA)
     if viewer is not None:
         qs = qs.exclude(account_id__in=hidden_account_ids(viewer.pk))
     return paginate(with_relations(qs), cursor)
@@ -138,7 +140,7 @@ def tag_timeline(*, name: str, viewer: Account | None, cursor: Cursor, local: bo
     if remote:
         qs = qs.exclude(account__domain="")
     if only_media:
-        qs = qs.none()
+        qs = qs.filter(_HAS_MEDIA)
     if viewer is not None:
         qs = qs.exclude(account_id__in=hidden_account_ids(viewer.pk))
     return paginate(with_relations(qs), cursor)

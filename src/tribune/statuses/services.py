@@ -34,6 +34,11 @@ from tribune.core.text import (
     render,
 )
 from tribune.core.urls import absolute
+from tribune.media.services import (
+    media_attach,
+    media_delete_for_statuses,
+    media_replace,
+)
 from tribune.statuses.models import (
     Bookmark,
     Favourite,
@@ -65,8 +70,9 @@ def _render(text: str, mentioned: dict[str, Account]) -> str:
                   tag_url=lambda name: absolute(f"/tags/{normalize_tag(name)}"))
 
 
-def _validate(text: str, spoiler_text: str, visibility: str, language: str | None) -> None:
-    if not text.strip():
+def _validate(text: str, spoiler_text: str, visibility: str, language: str | None,
+              *, has_media: bool = False) -> None:
+    if not text.strip() and not has_media:
         raise ValidationFailed(_("Validation failed: Text can't be blank"))
     limit = settings.TRIBUNE_MAX_CHARACTERS
     if count_characters(text) + count_characters(spoiler_text) > limit:
@@ -91,14 +97,16 @@ def status_create(
     *, account: Account, text: str, visibility: str | None = None, spoiler_text: str = "",
     sensitive: bool | None = None, language: str | None = None,
     in_reply_to_id: int | str | None = None, application_id: int | None = None,
-    idempotency_key: str | None = None, created_at=None,
+    idempotency_key: str | None = None, created_at=None, media_ids: list | None = None,
 ) -> Status:
     """Post a status as ``account`` and return it.
 
     Text is plain text (at most TRIBUNE_MAX_CHARACTERS as Mastodon counts, spoiler
     included); mentions of known accounts and hashtags are linked. With
     ``idempotency_key``, a repeat within an hour returns the first status (Mastodon's
-    Idempotency-Key header). Raises ValidationFailed (422) and NotFound (404) when the
+    Idempotency-Key header). ``media_ids`` attaches up to four of the author's
+    processed uploads (``media.services.media_attach``); with media the text may be
+    empty. Raises ValidationFailed (422) and NotFound (404) when the
     replied-to status is unknown, not visible, or deleted while this one was written.
     """
     ensure_can_act(account)
@@ -110,7 +118,7 @@ def status_create(
     visibility = visibility or account.default_visibility
     spoiler_text = spoiler_text or ""
     language = language or account.default_language or None
-    _validate(text, spoiler_text, visibility, language)
+    _validate(text, spoiler_text, visibility, language, has_media=bool(media_ids))
     in_reply_to = None
     if in_reply_to_id not in (None, ""):
         in_reply_to = _visible_or_404(in_reply_to_id, account)
@@ -133,6 +141,8 @@ def status_create(
             [Mention(status=status, account=a) for a in {a.pk: a for a in mentioned.values()}.values()],
             ignore_conflicts=True)
         status.tags.set(_tags_for(text))
+        if media_ids:
+            media_attach(account=account, media_ids=media_ids, status=status)
         Account.objects.filter(pk=account.pk).update(
             statuses_count=F("statuses_count") + 1, last_status_at=now)
         # The update locks the parent row (PostgreSQL; SQLite serialises writers), so a
@@ -165,9 +175,12 @@ def _snapshot(status: Status, at) -> StatusEdit:
 
 def status_update(
     *, account: Account, status: Status, text: str, spoiler_text: str | None = None,
-    sensitive: bool | None = None, language: str | None = None,
+    sensitive: bool | None = None, language: str | None = None, media_ids: list | None = None,
 ) -> Status:
     """Edit ``status`` (its author only) and keep the previous version in its history.
+
+    ``media_ids`` (None: unchanged) becomes the list of attachments: kept ones stay,
+    new uploads are attached, removed ones are deleted with their files.
 
     Raises NotFound for someone else's status (Mastodon looks only among the
     caller's own), Forbidden for a reblog, ValidationFailed for bad input. New
@@ -179,7 +192,8 @@ def status_update(
     if status.reblog_of_id is not None:
         raise Forbidden(_("This action is not allowed"))
     spoiler_text = status.spoiler_text if spoiler_text is None else spoiler_text
-    _validate(text, spoiler_text, status.visibility, language)
+    has_media = bool(media_ids) if media_ids is not None else status.media_attachments.exists()
+    _validate(text, spoiler_text, status.visibility, language, has_media=has_media)
     mentioned = accounts_by_handles(extract_mentions(text))
     now = timezone.now()
     with transaction.atomic():
@@ -200,13 +214,16 @@ def status_update(
             [Mention(status=status, account=a) for a in {a.pk: a for a in mentioned.values()}.values()],
             ignore_conflicts=True)
         status.tags.set(_tags_for(text))
+        if media_ids is not None:
+            media_replace(account=account, media_ids=media_ids, status=status)
         publish(StatusUpdated(status_id=status.pk))
     return status
 
 
 def _status_destroy(*, status_id: int) -> bool:
-    """Delete status ``status_id`` with its reblogs, favourites, bookmarks, feed entries
-    and notifications, and adjust the counters; call inside a transaction.
+    """Delete status ``status_id`` with its reblogs, favourites, bookmarks, feed entries,
+    notifications and media attachments (their files after commit), and adjust the
+    counters; call inside a transaction.
 
     Returns False, changing nothing, when the status is already gone. The row is
     re-read under a lock (IMMEDIATE transactions serialise writers on SQLite; SELECT
@@ -221,6 +238,8 @@ def _status_destroy(*, status_id: int) -> bool:
     # Each account reblogs a status at most once (reblog_once).
     rebloggers = list(Status.objects.select_for_update().filter(reblog_of_id=status_id)
                       .values_list("account_id", flat=True))
+    # Attachments would only be unlinked (SET_NULL): delete them and their files.
+    media_delete_for_statuses(status_ids=[status_id])
     Status.objects.filter(pk=status_id).delete()
     for account_ids in ([row["account_id"]], rebloggers):  # the author may be a reblogger
         Account.objects.filter(pk__in=account_ids, statuses_count__gt=0).update(

@@ -26,6 +26,7 @@ from tribune.core.errors import (
 )
 from tribune.graph import services as graph
 from tribune.graph.selectors import follow_requests_count
+from tribune.media import services as media
 from tribune.statuses import selectors
 from tribune.statuses import services as statuses
 from tribune.timelines.services import feed_add_status
@@ -106,19 +107,31 @@ def compose(request: HttpRequest) -> HttpResponse:
     in_reply_to = None
     if reply_id := request.POST.get("in_reply_to_id"):
         in_reply_to = _status_or_404(request, reply_id)
-    form = ComposeForm(viewer, request.POST, in_reply_to=in_reply_to)
+    form = ComposeForm(viewer, request.POST, request.FILES, in_reply_to=in_reply_to)
     if form.is_valid():
+        uploaded: list[int] = []
         try:
+            # The same path as an app: each picture through media_create, then the post.
+            for field, upload, description in form.uploads():
+                try:
+                    uploaded.append(media.media_create(account=viewer, upload=upload,
+                                                       description=description,
+                                                       process_now=True).pk)
+                except ValidationFailed as exc:
+                    form.add_error(field, str(exc))
+                    raise
             status = statuses.status_create(
                 account=viewer, text=form.cleaned_data["text"],
                 spoiler_text=form.cleaned_data["spoiler_text"],
                 visibility=form.cleaned_data["visibility"],
                 in_reply_to_id=form.cleaned_data["in_reply_to_id"] or None,
+                media_ids=uploaded or None,
             )
         except NotFound:
             form.add_error(None, _("The post you are replying to is gone."))
         except ValidationFailed as exc:
-            form.add_error(None, str(exc))
+            if not form.errors:
+                form.add_error(None, str(exc))
         else:
             # Read your own writes: the post is on the author's home feed before the
             # redirect lands; followers get it from the fan-out task (idempotent).
@@ -127,6 +140,8 @@ def compose(request: HttpRequest) -> HttpResponse:
                 return _see_other(f"/@{in_reply_to.account.username}/{in_reply_to.pk}"
                                   f"#status-{status.pk}")
             return redirect_back(request)
+        for media_id in uploaded:  # nothing was posted: the pictures go too
+            media.media_delete(account=viewer, media_id=media_id)
     return render(request, "web/compose.html", {"title": _("New post"), "compose": form},
                   status=422)
 

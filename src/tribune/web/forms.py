@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from tribune.accounts.models import Account, Visibility
+from tribune.media.processing import IMAGE_TYPES
+from tribune.media.services import DESCRIPTION_LIMIT, MAX_ATTACHMENTS
 from tribune.statuses.models import Status
 
 VISIBILITY_CHOICES = [
@@ -19,14 +22,20 @@ VISIBILITY_CHOICES = [
 ]
 
 
+MEDIA_SLOTS = MAX_ATTACHMENTS
+IMAGE_ACCEPT = ",".join(IMAGE_TYPES)
+
+
 class ComposeForm(forms.Form):
-    """A new post or a reply. ``in_reply_to`` pre-fills the mentions and visibility
-    as Mastodon's compose box does."""
+    """A new post or a reply, with up to four pictures, each with its description.
+    ``in_reply_to`` pre-fills the mentions and visibility as Mastodon's compose box
+    does."""
 
     spoiler_text = forms.CharField(label=_("Content warning"), required=False,
                                    max_length=settings.TRIBUNE_MAX_CHARACTERS)
+    # Not required here: a post of pictures may have no text (the service decides).
     text = forms.CharField(label=_("What's on your mind?"), widget=forms.Textarea(
-        attrs={"rows": 4}), required=True, strip=False)
+        attrs={"rows": 4}), required=False, strip=False)
     visibility = forms.ChoiceField(label=_("Visibility"), choices=VISIBILITY_CHOICES)
     in_reply_to_id = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -48,6 +57,24 @@ class ComposeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.in_reply_to = in_reply_to
         self.fields["text"].widget.attrs["data-counter"] = "compose-counter"
+        for n in range(1, MEDIA_SLOTS + 1):
+            self.fields[f"media_{n}"] = forms.FileField(
+                label=_("Picture %(n)d") % {"n": n}, required=False,
+                widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT, "data-preview": f"preview-{n}"}))
+            self.fields[f"description_{n}"] = forms.CharField(
+                label=_("Description of picture %(n)d (alt text)") % {"n": n}, required=False,
+                max_length=DESCRIPTION_LIMIT, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def media_slots(self) -> list[tuple[forms.BoundField, forms.BoundField, int]]:
+        """(file field, its description field, its number) for each picture slot."""
+        return [(self[f"media_{n}"], self[f"description_{n}"], n)
+                for n in range(1, MEDIA_SLOTS + 1)]
+
+    def uploads(self) -> list[tuple[str, UploadedFile, str]]:
+        """(field name, chosen file, its description) in slot order (after is_valid)."""
+        return [(f"media_{n}", self.cleaned_data[f"media_{n}"],
+                 self.cleaned_data[f"description_{n}"])
+                for n in range(1, MEDIA_SLOTS + 1) if self.cleaned_data.get(f"media_{n}")]
 
 
 class EditForm(forms.Form):

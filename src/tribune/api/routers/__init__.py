@@ -11,6 +11,7 @@ from tribune.api.routers import (
     apps,
     graph,
     instance,
+    media,
     misc,
     notifications,
     reports,
@@ -18,6 +19,6 @@ from tribune.api.routers import (
     timelines,
 )
 
-for module in (instance, statuses, timelines, graph, accounts, notifications, reports,
+for module in (instance, media, statuses, timelines, graph, accounts, notifications, reports,
                admin_reports, apps, misc):
     api.add_router("/", module.router)

@@ -14,16 +14,12 @@ from tribune.api.base import responses
 from tribune.api.presenters import API_VERSION, VERSION, rule_out
 from tribune.api.schemas import Rule
 from tribune.core.urls import absolute
+from tribune.media.selectors import media_configuration
 from tribune.moderation.selectors import rule_list as rules_published
 
 router = Router(tags=["instance"])
 
 LANGUAGES = ["en", "fr"]
-MEDIA = {
-    "supported_mime_types": [],
-    "image_size_limit": 0, "image_matrix_limit": 0,
-    "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0,
-}
 POLLS = {"max_options": 4, "max_characters_per_option": 50,
          "min_expiration": 300, "max_expiration": 2629746}
 
@@ -57,7 +53,7 @@ def instance_v2(request):
             "vapid": {"public_key": ""},
             "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
             "statuses": _statuses_config(),
-            "media_attachments": MEDIA,
+            "media_attachments": media_configuration(),
             "polls": POLLS,
             "translation": {"enabled": False},
         },
@@ -94,7 +90,7 @@ def instance_v1(request):
         "invites_enabled": mode == "invite",
         "configuration": {"accounts": {"max_featured_tags": 10},
                           "statuses": _statuses_config(),
-                          "media_attachments": MEDIA, "polls": POLLS},
+                          "media_attachments": media_configuration(), "polls": POLLS},
         "contact_account": None,
         "rules": [rule_out(r) for r in rules_published()],
     }

@@ -41,10 +41,9 @@ class ReblogIn(Schema):
 
 
 def _refuse_unsupported(payload) -> None:
-    """Media, polls and scheduling are refused with 422 rather than dropped silently,
-    so the client can tell its user."""
-    for field, what in (("media_ids", "Media attachments"), ("poll", "Polls"),
-                        ("scheduled_at", "Scheduled posts")):
+    """Polls and scheduling are refused with 422 rather than dropped silently, so the
+    client can tell its user."""
+    for field, what in (("poll", "Polls"), ("scheduled_at", "Scheduled posts")):
         if getattr(payload, field, None):
             raise ValidationFailed(f"Validation failed: {what} are not supported yet")
 
@@ -73,6 +72,7 @@ def status_create(request, payload: StatusIn):
         in_reply_to_id=str(payload.in_reply_to_id) if payload.in_reply_to_id not in (None, "") else None,
         application_id=request.auth.application_id,
         idempotency_key=request.headers.get("Idempotency-Key"),
+        media_ids=payload.media_ids or None,
     )
     return _one(request, _refresh(request, status.pk))
 
@@ -103,7 +103,7 @@ def status_edit(request, status_id: str, payload: StatusEditIn):
     _refuse_unsupported(payload)
     services.status_update(account=account, status=status, text=payload.status or "",
                            spoiler_text=payload.spoiler_text, sensitive=payload.sensitive,
-                           language=payload.language or None)
+                           language=payload.language or None, media_ids=payload.media_ids)
     return _one(request, _refresh(request, status.pk))
 
 

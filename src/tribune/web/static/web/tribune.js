@@ -4,7 +4,9 @@
  *   characters, the content warning included. The server still checks; this only
  *   shows the count as the person types.
  * - Keyboard focus across htmx swaps: after an in-place action the same button of
- *   the new button bar has focus; after "Load more" the first new post has it. */
+ *   the new button bar has focus; after "Load more" the first new post has it.
+ * - A preview of each picture chosen in a compose box (a data: URL, which the
+ *   Content-Security-Policy allows for images). */
 (function () {
   "use strict";
   var URL_RE = /https?:\/\/[^\s<>"']+/g;
@@ -75,4 +77,20 @@
     if (element) element.focus();
   });
   document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.dataset || !input.dataset.preview) return;
+    var preview = document.getElementById(input.dataset.preview);
+    if (!preview) return;
+    var file = input.files && input.files[0];
+    if (!file || !/^image\//.test(file.type)) {
+      preview.hidden = true;
+      preview.removeAttribute("src");
+      return;
+    }
+    var reader = new FileReader();
+    reader.onload = function () { preview.src = reader.result; preview.hidden = false; };
+    reader.readAsDataURL(file);
+  });
 })();
