@@ -260,6 +260,17 @@ def test_orphans_are_deleted_after_a_day_with_their_files(alice, settings,
     assert kept.pk in status.media_attachments.values_list("pk", flat=True)
 
 
+def test_cleanup_command(alice, settings, capsys):
+    from tribune.cli import main
+
+    orphan = media_create(account=alice, upload=upload(images.jpeg()), process_now=True)
+    MediaAttachment.objects.filter(pk=orphan.pk).update(
+        created_at=timezone.now() - timedelta(days=2))
+    assert main(["media", "cleanup"]) == 0
+    assert "unattached uploads deleted: 1" in capsys.readouterr().out
+    assert not MediaAttachment.objects.exists()
+
+
 def test_deleting_a_status_deletes_its_files(alice, settings, django_capture_on_commit_callbacks):
     media = [media_create(account=alice, upload=upload(images.jpeg()), process_now=True)
              for _ in range(2)]

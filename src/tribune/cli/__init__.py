@@ -157,6 +157,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=["json", "html"], default="json",
                         help="output format (default: %(default)s)")
     sor.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    media = commands.add_parser("media", help="media attachments",
+                                description="Maintain uploaded media files.")
+    media_commands = media.add_subparsers(dest="media_command", metavar="SUBCOMMAND",
+                                          required=True)
+    media_commands.add_parser(
+        "cleanup", help="delete uploads never attached to a post within a day",
+        description="Delete uploads that were not attached to any post within a day, "
+                    "with their files. The task workers do this for each upload a day "
+                    "after it came; this catches up when they were stopped. Safe to run "
+                    "at any time.")
     return parser
 
 

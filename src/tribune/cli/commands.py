@@ -158,6 +158,14 @@ def cmd_moderation(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_media(args: argparse.Namespace) -> int:
+    """``tribune media cleanup``: delete uploads left unattached for a day."""
+    from tribune.media.services import media_cleanup_orphans
+
+    print(f"unattached uploads deleted: {media_cleanup_orphans()}")
+    return 0
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "serve": cmd_serve,
@@ -166,4 +174,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "createuser": cmd_createuser,
     "token": cmd_token,
     "moderation": cmd_moderation,
+    "media": cmd_media,
 }
