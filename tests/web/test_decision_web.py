@@ -125,3 +125,20 @@ def test_non_staff_get_403_from_staff_pages(case, bob):
     found, _status, _rule = case
     assert client_for(bob).get("/moderation").status_code == 403
     assert client_for(bob).get(f"/moderation/cases/{found.pk}").status_code == 403
+
+
+def test_a_frozen_author_gets_a_form_error_not_a_server_error(case, alice, make_account):
+    """Regression: composing or editing while frozen raised an uncaught Forbidden."""
+    from tribune.moderation.decisions import Reasons, decision_create
+
+    found, status, rule = case
+    decision_create(case_id=found.pk, moderator=make_account("mod1", admin=True),
+                    restriction="freeze", reasons=Reasons(facts="Insults.", rule_id=rule.pk,
+                                                          explanation="Unkind."))
+    author = client_for(alice)
+    response = author.post("/statuses", {"text": "Can I still post?", "visibility": "public"})
+    assert response.status_code == 422
+    assert "restricted by a moderation decision" in response.content.decode()
+    edited = author.post(f"/@alice/{status.pk}/edit", {"text": "edited", "spoiler_text": ""})
+    assert edited.status_code == 422
+    assert "restricted by a moderation decision" in edited.content.decode()

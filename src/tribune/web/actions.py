@@ -132,6 +132,8 @@ def compose(request: HttpRequest) -> HttpResponse:
         except ValidationFailed as exc:
             if not form.errors:
                 form.add_error(None, str(exc))
+        except Forbidden as exc:  # a moderation decision froze or suspended the account
+            form.add_error(None, str(exc))
         else:
             # Read your own writes: the post is on the author's home feed before the
             # redirect lands; followers get it from the fan-out task (idempotent).
@@ -169,7 +171,7 @@ def edit(request: HttpRequest, username: str, status_id: str) -> HttpResponse:
                 statuses.status_update(account=request.viewer, status=status,
                                        text=form.cleaned_data["text"],
                                        spoiler_text=form.cleaned_data["spoiler_text"])
-            except ValidationFailed as exc:
+            except (ValidationFailed, Forbidden) as exc:
                 form.add_error(None, str(exc))
             else:
                 return _see_other(url)
