@@ -461,6 +461,11 @@ def _after_decision(decision_id: int) -> None:
         send_decision_emails(decision)
     except Exception:  # an unreachable mail server must not undo a made decision
         logger.exception("could not e-mail the notice of decision %s", decision_id)
+    if decision.restriction == Restriction.REMOVE:
+        from tribune.moderation.hashing import hash_bank_add_removed
+
+        # Pictures people removed go to the hash bank, so a re-upload is flagged.
+        hash_bank_add_removed(decision=decision)
 
 
 def send_decision_emails(decision: Decision) -> None:

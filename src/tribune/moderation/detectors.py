@@ -17,6 +17,7 @@ from typing import Protocol
 
 import regex
 
+from tribune.core.errors import ValidationFailed
 from tribune.moderation import hashing
 from tribune.moderation.models import FlagRule, Tier
 from tribune.statuses.models import Status
@@ -81,8 +82,17 @@ class PdqDetector:
         return hashing.available()
 
     def scan(self, status: Status) -> list[Detection]:
-        # Statuses have no media attachments yet; images come in through scan_image.
-        return []
+        """Findings for every processed picture of ``status`` (an image, or the
+        preview frame of a video or gifv)."""
+        if not self.available:
+            return []
+        found = []
+        for image in hashing.status_images(status.pk):
+            try:
+                found.extend(self.scan_image(status, image))
+            except ValidationFailed:
+                continue  # not a picture Pillow reads: nothing to match
+        return found
 
     def scan_image(self, status: Status, image_bytes: bytes) -> list[Detection]:
         """Findings for one image of ``status``; none when unavailable. Raises

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tribune.core.errors import ValidationFailed
+from tribune.media.models import MediaAttachment, MediaType, ProcessingState
 from tribune.moderation.log import log_append
 from tribune.moderation.models import AutomatedFlag, HashBankEntry, Tier
 from tribune.statuses.models import Status
@@ -122,6 +123,39 @@ def hash_bank_add(*, image_bytes: bytes, decision=None, tier: int = Tier.P1,
                    payload={"pdq": digest, "quality": quality, "tier": tier,
                             "decision": str(decision.pk) if decision is not None else None})
     return entry
+
+
+def status_images(status_id: int) -> list[bytes]:
+    """The pictures of a status's processed attachments, read from storage: each
+    image itself, or the preview frame of a video or gifv (audio has none)."""
+    images = []
+    for media in MediaAttachment.objects.filter(status_id=status_id,
+                                                state=ProcessingState.DONE):
+        field = media.file if media.type == MediaType.IMAGE else media.thumbnail
+        if field:
+            try:
+                with field.open("rb") as handle:
+                    images.append(handle.read())
+            except OSError:
+                continue  # a file gone missing hashes nothing
+    return images
+
+
+def hash_bank_add_removed(*, decision) -> int:
+    """Put the pictures of a status that people removed into the bank, so a
+    re-upload is flagged for review (moderation reference §7.4). Returns how many
+    were added; 0 when the matcher is unavailable or the status has no pictures."""
+    if not available() or decision.status_id is None:
+        return 0
+    added = 0
+    for image in status_images(decision.status_id):
+        try:
+            hash_bank_add(image_bytes=image, decision=decision,
+                          tier=Tier.P1, label=f"removed by decision {decision.pk}")
+        except ValidationFailed:
+            continue  # too flat to hash reliably, or not a picture
+        added += 1
+    return added
 
 
 def hash_bank_match(image_bytes: bytes) -> list[tuple[HashBankEntry, int]]:
