@@ -59,6 +59,12 @@ class Account(models.Model):
     # Remote accounts (federation) keep their own URIs.
     uri = models.CharField(max_length=500, blank=True, default="")
     url = models.CharField(max_length=500, blank=True, default="")
+    # Profile pictures in Django's default storage, already cleaned and cropped
+    # (400x400 and 1500x500, Mastodon's sizes); "" shows the default images.
+    avatar = models.FileField(upload_to="accounts/avatars/", max_length=300, blank=True,
+                              default="")
+    header = models.FileField(upload_to="accounts/headers/", max_length=300, blank=True,
+                              default="")
 
     class Meta:
         constraints = [

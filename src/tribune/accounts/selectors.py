@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -127,14 +128,29 @@ DEFAULT_AVATAR_PATH = "/avatars/original/missing.png"
 DEFAULT_HEADER_PATH = "/headers/original/missing.png"
 
 
+def account_image_src(account: Account, kind: str) -> str:
+    """The URL of ``account``'s avatar or header (``kind``) as a page may use it:
+    the stored file's URL as the storage gives it (a path on this site for the data
+    dir, the bucket's URL for S3-compatible storage), else the default image's
+    path. Reads only the row: no query."""
+    field = account.avatar if kind == "avatar" else account.header
+    if field:
+        return default_storage.url(field.name)
+    return DEFAULT_AVATAR_PATH if kind == "avatar" else DEFAULT_HEADER_PATH
+
+
+def _absolute(src: str) -> str:
+    return absolute(src) if src.startswith("/") else src
+
+
 def account_avatar_url(account: Account) -> str:
     """Absolute avatar URL; Tribune's default image when none is set."""
-    return absolute(DEFAULT_AVATAR_PATH)
+    return _absolute(account_image_src(account, "avatar"))
 
 
 def account_header_url(account: Account) -> str:
     """Absolute header URL; Tribune's default image when none is set."""
-    return absolute(DEFAULT_HEADER_PATH)
+    return _absolute(account_image_src(account, "header"))
 
 
 # Joining: what the sign-up and sign-in forms need to know before a service runs.

@@ -1,13 +1,18 @@
-"""Writes to accounts: creation (login + public account) and profile updates."""
+"""Writes to accounts: creation (login + public account), profile updates and the
+stored avatar and header files."""
 
 from __future__ import annotations
 
+import logging
 import re
+import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,6 +23,8 @@ from tribune.core.errors import Conflict, ValidationFailed
 from tribune.core.languages import is_language_code
 from tribune.core.text import render
 from tribune.core.urls import absolute
+
+logger = logging.getLogger(__name__)
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]+([a-z0-9_.\-]+[a-z0-9_]+)?$", re.IGNORECASE)
 NOTE_MAX = 500
@@ -97,32 +104,103 @@ def account_update(
     interface language, one of ``settings.LANGUAGES`` or "" for the browser's choice.
     Raises ValidationFailed.
     """
+    changed: list[str] = []
     if display_name is not None:
         if len(display_name) > DISPLAY_NAME_MAX:
             raise ValidationFailed(_("Validation failed: Display name is too long (maximum is 30 characters)"))
         account.display_name = display_name
+        changed.append("display_name")
     if note is not None:
         if len(note) > NOTE_MAX:
             raise ValidationFailed(_("Validation failed: Note is too long (maximum is 500 characters)"))
         _set_note(account, note)
+        changed += ["note", "note_html"]
     if default_visibility is not None:
         # Mastodon's posting default may not be direct (UserSettings privacy).
         if default_visibility not in (Visibility.PUBLIC, Visibility.UNLISTED, Visibility.PRIVATE):
             raise ValidationFailed(_("Validation failed: Privacy is not included in the list"))
         account.default_visibility = default_visibility
+        changed.append("default_visibility")
     if default_language is not None:
         if default_language and not is_language_code(default_language):
             raise ValidationFailed(_("Validation failed: Language is not a valid language code"))
         account.default_language = default_language
+        changed.append("default_language")
     if locale is not None:
         if locale and locale not in dict(settings.LANGUAGES):
             raise ValidationFailed(_("Validation failed: Locale is not included in the list"))
         account.locale = locale
+        changed.append("locale")
     for field, value in (("locked", locked), ("bot", bot), ("discoverable", discoverable),
                          ("indexable", indexable), ("default_sensitive", default_sensitive)):
         if value is not None:
             setattr(account, field, value)
-    account.save()
+            changed.append(field)
+    if changed:
+        # Only what changed: a stale copy must not put back a replaced (and
+        # deleted) avatar or header, nor undo a concurrent change of another field.
+        account.save(update_fields=changed)
+    return account
+
+
+IMAGE_KINDS = ("avatar", "header")
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in IMAGE_KINDS:
+        raise ValueError(f"unknown account image {kind!r}")
+
+
+def _delete_stored(name: str) -> None:
+    try:
+        default_storage.delete(name)
+    except Exception:  # a storage outage must not undo the change: log it
+        logger.exception("accounts: could not delete %s from storage", name)
+
+
+def _image_replace(account: Account, kind: str, name: str) -> None:
+    """Point ``account``'s ``kind`` at the stored file ``name`` ("" for none) and
+    delete the file it replaces once that commits."""
+    with transaction.atomic():
+        # Locked and read again: of two concurrent changes, each deletes the file
+        # the other one replaced, and none is left behind.
+        old = (Account.objects.select_for_update().filter(pk=account.pk)
+               .values_list(kind, flat=True).first()) or ""
+        Account.objects.filter(pk=account.pk).update(**{kind: name})
+        if old and old != name:
+            transaction.on_commit(lambda: _delete_stored(old))
+    getattr(account, kind).name = name
+
+
+def account_image_store(*, account: Account, kind: str, content: File,
+                        extension: str) -> Account:
+    """Make ``content`` ``account``'s avatar or header (``kind``) and delete the
+    previous file from storage after commit.
+
+    ``content`` is an image that ``media.account_images`` has already checked,
+    cleaned and cropped: this only stores it, through Django's default storage
+    under ``accounts/avatars/`` or ``accounts/headers/`` with an unguessable name
+    ending in ``extension`` (".jpg", ".png", ".webp"). Go through
+    ``media.account_images.account_profile_update`` for an upload.
+    """
+    _check_kind(kind)
+    field = getattr(account, kind)
+    stored = field.field.generate_filename(account, f"{secrets.token_hex(16)}{extension}")
+    stored = default_storage.save(stored, content)
+    try:
+        _image_replace(account, kind, stored)
+    except BaseException:
+        _delete_stored(stored)
+        raise
+    return account
+
+
+def account_image_remove(*, account: Account, kind: str) -> Account:
+    """Go back to the default avatar or header (``kind``), deleting the file from
+    storage after commit (Mastodon 4.2's ``DELETE /api/v1/profile/avatar`` and
+    ``/header``); nothing happens when there is none."""
+    _check_kind(kind)
+    _image_replace(account, kind, "")
     return account
 
 

@@ -31,7 +31,9 @@ from tribune.accounts.selectors import (
     username_taken,
 )
 from tribune.accounts.services import DISPLAY_NAME_MAX, NOTE_MAX, USERNAME_RE
-from tribune.web.forms import VISIBILITY_CHOICES
+from tribune.core.errors import ValidationFailed
+from tribune.media.account_images import check_picture
+from tribune.web.forms import IMAGE_ACCEPT, VISIBILITY_CHOICES
 
 INVITE_ERRORS = {
     InviteState.UNKNOWN: _("This invite code is not valid."),
@@ -167,24 +169,60 @@ class SignUpForm(forms.Form):
                 "reason": data.get("reason", ""), "invite_code": data.get("invite_code", "")}
 
 
+def _picture_field(label, help_text) -> forms.FileField:
+    return forms.FileField(label=label, required=False, help_text=help_text,
+                           widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT}))
+
+
+def _checked_picture(upload):
+    """A chosen picture that passes ``check_picture``, as a field error otherwise."""
+    if upload is None:
+        return None
+    try:
+        return check_picture(upload)
+    except ValidationFailed as error:
+        raise ValidationError(str(error), code="invalid") from None
+
+
 class ProfileForm(forms.Form):
-    """What others see: Mastodon's limits, 30 characters of name, 500 of bio."""
+    """What others see: Mastodon's limits, 30 characters of name, 500 of bio; the
+    avatar and header pictures, and a way back to the default ones (offered only
+    for a picture the account has)."""
 
     display_name = forms.CharField(label=_("Display name"), max_length=DISPLAY_NAME_MAX,
                                    required=False)
     note = forms.CharField(label=_("Bio"), max_length=NOTE_MAX, required=False,
                            widget=forms.Textarea(attrs={"rows": 4}),
                            help_text=_("You can mention @people and #hashtags."))
+    avatar = _picture_field(_("Avatar"), _("JPEG, PNG, GIF or WebP. It is cropped to "
+                                           "400×400 pixels."))
+    remove_avatar = forms.BooleanField(label=_("Remove the avatar"), required=False)
+    header = _picture_field(_("Header"), _("JPEG, PNG, GIF or WebP. It is cropped to "
+                                           "1500×500 pixels."))
+    remove_header = forms.BooleanField(label=_("Remove the header"), required=False)
     locked = forms.BooleanField(label=_("Require follow requests"), required=False,
                                 help_text=_("You approve each new follower yourself."))
     bot = forms.BooleanField(label=_("This is a bot account"), required=False,
                              help_text=_("It mostly posts automatically and may not be "
                                          "watched."))
 
+    def __init__(self, *args, account: Account, **kwargs):
+        kwargs.setdefault("initial", self.initial_for(account))
+        super().__init__(*args, **kwargs)
+        for kind in ("avatar", "header"):
+            if not getattr(account, kind):
+                del self.fields[f"remove_{kind}"]
+
     @staticmethod
     def initial_for(account: Account) -> dict:
         return {"display_name": account.display_name, "note": account.note,
                 "locked": account.locked, "bot": account.bot}
+
+    def clean_avatar(self):
+        return _checked_picture(self.cleaned_data.get("avatar"))
+
+    def clean_header(self):
+        return _checked_picture(self.cleaned_data.get("header"))
 
 
 SCRIPT_VARIANTS = {"zh-hans": "zh-Hans", "zh-hant": "zh-Hant"}

@@ -25,6 +25,7 @@ from tribune.accounts.services import (
 )
 from tribune.core.errors import DomainError
 from tribune.core.urls import absolute
+from tribune.media.account_images import account_profile_update
 from tribune.web.account_forms import (
     EmailForm,
     InviteForm,
@@ -70,11 +71,13 @@ def _save(form, call) -> bool:
 
 @account_required
 def profile(request: HttpRequest) -> HttpResponse:
-    """``/settings/profile``: display name, bio, locked, bot."""
+    """``/settings/profile``: display name, bio, avatar and header pictures (new
+    ones, or back to the default), locked, bot."""
     account = request.viewer
-    form = ProfileForm(_bound(request), initial=ProfileForm.initial_for(account))
-    if form.is_bound and _save(form, lambda: account_update(account=account,
-                                                            **form.cleaned_data)):
+    data = _bound(request)
+    form = ProfileForm(data, request.FILES if data is not None else None, account=account)
+    if form.is_bound and _save(form, lambda: account_profile_update(account=account,
+                                                                    **form.cleaned_data)):
         return _saved(request, _("Your profile has been saved."), "web:settings_profile")
     return _page(request, "web/settings_profile.html", "profile", _("Profile"), form=form)
 

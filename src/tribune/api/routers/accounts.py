@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
 from tribune.accounts import selectors as accounts
-from tribune.accounts.services import account_update
+from tribune.accounts.services import account_image_remove
 from tribune.api.auth import ApiError, Scoped, public, read, write
 from tribune.api.base import cursor, link_header, offset_param, responses
 from tribune.api.presenters import (
@@ -18,6 +18,7 @@ from tribune.api.presenters import (
 )
 from tribune.api.schemas import Account, CredentialAccount, PreferencesOut, Status
 from tribune.graph import selectors as graph
+from tribune.media.account_images import account_profile_update
 from tribune.oauth.scopes import grants
 from tribune.statuses.selectors import account_statuses
 
@@ -83,16 +84,39 @@ def verify_credentials(request):
                       response=responses(CredentialAccount),
               auth=write("accounts"))
 def update_credentials(request, payload: CredentialsIn):
-    """Change the caller's profile and posting defaults (form, multipart or JSON)."""
+    """Change the caller's profile and posting defaults (form, multipart or JSON);
+    ``avatar`` and ``header`` are pictures sent as multipart. A refused picture or
+    field answers 422 and changes nothing."""
+    # Not File parameters: django-ninja would want a middleware that parses every
+    # PUT and PATCH body; api.parser already parsed this one and kept its files.
+    files = request.FILES
     source = payload.source or SourceIn()
-    account = account_update(
-        account=request.auth.require_account(), display_name=payload.display_name,
+    account = account_profile_update(
+        account=request.auth.require_account(), avatar=files.get("avatar"),
+        header=files.get("header"),
+        display_name=payload.display_name,
         note=payload.note, locked=payload.locked, bot=payload.bot,
         discoverable=payload.discoverable, indexable=payload.indexable,
         default_visibility=source.privacy, default_sensitive=source.sensitive,
         default_language=source.language,
     )
     return _credentials(account)
+
+
+@router.delete("/v1/profile/avatar", response=responses(CredentialAccount),
+               auth=write("accounts"))
+def profile_avatar_delete(request):
+    """Go back to the default avatar (Mastodon 4.2)."""
+    return _credentials(account_image_remove(account=request.auth.require_account(),
+                                             kind="avatar"))
+
+
+@router.delete("/v1/profile/header", response=responses(CredentialAccount),
+               auth=write("accounts"))
+def profile_header_delete(request):
+    """Go back to the default header (Mastodon 4.2)."""
+    return _credentials(account_image_remove(account=request.auth.require_account(),
+                                             kind="header"))
 
 
 @router.get("/v1/preferences", response=responses(PreferencesOut), by_alias=True,
