@@ -131,22 +131,3 @@ def test_delete_profile_avatar_and_header(alice, api_as, settings):
     assert stored_names(settings) == set()
     assert api.delete("/api/v1/profile/header").status_code == 200  # nothing to remove
     assert api_as(alice, scopes="read").delete("/api/v1/profile/avatar").status_code == 403
-
-
-def test_pictures_stored_in_a_bucket_have_its_urls(alice, api_as, settings):
-    import boto3
-    from moto import mock_aws
-
-    with mock_aws():
-        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="tribune-test")
-        # Changing STORAGES makes Django build the default storage again.
-        settings.STORAGES = {**settings.STORAGES, "default": {
-            "BACKEND": "tribune.media.s3.PublicS3Storage",
-            "OPTIONS": {"bucket_name": "tribune-test", "region_name": "us-east-1",
-                        "access_key": "test", "secret_key": "test"}}}
-        r = patch_multipart(api_as(alice), {"avatar": upload(images.jpeg())})
-        assert r.status_code == 200, r.content
-        name = Account.objects.get(pk=alice.pk).avatar.name
-        assert r.json()["avatar"].startswith("https://")
-        assert r.json()["avatar"].endswith(name)
-        assert stored(name).size == (400, 400)

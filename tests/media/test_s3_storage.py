@@ -216,3 +216,28 @@ def test_the_real_server_configured_with_a_bucket(endpoint, tmp_path):
         assert requests.get(saved["url"], timeout=10).status_code == 404
     finally:
         stop_server(process, log, tmp_path)
+
+
+@pytest.mark.django_db
+def test_an_avatar_goes_to_the_bucket_and_is_served_from_it(endpoint, use_media_url, alice):
+    """The profile picture pipeline writes through the same storage: the processed
+    avatar lands in the bucket and its URL serves it over HTTP."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from tests.media import images
+    from tribune.media.account_images import account_profile_update
+
+    bucket = new_bucket(endpoint)
+    use_media_url(f"s3://{bucket}?endpoint={endpoint}")
+    account_profile_update(account=alice, avatar=SimpleUploadedFile(
+        "me.jpg", images.jpeg(size=(800, 600), gps=True)))
+    alice.refresh_from_db()
+    url = default_storage.url(alice.avatar.name)
+    assert url.startswith(f"{endpoint}/{bucket}/accounts/avatars/")
+    served = requests.get(url, timeout=10)
+    assert served.status_code == 200
+    picture = Image.open(io.BytesIO(served.content))
+    assert picture.size == (400, 400) and not picture.getexif()
