@@ -70,7 +70,8 @@ def test_the_keyword_flagger_runs_on_new_and_edited_posts(alice):
     status_update(account=alice, status=clean, text="Now with CHEAP pills")
     hit = status_create(account=alice, text="visit casino777 today")
     flags = {(f.status_id, f.label) for f in AutomatedFlag.objects.all()}
-    assert flags == {(clean.pk, "matched 'cheap pills'"), (hit.pk, r"matched '\\bcasino\\d+\\b'")}
+    # The pattern as the operator typed it, not a Python repr with doubled backslashes.
+    assert flags == {(clean.pk, "matched “cheap pills”"), (hit.pk, r"matched “\bcasino\d+\b”")}
     assert _visible_to_everyone(clean) and _visible_to_everyone(hit)
     actors = set(LogEntry.objects.filter(action="flag.created").values_list("actor_kind", flat=True))
     assert actors == {"detector"}

@@ -60,7 +60,7 @@ class KeywordDetector:
             except (regex.error, TimeoutError):
                 continue  # a broken or runaway pattern flags nothing
             if hit:
-                found.append(Detection(label=f"matched {rule.pattern!r}", score=1.0,
+                found.append(Detection(label=f"matched “{rule.pattern}”", score=1.0,
                                        tier=rule.severity_tier))
         return found
 

@@ -18,7 +18,6 @@ from tribune.accounts.models import Account
 from tribune.accounts.selectors import account_lookup
 from tribune.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tribune.core.ids import parse_id
-from tribune.moderation import tdb
 from tribune.moderation.appeals import (
     appeal_create,
     appeal_decide,
@@ -40,6 +39,7 @@ from tribune.moderation.selectors import (
 )
 from tribune.moderation.services import report_create
 from tribune.statuses.selectors import status_get_visible
+from tribune.web.notice_views import LEGAL_CATEGORY_CHOICES
 from tribune.web.viewer import account_required, staff_required, viewer_of
 
 CATEGORY_CHOICES = [
@@ -166,9 +166,7 @@ class DecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["rule_id"].choices = [("", "—")] + [
             (str(r.pk), f"{r.position + 1}. {r.text}") for r in rule_list()]
-        self.fields["category"].choices = [("", "—")] + [
-            (c, c.removeprefix("STATEMENT_CATEGORY_").replace("_", " ").capitalize())
-            for c in tdb.CATEGORIES]
+        self.fields["category"].choices = [("", "—"), *LEGAL_CATEGORY_CHOICES]
         self.fields["unfounded"].choices = [
             (str(r.pk), f"{r.created_at:%Y-%m-%d %H:%M} · {r.get_category_display()}")
             for r in reports]
