@@ -216,3 +216,11 @@ def test_instance_announces_the_media_limits(api_as, path, settings):
     assert media["image_size_limit"] == settings.TRIBUNE_MEDIA_MAX_IMAGE_BYTES
     assert media["image_matrix_limit"] == settings.TRIBUNE_MEDIA_MAX_PIXELS
     assert media["description_limit"] == 1500
+
+
+@pytest.mark.parametrize("path", ["/api/v1/media", "/api/v2/media"])
+def test_multipart_without_a_boundary_is_400_not_500(alice_api, path):
+    """Regression: a multipart Content-Type with no boundary was a server error."""
+    response = alice_api.post(path, data=b"", content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert response.json() == {"error": "Malformed multipart body"}

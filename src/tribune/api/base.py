@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -89,6 +90,12 @@ def _not_found(request, exc):
 def _suspicious(request, exc):
     # E.g. more than DATA_UPLOAD_MAX_NUMBER_FIELDS parameters: the client's fault.
     return error_response(request, 400, "Bad request")
+
+
+@api.exception_handler(MultiPartParserError)
+def _malformed_multipart(request, exc):
+    # E.g. "Content-Type: multipart/form-data" without a boundary.
+    return error_response(request, 400, "Malformed multipart body")
 
 
 @api.exception_handler(BadRequest)
