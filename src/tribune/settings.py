@@ -98,6 +98,9 @@ TRIBUNE_MEDIA_MAX_VIDEO_BYTES = env_int("TRIBUNE_MEDIA_MAX_VIDEO_BYTES", 99 * 10
 # Images: the largest file and the most pixels accepted (decompression bombs are
 # refused before decoding; tribune.media.processing).
 TRIBUNE_MEDIA_MAX_IMAGE_BYTES = env_int("TRIBUNE_MEDIA_MAX_IMAGE_BYTES", 16 * 1024 * 1024)
+# update_credentials carries avatar and header pictures in a body that is read into
+# memory (PATCH/PUT), so that body may be as large as a picture, plus its fields.
+DATA_UPLOAD_MAX_MEMORY_SIZE = TRIBUNE_MEDIA_MAX_IMAGE_BYTES + 1024 * 1024
 TRIBUNE_MEDIA_MAX_PIXELS = env_int("TRIBUNE_MEDIA_MAX_PIXELS", 8192 * 8192)
 
 # Host checking is done by tribune.core.middleware.HostCheckMiddleware, which also

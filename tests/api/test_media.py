@@ -90,10 +90,14 @@ def test_v1_bomb_is_422_with_no_row_and_no_file(alice_api, settings):
 
 def test_v2_answers_202_then_get_answers_200(alice_api, settings):
     settings.TASKS = DUMMY_TASKS
-    response = post_file(alice_api, "/api/v2/media", images.jpeg(), description="Later")
+    from tests.media.test_images import require_ffmpeg
+
+    require_ffmpeg()
+    response = post_file(alice_api, "/api/v2/media", images.animated_gif(), "a.gif",
+                         description="Later")
     assert response.status_code == 202, response.content
     body = response.json()
-    assert body["url"] is None and body["type"] == "image"
+    assert body["url"] is None
     assert alice_api.get(f"/api/v1/media/{body['id']}").status_code == 206
 
     media_process(media_id=body["id"])  # what the queued task does

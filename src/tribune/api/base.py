@@ -6,7 +6,7 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
@@ -23,6 +23,7 @@ from tribune.core.errors import (
     Forbidden,
     NotFound,
     RateLimited,
+    Unavailable,
     ValidationFailed,
 )
 from tribune.core.ids import parse_id
@@ -41,7 +42,7 @@ api = NinjaAPI(
 )
 
 DOMAIN_STATUS = {NotFound: 404, Forbidden: 403, ValidationFailed: 422, Conflict: 422,
-                 RateLimited: 429}
+                 RateLimited: 429, Unavailable: 503}
 
 
 def error_response(request: HttpRequest, status: int, message: str) -> HttpResponse:
@@ -86,6 +87,11 @@ def _not_found(request, exc):
     return error_response(request, 404, "Record not found")
 
 
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    return error_response(request, 413, "Request body is too large")
+
+
 @api.exception_handler(SuspiciousOperation)
 def _suspicious(request, exc):
     # E.g. more than DATA_UPLOAD_MAX_NUMBER_FIELDS parameters: the client's fault.
@@ -109,7 +115,8 @@ def _unexpected(request, exc):
     return error_response(request, 500, "Internal server error")
 
 
-ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 414: Error, 422: Error, 429: Error}
+ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 413: Error, 414: Error, 422: Error,
+          429: Error}
 
 
 def responses(schema: Any, status: int = 200) -> dict[int, Any]:

@@ -143,7 +143,9 @@ def media_attachment_out(media) -> dict[str, Any]:
         "id": str(media.pk),
         "type": media.type,
         "url": _file_url(media.file),
-        "preview_url": _file_url(media.thumbnail) or _file_url(media.file),
+        # A picture: audio without one has none (its file is not an image).
+        "preview_url": _file_url(media.thumbnail) or (
+            _file_url(media.file) if media.type == "image" else None),
         "remote_url": media.remote_url or None,
         "preview_remote_url": None,
         "text_url": None,

@@ -28,3 +28,8 @@ class Conflict(DomainError):
 
 class RateLimited(DomainError):
     """Too many requests (API: 429)."""
+
+
+class Unavailable(DomainError):
+    """A service Tribune depends on (the media storage, say) cannot be reached just
+    now; trying again later may work (API: 503)."""

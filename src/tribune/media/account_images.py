@@ -16,6 +16,7 @@ the already-processed files and knows nothing of Pillow.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
@@ -34,7 +36,7 @@ from tribune.accounts.services import (
     account_image_store,
     account_update,
 )
-from tribune.core.errors import Forbidden, ValidationFailed
+from tribune.core.errors import Forbidden, Unavailable, ValidationFailed
 from tribune.media.processing import (
     IMAGE_TYPES,
     JPEG_QUALITY,
@@ -43,6 +45,9 @@ from tribune.media.processing import (
     sniff_bytes,
 )
 from tribune.media.services import _local_copy, _unlink
+from tribune.media.storage import storage_errors
+
+logger = logging.getLogger(__name__)
 
 AVATAR_SIZE = (400, 400)
 HEADER_SIZE = (1500, 500)
@@ -141,15 +146,20 @@ def account_profile_update(*, account: Account, avatar: UploadedFile | None = No
     try:
         for kind, upload in uploads:
             prepared.append(_prepare(kind, upload))
-        account = account_update(account=account, **fields)
-        for item in prepared:
-            with item.path.open("rb") as handle:
-                account_image_store(account=account, kind=item.kind, content=File(handle),
-                                    extension=item.extension)
-        for kind, remove, upload in (("avatar", remove_avatar, avatar),
-                                     ("header", remove_header, header)):
-            if remove and upload is None:
-                account_image_remove(account=account, kind=kind)
+        with transaction.atomic():  # fields and pictures change together, or not at all
+            account = account_update(account=account, **fields)
+            for item in prepared:
+                with item.path.open("rb") as handle:
+                    account_image_store(account=account, kind=item.kind,
+                                        content=File(handle), extension=item.extension)
+            for kind, remove, upload in (("avatar", remove_avatar, avatar),
+                                         ("header", remove_header, header)):
+                if remove and upload is None:
+                    account_image_remove(account=account, kind=kind)
+    except storage_errors() as exc:
+        logger.warning("media storage failed: %s", exc)
+        raise Unavailable(_("The media storage cannot be reached just now; try again "
+                            "later")) from None
     finally:
         for item in prepared:
             item.path.unlink(missing_ok=True)

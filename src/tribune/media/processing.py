@@ -68,6 +68,12 @@ def sniff(path: Path) -> str | None:
         return sniff_bytes(handle.read(_SNIFF_BYTES))
 
 
+# ISO base media brands of still-image formats (AVIF, HEIC/HEIF), which share
+# MP4's container but are not video.
+IMAGE_BRANDS = frozenset({b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"hevc",
+                          b"hevx", b"mif1", b"msf1"})
+
+
 def sniff_bytes(head: bytes) -> str | None:
     """:func:`sniff` on the first 16 bytes of a file."""
     if head.startswith(b"\xff\xd8\xff"):
@@ -82,6 +88,8 @@ def sniff_bytes(head: bytes) -> str | None:
         return "audio/wav"
     if head[4:8] == b"ftyp":  # ISO base media: the brand says which
         brand = head[8:12]
+        if brand in IMAGE_BRANDS:  # AVIF and HEIF still images: not supported
+            return None
         if brand == b"qt  ":
             return "video/quicktime"
         if brand in (b"M4A ", b"M4B "):

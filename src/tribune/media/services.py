@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
 from tribune.accounts.selectors import can_act
-from tribune.core.errors import Forbidden, NotFound, ValidationFailed
+from tribune.core.errors import Forbidden, NotFound, Unavailable, ValidationFailed
 from tribune.core.ids import new_id, parse_id
 from tribune.media.models import MediaAttachment, MediaType, ProcessingState
 from tribune.media.processing import (
@@ -43,6 +43,8 @@ from tribune.media.processing import (
     process_upload,
     sniff_bytes,
 )
+from tribune.media.storage import storage_errors
+from tribune.media.video import ffmpeg_available
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,9 @@ _CHUNK = 1024 * 1024
 
 
 def _check_description(description: str) -> str:
+    if "\x00" in description:
+        raise ValidationFailed(_("Validation failed: Description contains a character that "
+                                 "is not allowed"))
     if len(description) > DESCRIPTION_LIMIT:
         raise ValidationFailed(
             _("Validation failed: Description is too long (maximum is %(limit)d characters)")
@@ -159,9 +164,42 @@ def media_create(*, account: Account, upload: UploadedFile | None, description: 
     if upload.size > limit:
         raise ValidationFailed(_("Validation failed: File is larger than %(limit)s")
                                % {"limit": filesizeformat(limit)})
+    needs_ffmpeg = mime not in IMAGE_TYPES or (mime == "image/gif" and _animated(upload))
+    if needs_ffmpeg and not ffmpeg_available():
+        # Known now, so refused now rather than after a 202 (v2).
+        raise ValidationFailed(_("Validation failed: Video, audio and animated GIFs need "
+                                 "ffmpeg on this server"))
     media = MediaAttachment(id=new_id(), account=account, description=description,
                             focus_x=point[0], focus_y=point[1], type=_type_for(mime),
                             created_at=timezone.now())
+    # Pictures are quick to process: done at once even for v2, as Mastodon does, so
+    # a client may attach them straight away; video and animations go to the queue.
+    process_now = process_now or not needs_ffmpeg
+    try:
+        return _create(media, upload, process_now=process_now)
+    except storage_errors() as exc:
+        logger.warning("media storage failed: %s", exc)
+        raise Unavailable(_("The media storage cannot be reached just now; try again "
+                            "later")) from None
+
+
+def _animated(upload: UploadedFile) -> bool:
+    """Whether an uploaded GIF has more than one frame (read from its header and
+    frame list; unreadable files count as still and are refused later)."""
+    from PIL import Image
+
+    upload.seek(0)
+    try:
+        with Image.open(upload) as image:
+            return getattr(image, "n_frames", 1) > 1
+    except Exception:  # a broken file is refused by processing
+        return False
+    finally:
+        upload.seek(0)
+
+
+def _create(media: MediaAttachment, upload: UploadedFile, *, process_now: bool
+            ) -> MediaAttachment:
     if process_now:
         with _local_copy(upload) as path:
             processed = process_upload(path)

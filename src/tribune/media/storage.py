@@ -150,3 +150,14 @@ def media_storage(value: str, *, environ: Mapping[str, str]) -> dict:
         options["access_key"] = access_key
         options["secret_key"] = secret_key
     return {"BACKEND": S3_BACKEND, "OPTIONS": options}
+
+
+def storage_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions a storage backend raises when it cannot be reached or refuses
+    a write: OSError for the filesystem, botocore's errors for S3 (when installed)."""
+    errors: tuple[type[BaseException], ...] = (OSError,)
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:
+        return errors
+    return (*errors, BotoCoreError, ClientError)

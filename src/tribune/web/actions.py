@@ -22,6 +22,7 @@ from tribune.core.errors import (
     DomainError,
     Forbidden,
     NotFound,
+    Unavailable,
     ValidationFailed,
 )
 from tribune.graph import services as graph
@@ -132,7 +133,7 @@ def compose(request: HttpRequest) -> HttpResponse:
         except ValidationFailed as exc:
             if not form.errors:
                 form.add_error(None, str(exc))
-        except Forbidden as exc:  # a moderation decision froze or suspended the account
+        except (Forbidden, Unavailable) as exc:  # restricted account; storage down
             form.add_error(None, str(exc))
         else:
             # Read your own writes: the post is on the author's home feed before the
