@@ -9,8 +9,9 @@ import io
 import warnings
 from dataclasses import dataclass
 
-import blurhash
 from PIL import Image, ImageOps
+
+from tribune.media.processing import blurhash_of
 
 FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 MAX_PIXELS = 25_000_000  # checked from the header, before anything is decoded
@@ -53,7 +54,7 @@ def card_image(data: bytes) -> CardImage:
         raise NotAnImage(str(exc)) from None
     out = io.BytesIO()
     picture.save(out, "JPEG", quality=QUALITY, optimize=True)  # writes no EXIF/XMP
-    return CardImage(out.getvalue(), picture.width, picture.height, _blurhash(picture))
+    return CardImage(out.getvalue(), picture.width, picture.height, blurhash_of(picture, components=(4, 3)))
 
 
 def _flatten(picture: Image.Image) -> Image.Image:
@@ -65,13 +66,3 @@ def _flatten(picture: Image.Image) -> Image.Image:
         return background
     return picture.convert("RGB")
 
-
-def _blurhash(picture: Image.Image) -> str:
-    """BlurHash with 4×3 components (Mastodon's choice) of a 32-pixel copy (the
-    encoder is pure Python, and a blur needs no detail)."""
-    small = picture.copy()
-    small.thumbnail((32, 32))
-    data, width = small.tobytes(), small.width  # RGB, 3 bytes a pixel, row by row
-    rows = [[data[i:i + 3] for i in range(y * width * 3, (y + 1) * width * 3, 3)]
-            for y in range(small.height)]
-    return blurhash.encode(rows, components_x=4, components_y=3)

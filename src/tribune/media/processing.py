@@ -219,7 +219,7 @@ def _process_image(image: Image.Image, mime: str) -> Processed:
             preview, _ext = _save(small, ".jpg", made, "JPEG", quality=80, optimize=True)
         return Processed(type="image", file=original, extension=extension, thumbnail=preview,
                          meta={"original": _dimensions(clean), "small": _dimensions(small)},
-                         blurhash=_blurhash(small))
+                         blurhash=blurhash_of(small))
     except BaseException:
         for temporary in made:
             temporary.unlink(missing_ok=True)
@@ -276,12 +276,12 @@ def _dimensions(image: Image.Image) -> dict[str, Any]:
             "aspect": round(width / height, 6)}
 
 
-def _blurhash(image: Image.Image) -> str:
-    """Mastodon's BlurHash (4x4 components) of ``image``, from a 32-pixel copy:
-    the encoder is pure Python and the hash keeps only the broad colours."""
+def blurhash_of(image: Image.Image, *, components: tuple[int, int] = (4, 4)) -> str:
+    """The BlurHash of ``image`` (Mastodon uses 4x4 components), from a 32-pixel
+    copy: the encoder is pure Python and the hash keeps only the broad colours."""
     tiny = image.convert("RGB")
     tiny.thumbnail((32, 32))
     data, row = tiny.tobytes(), 3 * tiny.width
     rows = [[data[x:x + 3] for x in range(y * row, (y + 1) * row, 3)]
             for y in range(tiny.height)]
-    return str(blurhash.encode(rows, components_x=4, components_y=4))
+    return str(blurhash.encode(rows, components_x=components[0], components_y=components[1]))

@@ -31,7 +31,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import blurhash
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
@@ -39,7 +38,7 @@ from django.utils.translation import ngettext
 from PIL import Image
 
 from tribune.core.errors import ValidationFailed
-from tribune.media.processing import Processed
+from tribune.media.processing import Processed, blurhash_of
 
 log = logging.getLogger(__name__)
 
@@ -296,7 +295,7 @@ def _video(ffmpeg: str, ffprobe: str, path: Path, source: _Source, *, kind: str,
     preview = _preview(ffmpeg, output, size=(width, height), duration=duration, made=made)
     with Image.open(preview) as picture:
         small_width, small_height = picture.size
-        hashed = _blurhash(picture)
+        hashed = blurhash_of(picture)
     rate = _rate(stream) or Fraction(0)
     original = {
         "width": width, "height": height, "size": f"{width}x{height}",
@@ -377,13 +376,3 @@ def _preview(ffmpeg: str, video: Path, *, size: tuple[int, int], duration: float
         frame.unlink(missing_ok=True)
         made.remove(frame)
 
-
-def _blurhash(picture: Image.Image) -> str:
-    """Mastodon's BlurHash (4x4 components) of ``picture``, from a 32-pixel copy:
-    the encoder is pure Python and the hash only keeps the broad colours."""
-    small = picture.convert("RGB")
-    small.thumbnail((32, 32))
-    data, row = small.tobytes(), 3 * small.width
-    rows = [[data[x:x + 3] for x in range(y * row, (y + 1) * row, 3)]
-            for y in range(small.height)]
-    return str(blurhash.encode(rows, components_x=4, components_y=4))
