@@ -14,7 +14,13 @@ from pathlib import Path
 from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
-from tribune.core.conf import env_bool, env_int, is_loopback_host, split_host
+from tribune.core.conf import (
+    database_settings,
+    env_bool,
+    env_int,
+    is_loopback_host,
+    split_host,
+)
 from tribune.media.storage import media_storage
 from tribune.oauth.scopes import ALL as OAUTH_SCOPES
 
@@ -175,34 +181,25 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA_DIR / "tribune.sqlite3",
-        # Several processes share the file: WAL, a busy timeout and IMMEDIATE write
-        # transactions avoid "database is locked" (see docs/adr/0002-sqlite-default.md).
-        "OPTIONS": {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": (
-                "PRAGMA journal_mode=WAL;"
-                "PRAGMA synchronous=NORMAL;"
-                "PRAGMA foreign_keys=ON;"
-                "PRAGMA cache_size=-20000;"
-            ),
-        },
-        "CONN_MAX_AGE": None,
-        "CONN_HEALTH_CHECKS": True,
-    }
-}
+# The database: SQLite under the data dir (the embedded default), or the one named by
+# TRIBUNE_DATABASE_URL (postgres://user:password@host:port/name, or sqlite:///path).
+DATABASES = {"default": database_settings(os.environ.get("TRIBUNE_DATABASE_URL", ""),
+                                          default_path=DATA_DIR / "tribune.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "tribune_cache",
-    }
-}
+# Redis (TRIBUNE_REDIS_URL, e.g. redis://127.0.0.1:6379/0) holds Django's cache (and
+# so the rate-limit counters), the home feeds and the task queue. Without it the
+# cache is a database table, feeds are a table and tasks are rows (django-tasks-db).
+TRIBUNE_REDIS_URL = os.environ.get("TRIBUNE_REDIS_URL", "").strip()
+if TRIBUNE_REDIS_URL and not TRIBUNE_REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        f"TRIBUNE_REDIS_URL must be a redis://, rediss:// or unix:// URL; got {TRIBUNE_REDIS_URL!r}")
+if TRIBUNE_REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": TRIBUNE_REDIS_URL, "KEY_PREFIX": "cache"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": "tribune_cache"}}
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -255,13 +252,32 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = DATA_DIR / "mail"
 
-# Background work: Django's Tasks API (django-tasks backport), database backend.
-TASKS = {
-    "default": {
-        "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default", "timelines", "federation", "media", "portability"],
-    }
-}
+# Background work: Django's Tasks API (django-tasks backport). On the embedded default
+# tasks are database rows (django-tasks-db); with Redis they go to RQ
+# (django-tasks-rq), one RQ queue per task queue. `tribune worker` runs either.
+TASK_QUEUES = ["default", "timelines", "federation", "media", "portability"]
+if TRIBUNE_REDIS_URL:
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("django_tasks_db"), "django_rq")
+    TASKS = {"default": {"BACKEND": "tribune.core.tasks.RetryingRQBackend",
+                         "QUEUES": TASK_QUEUES}}
+    RQ_QUEUES = {name: {"URL": TRIBUNE_REDIS_URL, "DEFAULT_TIMEOUT": 600}
+                 for name in TASK_QUEUES}
+    RQ_SHOW_ADMIN_LINK = False
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
+
+# Home feeds: accounts that have not been active for this many days are skipped by
+# fan-out and their feed is rebuilt when they come back; accounts with more
+# followers than TRIBUNE_FANOUT_MAX_FOLLOWERS are not fanned out at all but merged
+# into their followers' home timelines when read (tribune.timelines).
+TRIBUNE_FEED_ACTIVE_DAYS = env_int("TRIBUNE_FEED_ACTIVE_DAYS", 14)
+if TRIBUNE_FEED_ACTIVE_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"TRIBUNE_FEED_ACTIVE_DAYS must be at least 1; got {TRIBUNE_FEED_ACTIVE_DAYS}")
+TRIBUNE_FANOUT_MAX_FOLLOWERS = env_int("TRIBUNE_FANOUT_MAX_FOLLOWERS", 10_000)
+if TRIBUNE_FANOUT_MAX_FOLLOWERS < 0:
+    raise ImproperlyConfigured(
+        f"TRIBUNE_FANOUT_MAX_FOLLOWERS must be 0 or more; got {TRIBUNE_FANOUT_MAX_FOLLOWERS}")
 
 # OAuth 2 for Mastodon apps (see docs/adr/0003-oauth.md).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth.Application"

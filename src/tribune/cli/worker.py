@@ -1,4 +1,5 @@
-"""Background task workers: django-tasks-db's worker loop, with our logging."""
+"""Background task workers: django-tasks-db's worker loop on the embedded default,
+an RQ worker when ``TRIBUNE_REDIS_URL`` is set (docs/adr/0011-scale-out.md)."""
 
 from __future__ import annotations
 
@@ -6,27 +7,71 @@ import logging
 import os
 import socket
 
+from django.conf import settings
 from django.utils.crypto import get_random_string
+
+from tribune.cli.errors import CliError
+
+# How often an RQ worker looks for jobs abandoned by a dead worker (seconds). RQ
+# declares a job abandoned once its execution's heartbeat lapses (about 65 s with
+# the monitoring interval below), then retries it (tribune.core.tasks).
+RQ_MAINTENANCE_SECONDS = 20
+RQ_MONITORING_SECONDS = 5
+
+
+def _queue_names(queues: list[str]) -> list[str]:
+    """``["*"]`` means every configured queue; unknown names are a CliError."""
+    known = list(settings.TASK_QUEUES)
+    if queues == ["*"]:
+        return known
+    unknown = [q for q in queues if q not in known]
+    if unknown:
+        raise CliError(f"unknown queue {unknown[0]!r}; the queues are {', '.join(known)}")
+    return queues
 
 
 def run_worker(*, queues: list[str], interval: float, quiet: bool = False) -> int:
     """Process tasks from ``queues`` (``["*"]``: all) until SIGINT or SIGTERM.
 
     A task that fails is logged with its traceback; successful tasks are not logged.
-    The current task is finished before the worker stops.
+    The current task is finished before the worker stops. Any number of workers, on
+    any number of machines, may share one database (embedded) or one Redis.
     """
+    names = _queue_names(queues)
+    worker_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{get_random_string(8)}"
+    if not quiet:
+        print(f"Task worker processing {', '.join(names)} (Ctrl-C to stop)", flush=True)
+    if settings.TRIBUNE_REDIS_URL:
+        return _run_rq_worker(names, worker_id=worker_id, quiet=quiet)
     from django_tasks_db.management.commands.db_worker import Worker
 
     # The backend logs every task start and finish at INFO; failures are ERROR.
     logging.getLogger("django_tasks").setLevel(logging.WARNING)
     logging.getLogger("django_tasks_db").setLevel(logging.ERROR)
     worker = Worker(
-        queue_names=queues, interval=interval, batch=False, backend_name="default",
-        startup_delay=False, max_tasks=None, excluded_queue_names=[],
-        worker_id=f"{socket.gethostname()[:40]}-{os.getpid()}-{get_random_string(8)}",
+        queue_names=names, interval=interval, batch=False, backend_name="default",
+        startup_delay=False, max_tasks=None, excluded_queue_names=[], worker_id=worker_id,
     )
-    if not quiet:
-        print(f"Task worker processing {', '.join(queues)} (Ctrl-C to stop)", flush=True)
     worker.configure_signals()
     worker.run()
+    return 0
+
+
+def _run_rq_worker(names: list[str], *, worker_id: str, quiet: bool) -> int:
+    """An RQ worker (a work-horse process per job, so a job that hangs or crashes
+    cannot take the worker with it) with the scheduler for delayed tasks."""
+    import django_rq
+    from django.db import connections
+    from django_tasks_rq import Job
+    from rq import Worker
+
+    # The horse is forked from this process: it must not share our connections.
+    connections.close_all()
+    rq_queues = [django_rq.get_queue(name, job_class=Job) for name in names]
+    worker = Worker(
+        rq_queues, connection=rq_queues[0].connection, job_class=Job, name=worker_id,
+        maintenance_interval=RQ_MAINTENANCE_SECONDS,
+        job_monitoring_interval=RQ_MONITORING_SECONDS,
+    )
+    worker.work(with_scheduler=True, logging_level="WARNING" if quiet else "INFO")
     return 0

@@ -53,3 +53,62 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def database_settings(url: str, *, default_path) -> dict:
+    """Django's ``DATABASES["default"]`` for ``TRIBUNE_DATABASE_URL``.
+
+    ``""`` is the embedded default: SQLite at ``default_path``. A ``sqlite:///path``
+    URL is SQLite elsewhere; ``postgres://`` (or ``postgresql://``) is PostgreSQL
+    through psycopg 3 with Django's connection pool (``?pool_max=N`` sets its size,
+    default 10 per process). SQLite is tuned for several processes sharing one file:
+    WAL, ``synchronous=NORMAL``, a busy timeout and IMMEDIATE write transactions
+    (docs/adr/0002-sqlite-default.md, docs/adr/0011-scale-out.md). Raises
+    ImproperlyConfigured for any other scheme or an unparsable URL.
+    """
+    from urllib.parse import parse_qs, urlsplit
+
+    import dj_database_url
+
+    url = url.strip()
+    if not url:
+        url = f"sqlite:///{default_path}"
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        config = dj_database_url.parse(url)
+        config.update({
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=ON;"
+                    "PRAGMA cache_size=-20000;"
+                ),
+            },
+            "CONN_MAX_AGE": None,
+            "CONN_HEALTH_CHECKS": True,
+        })
+        return config
+    if scheme in ("postgres", "postgresql", "pgsql"):
+        query = parse_qs(urlsplit(url).query)
+        try:
+            pool_max = int(query.pop("pool_max", ["10"])[0])
+        except ValueError:
+            raise ImproperlyConfigured("TRIBUNE_DATABASE_URL: pool_max must be an integer") from None
+        base = url.split("?", 1)[0]
+        try:
+            config = dj_database_url.parse(base)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"TRIBUNE_DATABASE_URL is not a database URL: {exc}") from None
+        if not config.get("NAME"):
+            raise ImproperlyConfigured("TRIBUNE_DATABASE_URL must name a database, "
+                                       "like postgres://user@host:5432/tribune")
+        # Connections are pooled in each process (psycopg_pool), so they are not kept
+        # per request (CONN_MAX_AGE must be 0 with a pool).
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {"pool": {"min_size": 1, "max_size": pool_max, "timeout": 10}}
+        return config
+    raise ImproperlyConfigured(
+        f"TRIBUNE_DATABASE_URL must be a postgres:// or sqlite:/// URL; got scheme {scheme!r}")
