@@ -51,3 +51,50 @@ def test_parse_id_accepts_plain_digits(value, expected):
 def test_parse_id_refuses_everything_else(value):
     with pytest.raises(ValueError):
         parse_id(value)
+
+
+def _redis_url_or_skip(settings) -> str:
+    import redis
+
+    url = settings.TRIBUNE_REDIS_URL or "redis://127.0.0.1:6379/14"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        reason = f"no Redis at {url} ({exc})"
+        if os.environ.get("TRIBUNE_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{reason} (TRIBUNE_REQUIRE_SERVICES=1)", pytrace=False)
+        pytest.skip(reason)
+    return url
+
+
+def test_processes_that_drew_the_same_tag_still_make_distinct_ids_with_redis(settings):
+    """Many processes: the low bits come from one shared counter, so even processes
+    with the same tag, making ids in the same milliseconds, never collide."""
+    import tribune.core.ids as ids
+
+    settings.TRIBUNE_REDIS_URL = _redis_url_or_skip(settings)
+    children, per_child = 4, 3000
+    pipes = []
+    for _ in range(children):
+        read, write = os.pipe()
+        if os.fork() == 0:  # pragma: no cover - runs in the child
+            ids._tag = 7  # every child draws the same tag
+            made = [new_id() for _ in range(per_child)]
+            os.write(write, ",".join(map(str, made)).encode())
+            os._exit(0)
+        os.close(write)
+        pipes.append(read)
+    made = []
+    for read in pipes:
+        chunks = []
+        while chunk := os.read(read, 1 << 16):
+            chunks.append(chunk)
+        made += [int(v) for v in b"".join(chunks).decode().split(",")]
+    for _ in range(children):
+        os.wait()
+    assert len(made) == children * per_child
+    assert len(set(made)) == len(made)
+    # each child's own ids still increase
+    for n in range(children):
+        own = made[n * per_child:(n + 1) * per_child]
+        assert own == sorted(own)

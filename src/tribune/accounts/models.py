@@ -42,6 +42,9 @@ class Account(models.Model):
     indexable = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     last_status_at = models.DateTimeField(null=True, blank=True)
+    # When the person last used the server (signed-in page or API call), to the
+    # hour; fan-out skips local accounts inactive for TRIBUNE_FEED_ACTIVE_DAYS.
+    active_at = models.DateTimeField(null=True, blank=True, db_index=True)
     statuses_count = models.PositiveIntegerField(default=0)
     followers_count = models.PositiveIntegerField(default=0)
     following_count = models.PositiveIntegerField(default=0)

@@ -63,6 +63,7 @@ def account_create(
         raise Conflict(_("Username %(username)s is already taken") % {"username": username})
     if User.objects.filter(email__iexact=email).exists():
         raise Conflict(_("Email %(email)s is already taken") % {"email": email})
+    now = timezone.now()
     try:
         with transaction.atomic():
             user = User.objects.create_user(
@@ -70,7 +71,7 @@ def account_create(
                 is_staff=admin, is_superuser=admin, is_active=active,
             )
             account = Account.objects.create(
-                user=user, username=username, domain="", created_at=timezone.now(),
+                user=user, username=username, domain="", created_at=now, active_at=now,
                 display_name=display_name[:DISPLAY_NAME_MAX], locked=locked, bot=bot,
             )
             if note:

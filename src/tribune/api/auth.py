@@ -19,6 +19,7 @@ from oauth2_provider.models import get_access_token_model
 
 from tribune.accounts.models import Account
 from tribune.oauth.scopes import grants
+from tribune.timelines.services import account_seen
 
 
 class ApiError(Exception):
@@ -124,6 +125,8 @@ class Scoped(HttpBearer):
             raise ApiError(403, "This action is outside the authorized scopes")
         if self.user and not self.optional and viewer.account is None:
             raise ApiError(422, "This method requires an authenticated user")
+        if viewer.account is not None:
+            account_seen(account=viewer.account)
         return viewer
 
     def authenticate(self, request: HttpRequest, token: str) -> Viewer:  # pragma: no cover

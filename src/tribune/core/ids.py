@@ -9,11 +9,18 @@ lib/mastodon/snowflake.rb does the same with a database sequence). Ids sort by
 creation time, which makes cursor pagination and merging feeds cheap. Two processes
 can make the same id only if they drew the same tag and hit the same millisecond and
 sequence slot; docs/adr/0005-ids-and-feeds.md weighs that.
+
+With many processes (``TRIBUNE_REDIS_URL`` set: web and task workers on several
+machines) the low 16 bits come instead from one counter shared through Redis (INCR),
+offset by a keyed hash of the millisecond, as Mastodon's come from a database
+sequence: two ids of one millisecond then differ unless 65,536 ids were made in
+between, whatever the processes (docs/adr/0011-scale-out.md).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -25,11 +32,13 @@ _lock = threading.Lock()
 _last_ms = 0
 _sequence = 0
 _tag = secrets.randbits(8)
+_last_id = 0
+logger = logging.getLogger(__name__)
 
 
 def _new_tag() -> None:
-    global _tag, _last_ms, _sequence
-    _tag, _last_ms, _sequence = secrets.randbits(8), 0, 0
+    global _tag, _last_ms, _sequence, _last_id
+    _tag, _last_ms, _sequence, _last_id = secrets.randbits(8), 0, 0, 0
 
 
 os.register_at_fork(after_in_child=_new_tag)
@@ -41,6 +50,22 @@ def _start(ms: int) -> int:
     return digest.digest()[0] & 0x7F
 
 
+def _shared_counter() -> int | None:
+    """The next value of the counter shared by every process (Redis INCR), or None
+    on the embedded default or when Redis cannot be reached."""
+    from django.conf import settings
+
+    if not getattr(settings, "TRIBUNE_REDIS_URL", ""):
+        return None
+    from tribune.core.redis import redis_client
+
+    try:
+        return int(redis_client().incr("ids:sequence"))
+    except Exception:  # Redis down: fall back on the per-process tag
+        logger.warning("ids: the shared counter is unreachable; using the process tag")
+        return None
+
+
 def new_id(at: datetime | None = None) -> int:
     """A new unique id for the current time (or for ``at``, e.g. imported content).
 
@@ -48,6 +73,16 @@ def new_id(at: datetime | None = None) -> int:
     millisecond's sequence runs out (128 to 256 ids), it moves on to the next one.
     """
     global _last_ms, _sequence
+    if at is None and (counter := _shared_counter()) is not None:
+        with _lock:
+            ms = max(int(time.time() * 1000), _last_ms)
+            # Within one millisecond the low bits differ because the counter does;
+            # moving on to a later millisecond (to keep this process's ids
+            # increasing) keeps that true, as the offset is the new millisecond's.
+            while (value := (ms << 16) | ((_start(ms) * 512 + counter) & 0xFFFF)) <= _last_id:
+                ms += 1
+            _last_ms = ms
+            return _remember(value)
     with _lock:
         ms = int((at.timestamp() if at else time.time()) * 1000)
         if at is None:
@@ -62,8 +97,14 @@ def new_id(at: datetime | None = None) -> int:
             _last_ms = ms
             sequence = _sequence
         else:
-            sequence = secrets.randbits(8)
-        return (ms << 16) | (_tag << 8) | sequence
+            return (ms << 16) | (_tag << 8) | secrets.randbits(8)
+        return _remember((ms << 16) | (_tag << 8) | sequence)
+
+
+def _remember(value: int) -> int:
+    global _last_id
+    _last_id = max(_last_id, value)
+    return value
 
 
 def id_to_datetime(value: int) -> datetime:

@@ -72,7 +72,7 @@ def handle(event: Event) -> None:
                         type=N.UPDATE, status_id=sid)
             _preview_card(sid)
         case StatusDeleted(status_id=sid, account_id=aid, reblog_of_id=original_id):
-            timelines.unfanout_status(status_id=sid)
+            timelines.unfanout_status(status_id=sid, account_id=aid, reblog_of_id=original_id)
             if original_id is not None and not Status.objects.filter(
                     account_id=aid, reblog_of_id=original_id).exists():
                 _retract_about_status(original_id, from_account_id=aid, type=N.REBLOG)

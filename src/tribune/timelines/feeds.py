@@ -1,17 +1,27 @@
 """The feed store: each account's home feed as an ordered set of status ids.
 
-``FeedStore`` is the interface; ``DatabaseFeedStore`` is the embedded default (one
-table). A Redis sorted-set implementation can replace it without changing callers.
-Feeds are trimmed to ``MAX_ITEMS`` entries, as Mastodon's are (FeedManager).
+``FeedStore`` is the interface, with two implementations that pass one test suite
+(tests/timelines/test_feed_store.py): ``DatabaseFeedStore`` (one table; the embedded
+default) and ``RedisFeedStore`` (one sorted set per account; chosen when
+``TRIBUNE_REDIS_URL`` is set). Both follow Mastodon's FeedManager: feeds keep their
+newest ``MAX_ITEMS`` entries, and a reblog is not added to a feed whose newest
+``REBLOG_WINDOW`` entries already hold the original or another reblog of it.
+
+Entries are ids only. A status deleted since it was added is skipped by the reader
+(``statuses_by_ids``), so removal from feeds may lag without showing anything gone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import reduce
+from operator import or_
 from typing import Protocol
 
-from django.db.models import Q
+from django.conf import settings
+from django.db.models import Count, Q
 
+from tribune.statuses.models import Status
 from tribune.timelines.models import FeedEntry
 
 MAX_ITEMS = 800
@@ -19,44 +29,90 @@ REBLOG_WINDOW = 40
 
 
 class FeedStore(Protocol):
-    def add(self, *, status_id: int, reblog_of_id: int | None, account_ids: Iterable[int]) -> None:
-        """Put one status on the home feed of every account in ``account_ids``."""
+    """Home feeds. Every method is idempotent: adding an entry twice keeps one."""
 
-    def remove_status(self, *, status_id: int) -> None:
-        """Take a status off every feed."""
+    def add(self, *, status_id: int, reblog_of_id: int | None, account_ids: Iterable[int]) -> None:
+        """Put one status (``reblog_of_id``: the original, for a reblog) on the home
+        feed of every account in ``account_ids``, collapsing repeated reblogs."""
+
+    def add_many(self, *, account_id: int, entries: Iterable[tuple[int, int | None]]) -> None:
+        """Put ``(status_id, reblog_of_id)`` pairs on one feed (a rebuild; no
+        collapsing), then trim it to ``MAX_ITEMS``."""
+
+    def remove_status(self, *, status_id: int, reblog_of_id: int | None = None,
+                      account_ids: Iterable[int] = ()) -> None:
+        """Take a status off the feeds of ``account_ids`` (the database store takes it
+        off every feed, and reblogs of it too)."""
 
     def remove_account_from(self, *, feed_account_id: int, author_id: int) -> None:
-        """Take every status by ``author_id`` off ``feed_account_id``'s feed."""
+        """Take every status by ``author_id``, and every reblog of one, off
+        ``feed_account_id``'s feed."""
 
     def page(self, *, account_id: int, max_id: int | None, since_id: int | None,
              min_id: int | None, limit: int, exclude_authors: set[int]) -> list[int]:
-        """Status ids newest first (oldest-first window when ``min_id`` is given,
-        returned newest first too)."""
+        """Status ids newest first: below ``max_id``, above ``since_id``; with
+        ``min_id``, the ``limit`` ids just above it (returned newest first too).
+        Statuses by, or reblogging, ``exclude_authors`` are left out."""
+
+    def trim(self, *, account_id: int) -> None:
+        """Keep only the newest ``MAX_ITEMS`` entries of one feed."""
+
+    def size(self, *, account_id: int) -> int:
+        """How many entries one feed holds."""
+
+    def clear(self, *, account_id: int) -> None:
+        """Empty one feed."""
 
 
 class DatabaseFeedStore:
-    """FeedStore on the FeedEntry table: set-based inserts, one query per page."""
+    """FeedStore on the FeedEntry table: set-based inserts, one query per page.
+
+    Trimming deletes rows, so it is done when the owner reads the first page of
+    their feed rather than on every fan-out; feeds of people who do not read grow
+    only while they are active (fan-out skips inactive accounts).
+    """
 
     def add(self, *, status_id: int, reblog_of_id: int | None, account_ids: Iterable[int]) -> None:
         account_ids = list(account_ids)
         if not account_ids:
             return
         if reblog_of_id is not None:
-            # Collapse: skip feeds that already show this original (or a reblog of it)
-            # among their newest REBLOG_WINDOW entries (Mastodon's FeedManager).
-            recent = set(
-                FeedEntry.objects.filter(account_id__in=account_ids)
-                .filter(Q(status_id=reblog_of_id) | Q(reblog_of_id=reblog_of_id))
-                .values_list("account_id", flat=True)
-            )
-            account_ids = [a for a in account_ids if a not in recent]
+            account_ids = self._without_recent(account_ids, reblog_of_id)
         FeedEntry.objects.bulk_create(
             [FeedEntry(account_id=a, status_id=status_id, reblog_of_id=reblog_of_id)
              for a in account_ids],
             ignore_conflicts=True, batch_size=500,
         )
 
-    def remove_status(self, *, status_id: int) -> None:
+    @staticmethod
+    def _without_recent(account_ids: list[int], original_id: int) -> list[int]:
+        """``account_ids`` minus feeds whose newest REBLOG_WINDOW entries show
+        ``original_id`` or a reblog of it (one query, plus one per 500 feeds that
+        hold it at all)."""
+        holding = dict(
+            FeedEntry.objects.filter(account_id__in=account_ids)
+            .filter(Q(status_id=original_id) | Q(reblog_of_id=original_id))
+            .values_list("account_id", "status_id")
+        )
+        recent = set(holding)
+        pairs = list(holding.items())
+        for start in range(0, len(pairs), 500):
+            newer = reduce(or_, (Q(account_id=a, status_id__gt=s) for a, s in pairs[start : start + 500]))
+            crowded = (FeedEntry.objects.filter(newer).values("account_id")
+                       .annotate(n=Count("id")).filter(n__gte=REBLOG_WINDOW)
+                       .values_list("account_id", flat=True))
+            recent -= set(crowded)
+        return [a for a in account_ids if a not in recent]
+
+    def add_many(self, *, account_id: int, entries: Iterable[tuple[int, int | None]]) -> None:
+        FeedEntry.objects.bulk_create(
+            [FeedEntry(account_id=account_id, status_id=s, reblog_of_id=r) for s, r in entries],
+            ignore_conflicts=True, batch_size=500,
+        )
+        self.trim(account_id=account_id)
+
+    def remove_status(self, *, status_id: int, reblog_of_id: int | None = None,
+                      account_ids: Iterable[int] = ()) -> None:
         FeedEntry.objects.filter(Q(status_id=status_id) | Q(reblog_of_id=status_id)).delete()
 
     def remove_account_from(self, *, feed_account_id: int, author_id: int) -> None:
@@ -66,6 +122,8 @@ class DatabaseFeedStore:
 
     def page(self, *, account_id: int, max_id: int | None, since_id: int | None,
              min_id: int | None, limit: int, exclude_authors: set[int]) -> list[int]:
+        if max_id is None and since_id is None and min_id is None:
+            self.trim(account_id=account_id)
         qs = FeedEntry.objects.filter(account_id=account_id)
         if exclude_authors:
             qs = qs.exclude(status__account_id__in=exclude_authors).exclude(
@@ -81,13 +139,163 @@ class DatabaseFeedStore:
         return list(qs.order_by("-status_id").values_list("status_id", flat=True)[:limit])
 
     def trim(self, *, account_id: int) -> None:
-        """Keep only the newest MAX_ITEMS entries of one feed."""
         cutoff = (FeedEntry.objects.filter(account_id=account_id).order_by("-status_id")
                   .values_list("status_id", flat=True)[MAX_ITEMS : MAX_ITEMS + 1])
         if cutoff:
             FeedEntry.objects.filter(account_id=account_id, status_id__lte=cutoff[0]).delete()
 
+    def size(self, *, account_id: int) -> int:
+        return FeedEntry.objects.filter(account_id=account_id).count()
 
-def feed_store() -> DatabaseFeedStore:
-    """The configured feed store (the database one on the embedded default)."""
+    def clear(self, *, account_id: int) -> None:
+        FeedEntry.objects.filter(account_id=account_id).delete()
+
+
+class RedisFeedStore:
+    """FeedStore on Redis: one sorted set per account, ``feed:<account id>``.
+
+    The member is the status id in decimal, or ``<reblog id>:<original id>`` for a
+    reblog (so the collapse check needs only the newest members); the score is the
+    status id. Scores are doubles, exact to 2**53 only, so ids that round to one
+    score fall back on member order, which is numeric order for ids of equal length;
+    range bounds are therefore inclusive in Redis and exact in Python. Every write
+    for a batch of feeds is one pipelined round trip (ZADD, then ZREMRANGEBYRANK to
+    keep ``MAX_ITEMS``), as Mastodon's FeedManager does.
+    """
+
+    BATCH = 1000
+
+    def __init__(self, client=None) -> None:
+        from tribune.core.redis import redis_client
+
+        self.redis = client or redis_client()
+
+    @staticmethod
+    def key(account_id: int) -> str:
+        return f"feed:{account_id}"
+
+    @staticmethod
+    def member(status_id: int, reblog_of_id: int | None) -> str:
+        return str(status_id) if reblog_of_id is None else f"{status_id}:{reblog_of_id}"
+
+    @staticmethod
+    def _parse(member: bytes | str) -> tuple[int, int | None]:
+        text = member.decode() if isinstance(member, bytes) else member
+        status, _, original = text.partition(":")
+        return int(status), (int(original) if original else None)
+
+    def add(self, *, status_id: int, reblog_of_id: int | None, account_ids: Iterable[int]) -> None:
+        account_ids = list(account_ids)
+        member = self.member(status_id, reblog_of_id)
+        for start in range(0, len(account_ids), self.BATCH):
+            batch = account_ids[start : start + self.BATCH]
+            if reblog_of_id is not None:
+                batch = self._without_recent(batch, reblog_of_id, member)
+            pipe = self.redis.pipeline(transaction=False)
+            for account_id in batch:
+                key = self.key(account_id)
+                pipe.zadd(key, {member: status_id})
+                pipe.zremrangebyrank(key, 0, -(MAX_ITEMS + 1))
+            pipe.execute()
+
+    def _without_recent(self, account_ids: list[int], original_id: int, member: str) -> list[int]:
+        pipe = self.redis.pipeline(transaction=False)
+        for account_id in account_ids:
+            pipe.zrevrange(self.key(account_id), 0, REBLOG_WINDOW - 1)
+        keep = []
+        for account_id, newest in zip(account_ids, pipe.execute(), strict=True):
+            shown = False
+            for raw in newest:
+                text = raw.decode()
+                if text == member:  # this very reblog, added again: idempotent
+                    break
+                status, original = self._parse(text)
+                if status == original_id or original == original_id:
+                    shown = True
+                    break
+            if not shown:
+                keep.append(account_id)
+        return keep
+
+    def add_many(self, *, account_id: int, entries: Iterable[tuple[int, int | None]]) -> None:
+        mapping = {self.member(s, r): s for s, r in entries}
+        key = self.key(account_id)
+        pipe = self.redis.pipeline(transaction=False)
+        if mapping:
+            pipe.zadd(key, mapping)
+        pipe.zremrangebyrank(key, 0, -(MAX_ITEMS + 1))
+        pipe.execute()
+
+    def remove_status(self, *, status_id: int, reblog_of_id: int | None = None,
+                      account_ids: Iterable[int] = ()) -> None:
+        member = self.member(status_id, reblog_of_id)
+        account_ids = list(account_ids)
+        for start in range(0, len(account_ids), self.BATCH):
+            pipe = self.redis.pipeline(transaction=False)
+            for account_id in account_ids[start : start + self.BATCH]:
+                pipe.zrem(self.key(account_id), member)
+            pipe.execute()
+
+    def remove_account_from(self, *, feed_account_id: int, author_id: int) -> None:
+        key = self.key(feed_account_id)
+        members = {self._parse(m)[0]: m for m in self.redis.zrange(key, 0, -1)}
+        if not members:
+            return
+        theirs = (Status.objects.filter(pk__in=list(members))
+                  .filter(Q(account_id=author_id) | Q(reblog_of__account_id=author_id))
+                  .values_list("pk", flat=True))
+        gone = [members[i] for i in theirs]
+        if gone:
+            self.redis.zrem(key, *gone)
+
+    def page(self, *, account_id: int, max_id: int | None, since_id: int | None,
+             min_id: int | None, limit: int, exclude_authors: set[int]) -> list[int]:
+        key = self.key(account_id)
+        ascending = min_id is not None
+        low = min_id if ascending else since_id
+        found: list[int] = []
+        offset, chunk = 0, max(limit * 2, 40)
+        while len(found) < limit:
+            if ascending:
+                raw = self.redis.zrangebyscore(key, low, max_id if max_id is not None else "+inf",
+                                               start=offset, num=chunk)
+            else:
+                raw = self.redis.zrevrangebyscore(key, max_id if max_id is not None else "+inf",
+                                                  low if low is not None else "-inf",
+                                                  start=offset, num=chunk)
+            if not raw:
+                break
+            offset += len(raw)
+            ids = [self._parse(m)[0] for m in raw]
+            ids = [i for i in ids if (max_id is None or i < max_id) and (low is None or i > low)]
+            if exclude_authors and ids:
+                ids = self._without_authors(ids, exclude_authors)
+            found.extend(ids)
+            if len(raw) < chunk:
+                break
+        found = found[:limit]
+        return found[::-1] if ascending else found
+
+    @staticmethod
+    def _without_authors(ids: list[int], authors: set[int]) -> list[int]:
+        hidden = set(Status.objects.filter(pk__in=ids)
+                     .filter(Q(account_id__in=authors) | Q(reblog_of__account_id__in=authors))
+                     .values_list("pk", flat=True))
+        return [i for i in ids if i not in hidden]
+
+    def trim(self, *, account_id: int) -> None:
+        self.redis.zremrangebyrank(self.key(account_id), 0, -(MAX_ITEMS + 1))
+
+    def size(self, *, account_id: int) -> int:
+        return int(self.redis.zcard(self.key(account_id)))
+
+    def clear(self, *, account_id: int) -> None:
+        self.redis.delete(self.key(account_id))
+
+
+def feed_store() -> FeedStore:
+    """The configured feed store: Redis when ``TRIBUNE_REDIS_URL`` is set, else the
+    database one."""
+    if settings.TRIBUNE_REDIS_URL:
+        return RedisFeedStore()
     return DatabaseFeedStore()

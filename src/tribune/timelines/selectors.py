@@ -2,29 +2,77 @@
 
 from __future__ import annotations
 
-from tribune.accounts.models import Account
+from django.conf import settings
+from django.core.cache import cache
+
+from tribune.accounts.models import Account, Visibility
 from tribune.core.pagination import Cursor, Page
+from tribune.graph.models import Follow
 from tribune.graph.selectors import hidden_account_ids
+from tribune.statuses.models import Status
 from tribune.statuses.policy import removed_for
 from tribune.statuses.selectors import statuses_by_ids
 from tribune.timelines.feeds import feed_store
 from tribune.timelines.models import Marker
+from tribune.timelines.services import rebuild_flag_key, reply_shown_q
+
+FOLLOWER_VISIBILITIES = [Visibility.PUBLIC, Visibility.UNLISTED, Visibility.PRIVATE]
 
 
 def home_timeline(*, viewer: Account, cursor: Cursor) -> Page:
-    """The viewer's home feed, newest first: ids from the feed store, then one query
-    for the rows; blocked and muted authors are filtered in the id query."""
+    """The viewer's home feed, newest first.
+
+    Ids come from the feed store, merged with the statuses of followed accounts that
+    are not fanned out (more than ``TRIBUNE_FANOUT_MAX_FOLLOWERS`` followers): one
+    indexed query on ``(account, -id)`` for the page's range, under the fan-out's
+    rules for replies, reblogs, blocks and mutes. Then one query for the rows.
+    ``page.extra["partial"]`` is True while the feed is being rebuilt after a long
+    absence (the API answers 206, as Mastodon does).
+    """
+    hidden = hidden_account_ids(viewer.pk)
     ids = feed_store().page(
         account_id=viewer.pk, max_id=cursor.max_id, since_id=cursor.since_id,
-        min_id=cursor.min_id, limit=cursor.limit,
-        exclude_authors=hidden_account_ids(viewer.pk),
+        min_id=cursor.min_id, limit=cursor.limit, exclude_authors=hidden,
     )
+    merged = _celebrity_ids(viewer=viewer, cursor=cursor, hidden=hidden)
+    if merged:
+        ascending = cursor.min_id is not None
+        ids = sorted(set(ids) | set(merged), reverse=not ascending)[: cursor.limit]
+        if ascending:
+            ids.reverse()
     # A status removed by moderation stays in feeds (a reversal brings it back)
     # but is shown to its author only.
     statuses = [s for s in statuses_by_ids(ids) if not removed_for(viewer, s)]
+    extra = {"partial": bool(cache.get(rebuild_flag_key(viewer.pk)))}
     if ids:
-        return Page(statuses, next_max_id=ids[-1], prev_min_id=ids[0])
-    return Page([], None, cursor.min_id or cursor.since_id or cursor.max_id)
+        return Page(statuses, next_max_id=ids[-1], prev_min_id=ids[0], extra=extra)
+    return Page([], None, cursor.min_id or cursor.since_id or cursor.max_id, extra=extra)
+
+
+def _celebrity_ids(*, viewer: Account, cursor: Cursor, hidden: set[int]) -> list[int]:
+    """Ids of statuses by followed accounts that are merged at read time, in the
+    page's range and order (ascending for ``min_id``), at most ``cursor.limit``."""
+    follows = dict(Follow.objects.filter(
+        account_id=viewer.pk,
+        target__followers_count__gt=settings.TRIBUNE_FANOUT_MAX_FOLLOWERS,
+    ).exclude(target_id__in=hidden).values_list("target_id", "show_reblogs"))
+    if not follows:
+        return []
+    followed_ids = Follow.objects.filter(account_id=viewer.pk).values("target_id")
+    qs = (Status.objects.filter(account_id__in=list(follows), visibility__in=FOLLOWER_VISIBILITIES)
+          .filter(reply_shown_q(followed_ids=followed_ids, viewer_id=viewer.pk))
+          .exclude(reblog_of__account_id__in=hidden | {viewer.pk}))
+    no_reblogs = [a for a, show in follows.items() if not show]
+    if no_reblogs:
+        qs = qs.exclude(account_id__in=no_reblogs, reblog_of__isnull=False)
+    if cursor.max_id is not None:
+        qs = qs.filter(id__lt=cursor.max_id)
+    if cursor.min_id is not None:
+        return list(qs.filter(id__gt=cursor.min_id).order_by("id")
+                    .values_list("id", flat=True)[: cursor.limit])
+    if cursor.since_id is not None:
+        qs = qs.filter(id__gt=cursor.since_id)
+    return list(qs.order_by("-id").values_list("id", flat=True)[: cursor.limit])
 
 
 def markers(*, account: Account, timelines: list[str]) -> dict[str, Marker]:

@@ -8,9 +8,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+from tribune.timelines.services import account_seen
+
 
 class UserLanguageMiddleware:
-    """Activate ``Account.locale`` for a signed-in person who chose one.
+    """Activate ``Account.locale`` for a signed-in person who chose one, and note
+    that the person is active (``timelines.services.account_seen``).
 
     Runs after Django's LocaleMiddleware (which applied Accept-Language) and the
     authentication middleware; LocaleMiddleware's response step then reports the
@@ -24,6 +27,8 @@ class UserLanguageMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             account = getattr(user, "account", None)
+            if account is not None:
+                account_seen(account=account)
             if account is not None and account.locale:
                 translation.activate(account.locale)
                 request.LANGUAGE_CODE = translation.get_language()

@@ -69,6 +69,7 @@ def _feed(request: HttpRequest, *, fetch: Callable[[Cursor], Page], template: st
                      if page.items and len(page.items) >= cursor.limit else None),
         "poll_url": f"{request.path}?min_id={newest}" if poll else None,
         "item_template": context.get("item_template", "web/_status.html"),
+        "partial": page.extra.get("partial", False),
     }
     if part == "more":
         response = render(request, "web/_feed_more.html", context)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from ninja import Router
+from ninja.responses import Status
 
 from tribune.api.auth import public, read
 from tribune.api.base import cursor, link_header, responses
 from tribune.api.presenters import statuses_out
-from tribune.api.schemas import Status
+from tribune.api.schemas import Status as StatusSchema
 from tribune.statuses import selectors
 from tribune.timelines.selectors import home_timeline
 
@@ -20,16 +21,19 @@ def _present(request, response, page):
     return statuses_out(page.items, request.auth.account)
 
 
-@router.get("/v1/timelines/home", response=responses(list[Status]), auth=read("statuses"))
+@router.get("/v1/timelines/home", response={**responses(list[StatusSchema]), 206: list[StatusSchema]},
+            auth=read("statuses"))
 def timeline_home(request, response: HttpResponse, max_id: str | None = None,
                   since_id: str | None = None, min_id: str | None = None, limit: int | None = None):
-    """The caller's home timeline (20 by default, 40 at most)."""
+    """The caller's home timeline (20 by default, 40 at most). 206 Partial Content
+    while the feed is being rebuilt after a long absence, as Mastodon answers."""
     viewer = request.auth.require_account()
-    return _present(request, response, home_timeline(
-        viewer=viewer, cursor=cursor(max_id, since_id, min_id, limit)))
+    page = home_timeline(viewer=viewer, cursor=cursor(max_id, since_id, min_id, limit))
+    body = _present(request, response, page)
+    return Status(206, body) if page.extra.get("partial") else body
 
 
-@router.get("/v1/timelines/public", response=responses(list[Status]), auth=public())
+@router.get("/v1/timelines/public", response=responses(list[StatusSchema]), auth=public())
 def timeline_public(request, response: HttpResponse, local: bool = False, remote: bool = False,
                     only_media: bool = False, max_id: str | None = None, since_id: str | None = None,
                     min_id: str | None = None, limit: int | None = None):
@@ -39,7 +43,7 @@ def timeline_public(request, response: HttpResponse, local: bool = False, remote
         local=local, remote=remote, only_media=only_media))
 
 
-@router.get("/v1/timelines/tag/{hashtag}", response=responses(list[Status]), auth=public())
+@router.get("/v1/timelines/tag/{hashtag}", response=responses(list[StatusSchema]), auth=public())
 def timeline_tag(request, response: HttpResponse, hashtag: str, local: bool = False,
                  remote: bool = False, only_media: bool = False, max_id: str | None = None,
                  since_id: str | None = None, min_id: str | None = None, limit: int | None = None):
@@ -49,7 +53,7 @@ def timeline_tag(request, response: HttpResponse, hashtag: str, local: bool = Fa
         local=local, remote=remote, only_media=only_media))
 
 
-@router.get("/v1/favourites", response=responses(list[Status]), auth=read("favourites"))
+@router.get("/v1/favourites", response=responses(list[StatusSchema]), auth=read("favourites"))
 def favourites(request, response: HttpResponse, max_id: str | None = None, since_id: str | None = None,
                min_id: str | None = None, limit: int | None = None):
     """Statuses the caller favourited, most recent first; page with the Link header."""
@@ -58,7 +62,7 @@ def favourites(request, response: HttpResponse, max_id: str | None = None, since
         viewer=viewer, cursor=cursor(max_id, since_id, min_id, limit)))
 
 
-@router.get("/v1/bookmarks", response=responses(list[Status]), auth=read("bookmarks"))
+@router.get("/v1/bookmarks", response=responses(list[StatusSchema]), auth=read("bookmarks"))
 def bookmarks(request, response: HttpResponse, max_id: str | None = None, since_id: str | None = None,
               min_id: str | None = None, limit: int | None = None):
     """Statuses the caller bookmarked, most recent first; page with the Link header."""
