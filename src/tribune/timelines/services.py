@@ -73,18 +73,27 @@ def fanout_status(*, status_id: int) -> int:
     elif is_celebrity(status.account.followers_count):
         audience = set()
     else:
-        followers = Follow.objects.filter(target_id=author, account__domain="",
-                                          account__active_at__gte=active_cutoff())
+        # One query: active local followers, less those who block or mute the
+        # author (or the reblogged author) and those the author blocks. Those sets
+        # are small and indexed, so they are subqueries, never lists of followers.
+        followers = (Follow.objects.filter(target_id=author, account__domain="",
+                                           account__active_at__gte=active_cutoff())
+                     .exclude(account_id__in=Block.objects.filter(target_id__in=authors)
+                              .values("account_id"))
+                     .exclude(account_id__in=Block.objects.filter(account_id__in=authors)
+                              .values("target_id"))
+                     .exclude(account_id__in=Mute.objects.filter(target_id__in=authors)
+                              .values("account_id")))
         if original is not None:
             followers = followers.filter(show_reblogs=True)
         audience = set(followers.values_list("account_id", flat=True))
         if status.in_reply_to_account_id and status.in_reply_to_account_id != author:
             also = set(Follow.objects.filter(target_id=status.in_reply_to_account_id,
-                                             account_id__in=audience)
+                                             account_id__in=followers.values("account_id"))
                        .values_list("account_id", flat=True))
             mentioned = set(Mention.objects.filter(status=status).values_list("account_id", flat=True))
             audience = also | (audience & mentioned)
-    if audience:
+    if status.visibility == Visibility.DIRECT and audience:
         excluded = set(Block.objects.filter(account_id__in=audience, target_id__in=authors)
                        .values_list("account_id", flat=True))
         excluded |= set(Block.objects.filter(target_id__in=audience, account_id__in=authors)
