@@ -15,6 +15,7 @@ from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from tribune.core.conf import (
+    available_cpus,
     database_settings,
     env_bool,
     env_int,
@@ -159,6 +160,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    "tribune.web.overload.OverloadMiddleware",
 ]
 
 ROOT_URLCONF = "tribune.urls"
@@ -201,10 +203,19 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
                           "LOCATION": "tribune_cache"}}
 
+# Argon2id at OWASP's parameters first; older hashes (Django's Argon2 defaults,
+# PBKDF2) still verify and are re-hashed at the next sign-in (accounts.hashers).
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
-    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "tribune.accounts.hashers.Argon2idPasswordHasher",
+    "tribune.accounts.hashers.PBKDF2PasswordHasher",
 ]
+# Password hashings one process runs at once; more are refused with 503 at once
+# (tribune.core.capacity). `tribune serve` sets it to the CPUs divided by its web
+# processes; otherwise each process may use every CPU.
+TRIBUNE_HASH_CONCURRENCY = env_int("TRIBUNE_HASH_CONCURRENCY", available_cpus())
+if TRIBUNE_HASH_CONCURRENCY < 1:
+    raise ImproperlyConfigured(
+        f"TRIBUNE_HASH_CONCURRENCY must be at least 1; got {TRIBUNE_HASH_CONCURRENCY}")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

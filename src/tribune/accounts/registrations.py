@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from tribune.accounts.instance import registration_mode
 from tribune.accounts.models import Account, ApprovalRequest, Invite
 from tribune.accounts.selectors import InviteState, invite_state, invite_usable_q
-from tribune.accounts.services import account_create
+from tribune.accounts.services import account_create, password_hash
 from tribune.core.errors import Conflict, Forbidden, ValidationFailed
 
 # Mastodon's limit on the "Why do you want to join?" text (UserInviteRequest).
@@ -50,7 +50,9 @@ def account_sign_up(
     In ``open`` mode an invite code is ignored. ``agreement`` is the person's
     acceptance of the server rules. Raises Forbidden, ValidationFailed (missing
     agreement or reason, a bad invite code, and ``account_create``'s input rules) or
-    Conflict (username or email taken).
+    Conflict (username or email taken), and Overloaded when no password-hashing
+    slot is free. The password is hashed before the transaction opens, so a
+    sign-up holds no database lock while it hashes.
     """
     mode = registration_mode()
     if mode == "closed":
@@ -70,10 +72,11 @@ def account_sign_up(
         raise ValidationFailed(
             _("Validation failed: Reason is too long (maximum is %(max)d characters)")
             % {"max": REASON_MAX})
+    hashed = password_hash(password)
     with transaction.atomic():
         if invite_code:
             invite_use(code=invite_code)
-        account = account_create(username=username, email=email, password=password,
+        account = account_create(username=username, email=email, hashed_password=hashed,
                                  active=not needs_review)
         if needs_review:
             ApprovalRequest.objects.create(account=account, reason=reason,

@@ -31,6 +31,15 @@ def account_get(*, account_id: int | str) -> Account:
         raise NotFound(_("Record not found")) from None
 
 
+def account_get_for_staff(*, account_id: int | str) -> Account:
+    """The account with this id, also when suspended or awaiting approval (for staff
+    tools, which must see what the public may not); NotFound otherwise."""
+    try:
+        return Account.objects.select_related("user").get(pk=parse_id(account_id))
+    except (Account.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound(_("Record not found")) from None
+
+
 def account_lookup(*, acct: str) -> Account:
     """The account for ``user`` or ``user@domain`` (this instance's domain counts as
     local); NotFound otherwise."""

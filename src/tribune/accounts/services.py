@@ -9,6 +9,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files import File
@@ -31,17 +32,40 @@ NOTE_MAX = 500
 DISPLAY_NAME_MAX = 30
 
 
+def password_hash(password: str, *, check: bool = True) -> str:
+    """``password`` hashed with the first of ``PASSWORD_HASHERS`` (Argon2id,
+    ``accounts.hashers``), after the ``AUTH_PASSWORD_VALIDATORS`` unless ``check`` is
+    False (ValidationFailed). Call it before opening a transaction: a hashing keeps
+    a core busy for tens of milliseconds and holds one of the process's hashing
+    slots (``core.errors.Overloaded`` when none is free), and on SQLite an open
+    write transaction holds the database's write lock all that time."""
+    if check:
+        _check_password(password)
+    return make_password(password)
+
+
+def _check_password(password: str) -> None:
+    try:
+        validate_password(password)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(_("Validation failed: %(reasons)s")
+                               % {"reasons": " ".join(exc.messages)}) from None
+
+
 def account_create(
-    *, username: str, email: str, password: str, admin: bool = False,
+    *, username: str, email: str, password: str = "", admin: bool = False,
     display_name: str = "", note: str = "", locked: bool = False, bot: bool = False,
-    check_password: bool = True, active: bool = True,
+    check_password: bool = True, active: bool = True, hashed_password: str | None = None,
 ) -> Account:
     """Create a local login and its public account in one transaction.
 
     Usernames follow Mastodon's rule (letters, digits and underscores, at most 30;
     unique case-insensitively). ``active=False`` makes a login that cannot sign in
-    yet (a sign-up awaiting approval). Raises ValidationFailed for bad input and
-    Conflict when the username or email is taken.
+    yet (a sign-up awaiting approval). The password is hashed before the
+    transaction opens (``password_hash``); a caller that wraps this in a
+    transaction of its own hashes first and passes ``hashed_password`` instead of
+    ``password``. Raises ValidationFailed for bad input, Conflict when the username
+    or email is taken, and Overloaded when no password-hashing slot is free.
     """
     if not username or len(username) > 30 or not USERNAME_RE.match(username):
         raise ValidationFailed(_(
@@ -52,24 +76,22 @@ def account_create(
         validate_email(email)
     except DjangoValidationError:
         raise ValidationFailed(_("Validation failed: Email is invalid")) from None
-    if check_password:
-        try:
-            validate_password(password)
-        except DjangoValidationError as exc:
-            raise ValidationFailed(_("Validation failed: %(reasons)s")
-                                   % {"reasons": " ".join(exc.messages)}) from None
+    if hashed_password is None and check_password:
+        _check_password(password)
     User = get_user_model()
     if Account.objects.filter(username__iexact=username, domain="").exists():
         raise Conflict(_("Username %(username)s is already taken") % {"username": username})
     if User.objects.filter(email__iexact=email).exists():
         raise Conflict(_("Email %(email)s is already taken") % {"email": email})
+    if hashed_password is None:
+        hashed_password = password_hash(password, check=False)  # checked above
     now = timezone.now()
     try:
         with transaction.atomic():
-            user = User.objects.create_user(
-                username=username, email=email, password=password,
-                is_staff=admin, is_superuser=admin, is_active=active,
-            )
+            user = User(username=username, email=User.objects.normalize_email(email),
+                        password=hashed_password, is_staff=admin, is_superuser=admin,
+                        is_active=active)
+            user.save()
             account = Account.objects.create(
                 user=user, username=username, domain="", created_at=now, active_at=now,
                 display_name=display_name[:DISPLAY_NAME_MAX], locked=locked, bot=bot,

@@ -16,12 +16,14 @@ from ninja.errors import ValidationError as NinjaValidationError
 from tribune.api.auth import ApiError
 from tribune.api.parser import MastodonParser
 from tribune.api.presenters import VERSION
+from tribune.api.ratelimit import note_window, refused, too_many_requests
 from tribune.api.schemas import Error
 from tribune.core.errors import (
     Conflict,
     DomainError,
     Forbidden,
     NotFound,
+    Overloaded,
     RateLimited,
     Unavailable,
     ValidationFailed,
@@ -61,6 +63,22 @@ def _api_error(request, exc: ApiError):
 @api.exception_handler(DomainError)
 def _domain_error(request, exc: DomainError):
     return error_response(request, DOMAIN_STATUS.get(type(exc), 422), str(exc))
+
+
+@api.exception_handler(RateLimited)
+def _rate_limited(request, exc: RateLimited):
+    # A service's per-account budget (statuses, reports) is spent: Mastodon's 429.
+    window = refused(exc)
+    note_window(request, window)
+    return too_many_requests(window)
+
+
+@api.exception_handler(Overloaded)
+def _overloaded(request, exc: Overloaded):
+    # No password-hashing slot free in this process: come back in a moment.
+    response = error_response(request, 503, str(exc))
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(NinjaValidationError)
@@ -116,7 +134,7 @@ def _unexpected(request, exc):
 
 
 ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 413: Error, 414: Error, 422: Error,
-          429: Error}
+          429: Error, 503: Error}
 
 
 def responses(schema: Any, status: int = 200) -> dict[int, Any]:

@@ -1,26 +1,36 @@
 """Mastodon's API rate limits (config/initializers/rack_attack.rb), on Django's cache.
 
+Counted here, per request, before any view runs:
+
 * every API request: 300 per 5 minutes per access token, or per IP without one;
-* ``DELETE /api/v1/statuses/:id`` (and unreblog): 30 per 30 minutes per token;
+* ``DELETE /api/v1/statuses/:id`` (and unreblog): 30 per 30 minutes per account;
 * ``POST /api/v1/accounts`` (sign-up): 5 per 30 minutes per IP.
 
+Counted by the services, per account, whatever the interface (Mastodon's
+``RateLimiter`` families): new statuses and reblogs, 300 per 3 hours
+(``statuses.services.POSTING``); reports, 400 per day
+(``moderation.services.REPORTING``). Their endpoints offer that window with
+``note_window``.
+
 Each API response carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
-``X-RateLimit-Reset`` (ISO 8601); past the limit the answer is 429
-``{"error": "Too many requests"}``. ``TRIBUNE_RATE_LIMITS=off`` turns it off.
-Windows are fixed (they start at multiples of the period), as Rack::Attack's are;
-the counting itself is ``core.ratelimit``, shared with the web interface.
+``X-RateLimit-Reset`` (ISO 8601) of the most limited window that applied, as
+Mastodon's ``RateLimitHeaders`` picks it; past a limit the answer is 429
+``{"error": "Too many requests"}`` with ``Retry-After`` (seconds).
+``TRIBUNE_RATE_LIMITS=off`` turns it off. Windows are fixed (they start at
+multiples of the period), as Rack::Attack's are; the counting itself is
+``core.ratelimit``, shared with the web interface.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from tribune.api.auth import token_from_header
-from tribune.core.ratelimit import Limit, client_ip, hit
+from tribune.core.errors import RateLimited
+from tribune.core.ratelimit import Limit, Window, client_ip, hit
 
 API = Limit("api", 300, 300)
 DELETES = Limit("deletes", 30, 1800)
@@ -56,8 +66,33 @@ def _buckets(request: HttpRequest) -> list[tuple[Limit, str]]:
     return buckets
 
 
+def note_window(request: HttpRequest, window: Window) -> None:
+    """Offer ``window`` (one counted by a service) for this response's
+    ``X-RateLimit-*`` headers; the most limited window wins (Mastodon's
+    ``override_rate_limit_headers``)."""
+    noted = getattr(request, "rate_limit_windows", None)
+    if noted is None:
+        noted = request.rate_limit_windows = []  # type: ignore[attr-defined]
+    noted.append(window)
+
+
+def refused(error: RateLimited) -> Window:
+    """The spent window a service's RateLimited describes."""
+    return Window(limit=error.limit or 0, count=(error.limit or 0) + 1, reset=error.reset or 0)
+
+
+def too_many_requests(window: Window) -> HttpResponse:
+    """Mastodon's 429: ``{"error": "Too many requests"}`` with the spent window's
+    headers and ``Retry-After``."""
+    response = JsonResponse({"error": "Too many requests"}, status=429)
+    for key, value in window.headers().items():
+        response[key] = value
+    response["Retry-After"] = str(window.retry_after())
+    return response
+
+
 class RateLimitMiddleware:
-    """Apply the limits above to ``/api/`` requests."""
+    """Apply the limits above to ``/api/`` requests and set the headers."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -66,22 +101,16 @@ class RateLimitMiddleware:
         if (not settings.TRIBUNE_RATE_LIMITS or not request.path_info.startswith("/api/")
                 or request.method == "OPTIONS"):  # CORS preflights are not API calls
             return self.get_response(request)
-        headers = None
+        counted = []
         for limit, who in _buckets(request):
             window = hit(limit, who)
-            if headers is None or window.exceeded:
-                headers = {
-                    "X-RateLimit-Limit": str(window.limit),
-                    "X-RateLimit-Remaining": str(window.remaining),
-                    "X-RateLimit-Reset": datetime.fromtimestamp(window.reset, tz=UTC).isoformat(
-                        timespec="milliseconds").replace("+00:00", "Z"),
-                }
             if window.exceeded:
-                response: HttpResponse = JsonResponse({"error": "Too many requests"}, status=429)
-                for key, value in headers.items():
-                    response[key] = value
-                return response
+                return too_many_requests(window)
+            counted.append(window)
         response = self.get_response(request)
-        for key, value in (headers or {}).items():
+        # Windows the view noted come first, so a tie goes to the one it chose.
+        windows = getattr(request, "rate_limit_windows", []) + counted
+        tightest = min(windows, key=lambda w: w.remaining)
+        for key, value in tightest.headers().items():
             response[key] = value
         return response

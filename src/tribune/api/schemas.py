@@ -22,6 +22,13 @@ class Error(Out):
     details: dict[str, Any] | None = None
 
 
+class Token(Out):
+    access_token: str
+    token_type: str
+    scope: str
+    created_at: int
+
+
 class Field(Out):
     name: str
     value: str

@@ -34,6 +34,15 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer; got {raw!r}") from None
 
 
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the system tells it,
+    else the machine's count), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 def split_host(host: str) -> str:
     """The host part of ``host[:port]`` (IPv6 literals in brackets are unwrapped)."""
     host = host.strip().lower()

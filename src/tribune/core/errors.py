@@ -27,9 +27,28 @@ class Conflict(DomainError):
 
 
 class RateLimited(DomainError):
-    """Too many requests (API: 429)."""
+    """Too many requests (API: 429 ``{"error": "Too many requests"}``).
+
+    ``limit`` is the budget of the window that was spent and ``reset`` the Unix
+    time (seconds) at which it ends, so an interface can say when to try again
+    (``Retry-After``, ``X-RateLimit-*``); both are None when unknown.
+    """
+
+    def __init__(self, message: str = "Too many requests", *, limit: int | None = None,
+                 reset: int | None = None):
+        super().__init__(message)
+        self.limit = limit
+        self.reset = reset
 
 
 class Unavailable(DomainError):
     """A service Tribune depends on (the media storage, say) cannot be reached just
     now; trying again later may work (API: 503)."""
+
+
+class Overloaded(Unavailable):
+    """This process is at capacity for an expensive kind of work (password hashing,
+    ``core.capacity``) and refuses more at once rather than queueing it (API: 503
+    with ``Retry-After``). ``retry_after`` is the suggested wait in seconds."""
+
+    retry_after = 1

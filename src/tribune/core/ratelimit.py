@@ -3,18 +3,26 @@
 A window starts at a multiple of the period (as Rack::Attack's do, which Mastodon
 uses), so a client that spends its budget waits at most one period. Each interface
 decides what to count and what a refused request looks like (the API answers JSON
-429; the web interface shows a form error with 429); this module only counts.
-Whether limits apply at all (``settings.TRIBUNE_RATE_LIMITS``) is the caller's check.
+429; the web interface shows a form error with 429). ``hit`` and ``peek`` only
+count; whether limits apply at all (``settings.TRIBUNE_RATE_LIMITS``) is the
+caller's check. ``spend`` is for services: it checks the setting itself and raises
+``RateLimited``, so that every interface calling the service is limited alike.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from tribune.core.errors import RateLimited
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,22 @@ class Window:
     def remaining(self) -> int:
         return max(self.limit - self.count, 0)
 
+    def headers(self) -> dict[str, str]:
+        """Mastodon's ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
+        ``X-RateLimit-Reset`` (ISO 8601 with milliseconds, UTC) for this window."""
+        reset = datetime.fromtimestamp(self.reset, tz=UTC)
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": reset.isoformat(timespec="milliseconds").replace(
+                "+00:00", "Z"),
+        }
+
+    def retry_after(self, *, now: float | None = None) -> int:
+        """Whole seconds until the window ends (at least 1), for ``Retry-After``."""
+        now = time.time() if now is None else now
+        return max(1, math.ceil(self.reset - now))
+
 
 def _key(limit: Limit, who: str, window: int) -> str:
     return f"ratelimit:{limit.name}:{who}:{window}"
@@ -70,6 +94,19 @@ def peek(limit: Limit, who: str, *, now: float | None = None) -> Window:
     window = int(now // limit.period) * limit.period
     count = cache.get(_key(limit, who, window), 0)
     return Window(limit=limit.limit, count=count, reset=window + limit.period)
+
+
+def spend(limit: Limit, who: str) -> Window:
+    """Count one event for ``who`` and return its window; raise ``RateLimited``
+    (with the window's limit and reset) when that event is over the limit. With
+    ``settings.TRIBUNE_RATE_LIMITS`` off nothing is counted or refused. For the
+    per-account budgets services enforce (Mastodon's ``RateLimiter`` families)."""
+    if not settings.TRIBUNE_RATE_LIMITS:
+        return peek(limit, who)
+    window = hit(limit, who)
+    if window.exceeded:
+        raise RateLimited(_("Too many requests"), limit=window.limit, reset=window.reset)
+    return window
 
 
 def client_ip(request: HttpRequest) -> str:

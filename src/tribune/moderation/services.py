@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from tribune.accounts.models import Account
 from tribune.core.errors import NotFound, ValidationFailed
 from tribune.core.ids import parse_id
+from tribune.core.ratelimit import Limit, Window, peek, spend
 from tribune.moderation.log import log_append
 from tribune.moderation.misuse import notices_suspended
 from tribune.moderation.models import (
@@ -32,6 +33,15 @@ from tribune.statuses.models import Status
 RULE_TEXT_MAX = 300
 COMMENT_MAX = 1000  # Mastodon's Report::COMMENT_SIZE_LIMIT
 MAX_STATUSES = 100
+# Mastodon's ``reports`` family (app/lib/rate_limiter.rb): 400 reports per account a
+# day, from the API, the report form and signed-in notices alike.
+REPORTING = Limit("reports", 400, 24 * 3600)
+
+
+def reporting_window(*, account: Account) -> Window:
+    """Where ``account`` stands in its ``REPORTING`` budget, counting nothing: for
+    the ``X-RateLimit-*`` headers of a filed report."""
+    return peek(REPORTING, f"account:{account.pk}")
 
 # Target time to first human action per tier (moderation reference §7.2).
 TIER_DEADLINES = {
@@ -147,7 +157,8 @@ def report_create(
 
     Raises NotFound for statuses that are not the target's, ValidationFailed for
     bad input (reporting oneself, unknown category or rule, comment over 1,000
-    characters).
+    characters), and RateLimited past the reporter's ``REPORTING`` budget
+    (``report_file``).
     """
     if reporter.pk == target.pk:
         raise ValidationFailed(_("Validation failed: You cannot report yourself"))
@@ -195,7 +206,13 @@ def report_file(*, reporter: Account | None, target: Account, statuses: list[Sta
     raises the case's tier nor opens one above the lowest tier, unless its tier is
     P0, which is never held back. Nothing in what is returned to the reporter
     differs (Ozone's ``isReporterMuted``).
+
+    A report by an account spends one of its ``REPORTING`` budget (Mastodon: 400 a
+    day); past it, RateLimited and nothing is stored. Anonymous notices are
+    limited per address by the interface instead.
     """
+    if reporter is not None and reporter.is_local:
+        spend(REPORTING, f"account:{reporter.pk}")
     subject = statuses[0] if len(statuses) == 1 else None
     subject_key = f"status:{subject.pk}" if subject else f"account:{target.pk}"
     for _attempt in range(3):

@@ -44,6 +44,10 @@ ERROR_DESCRIPTIONS: dict[str, Promise] = {
         "The authorization server encountered an unexpected condition which "
         "prevented it from fulfilling the request."
     ),
+    "temporarily_unavailable": _(
+        "The authorization server is currently unable to handle the request due to "
+        "a temporary overloading or maintenance of the server."
+    ),
 }
 
 SCOPE_DESCRIPTIONS: dict[str, Promise] = {

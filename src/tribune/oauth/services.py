@@ -1,4 +1,5 @@
-"""Writes to OAuth state that no HTTP flow makes: the operator's own tokens.
+"""Writes to OAuth state outside the authorization and token endpoints: the
+operator's own tokens, apps registered by clients, and sign-ups through an app.
 
 Tokens are stored as django-oauth-toolkit stores them with
 COMPLIANT_BCP_RFC9700_TOKEN_STORAGE: the raw value is shown once and never kept;
@@ -23,6 +24,8 @@ from oauth2_provider.models import (
     set_token_value,
 )
 
+from tribune.accounts.models import Account
+from tribune.accounts.registrations import account_sign_up
 from tribune.core.errors import ValidationFailed
 from tribune.oauth.models import OOB_REDIRECT_URI, Application
 from tribune.oauth.scopes import ALL
@@ -78,6 +81,27 @@ def token_create(*, user: AbstractBaseUser, application: Application,
     with transaction.atomic():
         token.save()
     return raw
+
+
+def app_sign_up(*, application: Application, username: str, email: str, password: str,
+                agreement: bool, reason: str = "", invite_code: str = "") -> tuple[Account, str]:
+    """Sign up through an app (Mastodon's ``POST /api/v1/accounts``, AppSignUpService):
+    ``accounts.registrations.account_sign_up`` under the registration mode, then an
+    access token for the new login through ``application`` with the app's scopes.
+    Returns the account and the raw token (shown once).
+
+    Not one transaction: the sign-up hashes the password before its own
+    transaction opens, so that no database lock is held while it hashes; the
+    token (whose scopes the app registered, so it cannot be refused) follows.
+    A sign-up awaiting approval gets its token too; it works once the account is
+    approved. Raises what ``account_sign_up`` raises (Forbidden, ValidationFailed,
+    Conflict, and Overloaded when no password-hashing slot is free).
+    """
+    account = account_sign_up(username=username, email=email, password=password,
+                              agreement=agreement, reason=reason, invite_code=invite_code)
+    raw = token_create(user=account.user, application=application,
+                       scopes=application.scopes.split())
+    return account, raw
 
 
 # --- apps registered by clients (POST /api/v1/apps) ----------------------------------

@@ -34,6 +34,8 @@ from oauth2_provider.signals import app_authorized
 from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
 from oauth2_provider.views.mixins import OAuthLibMixin
 
+from tribune.core.errors import Overloaded
+from tribune.core.ratelimit import Limit, client_ip, hit
 from tribune.core.urls import absolute
 from tribune.oauth import scopes
 from tribune.oauth.backend import MastodonOAuthLibCore, request_params
@@ -41,6 +43,11 @@ from tribune.oauth.messages import error_description, scope_description
 from tribune.oauth.models import OOB_REDIRECT_URI
 
 log = logging.getLogger(__name__)
+
+# Token requests per IP: each checks a client secret, which django-oauth-toolkit
+# stores hashed (an Argon2 verification), so they cost what a sign-in costs and get
+# the budget of Mastodon's sign-in attempts (throttle_login_attempts/ip).
+TOKEN_REQUESTS = Limit("oauth_token", 25, 300)
 
 # Parameters an authorization response adds to the redirect URI (RFC 6749 §4.1.2,
 # RFC 9207 ``iss``); the rest of the URI is the client's own.
@@ -69,7 +76,9 @@ def _oauthlib_response(
 
 
 def _json_errors(method: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Answer an unexpected exception with RFC 6749's ``server_error`` in JSON."""
+    """Answer an unexpected exception with RFC 6749's ``server_error`` in JSON, and
+    no free password-hashing slot (``core.capacity``) with 503
+    ``temporarily_unavailable`` and ``Retry-After``."""
 
     @wraps(method)
     def wrapper(
@@ -77,6 +86,9 @@ def _json_errors(method: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     ) -> HttpResponse:
         try:
             return method(self, request, *args, **kwargs)
+        except Overloaded as exc:
+            return _json_error("temporarily_unavailable", 503,
+                               headers={"Retry-After": str(exc.retry_after)})
         except Exception:
             log.exception("oauth: %s %s failed", request.method, request.path)
             return _json_error("server_error", 500)
@@ -277,6 +289,12 @@ class MastodonTokenView(JsonMethodNotAllowedMixin, OwnCoreMixin, TokenView):
     Mastodon's, the answer has no ``expires_in``: tokens last until revoked, and
     the stand-in lifetime of ~300 years overflows clients that read it as a 32-bit
     integer.
+
+    Limited to ``TOKEN_REQUESTS`` per IP (unless ``TRIBUNE_RATE_LIMITS`` is off):
+    answers carry ``X-RateLimit-*``; past the limit the answer is 429
+    ``{"error": "Too many requests"}`` with ``Retry-After``, as Mastodon's
+    Rack::Attack answers. With no password-hashing slot free it is 503
+    ``temporarily_unavailable`` with ``Retry-After``.
     """
 
     oauthlib_backend_class = MastodonOAuthLibCore
@@ -288,6 +306,19 @@ class MastodonTokenView(JsonMethodNotAllowedMixin, OwnCoreMixin, TokenView):
     )
     @_json_errors
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.TRIBUNE_RATE_LIMITS:
+            return self._token(request)
+        window = hit(TOKEN_REQUESTS, "ip:" + client_ip(request))
+        if window.exceeded:
+            response = JsonResponse({"error": "Too many requests"}, status=429,
+                                    headers={"Retry-After": str(window.retry_after())})
+        else:
+            response = self._token(request)
+        for key, value in window.headers().items():
+            response[key] = value
+        return response
+
+    def _token(self, request: HttpRequest) -> HttpResponse:
         _url, headers, body, status = self.create_token_response(request)
         if status != 200:
             return _oauthlib_response(body, status, headers)

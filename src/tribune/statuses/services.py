@@ -26,6 +26,7 @@ from tribune.core.events import (
 )
 from tribune.core.ids import new_id, parse_id
 from tribune.core.languages import is_language_code
+from tribune.core.ratelimit import Limit, Window, peek, spend
 from tribune.core.text import (
     count_characters,
     extract_hashtags,
@@ -51,6 +52,21 @@ from tribune.statuses.models import (
 from tribune.statuses.policy import can_reblog, can_view
 
 MAX_PINS = 5
+# Mastodon's ``statuses`` family (app/lib/rate_limiter.rb): 300 posts and boosts per
+# account every 3 hours, whatever the app, token or interface they come from.
+POSTING = Limit("statuses", 300, 3 * 3600)
+
+
+def _spend_posting(account: Account) -> None:
+    """Count one new post or boost of a local account; RateLimited past the budget."""
+    if account.is_local:
+        spend(POSTING, f"account:{account.pk}")
+
+
+def posting_window(*, account: Account) -> Window:
+    """Where ``account`` stands in its posting budget (``POSTING``), counting
+    nothing: for the ``X-RateLimit-*`` headers of a successful post."""
+    return peek(POSTING, f"account:{account.pk}")
 
 
 def ensure_can_act(account: Account) -> None:
@@ -106,8 +122,11 @@ def status_create(
     ``idempotency_key``, a repeat within an hour returns the first status (Mastodon's
     Idempotency-Key header). ``media_ids`` attaches up to four of the author's
     processed uploads (``media.services.media_attach``); with media the text may be
-    empty. Raises ValidationFailed (422) and NotFound (404) when the
-    replied-to status is unknown, not visible, or deleted while this one was written.
+    empty. Each new status spends one of the author's ``POSTING`` budget (Mastodon:
+    300 per 3 hours; a repeat with the same idempotency key spends nothing). Raises
+    ValidationFailed (422), NotFound (404) when the replied-to status is unknown,
+    not visible, or deleted while this one was written, and RateLimited (429) when
+    the budget is spent (nothing is written then).
     """
     ensure_can_act(account)
     cache_key = f"idempotency:{account.pk}:{idempotency_key}" if idempotency_key else None
@@ -125,6 +144,7 @@ def status_create(
         if in_reply_to.reblog_of_id:  # a reply to a reblog answers its original
             in_reply_to = in_reply_to.reblog_of
     mentioned = accounts_by_handles(extract_mentions(text))
+    _spend_posting(account)
     now = created_at or timezone.now()
     with transaction.atomic():
         status_id = new_id(created_at)
@@ -273,8 +293,9 @@ def reblog_create(*, account: Account, status: Status, visibility: str = Visibil
     """Reblog ``status`` (or the original of a reblog) and return the reblog; idempotent.
 
     Raises NotFound when not visible or deleted meanwhile, Forbidden when it may not
-    be reblogged (private posts of others, direct posts) and ValidationFailed for a
-    direct or unknown ``visibility``.
+    be reblogged (private posts of others, direct posts), ValidationFailed for a
+    direct or unknown ``visibility`` and RateLimited when a new reblog would go past
+    the ``POSTING`` budget, which reblogs share with posts (as in Mastodon).
     """
     ensure_can_act(account)
     original = status.reblog_of if status.reblog_of_id else status
@@ -286,10 +307,12 @@ def reblog_create(*, account: Account, status: Status, visibility: str = Visibil
         raise ValidationFailed(_("Validation failed: Visibility is not included in the list"))
     if original.visibility == Visibility.PRIVATE:
         visibility = Visibility.PRIVATE
-    for _attempt in range(3):
+    for attempt in range(3):
         existing = Status.objects.filter(account=account, reblog_of=original).first()
         if existing:
             return existing
+        if attempt == 0:
+            _spend_posting(account)
         try:
             with transaction.atomic():
                 # A concurrent duplicate fails here on reblog_once, before any counter moves.

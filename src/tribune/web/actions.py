@@ -22,6 +22,7 @@ from tribune.core.errors import (
     DomainError,
     Forbidden,
     NotFound,
+    RateLimited,
     Unavailable,
     ValidationFailed,
 )
@@ -33,6 +34,7 @@ from tribune.statuses import services as statuses
 from tribune.timelines.services import feed_add_status
 from tribune.web.cards import cards_for
 from tribune.web.forms import ComposeForm, EditForm
+from tribune.web.throttle import limited_message
 from tribune.web.viewer import account_required, redirect_back
 
 STATUS_ACTIONS: dict[str, Callable] = {
@@ -65,6 +67,10 @@ def _status_or_404(request: HttpRequest, status_id: str):
 
 
 def _error_page(request: HttpRequest, error: DomainError) -> HttpResponse:
+    if isinstance(error, RateLimited):
+        return render(request, "web/error.html", {"title": _("That did not work"),
+                                                  "message": limited_message(error)},
+                      status=429)
     status = 403 if isinstance(error, Forbidden) else 422
     return render(request, "web/error.html", {"title": _("That did not work"),
                                               "message": str(error)}, status=status)
@@ -88,10 +94,11 @@ def status_action(request: HttpRequest, status_id: str, action: str) -> HttpResp
             _("This post is no longer available.")))
     try:
         service(account=request.viewer, status=status)
-    except (Forbidden, ValidationFailed, Conflict) as exc:
+    except (Forbidden, ValidationFailed, Conflict, RateLimited) as exc:
         if request.htmx:  # the button bar stays, with the reason beside it
             card = cards_for([status], request.viewer)[0]
-            return render(request, "web/_actions.html", {"card": card, "error": str(exc)})
+            message = limited_message(exc) if isinstance(exc, RateLimited) else str(exc)
+            return render(request, "web/_actions.html", {"card": card, "error": message})
         return _error_page(request, exc)
     if request.htmx:
         status.refresh_from_db(fields=["favourites_count", "reblogs_count", "replies_count"])
@@ -103,8 +110,10 @@ def status_action(request: HttpRequest, status_id: str, action: str) -> HttpResp
 @require_POST
 @account_required
 def compose(request: HttpRequest) -> HttpResponse:
-    """Post a status from any compose box; errors come back on a compose page."""
+    """Post a status from any compose box; errors come back on a compose page (429
+    when the account's posting budget is spent, 422 otherwise)."""
     viewer = request.viewer
+    code = 422
     in_reply_to = None
     if reply_id := request.POST.get("in_reply_to_id"):
         in_reply_to = _status_or_404(request, reply_id)
@@ -135,6 +144,9 @@ def compose(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, str(exc))
         except (Forbidden, Unavailable) as exc:  # restricted account; storage down
             form.add_error(None, str(exc))
+        except RateLimited as exc:  # the same budget as the API's (statuses.services)
+            form.add_error(None, limited_message(exc))
+            code = 429
         else:
             # Read your own writes: the post is on the author's home feed before the
             # redirect lands; followers get it from the fan-out task (idempotent).
@@ -146,7 +158,7 @@ def compose(request: HttpRequest) -> HttpResponse:
         for media_id in uploaded:  # nothing was posted: the pictures go too
             media.media_delete(account=viewer, media_id=media_id)
     return render(request, "web/compose.html", {"title": _("New post"), "compose": form},
-                  status=422)
+                  status=code)
 
 
 def _see_other(url: str) -> HttpResponseRedirect:

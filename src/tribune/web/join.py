@@ -2,7 +2,10 @@
 links, the "pending review" page and the rate-limited sign-in page.
 
 Form errors answer 422 and rate-limit refusals 429, each with the page and its
-errors; a successful post redirects (303), so a reload never posts twice.
+errors; a successful post redirects (303), so a reload never posts twice. Checking
+or setting a password needs one of the process's password-hashing slots
+(``core.capacity``); when none is free the answer is the 503 page of
+``web.overload`` at once.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from tribune.accounts.instance import registration_mode
 from tribune.accounts.registrations import account_sign_up
+from tribune.core.capacity import hashing_slot
 from tribune.core.errors import DomainError
 from tribune.moderation.selectors import rule_list
 from tribune.web import throttle
@@ -46,7 +50,12 @@ class SignInView(LoginView):
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         self.refusal = throttle.sign_in_refusal(request, request.POST.get("username", ""))
-        return super().post(request, *args, **kwargs)
+        if self.refusal:  # refused before any password is checked
+            return super().post(request, *args, **kwargs)
+        # One slot for the whole sign-in: checking the password, the "pending review"
+        # check and re-hashing an old hash with today's parameters.
+        with hashing_slot():
+            return super().post(request, *args, **kwargs)
 
     def get_form_kwargs(self) -> dict:
         return {**super().get_form_kwargs(), "refusal": self.refusal}
@@ -76,14 +85,18 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         form = SignUpForm(mode=mode, initial={"invite_code": request.GET.get("invite", "")})
         return render(request, "web/sign_up.html", {**context, "form": form})
     form = SignUpForm(request.POST, mode=mode)
-    status = _sign_up_checked(request, form)
-    if status is not None:
-        return render(request, "web/sign_up.html", {**context, "form": form}, status=status)
-    try:
-        account = account_sign_up(**form.sign_up_arguments())
-    except DomainError as error:  # only races get here: the form checked the rest
-        form.add_error(None, str(error))
-        return render(request, "web/sign_up.html", {**context, "form": form}, status=422)
+    # The slot is taken first, so a busy server spends none of the sign-up budget.
+    with hashing_slot():
+        status = _sign_up_checked(request, form)
+        if status is not None:
+            return render(request, "web/sign_up.html", {**context, "form": form},
+                          status=status)
+        try:
+            account = account_sign_up(**form.sign_up_arguments())
+        except DomainError as error:  # only races get here: the form checked the rest
+            form.add_error(None, str(error))
+            return render(request, "web/sign_up.html", {**context, "form": form},
+                          status=422)
     if not account.user.is_active:
         return see_other(reverse("web:sign_up_pending"))
     login(request, account.user, backend=settings.AUTHENTICATION_BACKENDS[0])

@@ -16,7 +16,13 @@ from django.utils.translation import gettext_lazy
 
 from tribune.accounts.models import Account
 from tribune.accounts.selectors import account_lookup
-from tribune.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from tribune.core.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
 from tribune.core.ids import parse_id
 from tribune.moderation.appeals import (
     appeal_create,
@@ -40,6 +46,7 @@ from tribune.moderation.selectors import (
 from tribune.moderation.services import report_create
 from tribune.statuses.selectors import status_get_visible
 from tribune.web.notice_views import LEGAL_CATEGORY_CHOICES
+from tribune.web.throttle import limited_message
 from tribune.web.viewer import account_required, staff_required, viewer_of
 
 CATEGORY_CHOICES = [
@@ -86,6 +93,7 @@ def report(request: HttpRequest, username: str, status_id: str | None = None) ->
         if status.account_id != target.pk:
             raise Http404
     form = ReportForm(request.POST or None)
+    code = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         category = form.cleaned_data["category"]
         rule_ids = form.cleaned_data["rule_ids"] if category == ReportCategory.VIOLATION else []
@@ -96,13 +104,16 @@ def report(request: HttpRequest, username: str, status_id: str | None = None) ->
                 category=category, comment=form.cleaned_data["comment"])
         except ValidationFailed as exc:
             form.add_error(None, str(exc))
+        except RateLimited as exc:  # the account's budget, shared with the API
+            form.add_error(None, limited_message(exc))
+            code = 429
         else:
             return render(request, "web/report_received.html", {
                 "title": _("Report received"), "report": filed, "target": target})
     return render(request, "web/report.html", {
         "title": _("Report @%(acct)s") % {"acct": target.acct}, "form": form,
         "target": target, "status": status,
-    }, status=422 if request.method == "POST" else 200)
+    }, status=code)
 
 
 @staff_required

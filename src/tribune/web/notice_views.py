@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tribune.core.errors import ValidationFailed
+from tribune.core.errors import RateLimited, ValidationFailed
 from tribune.core.urls import absolute
 from tribune.moderation.notices import EXPLANATION_MAX, notice_create
 from tribune.web import throttle
@@ -95,6 +95,9 @@ def notice(request: HttpRequest) -> HttpResponse:
             filed = notice_create(**form.cleaned_data, reporter=viewer)
         except ValidationFailed as exc:
             form.add_error(None, str(exc))
+        except RateLimited as exc:  # a signed-in reporter's daily budget of reports
+            form.add_error(None, throttle.limited_message(exc))
+            return render(request, "web/notice.html", {**context, "form": form}, status=429)
         else:
             return render(request, "web/notice_received.html",
                           {"title": _("Notice received"), "report": filed})

@@ -13,6 +13,10 @@ The numbers are Mastodon's (config/initializers/rack_attack.rb) unless said:
 * notices of illegal content (ours): 25 form posts per 5 minutes and 10 notices per
   hour per IP, the latter counted when a valid form is submitted.
 
+Posting (posts and boosts, 300 per 3 hours) and reporting (400 a day) are limited
+per account by the services themselves, so the web interface and the API share one
+budget; their ``RateLimited`` becomes a form error through ``limited_message``.
+
 A refused request gets its page back with a form error and status 429. All of it is
 off when ``settings.TRIBUNE_RATE_LIMITS`` is False (``TRIBUNE_RATE_LIMITS=off``).
 """
@@ -26,6 +30,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 
+from tribune.core.errors import RateLimited
 from tribune.core.ratelimit import Limit, Window, client_ip, digest, hit, peek
 
 SIGN_IN_ATTEMPTS = Limit("web_sign_in", 25, 300)
@@ -90,6 +95,14 @@ def notice_refusal(request: HttpRequest, *, valid: bool) -> str:
     if not window.exceeded and valid:
         window = hit(NOTICES, _ip(request))
     return wait_message(window) if window.exceeded else ""
+
+
+def limited_message(error: RateLimited) -> str:
+    """The form error for a service's ``RateLimited``: how long to wait."""
+    if error.reset is None:
+        return wait_message(Window(limit=0, count=1, reset=int(time.time()) + 60))
+    return wait_message(Window(limit=error.limit or 0, count=(error.limit or 0) + 1,
+                               reset=error.reset))
 
 
 def wait_message(window: Window) -> str:

@@ -7,6 +7,7 @@ before ``accounts`` (``/v1/accounts/{account_id}``).
 from tribune.api.base import api
 from tribune.api.routers import (
     accounts,
+    admin_accounts,
     admin_reports,
     apps,
     graph,
@@ -14,11 +15,12 @@ from tribune.api.routers import (
     media,
     misc,
     notifications,
+    registrations,
     reports,
     statuses,
     timelines,
 )
 
-for module in (instance, media, statuses, timelines, graph, accounts, notifications, reports,
-               admin_reports, apps, misc):
+for module in (instance, media, statuses, timelines, graph, accounts, registrations,
+               notifications, reports, admin_reports, admin_accounts, apps, misc):
     api.add_router("/", module.router)

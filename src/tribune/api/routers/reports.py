@@ -9,8 +9,9 @@ from tribune.accounts.selectors import account_get
 from tribune.api.auth import write
 from tribune.api.base import responses
 from tribune.api.presenters import account_out, iso
+from tribune.api.ratelimit import note_window
 from tribune.api.schemas import Report
-from tribune.moderation.services import report_create
+from tribune.moderation.services import report_create, reporting_window
 
 router = Router(tags=["reports"])
 
@@ -28,13 +29,16 @@ class ReportIn(Schema):
 @router.post("/v1/reports", response=responses(Report), auth=write("reports"))
 def report(request, payload: ReportIn):
     """File a report about an account and, optionally, some of its statuses. The
-    answer is the report as the moderators received it (acknowledged at once)."""
+    answer is the report as the moderators received it (acknowledged at once).
+    Each report spends one of the account's 400 a day (429 past them); the
+    rate-limit headers show that budget when it is the tightest."""
     reporter = request.auth.require_account()
     target = account_get(account_id=payload.account_id)
     filed = report_create(reporter=reporter, target=target,
                           status_ids=payload.status_ids or [],
                           rule_ids=payload.rule_ids or [], category=payload.category,
                           comment=payload.comment, forward=payload.forward)
+    note_window(request, reporting_window(account=reporter))
     return {
         "id": str(filed.pk), "action_taken": filed.action_taken_at is not None,
         "action_taken_at": iso(filed.action_taken_at), "category": filed.category,

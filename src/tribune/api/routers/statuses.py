@@ -8,6 +8,7 @@ from ninja import Query, Router, Schema
 from tribune.api.auth import public, write
 from tribune.api.base import cursor, link_header, responses
 from tribune.api.presenters import account_out, status_edit_out, statuses_out
+from tribune.api.ratelimit import note_window
 from tribune.api.schemas import Account, Context, Status, StatusEdit, StatusSource
 from tribune.core.errors import ValidationFailed
 from tribune.statuses import selectors, services
@@ -62,7 +63,9 @@ def _refresh(request, status_id: int):
 
 @router.post("/v1/statuses", response=responses(Status), auth=write("statuses"))
 def status_create(request, payload: StatusIn):
-    """Post a status (honours the Idempotency-Key header)."""
+    """Post a status (honours the Idempotency-Key header). The rate-limit headers
+    show the account's posting budget when it is the tightest (Mastodon's
+    ``override_rate_limit_headers :create, family: :statuses``)."""
     _refuse_unsupported(payload)
     account = request.auth.require_account()
     status = services.status_create(
@@ -74,6 +77,7 @@ def status_create(request, payload: StatusIn):
         idempotency_key=request.headers.get("Idempotency-Key"),
         media_ids=payload.media_ids or None,
     )
+    note_window(request, services.posting_window(account=account))
     return _one(request, _refresh(request, status.pk))
 
 
@@ -168,11 +172,13 @@ for path, service, scope, doc in [
 
 @router.post("/v1/statuses/{status_id}/reblog", response=responses(Status), auth=write("statuses"))
 def status_reblog(request, status_id: str, payload: ReblogIn):
-    """Reblog a status; the answer is the reblog, wrapping the original."""
+    """Reblog a status; the answer is the reblog, wrapping the original. Reblogs
+    spend the posting budget, whose window the rate-limit headers may show."""
     account = request.auth.require_account()
     status = _get(request, status_id)
     reblog = services.reblog_create(account=account, status=status,
                                     visibility=payload.visibility or "public")
+    note_window(request, services.posting_window(account=account))
     return _one(request, _refresh(request, reblog.pk))
 
 

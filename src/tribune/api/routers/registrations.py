@@ -1,0 +1,47 @@
+"""Signing up through an app (``POST /api/v1/accounts``; docs: methods/accounts.md
+#create), under the registration mode, like the web sign-up page.
+
+The app calls with a token of its own holding ``write:accounts`` (Mastodon asks for
+an app token from the client-credentials grant); the answer is a Token entity for
+the new login, with the app's scopes. A sign-up awaiting approval gets one too,
+which works once a moderator approves the account. Limits: 5 sign-ups per 30
+minutes per IP (``api.ratelimit.SIGN_UPS``, shared with the web form), and 503
+with ``Retry-After`` when no password-hashing slot is free (``core.capacity``).
+"""
+
+from __future__ import annotations
+
+from ninja import Router, Schema
+
+from tribune.api.auth import Scoped
+from tribune.api.base import responses
+from tribune.api.schemas import Token
+from tribune.oauth.services import app_sign_up
+
+router = Router(tags=["accounts"])
+
+
+class SignUpIn(Schema):
+    username: str = ""
+    email: str = ""
+    password: str = ""
+    agreement: bool = False
+    reason: str = ""
+    invite_code: str = ""
+    locale: str | None = None  # accepted; e-mails follow the account's settings
+    date_of_birth: str | None = None  # accepted; no minimum age is configured
+
+
+@router.post("/v1/accounts", response=responses(Token), auth=Scoped("write:accounts", user=False))
+def account_sign_up(request, payload: SignUpIn):
+    """Create a login and account; 403 while registrations are closed (without a
+    valid invite), 422 for a refused username, e-mail, password, missing agreement
+    or reason, or a bad invite code."""
+    account, token = app_sign_up(
+        application=request.auth.token.application, username=payload.username.strip(),
+        email=payload.email.strip(), password=payload.password,
+        agreement=payload.agreement, reason=payload.reason,
+        invite_code=payload.invite_code)
+    return {"access_token": token, "token_type": "Bearer",
+            "scope": request.auth.token.application.scopes,
+            "created_at": int(account.created_at.timestamp())}
