@@ -14,9 +14,12 @@ from tribune.cli.errors import CliError
 
 # How often an RQ worker looks for jobs abandoned by a dead worker (seconds). RQ
 # declares a job abandoned once its execution's heartbeat lapses (about 65 s with
-# the monitoring interval below), then retries it (tribune.core.tasks).
+# the monitoring interval below), then retries it (tribune.core.tasks). An idle
+# worker wakes from waiting for jobs every RQ_WORKER_TTL - 15 seconds, so that is
+# also how often it can do this maintenance.
 RQ_MAINTENANCE_SECONDS = 20
 RQ_MONITORING_SECONDS = 5
+RQ_WORKER_TTL = 35
 
 
 def _queue_names(queues: list[str]) -> list[str]:
@@ -57,6 +60,28 @@ def run_worker(*, queues: list[str], interval: float, quiet: bool = False) -> in
     return 0
 
 
+def _preload() -> None:
+    """Import every task module and the services tasks call, once, in the worker:
+    each job runs in a fork of this process, so what is imported here is not
+    imported again (and compiled, without a bytecode cache) for every job."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("tribune.urls")  # the interfaces import every service
+    importlib.import_module("tribune.effects")
+    for app in apps.get_app_configs():
+        if not app.name.startswith("tribune."):
+            continue
+        for module in ("tasks", "services"):
+            name = f"{app.name}.{module}"
+            try:
+                importlib.import_module(name)
+            except ModuleNotFoundError as exc:
+                if exc.name != name:
+                    raise
+
+
 def _run_rq_worker(names: list[str], *, worker_id: str, quiet: bool) -> int:
     """An RQ worker (a work-horse process per job, so a job that hangs or crashes
     cannot take the worker with it) with the scheduler for delayed tasks."""
@@ -65,13 +90,14 @@ def _run_rq_worker(names: list[str], *, worker_id: str, quiet: bool) -> int:
     from django_tasks_rq import Job
     from rq import Worker
 
+    _preload()
     # The horse is forked from this process: it must not share our connections.
     connections.close_all()
     rq_queues = [django_rq.get_queue(name, job_class=Job) for name in names]
     worker = Worker(
         rq_queues, connection=rq_queues[0].connection, job_class=Job, name=worker_id,
         maintenance_interval=RQ_MAINTENANCE_SECONDS,
-        job_monitoring_interval=RQ_MONITORING_SECONDS,
+        job_monitoring_interval=RQ_MONITORING_SECONDS, worker_ttl=RQ_WORKER_TTL,
     )
     worker.work(with_scheduler=True, logging_level="WARNING" if quiet else "INFO")
     return 0

@@ -119,9 +119,14 @@ def handle(event: Event) -> None:
 
 def _preview_card(status_id: int) -> None:
     """Queue the fetch of the status's link preview (tribune.links); it fetches
-    other sites, so it runs as its own task. A failure to queue is logged only."""
+    other sites, so it runs as its own task. Nothing is queued while previews are
+    off. A failure to queue is logged only."""
+    from django.conf import settings
+
     from tribune.links.tasks import fetch_card
 
+    if not settings.TRIBUNE_LINK_PREVIEWS:
+        return
     try:
         fetch_card.enqueue(status_id=status_id)
     except Exception:
