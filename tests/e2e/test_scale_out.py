@@ -16,6 +16,7 @@ redis-server; without them the tests skip, or fail under TRIBUNE_REQUIRE_SERVICE
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import secrets
@@ -103,10 +104,8 @@ class Cluster:
             path = Path(f"/proc/{process.pid}/task/{process.pid}/children")
             children = [int(p) for p in path.read_text().split()] if path.exists() else []
         for pid in [process.pid, *children]:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, sig) if pid == process.pid else os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
         process.wait(timeout=30)
 
     def stop_all(self) -> None:
