@@ -1,0 +1,53 @@
+"""Scale-out settings and the worker command, as an operator meets them: bad values
+are one line on stderr and a non-zero exit, before anything is touched."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TRIBUNE = str(Path(sys.executable).with_name("tribune"))
+
+
+def tribune(data_dir: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("TRIBUNE_DATABASE_URL", "TRIBUNE_REDIS_URL")}
+    return subprocess.run([TRIBUNE, *args], env={**base, "TRIBUNE_DATA_DIR": str(data_dir), **env},
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("name, value, words", [
+    ("TRIBUNE_DATABASE_URL", "mysql://db.example/tribune", "postgres:// or sqlite:///"),
+    ("TRIBUNE_DATABASE_URL", "postgres://db.example", "must name a database"),
+    ("TRIBUNE_DATABASE_URL", "postgres://db.example/t?pool_max=many", "pool_max"),
+    ("TRIBUNE_REDIS_URL", "localhost:6379", "redis://"),
+    ("TRIBUNE_FEED_ACTIVE_DAYS", "0", "at least 1"),
+    ("TRIBUNE_FANOUT_MAX_FOLLOWERS", "lots", "integer"),
+])
+def test_bad_scale_out_settings_are_one_line(tmp_path, name, value, words):
+    result = tribune(tmp_path, "migrate", env={name: value})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0] and words in lines[0], result.stderr
+    assert not (tmp_path / "tribune.sqlite3").exists()
+
+
+def test_a_sqlite_url_puts_the_database_where_it_says(tmp_path):
+    elsewhere = tmp_path / "db" / "main.sqlite3"
+    elsewhere.parent.mkdir()
+    result = tribune(tmp_path / "data", "migrate", env={"TRIBUNE_DATABASE_URL": f"sqlite:///{elsewhere}"})
+    assert result.returncode == 0, result.stderr
+    assert elsewhere.exists()
+    assert not (tmp_path / "data" / "tribune.sqlite3").exists()
+
+
+def test_worker_refuses_an_unknown_queue(tmp_path):
+    result = tribune(tmp_path, "worker", "--queues", "default,fanout", env={})
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "tribune worker: error: unknown queue 'fanout'; the queues are default, timelines, "
+        "federation, media, portability")
