@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json as jsonlib
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests import mastodon_schema
+from tests import instances, mastodon_schema
 
 IMMEDIATE_TASKS = {
     "default": {
@@ -19,10 +20,65 @@ IMMEDIATE_TASKS = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _instances_closed():
+    """The separate instances that tests ran in subprocesses (tests/instances.py)
+    lose their PostgreSQL databases and Redis when the session ends."""
+    yield
+    instances.close_all()
+
+
 @pytest.fixture(autouse=True)
 def _tasks_run_at_once(settings):
-    """Work published on commit runs in the committing thread (still after commit)."""
-    settings.TASKS = IMMEDIATE_TASKS
+    """Work published on commit runs in the committing thread (still after commit).
+
+    On the embedded default that is Tasks' immediate backend. With Redis
+    (``TRIBUNE_REDIS_URL``) it goes through RQ as in production, through our
+    ``RetryingRQBackend``, with every RQ queue synchronous (``ASYNC: False``): RQ
+    saves the job in Redis and runs it at once in this process. django-rq reads
+    ``RQ_QUEUES`` at each ``get_queue``, so the override takes effect.
+    """
+    if not settings.TRIBUNE_REDIS_URL:
+        settings.TASKS = IMMEDIATE_TASKS
+        return
+    queues = IMMEDIATE_TASKS["default"]["QUEUES"]
+    settings.TASKS = {"default": {"BACKEND": "tribune.core.tasks.RetryingRQBackend",
+                                  "QUEUES": queues}}
+    settings.RQ_QUEUES = {name: {**settings.RQ_QUEUES[name], "ASYNC": False,
+                                 "QUEUE_CLASS": _synchronous_queue_class()}
+                          for name in queues}
+
+
+@functools.cache
+def _synchronous_queue_class():
+    """django-rq's queue class, with a time limit that works in any thread.
+
+    A synchronous RQ queue runs each job's callbacks under RQ's default time limit,
+    which sets SIGALRM, and only the main thread may do that; tests that stand for
+    a server's request threads enqueue from other threads. RQ's timer-based limit
+    works in any thread. (Workers keep the default: each job runs in its own
+    process there.)
+    """
+    from django_rq.queues import DjangoRQ
+    from rq.timeouts import TimerDeathPenalty
+
+    class SynchronousQueue(DjangoRQ):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, death_penalty_class=TimerDeathPenalty, **kwargs)
+
+    return SynchronousQueue
+
+
+@pytest.fixture(autouse=True)
+def _redis_emptied(settings):
+    """With Redis, each test starts from an empty Redis database: no rate-limit
+    counters, cached values, feeds or jobs of an earlier test. This empties the
+    whole database that ``TRIBUNE_REDIS_URL`` names (README, Development)."""
+    if settings.TRIBUNE_REDIS_URL:
+        import redis
+
+        with redis.Redis.from_url(settings.TRIBUNE_REDIS_URL) as client:
+            client.flushdb()
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 """The ``tribune`` command, run as an operator runs it: the real console script in a
-subprocess, on a temporary data dir. The database of such an instance is read with
-sqlite3 directly, since this test process has its own Django configuration."""
+subprocess, on a temporary data dir (and on PostgreSQL and Redis, databases of its
+own: tests/instances.py). The database of such an instance is read with the
+database's own client, since this test process has its own Django configuration."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import hashlib
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -19,14 +19,17 @@ from pathlib import Path
 
 import pytest
 
+from tests import instances
+
 TRIBUNE = str(Path(sys.executable).with_name("tribune"))
 PASSWORD = "a-long-test-passphrase"
 
 
 def _env(data_dir: Path) -> dict[str, str]:
+    """The environment without our settings but those of the instance at
+    ``data_dir`` (its data dir; on PostgreSQL and Redis its own databases)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIBUNE_")}
-    env["TRIBUNE_DATA_DIR"] = str(data_dir)
-    return env
+    return {**env, **instances.instance(data_dir).env}
 
 
 def tribune(data_dir: Path, *args: str, env: dict[str, str] | None = None,
@@ -36,8 +39,7 @@ def tribune(data_dir: Path, *args: str, env: dict[str, str] | None = None,
 
 
 def query(data_dir: Path, sql: str, *params: object) -> list[tuple]:
-    with sqlite3.connect(data_dir / "tribune.sqlite3") as db:
-        return db.execute(sql, params).fetchall()
+    return instances.instance(data_dir).query(sql, *params)
 
 
 def free_port() -> int:
@@ -67,7 +69,7 @@ def test_help_needs_no_database(tmp_path):
     result = tribune(tmp_path, "--help")
     assert result.returncode == 0
     assert "createuser" in result.stdout
-    assert not (tmp_path / "tribune.sqlite3").exists()
+    assert instances.instance(tmp_path).tables() == []
 
 
 def test_usage_errors_are_one_line(tmp_path):
@@ -118,7 +120,9 @@ def test_token_is_stored_only_as_its_checksum(instance):
     stored, scope, expires, *application = rows[0]
     assert stored == ""
     assert scope.split() == ["read", "write", "follow", "push"]
-    expires_at = datetime.fromisoformat(expires).replace(tzinfo=UTC)
+    # SQLite keeps the text of a UTC time; PostgreSQL gives an aware datetime.
+    expires_at = (expires if isinstance(expires, datetime)
+                  else datetime.fromisoformat(expires).replace(tzinfo=UTC))
     assert expires_at > datetime.now(UTC) + timedelta(days=365 * 100)
     assert application == ["Tribune CLI", "confidential", "client-credentials",
                            "urn:ietf:wg:oauth:2.0:oob", "read write follow push"]
@@ -170,7 +174,7 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(instance):
             status = _http_status(f"http://127.0.0.1:{port}/admin/login/")
             time.sleep(0.2)
         assert status in (200, 302)
-        # Operator commands work beside the running server (SQLite in WAL mode).
+        # Operator commands work beside the running server (on SQLite: WAL mode).
         result = tribune(instance, "createuser", "bob", "--email", "bob@example.test",
                          "--password", PASSWORD)
         assert result.returncode == 0, result.stderr

@@ -1,5 +1,6 @@
 """The real server: `tribune serve` as a subprocess on a free loopback port, with its
-own data directory, gunicorn workers and task workers."""
+own data directory (and on PostgreSQL and Redis its own databases: tests/instances.py),
+gunicorn workers and task workers."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from tests.instances import instance
 
 TRIBUNE = [sys.executable, "-m", "tribune.cli"]
 
@@ -45,7 +48,7 @@ def _tribune_cmd() -> list[str]:
 def start_server(data_dir: Path, **extra_env: str):
     """Start `tribune serve` on a free port; returns (process, Server, log file)."""
     port = free_port()
-    env = {**os.environ, "TRIBUNE_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", **extra_env}
+    env = {**os.environ, **instance(data_dir).env, "PYTHONUNBUFFERED": "1", **extra_env}
     env.pop("TRIBUNE_DOMAIN", None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = (data_dir / "server.log").open("w")

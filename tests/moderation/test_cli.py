@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from tests.test_cli import TRIBUNE, _env, one_line, tribune
+from tests.test_cli import TRIBUNE, _env, one_line, query, tribune
 
 SETUP = textwrap.dedent("""
     import django, os
@@ -51,8 +50,7 @@ def test_verify_log_exits_0_when_intact_and_1_when_tampered(instance):
     intact = tribune(instance, "moderation", "verify-log")
     assert intact.returncode == 0
     assert one_line(intact.stdout) == "moderation log intact: 4 entries"
-    with sqlite3.connect(instance / "tribune.sqlite3") as db:
-        db.execute("UPDATE moderation_logentry SET actor_kind = 'system' WHERE seq = 4")
+    query(instance, "UPDATE moderation_logentry SET actor_kind = 'system' WHERE seq = 4")
     broken = tribune(instance, "moderation", "verify-log")
     assert broken.returncode == 1
     assert one_line(broken.stderr) == (
@@ -94,15 +92,13 @@ CATCH_UP_SETUP = textwrap.dedent("""
 def test_catch_up_lifts_a_restriction_whose_worker_was_not_running(tmp_path):
     assert tribune(tmp_path, "migrate").returncode == 0
     subprocess.run([sys.executable, "-c", CATCH_UP_SETUP], env=_env(tmp_path), check=True)
-    with sqlite3.connect(tmp_path / "tribune.sqlite3") as db:
-        [(frozen,)] = db.execute("SELECT frozen_at FROM accounts_account WHERE username = 'target'")
+    [(frozen,)] = query(tmp_path, "SELECT frozen_at FROM accounts_account WHERE username = 'target'")
     assert frozen is not None
     result = tribune(tmp_path, "moderation", "catch-up")
     assert result.returncode == 0, result.stderr
     assert one_line(result.stdout) == (
         "restrictions lifted: 1  jury panels closed: 0  appeals assigned: 0")
-    with sqlite3.connect(tmp_path / "tribune.sqlite3") as db:
-        [(frozen,)] = db.execute("SELECT frozen_at FROM accounts_account WHERE username = 'target'")
+    [(frozen,)] = query(tmp_path, "SELECT frozen_at FROM accounts_account WHERE username = 'target'")
     assert frozen is None
     again = tribune(tmp_path, "moderation", "catch-up")
     assert one_line(again.stdout).startswith("restrictions lifted: 0")
