@@ -146,6 +146,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "tribune.core.middleware.HostCheckMiddleware",
     "tribune.core.middleware.ApiRequestMiddleware",
+    "tribune.core.middleware.NulCharacterMiddleware",
     "tribune.api.ratelimit.RateLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

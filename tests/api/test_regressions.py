@@ -167,3 +167,80 @@ def test_deletion_limit_is_per_account_and_preflights_are_free(alice, api_as, se
                        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
     after = client.get("/api/v1/instance")["X-RateLimit-Remaining"]
     assert int(before) - int(after) == 1
+
+
+# A NUL character reaches no query: PostgreSQL's text cannot hold one (SQLite's can),
+# so each of these was a 500 on PostgreSQL.
+@pytest.mark.parametrize("path", [
+    "/api/v1/markers?timeline[]=ho%00me",
+    "/api/v1/accounts/lookup?acct=al%00ice",
+    "/api/v2/search?q=a%00b",
+    "/api/v1/accounts/search?q=a%00b",
+    "/api/v1/notifications?types[]=men%00tion",
+    "/api/v1/timelines/home?x%00=1",
+])
+def test_a_nul_in_a_query_parameter_is_a_client_error(alice, api_as, path):
+    api = api_as(alice)
+    response = api.client.get(path, **api.headers)
+    assert response.status_code == 400
+    assert "NUL" in response.json()["error"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/timelines/tag/a%00b", "/@al%00ice"])
+def test_a_nul_in_a_path_names_nothing(alice, api_as, path):
+    api = api_as(alice)
+    response = api.client.get(path, **api.headers)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("path, method, body", [
+    ("/api/v1/statuses", "post", {"status": "a\x00b"}),
+    ("/api/v1/statuses", "post", {"status": "x", "spoiler_text": "\x00"}),
+    ("/api/v1/apps", "post", {"client_name": "a\x00", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}),
+    ("/api/v1/accounts/update_credentials", "patch", {"display_name": "a\x00"}),
+])
+@pytest.mark.parametrize("encoding", ["json", "form"])
+def test_a_nul_in_a_body_is_a_client_error(alice, api_as, path, method, body, encoding):
+    import json
+
+    api = api_as(alice)
+    send = getattr(api.client, method)
+    if encoding == "json":
+        response = send(path, json.dumps(body), content_type="application/json", **api.headers)
+    elif method == "post":
+        response = send(path, body, **api.headers)
+    else:
+        from urllib.parse import urlencode
+
+        response = send(path, urlencode(body), content_type="application/x-www-form-urlencoded",
+                        **api.headers)
+    assert response.status_code == 400
+    assert "error" in response.json()
+    alice.refresh_from_db()
+    assert alice.statuses_count == 0
+    assert alice.display_name == "Alice"
+
+
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke"])
+@pytest.mark.parametrize("encoding", ["json", "form"])
+def test_a_nul_in_an_oauth_parameter_is_invalid_request(path, encoding):
+    import json
+
+    body = {"grant_type": "client_credentials", "client_id": "app\x00", "client_secret": "s",
+            "token": "t"}
+    client = Client(HTTP_HOST="localhost")
+    if encoding == "json":
+        response = client.post(path, json.dumps(body), content_type="application/json")
+    else:
+        response = client.post(path, body)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_a_nul_in_a_web_query_is_a_client_error(alice):
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(alice.user)
+    assert client.get("/report-illegal-content", {"url": "a\x00b"}).status_code == 400
+    assert client.get("/@al\x00ice").status_code == 404
+    assert client.get("/oauth/authorize", {"client_id": "a\x00", "response_type": "code"}
+                      ).status_code == 400

@@ -57,12 +57,15 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 def _check_text(value: Any) -> None:
     """Refuse strings that cannot be UTF-8 (lone surrogates such as "\\ud800", which
-    JSON can spell): ValueError, answered as 400 like any unparsable body."""
+    JSON can spell) and strings with a NUL character, which PostgreSQL's text
+    cannot hold: ValueError, answered as 400 like any unparsable body."""
     if isinstance(value, str):
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise ValueError("text is not valid Unicode") from None
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_text(key)

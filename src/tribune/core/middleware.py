@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import BadRequest
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from tribune.core.conf import is_loopback_host, split_host
 
@@ -26,6 +27,40 @@ class HostCheckMiddleware:
                 return JsonResponse({"error": "Unknown host"}, status=400)
             return HttpResponse("Unknown host", status=400, content_type="text/plain")
         return self.get_response(request)
+
+
+class NulCharacterMiddleware:
+    """Refuse a NUL character (``%00``) in the path or the query string.
+
+    PostgreSQL's text cannot hold NUL (psycopg refuses to send it), so such a value
+    reaching a query would end in a 500 there, where SQLite took it; nothing a
+    Mastodon client or the web interface sends needs one (Django's form fields
+    refuse it too: ``ProhibitNullCharactersValidator``). A path with NUL names
+    nothing: 404. A query parameter with NUL: 400. ``/api/`` and ``/oauth/`` answer
+    Mastodon's ``{"error": ...}`` JSON. Bodies are checked where they are read:
+    the API's parser and the OAuth token endpoints refuse NUL in any parameter,
+    and the web's forms do.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path_info:
+            if _speaks_json(request):
+                return JsonResponse({"error": "Record not found"}, status=404)
+            raise Http404("no path holds a NUL character")
+        if any("\x00" in key or any("\x00" in value for value in values)
+               for key, values in request.GET.lists()):
+            if _speaks_json(request):
+                return JsonResponse({"error": "Query parameters must not contain NUL "
+                                              "characters"}, status=400)
+            raise BadRequest("query parameters must not contain NUL characters")
+        return self.get_response(request)
+
+
+def _speaks_json(request: HttpRequest) -> bool:
+    return request.path_info.startswith(("/api/", "/oauth/"))
 
 
 MAX_QUERY_STRING = 16384

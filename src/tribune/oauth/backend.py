@@ -20,15 +20,23 @@ from oauth2_provider.oauth2_backends import OAuthLibCore
 FORM_CONTENT_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
+class NulInParameters(ValueError):
+    """A parameter holds a NUL character: no OAuth value has one, and PostgreSQL's
+    text cannot hold it. The token endpoints answer 400 ``invalid_request``."""
+
+
 def request_params(request: HttpRequest) -> dict[str, str]:
     """The request's parameters: the query string, overridden by the body.
 
     The body is read as a form when it says it is one, else as JSON when it looks
     like a JSON object, else as a form without a Content-Type. JSON arrays become
     space-separated strings (``"scope": ["read", "write"]``); ``null`` is dropped.
+    Raises NulInParameters when a name or value holds a NUL character.
     """
     params = dict(request.GET.items())
     params.update(_body_params(request))
+    if any("\x00" in key or "\x00" in value for key, value in params.items()):
+        raise NulInParameters("parameters must not contain NUL characters")
     return params
 
 

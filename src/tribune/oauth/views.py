@@ -38,7 +38,7 @@ from tribune.core.errors import Overloaded
 from tribune.core.ratelimit import Limit, client_ip, hit
 from tribune.core.urls import absolute
 from tribune.oauth import scopes
-from tribune.oauth.backend import MastodonOAuthLibCore, request_params
+from tribune.oauth.backend import MastodonOAuthLibCore, NulInParameters, request_params
 from tribune.oauth.messages import error_description, scope_description
 from tribune.oauth.models import OOB_REDIRECT_URI
 
@@ -76,9 +76,10 @@ def _oauthlib_response(
 
 
 def _json_errors(method: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Answer an unexpected exception with RFC 6749's ``server_error`` in JSON, and
-    no free password-hashing slot (``core.capacity``) with 503
-    ``temporarily_unavailable`` and ``Retry-After``."""
+    """Answer an unexpected exception with RFC 6749's ``server_error`` in JSON, a
+    parameter holding NUL with 400 ``invalid_request``, and no free
+    password-hashing slot (``core.capacity``) with 503 ``temporarily_unavailable``
+    and ``Retry-After``."""
 
     @wraps(method)
     def wrapper(
@@ -89,6 +90,8 @@ def _json_errors(method: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         except Overloaded as exc:
             return _json_error("temporarily_unavailable", 503,
                                headers={"Retry-After": str(exc.retry_after)})
+        except NulInParameters:
+            return _json_error("invalid_request", 400)
         except Exception:
             log.exception("oauth: %s %s failed", request.method, request.path)
             return _json_error("server_error", 500)
