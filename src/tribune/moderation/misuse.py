@@ -61,14 +61,17 @@ def notices_suspended(*, account_id: int, now: datetime | None = None) -> bool:
         starts_at__lte=now, ends_at__gt=now).exists()
 
 
+@transaction.atomic
 def misuse_review(*, account_id: int, now: datetime | None = None,
                   decided_by: Account | None = None) -> MisuseSanction | None:
     """Weigh a reporter's manifestly unfounded notices and issue the next step, if
     one is due: a warning, or (after a warning, on a repetition) a suspension
     ending ``SUSPENSION_LENGTH`` after ``now``. Returns the new sanction, or None.
 
-    Must run inside the transaction of the decision that marked the notices
-    (``decisions.decide`` calls it); the reporter is e-mailed after commit.
+    Runs inside the transaction of the decision that marked the notices
+    (``decisions.decide`` calls it), else in a transaction of its own (the
+    reporter's row is locked while the notices are weighed); the reporter is
+    e-mailed after commit.
     ``decided_by`` is the moderator whose finding prompted the review. The
     sanction's ``evidence`` is ``{"window_days", "notices", "unfounded",
     "proportion", "unfounded_after_warning", "reports", "thresholds"}``.
