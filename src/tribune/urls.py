@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from tribune.core.conf import env_bool
 from tribune.web.media_files import media_file
 
 urlpatterns = [
@@ -13,6 +14,12 @@ urlpatterns = [
     path("", include("tribune.web.urls")),
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media_file, name="media_file"),
 ]
+
+# The scale benchmarks' floor (bench/scale, BENCHMARKS.md); off unless asked for.
+if env_bool("TRIBUNE_BENCHMARK_FLOOR", False):
+    from tribune.api.floor import floor
+
+    urlpatterns.append(path("_bench/floor", floor))
 
 handler403 = "tribune.web.errors.forbidden"
 handler404 = "tribune.web.errors.not_found"
