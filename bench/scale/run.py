@@ -382,7 +382,7 @@ def set_celebrity_follows(meta: dict, on: bool) -> None:
 
 
 def bench_celebrity(server: Server, meta: dict, seconds: float, reads: dict) -> dict:
-    print("3. a celebrity with 1,000,000 followers", flush=True)
+    print(f"3. a celebrity with {meta['sizes']['celebrity_followers']:,} followers", flush=True)
     from tribune.graph.models import Follow
 
     home = home_lines(meta)
