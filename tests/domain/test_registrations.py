@@ -95,3 +95,26 @@ def test_unlimited_invites_keep_counting(alice):
     for n in range(3):
         join(f"friend{n}", invite_code=invite.code)
     assert Invite.objects.get(pk=invite.pk).uses == 3
+
+
+def test_the_username_check_probes_the_handle_index(db, make_account):
+    """Sign-ups check the username on the unique (LOWER(username), domain) index,
+    never by scanning every account (the benchmark's sign-up surge found
+    ``username__iexact``, which PostgreSQL cannot answer from that index)."""
+    from django.db import connection
+
+    from tribune.accounts.models import Account
+    from tribune.accounts.selectors import by_handle, username_taken
+
+    make_account("Zoe_1")
+    assert username_taken("zoe_1") and username_taken("ZOE_1") and not username_taken("zoe")
+    sql, params = by_handle(Account.objects.all(), "ZOE_1", "").values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "account_handle_unique" in plan, plan

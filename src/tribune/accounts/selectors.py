@@ -8,6 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,7 +51,7 @@ def account_lookup(*, acct: str) -> Account:
     if domain.lower() == settings.TRIBUNE_DOMAIN.lower():
         domain = ""
     try:
-        return _public().get(username__iexact=username, domain__iexact=domain)
+        return by_handle(_public(), username, domain).get()
     except Account.DoesNotExist:
         raise NotFound(_("Record not found")) from None
 
@@ -67,7 +68,7 @@ def accounts_by_handles(handles: list[str]) -> dict[str, Account]:
         username, _at, domain = handle.partition("@")
         if domain.lower() == settings.TRIBUNE_DOMAIN.lower():
             domain = ""
-        account = _public().filter(username__iexact=username, domain__iexact=domain).first()
+        account = by_handle(_public(), username, domain).first()
         if account is not None:
             found[handle.lower()] = account
     return found
@@ -162,13 +163,24 @@ def account_header_url(account: Account) -> str:
     return _absolute(account_image_src(account, "header"))
 
 
+def by_handle(queryset, username: str, domain: str):
+    """``queryset`` narrowed to the account ``username@domain``, compared without
+    case as the unique index ``account_handle_unique`` (LOWER(username), domain)
+    stores it, so the lookup is one index probe (``username__iexact`` compiles to
+    UPPER(...) on PostgreSQL and scans every account). Usernames are ASCII, as
+    Mastodon's are, so Python's and the database's lower-casing agree; domains are
+    stored lower-cased."""
+    return queryset.alias(username_key=Lower("username")).filter(
+        username_key=username.lower(), domain=domain.lower())
+
+
 # Joining: what the sign-up and sign-in forms need to know before a service runs.
 
 
 def username_taken(username: str) -> bool:
     """Whether a local account already has this username (case-insensitively, as
     ``account_create`` compares), including one awaiting approval."""
-    return Account.objects.filter(username__iexact=username, domain="").exists()
+    return by_handle(Account.objects.all(), username, "").exists()
 
 
 def email_taken(email: str, *, except_account: Account | None = None) -> bool:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account, Visibility
+from tribune.accounts.selectors import username_taken
 from tribune.core.errors import Conflict, ValidationFailed
 from tribune.core.languages import is_language_code
 from tribune.core.text import render
@@ -79,7 +80,7 @@ def account_create(
     if hashed_password is None and check_password:
         _check_password(password)
     User = get_user_model()
-    if Account.objects.filter(username__iexact=username, domain="").exists():
+    if username_taken(username):
         raise Conflict(_("Username %(username)s is already taken") % {"username": username})
     if User.objects.filter(email__iexact=email).exists():
         raise Conflict(_("Email %(email)s is already taken") % {"email": email})

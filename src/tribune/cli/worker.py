@@ -70,6 +70,8 @@ def _preload() -> None:
 
     importlib.import_module("tribune.urls")  # the interfaces import every service
     importlib.import_module("tribune.effects")
+    # Imported when a status is first scanned; the image matcher brings numpy.
+    importlib.import_module("tribune.moderation.detectors")
     for app in apps.get_app_configs():
         if not app.name.startswith("tribune."):
             continue

@@ -23,6 +23,7 @@ from tribune.timelines.models import Marker, MarkerTimeline
 ACTIVITY_RESOLUTION = timedelta(hours=1)  # active_at is kept to the hour, as Mastodon does
 REBUILD_FLAG_SECONDS = 600  # a rebuild that has not finished by then is not waited for
 REBUILD_SIZE = MAX_ITEMS
+FANOUT_CHUNK = 1000  # feeds written per transaction
 
 
 def rebuild_flag_key(account_id: int) -> str:
@@ -113,22 +114,29 @@ def fanout_status(*, status_id: int) -> int:
 
 def feed_add_status(*, status_id: int, reblog_of_id: int | None,
                     account_ids: Iterable[int]) -> bool:
-    """Put one status on the home feeds of ``account_ids`` in a transaction of its own.
+    """Put one status on the home feeds of ``account_ids``, in transactions of their
+    own of FANOUT_CHUNK feeds each.
 
-    Returns False, writing nothing, when the status was deleted since the caller read
-    it: foreign keys are checked at commit (they are deferred on SQLite and
-    PostgreSQL), so the entries fail then, with IntegrityError. Any other
+    Returns False when the status was deleted since the caller read it: foreign keys
+    are checked at commit (they are deferred on SQLite and PostgreSQL), so a chunk's
+    entries fail then, with IntegrityError, and the deletion took earlier chunks'
+    entries with it. Any other
     IntegrityError (say, an account that does not exist) is raised. Call it outside
     a transaction, as effects do; inside one, the check waits for the outer commit.
     """
-    try:
-        with transaction.atomic():
-            feed_store().add(status_id=status_id, reblog_of_id=reblog_of_id,
-                             account_ids=account_ids)
-    except IntegrityError:
-        if Status.objects.filter(pk=status_id).exists():
-            raise
-        return False
+    account_ids = list(account_ids)
+    store = feed_store()
+    # One transaction per chunk: on SQLite a transaction holds the only write lock,
+    # so 10,000 entries in one would keep every other writer waiting for all of them.
+    for start in range(0, len(account_ids), FANOUT_CHUNK):
+        try:
+            with transaction.atomic():
+                store.add(status_id=status_id, reblog_of_id=reblog_of_id,
+                          account_ids=account_ids[start : start + FANOUT_CHUNK])
+        except IntegrityError:
+            if Status.objects.filter(pk=status_id).exists():
+                raise
+            return False
     return True
 
 
