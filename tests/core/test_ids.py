@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.redis_service import redis_url_or_skip
 from tribune.core.ids import id_to_datetime, new_id, parse_id
 
 
@@ -53,26 +54,12 @@ def test_parse_id_refuses_everything_else(value):
         parse_id(value)
 
 
-def _redis_url_or_skip(settings) -> str:
-    import redis
-
-    url = settings.TRIBUNE_REDIS_URL or "redis://127.0.0.1:6379/14"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        reason = f"no Redis at {url} ({exc})"
-        if os.environ.get("TRIBUNE_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{reason} (TRIBUNE_REQUIRE_SERVICES=1)", pytrace=False)
-        pytest.skip(reason)
-    return url
-
-
 def test_processes_that_drew_the_same_tag_still_make_distinct_ids_with_redis(settings):
     """Many processes: the low bits come from one shared counter, so even processes
     with the same tag, making ids in the same milliseconds, never collide."""
     import tribune.core.ids as ids
 
-    settings.TRIBUNE_REDIS_URL = _redis_url_or_skip(settings)
+    settings.TRIBUNE_REDIS_URL = redis_url_or_skip(settings)
     children, per_child = 4, 3000
     pipes = []
     for _ in range(children):

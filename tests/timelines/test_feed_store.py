@@ -7,10 +7,9 @@ TRIBUNE_REQUIRE_SERVICES=1.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
+from tests.redis_service import redis_url_or_skip
 from tribune.timelines.feeds import (
     MAX_ITEMS,
     REBLOG_WINDOW,
@@ -20,22 +19,10 @@ from tribune.timelines.feeds import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-LOCAL_REDIS = "redis://127.0.0.1:6379/14"
-
-
 def _redis_client(settings):
     import redis
 
-    url = settings.TRIBUNE_REDIS_URL or LOCAL_REDIS
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        reason = f"no Redis at {url} ({exc})"
-        if os.environ.get("TRIBUNE_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{reason} (TRIBUNE_REQUIRE_SERVICES=1)", pytrace=False)
-        pytest.skip(reason)
-    return client
+    return redis.Redis.from_url(redis_url_or_skip(settings))
 
 
 @pytest.fixture(params=["database", "redis"])

@@ -1,0 +1,26 @@
+"""The Redis that tests which need one use: the run's own (TRIBUNE_REDIS_URL), else
+a local server's database 14; without one they skip, or fail under
+TRIBUNE_REQUIRE_SERVICES=1."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.mastodon_schema import require_services
+
+LOCAL_REDIS = "redis://127.0.0.1:6379/14"
+
+
+def redis_url_or_skip(settings) -> str:
+    """A Redis URL that answers PING, for ``settings`` (pytest-django's fixture)."""
+    import redis
+
+    url = settings.TRIBUNE_REDIS_URL or LOCAL_REDIS
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        reason = f"no Redis at {url} ({exc})"
+        if require_services():
+            pytest.fail(f"{reason} (TRIBUNE_REQUIRE_SERVICES=1)", pytrace=False)
+        pytest.skip(reason)
+    return url
