@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from tribune.accounts.models import Account
 from tribune.graph.services import block_create, follow_create, mute_create
+from tribune.statuses.models import Status
 from tribune.statuses.services import reblog_create, status_create
 from tribune.timelines.feeds import feed_store
 from tribune.timelines.services import fanout_status
@@ -209,3 +210,22 @@ def test_home_read_with_celebrities_costs_a_fixed_number_of_queries(settings, al
         assert len(api.get("/api/v1/timelines/home").json()) == 12
     # one query to find the followed stars, one for their statuses
     assert len(with_stars) - len(without) <= 2
+
+
+def test_merged_reblogs_of_one_post_show_once(settings, alice, bob, carol, make_account, api_as):
+    """Two followed celebrities reblog one post, and a fanned-out account reblogs a
+    celebrity's post: each original appears once, as its first appearance."""
+    settings.TRIBUNE_FANOUT_MAX_FOLLOWERS = 1
+    star, eve = make_account("star"), make_account("eve")
+    for celebrity in (star, carol, eve):
+        follow_create(account=alice, target=celebrity)
+        follow_create(account=make_account(), target=celebrity)  # 2 followers: merged
+    follow_create(account=alice, target=bob)  # 1 follower: fanned out
+    post = status_create(account=star, text="the post").pk
+    reblog_create(account=carol, status=Status.objects.get(pk=post))
+    reblog_create(account=eve, status=Status.objects.get(pk=post))
+    reblog_create(account=bob, status=Status.objects.get(pk=post))
+    home = api_as(alice).get("/api/v1/timelines/home").json()
+    shown = [s["reblog"]["id"] if s["reblog"] else s["id"] for s in home]
+    assert shown == [str(post)]
+    assert home[0]["reblog"] is None  # the first appearance: the post itself

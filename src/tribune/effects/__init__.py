@@ -46,7 +46,7 @@ def handle(event: Event) -> None:
         case StatusCreated(status_id=sid):
             timelines.fanout_status(status_id=sid)
             status_scan(status_id=sid)  # detectors may only open or raise a case
-            _preview_card(sid)
+            _preview_card(sid, new=True)
             status = Status.objects.filter(pk=sid).select_related("reblog_of").first()
             if status is None:
                 return
@@ -117,16 +117,23 @@ def handle(event: Event) -> None:
             logger.info("no effects for %s", type(event).__name__)
 
 
-def _preview_card(status_id: int) -> None:
+def _preview_card(status_id: int, *, new: bool = False) -> None:
     """Queue the fetch of the status's link preview (tribune.links); it fetches
     other sites, so it runs as its own task. Nothing is queued while previews are
-    off. A failure to queue is logged only."""
+    off, nor for a ``new`` status without a link (an edit always queues, as it may
+    have removed the link). A failure to queue is logged only."""
     from django.conf import settings
 
+    from tribune.links.services import first_link
     from tribune.links.tasks import fetch_card
+    from tribune.statuses.models import Status
 
     if not settings.TRIBUNE_LINK_PREVIEWS:
         return
+    if new:
+        content = Status.objects.filter(pk=status_id).values_list("content", flat=True).first()
+        if not content or first_link(content) is None:
+            return
     try:
         fetch_card.enqueue(status_id=status_id)
     except Exception:

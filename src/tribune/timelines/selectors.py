@@ -43,10 +43,29 @@ def home_timeline(*, viewer: Account, cursor: Cursor) -> Page:
     # A status removed by moderation stays in feeds (a reversal brings it back)
     # but is shown to its author only.
     statuses = [s for s in statuses_by_ids(ids) if not removed_for(viewer, s)]
+    if merged:
+        statuses = _collapse_reblogs(statuses)
     extra = {"partial": bool(cache.get(rebuild_flag_key(viewer.pk)))}
     if ids:
         return Page(statuses, next_max_id=ids[-1], prev_min_id=ids[0], extra=extra)
     return Page([], None, cursor.min_id or cursor.since_id or cursor.max_id, extra=extra)
+
+
+def _collapse_reblogs(statuses: list[Status]) -> list[Status]:
+    """Drop each reblog whose original, or another reblog of it, is older on the same
+    page: merged statuses never went through the fan-out's collapse (Mastodon's
+    FeedManager keeps the first appearance). Order is kept, newest or oldest first."""
+    if len(statuses) > 1 and statuses[0].pk < statuses[-1].pk:
+        return _collapse_reblogs(statuses[::-1])[::-1]
+    seen: set[int] = set()
+    kept: list[Status] = []
+    for status in reversed(statuses):  # oldest first
+        original = status.reblog_of_id or status.pk
+        if status.reblog_of_id is not None and original in seen:
+            continue
+        seen.add(original)
+        kept.append(status)
+    return kept[::-1]
 
 
 def _celebrity_ids(*, viewer: Account, cursor: Cursor, hidden: set[int]) -> list[int]:
