@@ -27,6 +27,8 @@ def tribune(data_dir: Path, *args: str, env: dict[str, str]) -> subprocess.Compl
     ("TRIBUNE_REDIS_URL", "localhost:6379", "redis://"),
     ("TRIBUNE_FEED_ACTIVE_DAYS", "0", "at least 1"),
     ("TRIBUNE_FANOUT_MAX_FOLLOWERS", "lots", "integer"),
+    ("TRIBUNE_TRUSTED_PROXIES", "10.0.0.0/33", "CIDR networks"),
+    ("TRIBUNE_TRUSTED_PROXIES", "10.0.0.1, lb.internal", "CIDR networks"),
 ])
 def test_bad_scale_out_settings_are_one_line(tmp_path, name, value, words):
     result = tribune(tmp_path, "migrate", env={name: value})
@@ -51,3 +53,18 @@ def test_worker_refuses_an_unknown_queue(tmp_path):
     assert result.stderr.strip() == (
         "tribune worker: error: unknown queue 'fanout'; the queues are default, timelines, "
         "federation, media, portability")
+
+
+@pytest.mark.parametrize("proxies, header", [
+    ("", "None"),
+    ("10.0.0.0/8, ::1", "('HTTP_X_FORWARDED_PROTO', 'https')"),
+])
+def test_trusted_proxies_decide_whether_forwarded_proto_is_believed(tmp_path, proxies, header):
+    code = "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tribune.settings",
+             "TRIBUNE_DATA_DIR": str(tmp_path), "TRIBUNE_TRUSTED_PROXIES": proxies},
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == header

@@ -19,6 +19,7 @@ from tribune.core.conf import (
     database_settings,
     env_bool,
     env_int,
+    env_networks,
     is_loopback_host,
     split_host,
 )
@@ -74,6 +75,12 @@ _rate_limits = os.environ.get("TRIBUNE_RATE_LIMITS", "on").strip().lower()
 if _rate_limits not in ("on", "off"):
     raise ImproperlyConfigured(f"TRIBUNE_RATE_LIMITS must be on or off; got {_rate_limits!r}")
 TRIBUNE_RATE_LIMITS = _rate_limits == "on"
+# Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed
+# (tribune.core.ratelimit.client_ip); empty trusts no one.
+TRIBUNE_TRUSTED_PROXIES = env_networks("TRIBUNE_TRUSTED_PROXIES")
+if TRIBUNE_TRUSTED_PROXIES:
+    # The proxy terminates TLS: request.is_secure() follows its X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Community juries (moderation reference §8.7): seats, votes needed for quorum,
 # and votes needed for a verdict (a supermajority, so two verdicts cannot both win).
 TRIBUNE_JURY_SIZE = env_int("TRIBUNE_JURY_SIZE", 5)

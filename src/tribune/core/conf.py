@@ -34,6 +34,25 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer; got {raw!r}") from None
 
 
+def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """``name`` read as comma-separated IP addresses or CIDR networks (``10.0.0.0/8,
+    ::1``); an address is a network of one. Empty or unset is ``()``. Raises
+    ImproperlyConfigured naming the variable for an entry that is neither, or a
+    network with host bits set (``10.0.0.5/8``: probably not what was meant)."""
+    networks = []
+    for entry in os.environ.get(name, "").split(","):
+        entry = entry.strip()
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must be comma-separated IP addresses or CIDR networks, "
+                f"like 10.0.0.0/8,::1; got {entry!r}") from None
+    return tuple(networks)
+
+
 def available_cpus() -> int:
     """The CPUs this process may run on (its affinity where the system tells it,
     else the machine's count), at least 1."""

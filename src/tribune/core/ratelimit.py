@@ -12,6 +12,7 @@ caller's check. ``spend`` is for services: it checks the setting itself and rais
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import time
 from dataclasses import dataclass
@@ -109,9 +110,46 @@ def spend(limit: Limit, who: str) -> Window:
     return window
 
 
+def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``value`` as an IP address (IPv4-mapped IPv6 as IPv4), None if it is not one."""
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _trusted(address, networks) -> bool:
+    return any(address.version == net.version and address in net for net in networks)
+
+
 def client_ip(request: HttpRequest) -> str:
-    """The address the request came from, as the web server saw it."""
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The address the request came from: ``REMOTE_ADDR``, unless that is one of
+    ``settings.TRIBUNE_TRUSTED_PROXIES``; then the right-most ``X-Forwarded-For``
+    entry that is not itself a trusted proxy (each proxy appends the address it
+    saw, so entries left of that one are whatever the client sent: MDN,
+    "X-Forwarded-For", Security and privacy concerns). If that entry is not an IP
+    address, ``REMOTE_ADDR``; if every entry is a trusted proxy, the left-most.
+    Addresses come back in their compressed form; "unknown" without any."""
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    networks = getattr(settings, "TRIBUNE_TRUSTED_PROXIES", ())
+    remote_address = _address(remote)
+    if not networks or remote_address is None or not _trusted(remote_address, networks):
+        return remote
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if not forwarded.strip():
+        return remote
+    client = remote_address
+    for entry in reversed(forwarded.split(",")):
+        address = _address(entry)
+        if address is None:
+            return remote
+        client = address
+        if not _trusted(address, networks):
+            break
+    return str(client)
 
 
 def digest(value: str) -> str:
