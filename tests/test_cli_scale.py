@@ -4,6 +4,7 @@ are one line on stderr and a non-zero exit, before anything is touched."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,8 @@ def tribune(data_dir: Path, *args: str, env: dict[str, str]) -> subprocess.Compl
     ("TRIBUNE_DATABASE_URL", "postgres://db.example", "must name a database"),
     ("TRIBUNE_DATABASE_URL", "postgres://db.example/t?pool_max=many", "pool_max"),
     ("TRIBUNE_REDIS_URL", "localhost:6379", "redis://"),
+    ("TRIBUNE_REDIS_URL", "redis://127.0.0.1:6379/abc", "by number"),
+    ("TRIBUNE_REDIS_URL", "redis://127.0.0.1:6379/0/cache", "by number"),
     ("TRIBUNE_FEED_ACTIVE_DAYS", "0", "at least 1"),
     ("TRIBUNE_FANOUT_MAX_FOLLOWERS", "lots", "integer"),
     ("TRIBUNE_TRUSTED_PROXIES", "10.0.0.0/33", "CIDR networks"),
@@ -68,3 +71,32 @@ def test_trusted_proxies_decide_whether_forwarded_proto_is_believed(tmp_path, pr
         capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == header
+
+
+
+@pytest.fixture
+def closed_port():
+    """A local port nothing listens on: bound, never listening, for the test's length."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", ["migrate", "serve", "demo"])
+def test_an_unreachable_redis_stops_the_start_in_one_line(tmp_path, closed_port, command):
+    url = f"redis://:a-redis-secret@127.0.0.1:{closed_port}/3"
+    options = [] if command == "migrate" else ["--port", str(_free_port())]
+    result = tribune(tmp_path, command, *options, env={"TRIBUNE_REDIS_URL": url})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(
+        f"tribune {command}: error: cannot reach Redis at redis://127.0.0.1:{closed_port}/3: ")
+    assert "a-redis-secret" not in result.stderr + result.stdout
+    assert not (tmp_path / "tribune.sqlite3").exists()

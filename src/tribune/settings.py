@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
@@ -204,6 +205,12 @@ TRIBUNE_REDIS_URL = os.environ.get("TRIBUNE_REDIS_URL", "").strip()
 if TRIBUNE_REDIS_URL and not TRIBUNE_REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(
         f"TRIBUNE_REDIS_URL must be a redis://, rediss:// or unix:// URL; got {TRIBUNE_REDIS_URL!r}")
+# redis-py reads any path that is not a number as database 0, silently.
+if (TRIBUNE_REDIS_URL.startswith(("redis://", "rediss://"))
+        and not re.fullmatch(r"/?(?:[0-9]+)?", urlsplit(TRIBUNE_REDIS_URL).path)):
+    raise ImproperlyConfigured(
+        f"TRIBUNE_REDIS_URL must name its database by number, like redis://host:6379/0; "
+        f"got the path {urlsplit(TRIBUNE_REDIS_URL).path!r}")
 if TRIBUNE_REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": TRIBUNE_REDIS_URL, "KEY_PREFIX": "cache"}}

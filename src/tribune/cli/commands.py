@@ -28,7 +28,38 @@ def migrate(*, verbosity: int = 0, always: bool = False) -> None:
     call_command("createcachetable", verbosity=verbosity)
 
 
+def redis_check() -> None:
+    """When ``TRIBUNE_REDIS_URL`` is set, raise CliError unless Redis answers PING
+    (within 5 seconds), so a server does not start only to answer 500. The URL in
+    the message has no password."""
+    from django.conf import settings
+
+    url = settings.TRIBUNE_REDIS_URL
+    if not url:
+        return
+    import redis
+
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5) as client:
+            client.ping()
+    except (redis.RedisError, OSError, ValueError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise CliError(f"cannot reach Redis at {_without_password(url)}: {reason}") from None
+
+
+def _without_password(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    user = f"{parts.username}@" if parts.username else ""
+    return urlunsplit(parts._replace(netloc=user + host))
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
+    redis_check()
     migrate(verbosity=1, always=True)
     return 0
 
@@ -39,6 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     server = Server(host=args.host, port=args.port, workers=args.workers,
                     task_workers=0 if args.no_tasks else args.task_workers)
     server.reserve_port()
+    redis_check()
     migrate()
     return server.run()
 
@@ -50,6 +82,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     server = Server(host=args.host, port=args.port, workers=args.workers,
                     task_workers=0 if args.no_tasks else args.task_workers)
     server.reserve_port()
+    redis_check()
     migrate()
     result = demo_content_create()
     if result.created:
