@@ -100,3 +100,42 @@ def test_an_unreachable_redis_stops_the_start_in_one_line(tmp_path, closed_port,
         f"tribune {command}: error: cannot reach Redis at redis://127.0.0.1:{closed_port}/3: ")
     assert "a-redis-secret" not in result.stderr + result.stdout
     assert not (tmp_path / "tribune.sqlite3").exists()
+
+
+@pytest.fixture
+def fresh_postgres_url():
+    """The URL of a new, empty PostgreSQL database on TRIBUNE_DATABASE_URL's server
+    (else 127.0.0.1:5432 as postgres), dropped after the test."""
+    import secrets
+
+    import psycopg
+
+    from tests.instances import _connect, _database_url, _with_database
+    from tests.mastodon_schema import require_services
+
+    server = _database_url() or "postgres://postgres@127.0.0.1:5432/postgres"
+    try:
+        admin = _connect(_with_database(server, "postgres"))
+    except psycopg.OperationalError as exc:
+        reason = f"PostgreSQL is not reachable at {_with_database(server, 'postgres')}: {exc}"
+        if require_services():
+            pytest.fail(f"{reason} (TRIBUNE_REQUIRE_SERVICES=1)", pytrace=False)
+        pytest.skip(reason)
+    name = f"tribune_migrate_{secrets.token_hex(6)}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield _with_database(server, name).split("?", 1)[0]
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_two_migrates_at_once_on_a_fresh_postgresql_database_both_succeed(
+        tmp_path, fresh_postgres_url):
+    base = {k: v for k, v in os.environ.items() if k != "TRIBUNE_REDIS_URL"}
+    runs = [subprocess.Popen([TRIBUNE, "migrate"], env={
+        **base, "TRIBUNE_DATA_DIR": str(tmp_path / f"node{n}"),
+        "TRIBUNE_DATABASE_URL": fresh_postgres_url}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True) for n in (1, 2)]
+    outcomes = [(run.wait(timeout=300), run.communicate()[1]) for run in runs]
+    assert [code for code, _ in outcomes] == [0, 0], outcomes

@@ -3,29 +3,60 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from tribune.cli.errors import CliError
+
+# pg_advisory_lock key held while migrating: any fixed bigint ("tribune" in ASCII).
+MIGRATION_LOCK_KEY = 0x74726962756E65
+
+
+@contextlib.contextmanager
+def _migration_lock() -> Iterator[None]:
+    """On PostgreSQL, hold a session advisory lock for the block, so processes that
+    migrate at once (several ``tribune serve`` starting together) take turns and
+    the later ones find nothing to do. The lock is on a connection of its own,
+    outside Django's pool, and ends with it. SQLite needs none: its IMMEDIATE
+    write transactions already serialise migrations."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    import psycopg
+
+    db = connection.settings_dict
+    params = {"dbname": db["NAME"], "user": db.get("USER"), "password": db.get("PASSWORD"),
+              "host": db.get("HOST"), "port": str(db.get("PORT") or "")}
+    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as lock:
+        lock.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
+        try:
+            yield
+        finally:
+            lock.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
 
 
 def migrate(*, verbosity: int = 0, always: bool = False) -> None:
     """Bring the database up to date, including the table of the database cache.
 
     Unless ``always``, Django's migrate (with its system checks) runs only when a
-    migration is pending, so commands that migrate first stay quick.
+    migration is pending, so commands that migrate first stay quick. Concurrent
+    calls wait for each other (``_migration_lock``).
     """
     from django.core.management import call_command
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    executor = MigrationExecutor(connection)
-    if always or executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        call_command("migrate", interactive=False, verbosity=verbosity)
-    call_command("createcachetable", verbosity=verbosity)
+    with _migration_lock():
+        executor = MigrationExecutor(connection)
+        if always or executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            call_command("migrate", interactive=False, verbosity=verbosity)
+        call_command("createcachetable", verbosity=verbosity)
 
 
 def redis_check() -> None:
