@@ -82,6 +82,16 @@ def _redis_emptied(settings):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request with Accept-Language
+    leaves its language active in the thread (LocaleMiddleware does not restore it),
+    and later tests would read French messages."""
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _no_rate_limits(settings, request):
     """Rate limits are tested on their own (marker ``rate_limits``)."""
     if "rate_limits" not in request.keywords:
