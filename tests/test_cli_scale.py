@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ def tribune(data_dir: Path, *args: str, env: dict[str, str]) -> subprocess.Compl
     ("TRIBUNE_DATABASE_URL", "mysql://db.example/tribune", "postgres:// or sqlite:///"),
     ("TRIBUNE_DATABASE_URL", "postgres://db.example", "must name a database"),
     ("TRIBUNE_DATABASE_URL", "postgres://db.example/t?pool_max=many", "pool_max"),
+    ("TRIBUNE_DATABASE_URL", "postgres://db.example/t?pool_max=0", "pool_max must be at least 1"),
     ("TRIBUNE_REDIS_URL", "localhost:6379", "redis://"),
     ("TRIBUNE_REDIS_URL", "redis://127.0.0.1:6379/abc", "by number"),
     ("TRIBUNE_REDIS_URL", "redis://127.0.0.1:6379/0/cache", "by number"),
@@ -100,6 +102,35 @@ def test_an_unreachable_redis_stops_the_start_in_one_line(tmp_path, closed_port,
         f"tribune {command}: error: cannot reach Redis at redis://127.0.0.1:{closed_port}/3: ")
     assert "a-redis-secret" not in result.stderr + result.stdout
     assert not (tmp_path / "tribune.sqlite3").exists()
+
+
+@pytest.mark.parametrize("command", ["migrate", "serve", "demo", "worker"])
+def test_an_unreachable_postgresql_stops_the_start_in_one_line(tmp_path, closed_port, command):
+    url = f"postgres://postgres:a-pg-secret@127.0.0.1:{closed_port}/nowhere"
+    options = ["--port", str(_free_port())] if command in ("serve", "demo") else []
+    started = time.monotonic()
+    result = tribune(tmp_path, command, *options, env={"TRIBUNE_DATABASE_URL": url})
+    assert time.monotonic() - started < 15  # not the pool's 10 s wait on top of start-up
+    assert result.returncode == 1
+    assert result.stderr.strip() == (f"tribune {command}: error: cannot connect to PostgreSQL "
+                                     f"at 127.0.0.1:{closed_port}: connection refused")
+    assert "a-pg-secret" not in result.stderr + result.stdout
+
+
+def test_a_postgresql_that_never_answers_stops_the_start_within_seconds(tmp_path):
+    with socket.socket() as silent:  # accepts connections (the backlog), never speaks
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        result = tribune(tmp_path, "migrate",
+                         env={"TRIBUNE_DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/x"})
+        elapsed = time.monotonic() - started
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"tribune migrate: error: cannot connect to PostgreSQL at 127.0.0.1:{port}: "
+        "connection timeout expired")
+    assert elapsed < 15
 
 
 @pytest.fixture

@@ -186,6 +186,8 @@ def _run(args: argparse.Namespace) -> int:
     _setup_django()
     from tribune.cli import commands
 
+    # Every command uses the database: an unreachable one stops each the same way.
+    commands.database_check()
     return commands.HANDLERS[args.command](args)
 
 

@@ -30,15 +30,55 @@ def _migration_lock() -> Iterator[None]:
         return
     import psycopg
 
-    db = connection.settings_dict
-    params = {"dbname": db["NAME"], "user": db.get("USER"), "password": db.get("PASSWORD"),
-              "host": db.get("HOST"), "port": str(db.get("PORT") or "")}
-    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as lock:
+    with psycopg.connect(**_postgres_params(connection.settings_dict), autocommit=True) as lock:
         lock.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
         try:
             yield
         finally:
             lock.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
+
+
+def _postgres_params(db: dict) -> dict:
+    """psycopg's connection keywords for Django's database settings ``db``, outside
+    Django's pool."""
+    params = {"dbname": db["NAME"], "user": db.get("USER"), "password": db.get("PASSWORD"),
+              "host": db.get("HOST"), "port": str(db.get("PORT") or "")}
+    return {k: v for k, v in params.items() if v}
+
+
+# Seconds to wait for PostgreSQL to answer at start (libpq's connect_timeout; 2 at least).
+DATABASE_CHECK_TIMEOUT = 3
+
+
+def database_check() -> None:
+    """On PostgreSQL, raise CliError unless one connection opens within
+    ``DATABASE_CHECK_TIMEOUT`` seconds, so a command stops at once with the cause
+    (``cannot connect to PostgreSQL at 127.0.0.1:1: connection refused``) instead of
+    waiting out the pool's timeout. The message names the host and port, never the
+    password. SQLite needs no check: opening its file fails with a clear OSError."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    import psycopg
+
+    db = connection.settings_dict
+    where = f"{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}"
+    try:
+        psycopg.connect(**_postgres_params(db), connect_timeout=DATABASE_CHECK_TIMEOUT).close()
+    except psycopg.Error as exc:
+        raise CliError(f"cannot connect to PostgreSQL at {where}: {_libpq_reason(exc)}") from None
+
+
+def _libpq_reason(exc: Exception) -> str:
+    """The cause in the first line of libpq's message, without its wrapping:
+    ``connection failed: connection to server at "h", port 1 failed: Connection
+    refused`` is ``connection refused``; ``... failed: FATAL:  database "x" does not
+    exist`` is ``database "x" does not exist``."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    message = message.rsplit(" failed: ", 1)[-1].removeprefix("connection failed: ")
+    message = " ".join(message.removeprefix("FATAL:").split())
+    return message[:1].lower() + message[1:]
 
 
 def migrate(*, verbosity: int = 0, always: bool = False) -> None:

@@ -89,10 +89,10 @@ def database_settings(url: str, *, default_path) -> dict:
     ``""`` is the embedded default: SQLite at ``default_path``. A ``sqlite:///path``
     URL is SQLite elsewhere; ``postgres://`` (or ``postgresql://``) is PostgreSQL
     through psycopg 3 with Django's connection pool (``?pool_max=N`` sets its size,
-    default 10 per process). SQLite is tuned for several processes sharing one file:
-    WAL, ``synchronous=NORMAL``, a busy timeout and IMMEDIATE write transactions
-    (docs/adr/0002-sqlite-default.md, docs/adr/0011-scale-out.md). Raises
-    ImproperlyConfigured for any other scheme or an unparsable URL.
+    default 10 per process, at least 1). SQLite is tuned for several processes
+    sharing one file: WAL, ``synchronous=NORMAL``, a busy timeout and IMMEDIATE write
+    transactions (docs/adr/0002-sqlite-default.md, docs/adr/0011-scale-out.md). Raises
+    ImproperlyConfigured for any other scheme, an unparsable URL or a bad pool_max.
     """
     from urllib.parse import parse_qs, urlsplit
 
@@ -125,6 +125,10 @@ def database_settings(url: str, *, default_path) -> dict:
             pool_max = int(query.pop("pool_max", ["10"])[0])
         except ValueError:
             raise ImproperlyConfigured("TRIBUNE_DATABASE_URL: pool_max must be an integer") from None
+        if pool_max < 1:
+            # psycopg_pool would refuse it later with a ValueError (max_size < min_size).
+            raise ImproperlyConfigured(
+                f"TRIBUNE_DATABASE_URL: pool_max must be at least 1; got {pool_max}")
         base = url.split("?", 1)[0]
         try:
             config = dj_database_url.parse(base)
