@@ -207,7 +207,9 @@ def test_sign_up_through_an_app_follows_the_registration_mode(db, moderator, adm
     pending = sign_up(app, "waiting", reason="I write about moths")
     assert pending.status_code == 200, pending.content
     token = pending.json()["access_token"]
-    assert Api(token).get("/api/v1/accounts/verify_credentials").status_code == 401
+    waiting = Api(token).get("/api/v1/accounts/verify_credentials")
+    assert (waiting.status_code, waiting.json()) == (
+        403, {"error": "Your login is currently pending approval"})
     account_id = str(get_user_model().objects.get(username="waiting").account.pk)
     approved = admin_as(moderator).post(
         f"/api/v1/admin/accounts/{account_id}/approve")

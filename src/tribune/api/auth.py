@@ -3,7 +3,8 @@
 ``request.auth`` is a :class:`Viewer`: the access token (or None for visitors), the
 account behind it (None for app-only tokens) and its scopes. Errors follow Mastodon:
 401 ``The access token is invalid``, 403 ``This action is outside the authorized
-scopes``, 422 ``This method requires an authenticated user``.
+scopes``, 403 for a login pending approval or disabled (``viewer_for_token``), 422
+``This method requires an authenticated user``.
 """
 
 from __future__ import annotations
@@ -84,19 +85,36 @@ def _body_token(request: HttpRequest) -> str | None:
     return None
 
 
+PENDING = "Your login is currently pending approval"
+DISABLED = "Your login is currently disabled"
+
+
 def viewer_for_token(raw: str) -> Viewer:
-    """The Viewer for a raw bearer token; ApiError(401) if unknown, revoked or expired."""
+    """The Viewer for a raw bearer token (one query).
+
+    ApiError(401) ``The access token is invalid`` if the token is unknown, revoked
+    or expired, or its login has no account. A valid token whose login may not act
+    is 403, as Mastodon's ``Api::BaseController#require_user!`` answers: ``Your
+    login is currently pending approval`` while the sign-up awaits review,
+    ``Your login is currently disabled`` for an inactive login or a suspended
+    account (Mastodon's ``User#functional?`` is false for a suspended account).
+    """
     AccessToken = get_access_token_model()
     checksum = hashlib.sha256(raw.encode()).hexdigest()
-    token = (AccessToken.objects.select_related("user__account", "application")
+    token = (AccessToken.objects
+             .select_related("user__account__approval_request", "application")
              .filter(token_checksum=checksum).first())
     if token is None or token.expires <= timezone.now():
         raise ApiError(401, "The access token is invalid")
     account = None
     if token.user is not None:
         account = getattr(token.user, "account", None)
-        if account is None or account.suspended_at is not None or not token.user.is_active:
+        if account is None:
             raise ApiError(401, "The access token is invalid")
+        if not token.user.is_active and hasattr(account, "approval_request"):
+            raise ApiError(403, PENDING)
+        if not token.user.is_active or account.suspended_at is not None:
+            raise ApiError(403, DISABLED)
     return Viewer(token=token, account=account, scopes=set(token.scope.split()),
                   application_id=token.application_id)
 

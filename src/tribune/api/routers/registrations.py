@@ -3,8 +3,9 @@
 
 The app calls with a token of its own holding ``write:accounts`` (Mastodon asks for
 an app token from the client-credentials grant); the answer is a Token entity for
-the new login, with the app's scopes. A sign-up awaiting approval gets one too,
-which works once a moderator approves the account. Limits: 5 sign-ups per 30
+the new login, with the app's scopes. A sign-up awaiting approval gets one too;
+until a moderator approves the account it is 403 ``Your login is currently
+pending approval`` (``api.auth``). Limits: 5 sign-ups per 30
 minutes per IP (``api.ratelimit.SIGN_UPS``, shared with the web form), and 503
 with ``Retry-After`` when no password-hashing slot is free (``core.capacity``).
 """
