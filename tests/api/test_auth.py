@@ -87,3 +87,18 @@ def test_an_approved_sign_up_gets_in(db):
     me = api.get("/api/v1/accounts/verify_credentials")
     assert me.status_code == 200 and me.json()["username"] == "soon"
 
+
+# --- POST /api/v1/accounts wants an app's own token ---------------------------------
+
+
+def test_signing_up_with_a_users_token_is_refused_as_mastodon_does(alice, api_as):
+    r = sign_up(api_as(alice), "second")
+    assert answer(r) == (
+        403, {"error": "This method requires an client credentials authentication"})
+    assert not get_user_model().objects.filter(username="second").exists()
+
+
+def test_signing_up_with_an_apps_token_still_works(db):
+    r = sign_up(Api(app_token()), "first")
+    assert r.status_code == 200, r.content
+    assert get_user_model().objects.filter(username="first", is_active=True).exists()
