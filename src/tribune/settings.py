@@ -234,6 +234,7 @@ if TRIBUNE_HASH_CONCURRENCY < 1:
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "tribune.accounts.passwords.MaximumLengthValidator"},  # 128 characters
 ]
 LOGIN_URL = "/auth/sign_in"
 CSRF_FAILURE_VIEW = "tribune.web.errors.csrf_failure"

@@ -228,6 +228,22 @@ def test_sign_up_refusals_write_nothing(db, alice):
     assert no_token.status_code == 401
 
 
+def test_sign_up_refuses_a_password_over_128_characters(db):
+    app = Api(app_token())
+    refused = sign_up(app, "longpass", password="p" * 129)
+    assert (refused.status_code, refused.json()) == (422, {
+        "error": "Validation failed: This password is too long. It must contain at most "
+                 "128 characters.", "details": {}})
+    french = app.post("/api/v1/accounts", json={
+        "username": "longpass", "email": "longpass@example.test", "password": "p" * 129,
+        "agreement": True}, HTTP_ACCEPT_LANGUAGE="fr")
+    assert french.json()["error"] == (
+        "Échec de la validation\u00a0: Ce mot de passe est trop long. Il doit contenir au "
+        "maximum 128 caractères.")
+    assert not get_user_model().objects.filter(username="longpass").exists()
+    assert sign_up(app, "longpass", password="p" * 128).status_code == 200
+
+
 @pytest.mark.rate_limits
 def test_sign_ups_are_limited_per_ip_across_the_api_and_the_web(db):
     token = app_token()

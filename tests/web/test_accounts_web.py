@@ -163,6 +163,8 @@ def test_open_sign_up_creates_an_active_account_and_signs_in(db):
     ({"email": "ALICE@example.test"}, "email", "taken"),
     ({"password": "short", "password_confirmation": "short"}, "password",
      "password_too_short"),
+    ({"password": "p" * 129, "password_confirmation": "p" * 129}, "password",
+     "password_too_long"),
     ({"password_confirmation": "something else entirely"}, "password_confirmation",
      "password_mismatch"),
     ({"agreement": None}, "agreement", "required"),
@@ -500,6 +502,31 @@ def test_interface_language_beats_the_browser(alice):
     client.post("/settings/preferences", {
         "default_visibility": "public", "default_language": "", "locale": ""})
     assert client.get("/settings/preferences")["Content-Language"] == "en"
+
+
+def test_a_password_over_128_characters_is_refused_in_english_and_french(alice):
+    client = browser()
+    assert sign_in(client, "alice", "a-long-test-passphrase").status_code == 302
+    too_long = "p" * 129
+    for language, message in [
+        ("en", "This password is too long. It must contain at most 128 characters."),
+        ("fr", "Ce mot de passe est trop long. Il doit contenir au maximum 128 caractères."),
+    ]:
+        response = client.post("/settings/account", {
+            "form": "password", "password-old_password": "a-long-test-passphrase",
+            "password-new_password1": too_long, "password-new_password2": too_long},
+            HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 422
+        form = response.context["password_form"]
+        assert form.has_error("new_password2", "password_too_long")
+        assert form.errors["new_password2"] == [message]
+    alice.user.refresh_from_db()
+    assert alice.user.check_password("a-long-test-passphrase")
+    # 128 characters are allowed.
+    response = client.post("/settings/account", {
+        "form": "password", "password-old_password": "a-long-test-passphrase",
+        "password-new_password1": "p" * 128, "password-new_password2": "p" * 128})
+    assert response.status_code == 303
 
 
 def test_password_change_keeps_the_session_and_the_new_password_signs_in(alice):
