@@ -37,9 +37,13 @@ RESOLVED_STATES = (CaseState.DECIDED, CaseState.CLOSED)
 
 def _reports() -> QuerySet:
     """The query shape of reports about to be presented: constant queries per page."""
-    decisions = Decision.objects.select_related("decided_by__user").order_by("-created_at", "-id")
+    decisions = (Decision.objects
+                 .select_related("decided_by__user", "decided_by__approval_request")
+                 .order_by("-created_at", "-id"))
     return (Report.objects.filter(reporter__isnull=False)
-            .select_related("reporter__user", "target_account__user", "case")
+            .select_related("reporter__user", "reporter__approval_request",
+                            "target_account__user", "target_account__approval_request",
+                            "case")
             .prefetch_related(
                 Prefetch("statuses", queryset=with_relations(Status.objects.order_by("id"))),
                 "rules", Prefetch("case__decisions", queryset=decisions)))

@@ -51,6 +51,7 @@ class AdminAccount(Out):
     ip: str | None
     ips: list[dict[str, Any]]
     locale: str
+    invite_request: str | None
     role: Role
     confirmed: bool
     approved: bool
@@ -91,18 +92,26 @@ def _role(account: Account) -> dict[str, Any]:
 
 
 def admin_account_out(account: Account) -> dict[str, Any]:
-    """The Admin::Account entity. Tribune keeps no IP addresses and does not verify
-    e-mail addresses (``ip`` null, ``ips`` empty, ``confirmed`` false); a login
-    awaiting approval is inactive (``approved`` false); ``disabled`` is a frozen
-    account; there is no account-wide silence or sensitive mark."""
+    """The Admin::Account entity (docs: entities/Admin_Account.md). Tribune keeps no
+    IP addresses and does not verify e-mail addresses (``ip`` null, ``ips`` empty,
+    ``confirmed`` false); a sign-up awaiting approval is ``approved`` false with its
+    reason as ``invite_request``; ``disabled`` is a frozen account or a login the
+    operator switched off; there is no account-wide silence or sensitive mark.
+    Reads ``account.user`` and ``account.approval_request``: load them with the
+    account (``accounts.selectors`` does for staff) to keep a page's queries
+    constant."""
     user = account.user
+    pending = getattr(account, "approval_request", None)  # None when there is none
+    switched_off = user is not None and not user.is_active and pending is None
     return {
         "id": str(account.pk), "username": account.username,
         "domain": account.domain or None, "created_at": iso(account.created_at),
         "email": user.email if user else "", "ip": None, "ips": [],
-        "locale": account.locale or settings.LANGUAGE_CODE, "role": _role(account),
-        "confirmed": False, "approved": user.is_active if user else True,
-        "disabled": account.frozen_at is not None, "silenced": False, "sensitized": False,
+        "locale": account.locale or settings.LANGUAGE_CODE,
+        "invite_request": (pending.reason or None) if pending else None,
+        "role": _role(account), "confirmed": False, "approved": pending is None,
+        "disabled": account.frozen_at is not None or switched_off,
+        "silenced": False, "sensitized": False,
         "suspended": account.suspended_at is not None, "account": account_out(account),
     }
 
