@@ -3,7 +3,7 @@ instance of bench/scale (run the benchmark once first to generate it).
 
     uv run python bench/scale/profile_home.py --backend sqlite|postgres [--quick]
         [--requests 200] [--celebrity | --floor | --sign-up] [--top 25]
-        [--skip-response-validation]
+        [--skip-response-validation] [--warm]
 
 Sends home timeline requests (or floor requests, or sign-ups) through Django's test
 client (the whole middleware stack and the view, no HTTP server), prints the mean
@@ -26,13 +26,18 @@ import time
 import instance
 
 PARTS = [  # (label, file, function) whose cumulative time is shown as a share
-    ("view: home_timeline selector (feed page + rows)", "timelines/selectors.py", "home_timeline"),
-    ("  of which statuses_by_ids (rows, prefetches)", "statuses/selectors.py", "statuses_by_ids"),
+    ("view: home_timeline_ids (feed page, celebrity merge)", "timelines/selectors.py",
+     "home_timeline_ids"),
     ("  of which _celebrity_ids (merged at read time)", "timelines/selectors.py", "_celebrity_ids"),
+    ("  of which hidden_account_ids (blocks, mutes)", "graph/selectors.py", "hidden_account_ids"),
     ("  of which the feed store's page", "timelines/feeds.py", "page"),
-    ("view: statuses_out (presenting 20 Status dicts)", "api/presenters.py", "statuses_out"),
-    ("ninja: response validation and rendering", "ninja/operation.py", "_result_to_response"),
+    ("view: entities.load (versions, cache, misses)", "api/entities.py", "load"),
+    ("  of which statuses_by_ids (misses)", "statuses/selectors.py", "statuses_by_ids"),
+    ("view: entities.statuses_json (viewer state, assembly)", "api/entities.py", "statuses_json"),
+    ("  of which ViewerState.for_ids", "statuses/selectors.py", "for_ids"),
+    ("rendering JSON", "ninja/main.py", "create_response"),
     ("ninja: authentication (token lookup, account_seen)", "ninja/operation.py", "_run_authentication"),
+    ("  of which account_seen", "timelines/services.py", "account_seen"),
     ("Django ORM: compiling SQL (as_sql)", "sql/compiler.py", "as_sql"),
     ("database driver: executing SQL", "backends/utils.py", "_execute"),
 ]
@@ -68,6 +73,8 @@ def main() -> None:
     parser.add_argument("--sign-up", action="store_true",
                         help="profile POST /api/v1/accounts (an app token) instead")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--warm", action="store_true",
+                        help="send every request once before measuring (a warm entity cache)")
     parser.add_argument("--redis-db", type=int, default=12)
     parser.add_argument("--skip-response-validation", action="store_true",
                         help="experiment: render the view's dicts without ninja's re-validation")
@@ -112,7 +119,7 @@ def main() -> None:
                           HTTP_AUTHORIZATION=f"Bearer {token}")
 
     try:
-        for token in tokens[:20]:
+        for token in (tokens if args.warm else tokens[:20]):
             one(token)  # warm caches
         walls, counts, sql = [], [], []
         sample: list[tuple[float, str]] = []

@@ -126,6 +126,14 @@ def test_update_description_and_focus(alice_api):
     assert MediaAttachment.objects.get(pk=media_id).description == "Now described"
 
 
+def test_attached_media_is_changed_by_editing_its_status_not_directly(alice_api):
+    [media_id] = upload_ids(alice_api, 1)
+    alice_api.post("/api/v1/statuses", json={"status": "with a picture", "media_ids": [media_id]})
+    response = alice_api.put(f"/api/v1/media/{media_id}", json={"description": "Too late"})
+    assert response.status_code == 404  # Mastodon looks among unattached media only
+    assert MediaAttachment.objects.get(pk=media_id).description == "Picture 0"
+
+
 def test_others_media_is_not_found(alice_api, api_as, bob):
     [media_id] = upload_ids(alice_api, 1)
     bob_api = api_as(bob)

@@ -244,3 +244,35 @@ def test_previews_can_be_turned_off(alice, api_as, news, previews):
     previews.TRIBUNE_LINK_PREVIEWS = False
     assert post(api_as(alice), f"see {news.url('/article')}")["card"] is None
     assert news.connections == 0
+
+
+def test_a_card_fetched_or_refreshed_later_shows_on_the_cached_home_timeline(
+        alice, bob, api_as, news, previews):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tribune.graph.services import follow_create
+    from tribune.links.services import card_fetch_for_status
+
+    previews.TRIBUNE_FETCH_ALLOW_HOSTS = [f"127.0.0.1:{news.port}"]
+    follow_create(account=alice, target=bob)
+    a, b = api_as(alice), api_as(bob)
+
+    def home_card(status_id):
+        [entity] = [s for s in a.get("/api/v1/timelines/home").json() if s["id"] == status_id]
+        return entity["card"]
+
+    previews.TRIBUNE_LINK_PREVIEWS = False
+    first = post(b, f"one {news.url('/article')}")["id"]
+    assert home_card(first) is None  # the entity is cached without a card
+    previews.TRIBUNE_LINK_PREVIEWS = True
+    card_fetch_for_status(status_id=int(first))
+    assert home_card(first)["title"] == "A page"
+
+    # A week later the page has a new title; the next post of the link refreshes
+    # the card, and the first post shows the new one too.
+    PreviewCard.objects.update(fetched_at=timezone.now() - timedelta(days=8))
+    news.routes["/article"] = (200, HTML, page(title="A renamed page"))
+    post(b, f"two {news.url('/article')}")
+    assert home_card(first)["title"] == "A renamed page"

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from tribune.core.fields import IdField
+from tribune.core.models import Versioned
 
 
 class Visibility(models.TextChoices):
@@ -19,7 +20,7 @@ class Visibility(models.TextChoices):
     DIRECT = "direct"
 
 
-class Account(models.Model):
+class Account(Versioned):
     """A local or remote account. Local accounts have a ``user`` and ``domain == ""``.
 
     Counters are kept by the services that change them (F() updates), never recounted

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account, Visibility
 from tribune.accounts.selectors import username_taken
+from tribune.core.entity_cache import new_version
 from tribune.core.errors import Conflict, ValidationFailed
 from tribune.core.languages import is_language_code
 from tribune.core.text import render
@@ -190,7 +191,7 @@ def _image_replace(account: Account, kind: str, name: str) -> None:
         # the other one replaced, and none is left behind.
         old = (Account.objects.select_for_update().filter(pk=account.pk)
                .values_list(kind, flat=True).first()) or ""
-        Account.objects.filter(pk=account.pk).update(**{kind: name})
+        Account.objects.filter(pk=account.pk).update(**{kind: name}, version=new_version())
         if old and old != name:
             transaction.on_commit(lambda: _delete_stored(old))
     getattr(account, kind).name = name

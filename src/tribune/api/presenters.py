@@ -155,15 +155,16 @@ def media_attachment_out(media) -> dict[str, Any]:
     }
 
 
-def _status_body(status: Status, state: ViewerState, viewer_id: int | None) -> dict[str, Any]:
-    original_id = status.pk
+def status_shared(status: Status) -> dict[str, Any]:
+    """The viewer-independent part of the Status entity of ``status`` alone: no
+    ``account`` (the author's Account entity is added by the caller), ``reblog``
+    None, and none of the viewer's fields (:data:`VIEWER_FIELDS`)."""
     return {
         "id": str(status.pk),
         "uri": status_uri(status),
         "url": status_url(status),
         "created_at": iso(status.created_at),
         "edited_at": iso(status.edited_at),
-        "account": account_out(status.account),
         "content": status.content,
         "text": None,
         "visibility": status.visibility,
@@ -192,20 +193,30 @@ def _status_body(status: Status, state: ViewerState, viewer_id: int | None) -> d
         "reblog": None,
         "poll": None,
         "card": preview_card_out(status),
+    }
+
+
+VIEWER_FIELDS = ("favourited", "reblogged", "bookmarked", "muted", "pinned", "filtered")
+
+
+def status_entity(shared: dict[str, Any], account: dict[str, Any], *, author_id: int,
+                  state: ViewerState, viewer_id: int | None,
+                  original: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Status entity from its parts: ``shared`` (:func:`status_shared`), the
+    author's Account entity, and the viewer's state; a reblog passes its original's
+    finished entity as ``original``, which it wraps in ``reblog``."""
+    original_id = int(shared["id"])
+    data = {
+        **shared,
+        "account": account,
         "favourited": original_id in state.favourited,
         "reblogged": original_id in state.reblogged,
         "bookmarked": original_id in state.bookmarked,
         "muted": False,
-        "pinned": original_id in state.pinned if viewer_id == status.account_id else None,
+        "pinned": original_id in state.pinned if viewer_id == author_id else None,
         "filtered": [],
     }
-
-
-def status_out(status: Status, state: ViewerState, viewer_id: int | None) -> dict[str, Any]:
-    """The Status entity; a reblog wraps its original in ``reblog``."""
-    data = _status_body(status, state, viewer_id)
-    if status.reblog_of_id:
-        original = _status_body(status.reblog_of, state, viewer_id)
+    if original is not None:
         data.update(
             content="", spoiler_text="", sensitive=False, language=None,
             mentions=[], tags=[], in_reply_to_id=None, in_reply_to_account_id=None,
@@ -215,6 +226,16 @@ def status_out(status: Status, state: ViewerState, viewer_id: int | None) -> dic
             url=original["url"],
         )
     return data
+
+
+def status_out(status: Status, state: ViewerState, viewer_id: int | None) -> dict[str, Any]:
+    """The Status entity; a reblog wraps its original in ``reblog``."""
+    original = None
+    if status.reblog_of_id:
+        original = status_out(status.reblog_of, state, viewer_id)
+    return status_entity(status_shared(status), account_out(status.account),
+                         author_id=status.account_id, state=state, viewer_id=viewer_id,
+                         original=original)
 
 
 def statuses_out(statuses: list[Status], viewer: Account | None) -> list[dict[str, Any]]:

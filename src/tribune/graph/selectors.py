@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -25,9 +26,17 @@ def blocked_either_way_ids(viewer_id: int) -> set[int]:
 
 
 def hidden_account_ids(viewer_id: int) -> set[int]:
-    """Ids whose statuses the viewer's timelines hide: blocks both ways and mutes."""
-    muted = set(_active_mutes().filter(account_id=viewer_id).values_list("target_id", flat=True))
-    return blocked_either_way_ids(viewer_id) | muted
+    """Ids whose statuses the viewer's timelines hide: blocks both ways and mutes
+    that have not expired (one query, written out: every timeline page asks)."""
+    block, mute = Block._meta.db_table, Mute._meta.db_table
+    sql = (f'SELECT "target_id" FROM "{block}" WHERE "account_id" = %s '
+           f'UNION SELECT "account_id" FROM "{block}" WHERE "target_id" = %s '
+           f'UNION SELECT "target_id" FROM "{mute}" WHERE "account_id" = %s '
+           f'AND ("expires_at" IS NULL OR "expires_at" > %s)')
+    with connection.cursor() as cursor:
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        cursor.execute(sql, [viewer_id, viewer_id, viewer_id, now])
+        return {row[0] for row in cursor.fetchall()}
 
 
 def notification_muted_ids(viewer_id: int) -> set[int]:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
 from tribune.accounts.selectors import can_act
+from tribune.core.entity_cache import new_version
 from tribune.core.errors import Forbidden, NotFound, ValidationFailed
 from tribune.core.events import (
     Blocked,
@@ -33,8 +34,10 @@ def _add_follow(account: Account, target: Account, *, show_reblogs: bool, notify
     # Created before counting: a duplicate raises IntegrityError (follow_once) here.
     follow = Follow.objects.create(account=account, target=target,
                                    show_reblogs=show_reblogs, notify=notify)
-    Account.objects.filter(pk=account.pk).update(following_count=F("following_count") + 1)
-    Account.objects.filter(pk=target.pk).update(followers_count=F("followers_count") + 1)
+    Account.objects.filter(pk=account.pk).update(following_count=F("following_count") + 1,
+                                                   version=new_version())
+    Account.objects.filter(pk=target.pk).update(followers_count=F("followers_count") + 1,
+                                                  version=new_version())
     publish(Followed(follow_id=follow.pk, from_request=from_request))
     return follow
 
@@ -52,9 +55,9 @@ def _remove_follow(account: Account, target: Account) -> bool:
     deleted, _by_model = Follow.objects.filter(account=account, target=target).delete()
     if deleted:
         Account.objects.filter(pk=account.pk, following_count__gt=0).update(
-            following_count=F("following_count") - 1)
+            following_count=F("following_count") - 1, version=new_version())
         Account.objects.filter(pk=target.pk, followers_count__gt=0).update(
-            followers_count=F("followers_count") - 1)
+            followers_count=F("followers_count") - 1, version=new_version())
         publish(Unfollowed(follower_id=account.pk, target_id=target.pk))
     return bool(deleted)
 

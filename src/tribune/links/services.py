@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tribune.core import http
+from tribune.core.entity_cache import new_version
 from tribune.links.images import NotAnImage, card_image
 from tribune.links.metadata import PageMeta, merge_oembed, parse_html
 from tribune.links.models import PreviewCard, StatusCard
@@ -93,12 +94,21 @@ def card_fetch_for_status(*, status_id: int) -> PreviewCard | None:
         return None
     url = first_link(status.content)
     card = card_for_url(url) if url else None
-    if card is None:
-        StatusCard.objects.filter(status_id=status_id).delete()
-        return None
-    if Status.objects.filter(pk=status_id).exists():  # not deleted while we fetched
-        StatusCard.objects.update_or_create(status_id=status_id, defaults={"card": card})
+    with transaction.atomic():
+        if card is None:
+            if StatusCard.objects.filter(status_id=status_id).delete()[0]:
+                _renew([status_id])
+            return None
+        # The update also tells whether it was deleted while we fetched.
+        if _renew([status_id]):
+            StatusCard.objects.update_or_create(status_id=status_id, defaults={"card": card})
     return card
+
+
+def _renew(status_ids) -> int:
+    """Give the statuses a new version: the cached Status entities show their card
+    (core.entity_cache). Returns how many exist."""
+    return Status.objects.filter(pk__in=status_ids).update(version=new_version())
 
 
 def card_for_url(url: str) -> PreviewCard | None:
@@ -128,9 +138,11 @@ def card_for_url(url: str) -> PreviewCard | None:
         name = default_storage.save(f"cards/{secrets.token_hex(16)}.jpg", ContentFile(image.data))
     try:
         with transaction.atomic():
-            card, _created = PreviewCard.objects.update_or_create(
+            card, created = PreviewCard.objects.update_or_create(
                 url=url, defaults={**fields, "image": name}, create_defaults={
                     **fields, "image": name, "created_at": now})
+            if not created:  # every status showing it shows the new one
+                _renew(StatusCard.objects.filter(card=card).values("status_id"))
     except IntegrityError:  # another worker stored the same URL first
         if name:
             default_storage.delete(name)

@@ -329,9 +329,12 @@ def media_update(*, account: Account, media_id: int | str, description: str | No
                  focus: str | None = None) -> MediaAttachment:
     """Change the alt text and focal point of one of ``account``'s attachments
     (``PUT /api/v1/media/:id``); None leaves a field as it is. Raises NotFound for
-    others' attachments and ValidationFailed for a description over 1,500
-    characters or a bad focus."""
+    others' attachments and for attached ones (Mastodon looks only among the
+    caller's unattached media; a status's are changed by editing it), and
+    ValidationFailed for a description over 1,500 characters or a bad focus."""
     media = media_get(account=account, media_id=media_id)
+    if media.status_id is not None:
+        raise NotFound(_("Record not found"))
     fields = []
     if description is not None:
         media.description = _check_description(description)

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
 from tribune.accounts.selectors import account_language
+from tribune.core.entity_cache import new_version
 from tribune.core.errors import Forbidden, NotFound, ValidationFailed
 from tribune.core.ids import new_id, parse_id
 from tribune.core.languages import is_language_code
@@ -263,7 +264,8 @@ def _sync(*, status_id: int | None, account_id: int) -> None:
 
         Status.objects.filter(pk=status_id).update(
             moderation_label=labels[-1] if labels else "",
-            reach_reduced_at=since(Restriction.REDUCE), removed_at=since(Restriction.REMOVE))
+            reach_reduced_at=since(Restriction.REDUCE), removed_at=since(Restriction.REMOVE),
+            version=new_version())
     on_account = list(in_force.filter(target_account_id=account_id,
                                       restriction__in=ACCOUNT_RESTRICTIONS)
                       .order_by("created_at").values("restriction", "applied_at"))
@@ -273,7 +275,7 @@ def _sync(*, status_id: int | None, account_id: int) -> None:
 
     Account.objects.filter(pk=account_id).update(
         frozen_at=account_since(Restriction.FREEZE),
-        suspended_at=account_since(Restriction.SUSPEND))
+        suspended_at=account_since(Restriction.SUSPEND), version=new_version())
 
 
 def decision_create(*, case_id, moderator: Account, restriction: str, reasons: Reasons,

@@ -7,6 +7,7 @@ from django.db import models
 
 from tribune.accounts.models import Visibility
 from tribune.core.fields import IdField
+from tribune.core.models import Versioned
 
 __all__ = ["Bookmark", "Favourite", "Mention", "Pin", "Status", "StatusEdit", "Tag", "Visibility"]
 
@@ -23,7 +24,7 @@ class Tag(models.Model):
         return self.name
 
 
-class Status(models.Model):
+class Status(Versioned):
     """A post, a reply (``in_reply_to``) or a reblog (``reblog_of``, with no text).
 
     ``thread_id`` is the id of the thread's root, so a thread's descendants are one

@@ -58,7 +58,14 @@ def removed_for(viewer: Account | None, status: Status) -> bool:
     reblogs) from ``viewer``: everyone but the author."""
     if status.reblog_of_id is not None and removed_for(viewer, status.reblog_of):
         return True
-    return status.removed_at is not None and (viewer is None or viewer.pk != status.account_id)
+    return removal_hides(viewer.pk if viewer else None, author_id=status.account_id,
+                         removed=status.removed_at is not None)
+
+
+def removal_hides(viewer_id: int | None, *, author_id: int, removed: bool) -> bool:
+    """Whether a status by ``author_id`` that is ``removed`` is hidden from
+    ``viewer_id`` (None: a visitor): from everyone but its author."""
+    return removed and viewer_id != author_id
 
 
 def can_view(viewer: Account | None, status: Status) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -189,7 +190,7 @@ def status_history(*, status: Status) -> list[StatusEdit]:
 
 @dataclass(frozen=True)
 class ViewerState:
-    """What one viewer has done to a page of statuses, fetched in bulk (4 queries)."""
+    """What one viewer has done to a page of statuses, fetched in bulk (one query)."""
 
     favourited: frozenset[int]
     reblogged: frozenset[int]
@@ -204,17 +205,30 @@ class ViewerState:
     def for_statuses(cls, statuses: list[Status], viewer: Account | None) -> ViewerState:
         if viewer is None or not statuses:
             return cls.empty()
-        ids = {s.reblog_of_id or s.pk for s in statuses}
-        return cls(
-            favourited=frozenset(Favourite.objects.filter(account=viewer, status_id__in=ids)
-                                 .values_list("status_id", flat=True)),
-            reblogged=frozenset(Status.objects.filter(account=viewer, reblog_of_id__in=ids)
-                                .values_list("reblog_of_id", flat=True)),
-            bookmarked=frozenset(Bookmark.objects.filter(account=viewer, status_id__in=ids)
-                                 .values_list("status_id", flat=True)),
-            pinned=frozenset(Pin.objects.filter(account=viewer, status_id__in=ids)
-                             .values_list("status_id", flat=True)),
-        )
+        return cls.for_ids({s.reblog_of_id or s.pk for s in statuses}, viewer.pk)
+
+    @classmethod
+    def for_ids(cls, ids: set[int], viewer_id: int | None) -> ViewerState:
+        """The viewer's state for the original statuses ``ids``, in one query (a
+        UNION ALL of favourites, reblogs, bookmarks and pins)."""
+        if viewer_id is None or not ids:
+            return cls.empty()
+        ids = list(ids)
+        marks = ",".join(["%s"] * len(ids))
+        # Written out rather than as a union of four querysets: compiling those took
+        # a quarter of a cached home timeline page.
+        sql = " UNION ALL ".join(
+            f'SELECT {kind}, "{column}" FROM "{model._meta.db_table}" '
+            f'WHERE "account_id" = %s AND "{column}" IN ({marks})'
+            for kind, (model, column) in enumerate(
+                [(Favourite, "status_id"), (Status, "reblog_of_id"), (Bookmark, "status_id"),
+                 (Pin, "status_id")]))
+        found: tuple[set[int], ...] = (set(), set(), set(), set())
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*([viewer_id, *ids] * 4)])
+            for kind, status_id in cursor.fetchall():
+                found[kind].add(status_id)
+        return cls(*(frozenset(f) for f in found))
 
 
 def tag_search(*, query: str, limit: int = 20, offset: int = 0) -> list:

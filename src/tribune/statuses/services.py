@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account, Visibility
 from tribune.accounts.selectors import account_profile_url, accounts_by_handles, can_act
+from tribune.core.entity_cache import new_version
 from tribune.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tribune.core.events import (
     Favourited,
@@ -164,12 +165,12 @@ def status_create(
         if media_ids:
             media_attach(account=account, media_ids=media_ids, status=status)
         Account.objects.filter(pk=account.pk).update(
-            statuses_count=F("statuses_count") + 1, last_status_at=now)
+            version=new_version(), statuses_count=F("statuses_count") + 1, last_status_at=now)
         # The update locks the parent row (PostgreSQL; SQLite serialises writers), so a
         # concurrent delete of the parent either waits for this reply or has already
         # removed the parent, and then the reply is not made.
         if in_reply_to is not None and not Status.objects.filter(pk=in_reply_to.pk).update(
-                replies_count=F("replies_count") + 1):
+                replies_count=F("replies_count") + 1, version=new_version()):
             raise NotFound(_("Record not found"))
         publish(StatusCreated(status_id=status.pk))
     if cache_key:
@@ -263,13 +264,13 @@ def _status_destroy(*, status_id: int) -> bool:
     Status.objects.filter(pk=status_id).delete()
     for account_ids in ([row["account_id"]], rebloggers):  # the author may be a reblogger
         Account.objects.filter(pk__in=account_ids, statuses_count__gt=0).update(
-            statuses_count=F("statuses_count") - 1)
+            statuses_count=F("statuses_count") - 1, version=new_version())
     if row["in_reply_to_id"]:
         Status.objects.filter(pk=row["in_reply_to_id"], replies_count__gt=0).update(
-            replies_count=F("replies_count") - 1)
+            replies_count=F("replies_count") - 1, version=new_version())
     if row["reblog_of_id"]:
         Status.objects.filter(pk=row["reblog_of_id"], reblogs_count__gt=0).update(
-            reblogs_count=F("reblogs_count") - 1)
+            reblogs_count=F("reblogs_count") - 1, version=new_version())
     publish(StatusDeleted(status_id=status_id, account_id=row["account_id"],
                           reblog_of_id=row["reblog_of_id"]))
     return True
@@ -320,10 +321,10 @@ def reblog_create(*, account: Account, status: Status, visibility: str = Visibil
                                                visibility=visibility, created_at=timezone.now(),
                                                thread_id=None)
                 if not Status.objects.filter(pk=original.pk).update(
-                        reblogs_count=F("reblogs_count") + 1):
+                        reblogs_count=F("reblogs_count") + 1, version=new_version()):
                     raise NotFound(_("Record not found"))  # the original was deleted meanwhile
                 Account.objects.filter(pk=account.pk).update(
-                    statuses_count=F("statuses_count") + 1, last_status_at=reblog.created_at)
+                    version=new_version(), statuses_count=F("statuses_count") + 1, last_status_at=reblog.created_at)
                 publish(StatusCreated(status_id=reblog.pk))
             return reblog
         except IntegrityError:
@@ -358,7 +359,7 @@ def favourite_create(*, account: Account, status: Status) -> Favourite:
             favourite, created = Favourite.objects.get_or_create(account=account, status=original)
             if created:
                 if not Status.objects.filter(pk=original.pk).update(
-                        favourites_count=F("favourites_count") + 1):
+                        favourites_count=F("favourites_count") + 1, version=new_version()):
                     raise NotFound(_("Record not found"))  # the status was deleted meanwhile
                 publish(Favourited(favourite_id=favourite.pk))
     except IntegrityError:
@@ -377,7 +378,7 @@ def favourite_delete(*, account: Account, status: Status) -> None:
         deleted, _by_model = Favourite.objects.filter(account=account, status_id=original_id).delete()
         if deleted:
             Status.objects.filter(pk=original_id, favourites_count__gt=0).update(
-                favourites_count=F("favourites_count") - 1)
+                favourites_count=F("favourites_count") - 1, version=new_version())
             publish(FavouriteRemoved(account_id=account.pk, status_id=original_id))
 
 

@@ -19,6 +19,8 @@ from operator import or_
 from typing import Protocol
 
 from django.conf import settings
+from django.core.cache import caches
+from django.db import connection
 from django.db.models import Count, Q
 
 from tribune.statuses.models import Status
@@ -64,12 +66,23 @@ class FeedStore(Protocol):
         """Empty one feed."""
 
 
+TRIM_EVERY = 300  # seconds
+
+
+def _trim_due(account_id: int) -> bool:
+    """Whether this process has not trimmed ``account_id``'s feed in the last
+    :data:`TRIM_EVERY` seconds (and now will): noted in the process's ``local``
+    cache, so a feed is trimmed at most once per interval per web process."""
+    return caches["local"].add(f"feed-trimmed:{account_id}", True, TRIM_EVERY)
+
+
 class DatabaseFeedStore:
     """FeedStore on the FeedEntry table: set-based inserts, one query per page.
 
     Trimming deletes rows, so it is done when the owner reads the first page of
-    their feed rather than on every fan-out; feeds of people who do not read grow
-    only while they are active (fan-out skips inactive accounts).
+    their feed (at most every ``TRIM_EVERY`` seconds per process) rather than on
+    every fan-out; feeds of people who do not read grow only while they are active
+    (fan-out skips inactive accounts).
     """
 
     def add(self, *, status_id: int, reblog_of_id: int | None, account_ids: Iterable[int]) -> None:
@@ -122,21 +135,33 @@ class DatabaseFeedStore:
 
     def page(self, *, account_id: int, max_id: int | None, since_id: int | None,
              min_id: int | None, limit: int, exclude_authors: set[int]) -> list[int]:
-        if max_id is None and since_id is None and min_id is None:
+        if max_id is None and since_id is None and min_id is None and _trim_due(account_id):
             self.trim(account_id=account_id)
-        qs = FeedEntry.objects.filter(account_id=account_id)
+        # Written out, not through the ORM: compiling the query cost more than
+        # running it, on the path of every home timeline page.
+        feed, statuses = FeedEntry._meta.db_table, Status._meta.db_table
+        sql = [f'SELECT f."status_id" FROM "{feed}" f']
+        where, params = ['f."account_id" = %s'], [account_id]
         if exclude_authors:
-            qs = qs.exclude(status__account_id__in=exclude_authors).exclude(
-                status__reblog_of__account_id__in=exclude_authors)
-        if max_id is not None:
-            qs = qs.filter(status_id__lt=max_id)
-        if min_id is not None:
-            ids = list(qs.filter(status_id__gt=min_id).order_by("status_id")
-                       .values_list("status_id", flat=True)[:limit])
-            return ids[::-1]
-        if since_id is not None:
-            qs = qs.filter(status_id__gt=since_id)
-        return list(qs.order_by("-status_id").values_list("status_id", flat=True)[:limit])
+            hidden = list(exclude_authors)
+            marks = ",".join(["%s"] * len(hidden))
+            sql.append(f'JOIN "{statuses}" s ON s."id" = f."status_id" '
+                       f'LEFT JOIN "{statuses}" o ON o."id" = f."reblog_of_id"')
+            where.append(f's."account_id" NOT IN ({marks}) '
+                         f'AND (o."account_id" IS NULL OR o."account_id" NOT IN ({marks}))')
+            params += hidden + hidden
+        for op, bound in (("<", max_id), (">", min_id if min_id is not None else since_id)):
+            if bound is not None:
+                where.append(f'f."status_id" {op} %s')
+                params.append(bound)
+        ascending = min_id is not None
+        sql.append(f'WHERE {" AND ".join(where)} '
+                   f'ORDER BY f."status_id" {"ASC" if ascending else "DESC"} LIMIT %s')
+        params.append(limit)
+        with connection.cursor() as cursor:
+            cursor.execute(" ".join(sql), params)
+            ids = [row[0] for row in cursor.fetchall()]
+        return ids[::-1] if ascending else ids
 
     def trim(self, *, account_id: int) -> None:
         cutoff = (FeedEntry.objects.filter(account_id=account_id).order_by("-status_id")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 
 from tribune.accounts.models import Account, Visibility
 from tribune.core.pagination import Cursor, Page
@@ -16,18 +20,21 @@ from tribune.timelines.feeds import feed_store
 from tribune.timelines.models import Marker
 from tribune.timelines.services import rebuild_flag_key, reply_shown_q
 
+T = TypeVar("T")
 FOLLOWER_VISIBILITIES = [Visibility.PUBLIC, Visibility.UNLISTED, Visibility.PRIVATE]
 
 
-def home_timeline(*, viewer: Account, cursor: Cursor) -> Page:
-    """The viewer's home feed, newest first.
+def home_timeline_ids(*, viewer: Account, cursor: Cursor) -> Page:
+    """The ids of the viewer's home feed page, newest first (oldest first for
+    ``min_id``), before moderation and reblog collapsing (:func:`home_timeline`).
 
     Ids come from the feed store, merged with the statuses of followed accounts that
     are not fanned out (more than ``TRIBUNE_FANOUT_MAX_FOLLOWERS`` followers): one
     indexed query on ``(account, -id)`` for the page's range, under the fan-out's
-    rules for replies, reblogs, blocks and mutes. Then one query for the rows.
-    ``page.extra["partial"]`` is True while the feed is being rebuilt after a long
-    absence (the API answers 206, as Mastodon does).
+    rules for replies, reblogs, blocks and mutes. ``page.extra``: ``partial`` is True
+    while the feed is being rebuilt after a long absence (the API answers 206, as
+    Mastodon does); ``merged`` is True when such statuses were merged in, so the
+    page's reblogs must be collapsed (:func:`collapse_reblogs`).
     """
     hidden = hidden_account_ids(viewer.pk)
     ids = feed_store().page(
@@ -40,41 +47,56 @@ def home_timeline(*, viewer: Account, cursor: Cursor) -> Page:
         ids = sorted(set(ids) | set(merged), reverse=not ascending)[: cursor.limit]
         if ascending:
             ids.reverse()
-    # A status removed by moderation stays in feeds (a reversal brings it back)
-    # but is shown to its author only.
-    statuses = [s for s in statuses_by_ids(ids) if not removed_for(viewer, s)]
-    if merged:
-        statuses = _collapse_reblogs(statuses)
-    extra = {"partial": bool(cache.get(rebuild_flag_key(viewer.pk)))}
+    extra = {"partial": bool(cache.get(rebuild_flag_key(viewer.pk))), "merged": bool(merged)}
     if ids:
-        return Page(statuses, next_max_id=ids[-1], prev_min_id=ids[0], extra=extra)
+        return Page(ids, next_max_id=ids[-1], prev_min_id=ids[0], extra=extra)
     return Page([], None, cursor.min_id or cursor.since_id or cursor.max_id, extra=extra)
 
 
-def _collapse_reblogs(statuses: list[Status]) -> list[Status]:
+def home_timeline(*, viewer: Account, cursor: Cursor) -> Page:
+    """The viewer's home feed page of Status rows (:func:`home_timeline_ids`).
+
+    A status removed by moderation stays in feeds (a reversal brings it back) but
+    is shown to its author only.
+    """
+    page = home_timeline_ids(viewer=viewer, cursor=cursor)
+    statuses = [s for s in statuses_by_ids(page.items) if not removed_for(viewer, s)]
+    if page.extra["merged"]:
+        statuses = collapse_reblogs(statuses, lambda s: (s.pk, s.reblog_of_id))
+    page.items = statuses
+    return page
+
+
+def collapse_reblogs(items: list[T], key: Callable[[T], tuple[int, int | None]]) -> list[T]:
     """Drop each reblog whose original, or another reblog of it, is older on the same
     page: merged statuses never went through the fan-out's collapse (Mastodon's
-    FeedManager keeps the first appearance). Order is kept, newest or oldest first."""
-    if len(statuses) > 1 and statuses[0].pk < statuses[-1].pk:
-        return _collapse_reblogs(statuses[::-1])[::-1]
+    FeedManager keeps the first appearance). ``key`` gives an item's (status id,
+    reblogged id or None). Order is kept, newest or oldest first."""
+    if len(items) > 1 and key(items[0])[0] < key(items[-1])[0]:
+        return collapse_reblogs(items[::-1], key)[::-1]
     seen: set[int] = set()
-    kept: list[Status] = []
-    for status in reversed(statuses):  # oldest first
-        original = status.reblog_of_id or status.pk
-        if status.reblog_of_id is not None and original in seen:
+    kept: list[T] = []
+    for item in reversed(items):  # oldest first
+        pk, reblog_of_id = key(item)
+        original = reblog_of_id or pk
+        if reblog_of_id is not None and original in seen:
             continue
         seen.add(original)
-        kept.append(status)
+        kept.append(item)
     return kept[::-1]
 
 
 def _celebrity_ids(*, viewer: Account, cursor: Cursor, hidden: set[int]) -> list[int]:
     """Ids of statuses by followed accounts that are merged at read time, in the
     page's range and order (ascending for ``min_id``), at most ``cursor.limit``."""
-    follows = dict(Follow.objects.filter(
-        account_id=viewer.pk,
-        target__followers_count__gt=settings.TRIBUNE_FANOUT_MAX_FOLLOWERS,
-    ).exclude(target_id__in=hidden).values_list("target_id", "show_reblogs"))
+    # Written out (every page asks, and most viewers follow no such account).
+    with connection.cursor() as db:
+        db.execute(
+            f'SELECT f."target_id", f."show_reblogs" FROM "{Follow._meta.db_table}" f '
+            f'JOIN "{Account._meta.db_table}" a ON a."id" = f."target_id" '
+            f'WHERE f."account_id" = %s AND a."followers_count" > %s',
+            [viewer.pk, settings.TRIBUNE_FANOUT_MAX_FOLLOWERS])
+        follows = {target: bool(show) for target, show in db.fetchall() if target not in hidden}
     if not follows:
         return []
     followed_ids = Follow.objects.filter(account_id=viewer.pk).values("target_id")
