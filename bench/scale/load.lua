@@ -3,7 +3,8 @@
 -- Each line of LINES_FILE is "path<TAB>token<TAB>body" (token "-" for none); the
 -- connections take the lines in turn from a random start, so bearer tokens rotate.
 -- "{n}" in a body becomes a string unique to the request. DELAY_MS > 0 paces each
--- connection. done() prints one line, "BENCH {json}", with latency percentiles (us)
+-- connection; a 429 or 503 makes the thread's next request wait for its
+-- Retry-After, as a well-behaved client does. done() prints one line, "BENCH {json}", with latency percentiles (us)
 -- and the count of each status code.
 
 local threads = {}
@@ -49,14 +50,20 @@ function request()
   return wrk.format(method, l[1], headers, body)
 end
 
-if true then
-  function delay()
-    return delay_ms
-  end
+local pause_ms = 0
+
+function delay()
+  local d = math.max(delay_ms, pause_ms)
+  pause_ms = 0
+  return d
 end
 
 function response(status, headers, body)
   counts[status] = (counts[status] or 0) + 1
+  -- Clients honour Retry-After (429, 503): the thread's next request waits for it.
+  if status == 429 or status == 503 then
+    pause_ms = 1000 * (tonumber(headers["Retry-After"]) or 1)
+  end
 end
 
 function done(summary, latency, requests)

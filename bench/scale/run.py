@@ -42,6 +42,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -213,9 +214,31 @@ def summary(runs: list[dict]) -> dict:
             "mean_bytes": statistics.mean(r["mean_bytes"] for r in runs)}
 
 
+def warm_every_reader(server: Server, meta: dict, threads: int = 16) -> None:
+    """Read every reader's home page once, so the rounds measure a server that has
+    been running (its processes' entity caches warm; docs/adr/0013), not the first
+    minutes after a start, whose cost depends on how long the warm-up lasts."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    started = time.monotonic()
+    local = threading.local()
+
+    def one(token: str) -> None:
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        session.get(f"{server.base}/api/v1/timelines/home", params={"limit": 20},
+                    headers={"Authorization": f"Bearer {token}"}, timeout=60).raise_for_status()
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(one, meta["reader_tokens"]))
+    print(f"  every reader's page read once to warm up: {len(meta['reader_tokens']):,} in "
+          f"{time.monotonic() - started:.0f} s", flush=True)
+
+
 def bench_reads(server: Server, meta: dict, seconds: float) -> dict:
     print("1. home timeline reads against the floor", flush=True)
     home = home_lines(meta)
+    warm_every_reader(server, meta)
     wrk(server, home, seconds=max(5, seconds / 2), connections=READ_CONNECTIONS)  # warm-up
     size, statuses = response_size(server, meta)
     floor = floor_lines(meta, size)

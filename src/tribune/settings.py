@@ -222,7 +222,7 @@ else:
 # ADR 0013), and when this process last trimmed a feed.
 CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                    "LOCATION": "local", "TIMEOUT": 3600,
-                   "OPTIONS": {"MAX_ENTRIES": 20_000}}
+                   "OPTIONS": {"MAX_ENTRIES": 50_000}}
 
 # Argon2id at OWASP's parameters first; older hashes (Django's Argon2 defaults,
 # PBKDF2) still verify and are re-hashed at the next sign-in (accounts.hashers).

@@ -37,6 +37,12 @@ class FeedStore(Protocol):
         """Put one status (``reblog_of_id``: the original, for a reblog) on the home
         feed of every account in ``account_ids``, collapsing repeated reblogs."""
 
+    chunk: int  # how many feeds a fan-out writes per transaction (or step)
+
+    def pause_after(self, seconds: float) -> float:
+        """How long a fan-out waits after a step that took ``seconds``, to let other
+        writers in."""
+
     def add_many(self, *, account_id: int, entries: Iterable[tuple[int, int | None]]) -> None:
         """Put ``(status_id, reblog_of_id)`` pairs on one feed (a rebuild; no
         collapsing), then trim it to ``MAX_ITEMS``."""
@@ -83,7 +89,25 @@ class DatabaseFeedStore:
     their feed (at most every ``TRIM_EVERY`` seconds per process) rather than on
     every fan-out; feeds of people who do not read grow only while they are active
     (fan-out skips inactive accounts).
+
+    On SQLite a write transaction holds the database's only write lock, and a
+    writer that finds it taken polls for it (SQLite's busy handler sleeps 1, 2, 5,
+    10 ms, then longer). So a fan-out writes ``SQLITE_CHUNK`` feeds per transaction,
+    a few milliseconds, and then leaves the lock free for as long as it held it:
+    a POST waiting meanwhile gets in within its first few polls, whatever the
+    audience's size (BENCHMARKS.md, benchmark 2).
     """
+
+    SQLITE_CHUNK = 50
+
+    @property
+    def chunk(self) -> int:
+        """Feeds to write per transaction in a fan-out."""
+        return self.SQLITE_CHUNK if connection.vendor == "sqlite" else 1000
+
+    def pause_after(self, seconds: float) -> float:
+        """Seconds a fan-out waits after a transaction of ``seconds``."""
+        return seconds if connection.vendor == "sqlite" else 0.0
 
     def add(self, *, status_id: int, reblog_of_id: int | None, account_ids: Iterable[int]) -> None:
         account_ids = list(account_ids)
@@ -188,6 +212,11 @@ class RedisFeedStore:
     ZREMRANGEBYRANK to keep ``MAX_ITEMS``, for each feed (Mastodon's FeedManager
     does the same per feed), so Python does not build 2,000 commands per batch.
     """
+
+    chunk = 1000  # feeds per fan-out step (the Lua script batches its own calls)
+
+    def pause_after(self, seconds: float) -> float:
+        return 0.0
 
     BATCH = 1000
 

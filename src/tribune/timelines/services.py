@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -23,7 +24,6 @@ from tribune.timelines.models import Marker, MarkerTimeline
 ACTIVITY_RESOLUTION = timedelta(hours=1)  # active_at is kept to the hour, as Mastodon does
 REBUILD_FLAG_SECONDS = 600  # a rebuild that has not finished by then is not waited for
 REBUILD_SIZE = MAX_ITEMS
-FANOUT_CHUNK = 1000  # feeds written per transaction
 
 
 def rebuild_flag_key(account_id: int) -> str:
@@ -115,7 +115,7 @@ def fanout_status(*, status_id: int) -> int:
 def feed_add_status(*, status_id: int, reblog_of_id: int | None,
                     account_ids: Iterable[int]) -> bool:
     """Put one status on the home feeds of ``account_ids``, in transactions of their
-    own of FANOUT_CHUNK feeds each.
+    own of the store's ``chunk`` feeds each (pausing between them on SQLite).
 
     Returns False when the status was deleted since the caller read it: foreign keys
     are checked at commit (they are deferred on SQLite and PostgreSQL), so a chunk's
@@ -126,17 +126,22 @@ def feed_add_status(*, status_id: int, reblog_of_id: int | None,
     """
     account_ids = list(account_ids)
     store = feed_store()
+    chunk = store.chunk
     # One transaction per chunk: on SQLite a transaction holds the only write lock,
     # so 10,000 entries in one would keep every other writer waiting for all of them.
-    for start in range(0, len(account_ids), FANOUT_CHUNK):
+    for start in range(0, len(account_ids), chunk):
+        began = time.monotonic()
         try:
             with transaction.atomic():
                 store.add(status_id=status_id, reblog_of_id=reblog_of_id,
-                          account_ids=account_ids[start : start + FANOUT_CHUNK])
+                          account_ids=account_ids[start : start + chunk])
         except IntegrityError:
             if Status.objects.filter(pk=status_id).exists():
                 raise
             return False
+        pause = store.pause_after(time.monotonic() - began)
+        if pause > 0 and start + chunk < len(account_ids):
+            time.sleep(pause)
     return True
 
 
