@@ -217,12 +217,20 @@ if TRIBUNE_REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
                           "LOCATION": "tribune_cache"}}
-# Each process's own memory, for what is right in any process: rendered Status
-# and Account entities keyed by their rows' versions (tribune.core.entity_cache;
-# ADR 0013), and when this process last trimmed a feed.
+# Rendered Status and Account entities keyed by their rows' versions
+# (tribune.core.entity_cache; ADR 0013): in Redis when there is one, so every web
+# process shares them; otherwise in each process's memory.
+if TRIBUNE_REDIS_URL:
+    CACHES["entities"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": TRIBUNE_REDIS_URL, "KEY_PREFIX": "entity",
+                          "TIMEOUT": 3600}
+else:
+    CACHES["entities"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                          "LOCATION": "entities", "TIMEOUT": 3600,
+                          "OPTIONS": {"MAX_ENTRIES": 50_000}}
+# Each process's own notes (when it last trimmed a feed).
 CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                   "LOCATION": "local", "TIMEOUT": 3600,
-                   "OPTIONS": {"MAX_ENTRIES": 50_000}}
+                   "LOCATION": "local", "OPTIONS": {"MAX_ENTRIES": 100_000}}
 
 # Argon2id at OWASP's parameters first; older hashes (Django's Argon2 defaults,
 # PBKDF2) still verify and are re-hashed at the next sign-in (accounts.hashers).

@@ -9,9 +9,9 @@ viewer's own state per request, as Mastodon's ``cache_collection`` does.
 sets to a fresh :func:`new_version`, in the same UPDATE (or ``save()``) as the
 change. Readers first read the versions of the rows they show (one light query),
 so they can never be handed an entity older than the row: an old entry is simply
-never asked for again and ages out. No invalidation crosses processes, so the
-cache is each process's own memory (the ``local`` alias, a LocMemCache), which
-is also the fastest place to read it from.
+never asked for again and ages out. Nothing is ever invalidated, so any cache
+will do: the ``entities`` alias is Redis when the instance has one (all web
+processes share the entries) and each process's own memory otherwise.
 
 ``core`` knows no models: callers pass ids and versions.
 """
@@ -24,7 +24,7 @@ from typing import Any
 
 from django.core.cache import caches
 
-ALIAS = "local"
+ALIAS = "entities"
 SHAPE = 1  # bump when an entity's shape changes, so entries of the old shape are not read
 STATUS, ACCOUNT = "s", "a"
 
