@@ -1,7 +1,7 @@
 """Status entities assembled from the entity cache (core.entity_cache, ADR 0013).
 
 A page of statuses costs one query for the rows' versions (and the facts that
-decide who may see them), one read of this process's cache, and one query for the
+decide who may see them), one read of the entity cache, and one query for the
 viewer's state, whatever the page shows; statuses and accounts not cached at
 their current version are rendered from their rows (the ``statuses_by_ids``
 query shape) and cached.
@@ -93,8 +93,9 @@ def load(ids: list[int]) -> Entities:
             rows[original_id] = Row(original_account_id, original_removed_at is not None, None)
             status_versions[original_id] = original_version
             account_versions[original_account_id] = original_account_version
-    shared = entity_cache.get_many(entity_cache.STATUS, status_versions.items())
-    accounts = entity_cache.get_many(entity_cache.ACCOUNT, account_versions.items())
+    cached = entity_cache.get_kinds({entity_cache.STATUS: status_versions.items(),
+                                     entity_cache.ACCOUNT: account_versions.items()})
+    shared, accounts = cached[entity_cache.STATUS], cached[entity_cache.ACCOUNT]
     missing = [pk for pk in status_versions if pk not in shared]
     if missing:
         fresh_statuses, fresh_accounts = {}, {}

@@ -43,10 +43,20 @@ def _key(kind: str, pk: int, version: int) -> str:
 def get_many(kind: str, versions: Iterable[tuple[int, int]]) -> dict[int, Any]:
     """The cached entries of ``kind`` (:data:`STATUS` or :data:`ACCOUNT`) for the
     given ``(id, version)`` pairs, by id; pairs not cached are left out."""
-    keys = {_key(kind, pk, version): pk for pk, version in versions}
-    if not keys:
-        return {}
-    return {keys[k]: v for k, v in caches[ALIAS].get_many(list(keys)).items()}
+    return get_kinds({kind: versions})[kind]
+
+
+def get_kinds(wanted: dict[str, Iterable[tuple[int, int]]]) -> dict[str, dict[int, Any]]:
+    """:func:`get_many` for several kinds in one cache round trip: by kind, the
+    cached entries by id."""
+    keys = {_key(kind, pk, version): (kind, pk)
+            for kind, versions in wanted.items() for pk, version in versions}
+    found: dict[str, dict[int, Any]] = {kind: {} for kind in wanted}
+    if keys:
+        for key, value in caches[ALIAS].get_many(list(keys)).items():
+            kind, pk = keys[key]
+            found[kind][pk] = value
+    return found
 
 
 def set_many(kind: str, entries: dict[tuple[int, int], Any]) -> None:

@@ -25,18 +25,44 @@ def blocked_either_way_ids(viewer_id: int) -> set[int]:
     return {a if b == viewer_id else b for a, b in rows}
 
 
+def _hidden_sql(extra: str = "") -> str:
+    """Ids hidden from a viewer: blocks both ways, unexpired mutes; ``extra`` is
+    added to each select list. Parameters: viewer, viewer, viewer, now."""
+    block, mute = Block._meta.db_table, Mute._meta.db_table
+    return (f'SELECT "target_id"{extra} FROM "{block}" WHERE "account_id" = %s '
+            f'UNION ALL SELECT "account_id"{extra} FROM "{block}" WHERE "target_id" = %s '
+            f'UNION ALL SELECT "target_id"{extra} FROM "{mute}" WHERE "account_id" = %s '
+            f'AND ("expires_at" IS NULL OR "expires_at" > %s)')
+
+
 def hidden_account_ids(viewer_id: int) -> set[int]:
     """Ids whose statuses the viewer's timelines hide: blocks both ways and mutes
     that have not expired (one query, written out: every timeline page asks)."""
-    block, mute = Block._meta.db_table, Mute._meta.db_table
-    sql = (f'SELECT "target_id" FROM "{block}" WHERE "account_id" = %s '
-           f'UNION SELECT "account_id" FROM "{block}" WHERE "target_id" = %s '
-           f'UNION SELECT "target_id" FROM "{mute}" WHERE "account_id" = %s '
-           f'AND ("expires_at" IS NULL OR "expires_at" > %s)')
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        cursor.execute(sql, [viewer_id, viewer_id, viewer_id, now])
+        cursor.execute(_hidden_sql(), [viewer_id, viewer_id, viewer_id, now])
         return {row[0] for row in cursor.fetchall()}
+
+
+def home_graph(viewer_id: int, *, followers_over: int) -> tuple[set[int], dict[int, bool]]:
+    """What a home timeline page needs of the graph, in one query: the
+    :func:`hidden_account_ids`, and the accounts the viewer follows that have more
+    than ``followers_over`` followers, with whether their reblogs are shown."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    follow, account = Follow._meta.db_table, Account._meta.db_table
+    sql = (f'{_hidden_sql(", 0")} UNION ALL SELECT f."target_id", CASE WHEN f."show_reblogs" THEN 2 ELSE 1 END '
+           f'FROM "{follow}" f JOIN "{account}" a ON a."id" = f."target_id" '
+           f'WHERE f."account_id" = %s AND a."followers_count" > %s')
+    hidden: set[int] = set()
+    followed: dict[int, bool] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [viewer_id, viewer_id, viewer_id, now, viewer_id, followers_over])
+        for target, kind in cursor.fetchall():
+            if kind == 0:
+                hidden.add(target)
+            else:
+                followed[target] = kind == 2
+    return hidden, followed
 
 
 def notification_muted_ids(viewer_id: int) -> set[int]:

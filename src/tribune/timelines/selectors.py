@@ -7,12 +7,11 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 
 from tribune.accounts.models import Account, Visibility
 from tribune.core.pagination import Cursor, Page
 from tribune.graph.models import Follow
-from tribune.graph.selectors import hidden_account_ids
+from tribune.graph.selectors import home_graph
 from tribune.statuses.models import Status
 from tribune.statuses.policy import removed_for
 from tribune.statuses.selectors import statuses_by_ids
@@ -36,12 +35,13 @@ def home_timeline_ids(*, viewer: Account, cursor: Cursor) -> Page:
     Mastodon does); ``merged`` is True when such statuses were merged in, so the
     page's reblogs must be collapsed (:func:`collapse_reblogs`).
     """
-    hidden = hidden_account_ids(viewer.pk)
+    hidden, big = home_graph(viewer.pk, followers_over=settings.TRIBUNE_FANOUT_MAX_FOLLOWERS)
     ids = feed_store().page(
         account_id=viewer.pk, max_id=cursor.max_id, since_id=cursor.since_id,
         min_id=cursor.min_id, limit=cursor.limit, exclude_authors=hidden,
     )
-    merged = _celebrity_ids(viewer=viewer, cursor=cursor, hidden=hidden)
+    merged = _celebrity_ids(viewer=viewer, cursor=cursor, hidden=hidden,
+                            follows={t: show for t, show in big.items() if t not in hidden})
     if merged:
         ascending = cursor.min_id is not None
         ids = sorted(set(ids) | set(merged), reverse=not ascending)[: cursor.limit]
@@ -86,17 +86,11 @@ def collapse_reblogs(items: list[T], key: Callable[[T], tuple[int, int | None]])
     return kept[::-1]
 
 
-def _celebrity_ids(*, viewer: Account, cursor: Cursor, hidden: set[int]) -> list[int]:
-    """Ids of statuses by followed accounts that are merged at read time, in the
+def _celebrity_ids(*, viewer: Account, cursor: Cursor, hidden: set[int],
+                   follows: dict[int, bool]) -> list[int]:
+    """Ids of statuses by followed accounts that are merged at read time
+    (``follows``: those accounts, with whether their reblogs are shown), in the
     page's range and order (ascending for ``min_id``), at most ``cursor.limit``."""
-    # Written out (every page asks, and most viewers follow no such account).
-    with connection.cursor() as db:
-        db.execute(
-            f'SELECT f."target_id", f."show_reblogs" FROM "{Follow._meta.db_table}" f '
-            f'JOIN "{Account._meta.db_table}" a ON a."id" = f."target_id" '
-            f'WHERE f."account_id" = %s AND a."followers_count" > %s',
-            [viewer.pk, settings.TRIBUNE_FANOUT_MAX_FOLLOWERS])
-        follows = {target: bool(show) for target, show in db.fetchall() if target not in hidden}
     if not follows:
         return []
     followed_ids = Follow.objects.filter(account_id=viewer.pk).values("target_id")
