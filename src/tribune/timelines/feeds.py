@@ -92,13 +92,14 @@ class DatabaseFeedStore:
 
     On SQLite a write transaction holds the database's only write lock, and a
     writer that finds it taken polls for it (SQLite's busy handler sleeps 1, 2, 5,
-    10 ms, then longer). So a fan-out writes ``SQLITE_CHUNK`` feeds per transaction,
-    a few milliseconds, and then leaves the lock free for as long as it held it:
-    a POST waiting meanwhile gets in within its first few polls, whatever the
-    audience's size (BENCHMARKS.md, benchmark 2).
+    10 ms, then 15 to 25 ms apart). So a fan-out writes ``SQLITE_CHUNK`` feeds per
+    transaction, a few milliseconds, and then leaves the lock free for as long as it
+    held it, and at least 25 ms: a POST waiting meanwhile gets in within its first
+    few polls, whatever the audience's size (BENCHMARKS.md, benchmark 2).
     """
 
     SQLITE_CHUNK = 50
+    SQLITE_MIN_PAUSE = 0.025  # seconds: the busy handler's polls come 25 ms apart
 
     @property
     def chunk(self) -> int:
@@ -106,8 +107,13 @@ class DatabaseFeedStore:
         return self.SQLITE_CHUNK if connection.vendor == "sqlite" else 1000
 
     def pause_after(self, seconds: float) -> float:
-        """Seconds a fan-out waits after a transaction of ``seconds``."""
-        return seconds if connection.vendor == "sqlite" else 0.0
+        """Seconds a fan-out waits after a transaction of ``seconds``: on SQLite as
+        long as it held the lock, and never less than the interval at which a
+        waiting writer polls once it has waited a while, or short chunks with
+        short gaps would let it miss every gap."""
+        if connection.vendor != "sqlite":
+            return 0.0
+        return max(seconds, self.SQLITE_MIN_PAUSE)
 
     def add(self, *, status_id: int, reblog_of_id: int | None, account_ids: Iterable[int]) -> None:
         account_ids = list(account_ids)
