@@ -30,7 +30,7 @@ def tribune(data_dir: Path, *args: str, env: dict[str, str]) -> subprocess.Compl
     ("TRIBUNE_REDIS_URL", "localhost:6379", "redis://"),
     ("TRIBUNE_REDIS_URL", "redis://127.0.0.1:6379/abc", "by number"),
     ("TRIBUNE_REDIS_URL", "redis://127.0.0.1:6379/0/cache", "by number"),
-    ("TRIBUNE_FEED_ACTIVE_DAYS", "0", "at least 1"),
+    ("TRIBUNE_FEED_ACTIVE_DAYS", "0", "from 1 to 36500"),
     ("TRIBUNE_FANOUT_MAX_FOLLOWERS", "lots", "integer"),
     ("TRIBUNE_TRUSTED_PROXIES", "10.0.0.0/33", "CIDR networks"),
     ("TRIBUNE_TRUSTED_PROXIES", "10.0.0.1, lb.internal", "CIDR networks"),
@@ -115,6 +115,27 @@ def test_an_unreachable_postgresql_stops_the_start_in_one_line(tmp_path, closed_
     assert result.stderr.strip() == (f"tribune {command}: error: cannot connect to PostgreSQL "
                                      f"at 127.0.0.1:{closed_port}: connection refused")
     assert "a-pg-secret" not in result.stderr + result.stdout
+
+
+def test_libpq_parameters_of_the_url_reach_the_connection(tmp_path, closed_port):
+    # They were dropped: ?sslmode=require connected in clear text without a word.
+    url = f"postgres://postgres@127.0.0.1:{closed_port}/x?pool_max=2&no_such_option=1"
+    result = tribune(tmp_path, "migrate", env={"TRIBUNE_DATABASE_URL": url})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no_such_option" in lines[0], result.stderr
+
+
+@pytest.mark.parametrize("name, value", [
+    ("TRIBUNE_FEED_ACTIVE_DAYS", "1000000"),
+    ("TRIBUNE_FANOUT_MAX_FOLLOWERS", "99999999999999999999"),
+])
+def test_out_of_range_scale_out_numbers_are_one_line(tmp_path, name, value):
+    # They started, then every fan-out (or home page) failed with an OverflowError.
+    result = tribune(tmp_path, "migrate", env={name: value})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0] and "must be from" in lines[0], result.stderr
 
 
 def test_a_postgresql_that_never_answers_stops_the_start_within_seconds(tmp_path):

@@ -1,6 +1,6 @@
 """The scale-out benchmarks (docs/adr/0011-scale-out.md), through the real server.
 
-    uv run python bench/scale/run.py --backend sqlite|postgres [--quick] [--seconds S]
+    uv run --extra hashing python bench/scale/run.py --backend sqlite|postgres [--quick] [--seconds S]
 
 ``sqlite`` is the embedded default (SQLite, the database feed store, django-tasks-db);
 ``postgres`` is PostgreSQL (database ``tribune_bench_<size>``, made here) with Redis

@@ -312,13 +312,14 @@ else:
 # followers than TRIBUNE_FANOUT_MAX_FOLLOWERS are not fanned out at all but merged
 # into their followers' home timelines when read (tribune.timelines).
 TRIBUNE_FEED_ACTIVE_DAYS = env_int("TRIBUNE_FEED_ACTIVE_DAYS", 14)
-if TRIBUNE_FEED_ACTIVE_DAYS < 1:
+if not 1 <= TRIBUNE_FEED_ACTIVE_DAYS <= 36_500:
     raise ImproperlyConfigured(
-        f"TRIBUNE_FEED_ACTIVE_DAYS must be at least 1; got {TRIBUNE_FEED_ACTIVE_DAYS}")
+        f"TRIBUNE_FEED_ACTIVE_DAYS must be from 1 to 36500; got {TRIBUNE_FEED_ACTIVE_DAYS}")
 TRIBUNE_FANOUT_MAX_FOLLOWERS = env_int("TRIBUNE_FANOUT_MAX_FOLLOWERS", 10_000)
-if TRIBUNE_FANOUT_MAX_FOLLOWERS < 0:
+if not 0 <= TRIBUNE_FANOUT_MAX_FOLLOWERS <= 2**31 - 1:
     raise ImproperlyConfigured(
-        f"TRIBUNE_FANOUT_MAX_FOLLOWERS must be 0 or more; got {TRIBUNE_FANOUT_MAX_FOLLOWERS}")
+        f"TRIBUNE_FANOUT_MAX_FOLLOWERS must be from 0 to 2147483647; "
+        f"got {TRIBUNE_FANOUT_MAX_FOLLOWERS}")
 
 # OAuth 2 for Mastodon apps (see docs/adr/0003-oauth.md).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth.Application"

@@ -126,12 +126,20 @@ def test_update_description_and_focus(alice_api):
     assert MediaAttachment.objects.get(pk=media_id).description == "Now described"
 
 
-def test_attached_media_is_changed_by_editing_its_status_not_directly(alice_api):
+@pytest.mark.django_db(transaction=True)
+def test_alt_text_of_attached_media_changes_on_the_cached_home_timeline(alice_api):
     [media_id] = upload_ids(alice_api, 1)
-    alice_api.post("/api/v1/statuses", json={"status": "with a picture", "media_ids": [media_id]})
-    response = alice_api.put(f"/api/v1/media/{media_id}", json={"description": "Too late"})
-    assert response.status_code == 404  # Mastodon looks among unattached media only
-    assert MediaAttachment.objects.get(pk=media_id).description == "Picture 0"
+    sid = alice_api.post("/api/v1/statuses", json={"status": "with a picture",
+                                                    "media_ids": [media_id]}).json()["id"]
+
+    def alt_on_home():
+        [entity] = [s for s in alice_api.get("/api/v1/timelines/home").json() if s["id"] == sid]
+        return entity["media_attachments"][0]["description"]
+
+    assert alt_on_home() == "Picture 0"  # cached now
+    response = alice_api.put(f"/api/v1/media/{media_id}", json={"description": "Described later"})
+    assert response.status_code == 200
+    assert alt_on_home() == "Described later"
 
 
 def test_others_media_is_not_found(alice_api, api_as, bob):

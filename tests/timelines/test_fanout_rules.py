@@ -229,3 +229,16 @@ def test_merged_reblogs_of_one_post_show_once(settings, alice, bob, carol, make_
     shown = [s["reblog"]["id"] if s["reblog"] else s["id"] for s in home]
     assert shown == [str(post)]
     assert home[0]["reblog"] is None  # the first appearance: the post itself
+
+
+def test_a_mute_that_has_ended_no_longer_keeps_posts_off_the_feed(alice, bob):
+    from tribune.graph.models import Mute
+
+    follow_create(account=alice, target=bob)
+    mute_create(account=alice, target=bob, duration=60)
+    muted = status_create(account=bob, text="while muted")
+    assert muted.pk not in in_store(alice)
+    Mute.objects.filter(account=alice, target=bob).update(
+        expires_at=timezone.now() - timedelta(seconds=1))  # the minute has passed
+    after = status_create(account=bob, text="after the mute ended")
+    assert after.pk in in_store(alice)

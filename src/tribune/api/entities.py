@@ -9,7 +9,8 @@ query shape) and cached.
 Cached per status: :func:`tribune.api.presenters.status_shared` (no account, no
 viewer's fields); per account: the Account entity. What a status shows from other
 rows (attachments, mentions, hashtags, its card) changes only with the status's
-own version: by an edit, or ``links.services`` renewing it with a card.
+own version: by an edit, ``links.services`` renewing it with a card, or
+``media.services.media_update`` with an attachment's alt text.
 """
 
 from __future__ import annotations

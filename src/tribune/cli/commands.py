@@ -43,7 +43,9 @@ def _postgres_params(db: dict) -> dict:
     Django's pool."""
     params = {"dbname": db["NAME"], "user": db.get("USER"), "password": db.get("PASSWORD"),
               "host": db.get("HOST"), "port": str(db.get("PORT") or "")}
-    return {k: v for k, v in params.items() if v}
+    # The URL's libpq parameters (sslmode, ...) apply here too.
+    libpq = {k: v for k, v in db.get("OPTIONS", {}).items() if k != "pool"}
+    return {**libpq, **{k: v for k, v in params.items() if v}}
 
 
 # Seconds to wait for PostgreSQL to answer at start (libpq's connect_timeout; 2 at least).

@@ -140,7 +140,11 @@ def database_settings(url: str, *, default_path) -> dict:
         # Connections are pooled in each process (psycopg_pool), so they are not kept
         # per request (CONN_MAX_AGE must be 0 with a pool).
         config["CONN_MAX_AGE"] = 0
-        config["OPTIONS"] = {"pool": {"min_size": 1, "max_size": pool_max, "timeout": 10}}
+        # The other parameters are libpq's (sslmode, sslrootcert, connect_timeout,
+        # application_name, ...), passed on to every connection; an unknown one is
+        # refused by the start-up connection check with libpq's own message.
+        config["OPTIONS"] = {**{name: values[-1] for name, values in query.items()},
+                             "pool": {"min_size": 1, "max_size": pool_max, "timeout": 10}}
         return config
     raise ImproperlyConfigured(
         f"TRIBUNE_DATABASE_URL must be a postgres:// or sqlite:/// URL; got scheme {scheme!r}")

@@ -14,7 +14,8 @@ from tribune.core.pagination import Cursor, Page, paginate
 from tribune.graph.models import Block, Follow, FollowRequest, Mute
 
 
-def _active_mutes():
+def active_mutes():
+    """Mute rows in force: without an end, or ending in the future."""
     return Mute.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
 
 
@@ -68,7 +69,7 @@ def home_graph(viewer_id: int, *, followers_over: int) -> tuple[set[int], dict[i
 def notification_muted_ids(viewer_id: int) -> set[int]:
     """Ids whose notifications the viewer does not get: blocks both ways and mutes
     with notifications hidden."""
-    muted = set(_active_mutes().filter(account_id=viewer_id, hide_notifications=True)
+    muted = set(active_mutes().filter(account_id=viewer_id, hide_notifications=True)
                 .values_list("target_id", flat=True))
     return blocked_either_way_ids(viewer_id) | muted
 
@@ -110,7 +111,7 @@ def relationships(*, viewer: Account, target_ids: list[int]) -> list[Relationshi
     followed_by = set(Follow.objects.filter(target=viewer, account_id__in=ids).values_list("account_id", flat=True))
     blocking = set(Block.objects.filter(account=viewer, target_id__in=ids).values_list("target_id", flat=True))
     blocked_by = set(Block.objects.filter(target=viewer, account_id__in=ids).values_list("account_id", flat=True))
-    mutes = {m.target_id: m for m in _active_mutes().filter(account=viewer, target_id__in=ids)}
+    mutes = {m.target_id: m for m in active_mutes().filter(account=viewer, target_id__in=ids)}
     requested = {r.target_id: r for r in FollowRequest.objects.filter(account=viewer, target_id__in=ids)}
     requested_by = set(FollowRequest.objects.filter(target=viewer, account_id__in=ids).values_list("account_id", flat=True))
     out = []
@@ -183,7 +184,7 @@ def blocks_page(*, account: Account, cursor: Cursor) -> Page:
 def mutes_page(*, account: Account, cursor: Cursor) -> Page:
     """``account``'s active mutes (Mute rows with ``target`` loaded), most recent
     first; expired mutes are left out. Paged by the mute's id."""
-    qs = _active_mutes().filter(account=account).select_related("target")
+    qs = active_mutes().filter(account=account).select_related("target")
     return paginate(qs, cursor)
 
 

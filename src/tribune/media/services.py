@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
 from tribune.accounts.selectors import can_act
+from tribune.core.entity_cache import new_version
 from tribune.core.errors import Forbidden, NotFound, Unavailable, ValidationFailed
 from tribune.core.ids import new_id, parse_id
 from tribune.media.models import MediaAttachment, MediaType, ProcessingState
@@ -329,12 +330,10 @@ def media_update(*, account: Account, media_id: int | str, description: str | No
                  focus: str | None = None) -> MediaAttachment:
     """Change the alt text and focal point of one of ``account``'s attachments
     (``PUT /api/v1/media/:id``); None leaves a field as it is. Raises NotFound for
-    others' attachments and for attached ones (Mastodon looks only among the
-    caller's unattached media; a status's are changed by editing it), and
-    ValidationFailed for a description over 1,500 characters or a bad focus."""
+    others' attachments and ValidationFailed for a description over 1,500
+    characters or a bad focus. For an attached one, its status gets a new version
+    (core.entity_cache), since the status's entity shows the alt text."""
     media = media_get(account=account, media_id=media_id)
-    if media.status_id is not None:
-        raise NotFound(_("Record not found"))
     fields = []
     if description is not None:
         media.description = _check_description(description)
@@ -344,7 +343,12 @@ def media_update(*, account: Account, media_id: int | str, description: str | No
         media.focus_x, media.focus_y = point
         fields += ["focus_x", "focus_y"]
     if fields:
-        media.save(update_fields=fields)
+        with transaction.atomic():
+            media.save(update_fields=fields)
+            if media.status_id is not None:
+                # The status model through the relation: media sits below statuses.
+                status_model = MediaAttachment._meta.get_field("status").related_model
+                status_model.objects.filter(pk=media.status_id).update(version=new_version())
     return media
 
 

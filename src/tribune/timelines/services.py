@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from tribune.accounts.models import Account, Visibility
 from tribune.core.errors import ValidationFailed
 from tribune.core.ids import parse_id
-from tribune.graph.models import Block, Follow, Mute
+from tribune.graph.models import Block, Follow
+from tribune.graph.selectors import active_mutes
 from tribune.statuses.models import Mention, Status
 from tribune.timelines.feeds import MAX_ITEMS, feed_store
 from tribune.timelines.models import Marker, MarkerTimeline
@@ -83,7 +84,7 @@ def fanout_status(*, status_id: int) -> int:
                               .values("account_id"))
                      .exclude(account_id__in=Block.objects.filter(account_id__in=authors)
                               .values("target_id"))
-                     .exclude(account_id__in=Mute.objects.filter(target_id__in=authors)
+                     .exclude(account_id__in=active_mutes().filter(target_id__in=authors)
                               .values("account_id")))
         if original is not None:
             followers = followers.filter(show_reblogs=True)
@@ -99,7 +100,7 @@ def fanout_status(*, status_id: int) -> int:
                        .values_list("account_id", flat=True))
         excluded |= set(Block.objects.filter(target_id__in=audience, account_id__in=authors)
                         .values_list("target_id", flat=True))
-        excluded |= set(Mute.objects.filter(account_id__in=audience, target_id__in=authors)
+        excluded |= set(active_mutes().filter(account_id__in=audience, target_id__in=authors)
                         .values_list("account_id", flat=True))
         audience -= excluded
     if status.account.is_local:
