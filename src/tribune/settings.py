@@ -145,6 +145,7 @@ INSTALLED_APPS = [
     "tribune.timelines",
     "tribune.notifications",
     "tribune.moderation",
+    "tribune.portability",
     "tribune.oauth",
     "tribune.api",
     "tribune.web",
