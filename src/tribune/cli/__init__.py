@@ -168,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "with their files. The task workers do this for each upload a day "
                     "after it came; this catches up when they were stopped. Safe to run "
                     "at any time.")
+
+    from tribune.cli.backup import add_parsers as add_backup_parsers
+
+    add_backup_parsers(commands)
     return parser
 
 

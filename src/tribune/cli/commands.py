@@ -272,6 +272,18 @@ def cmd_media(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from tribune.cli.backup import cmd_backup
+
+    return cmd_backup(args)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from tribune.cli.backup import cmd_restore
+
+    return cmd_restore(args)
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "serve": cmd_serve,
@@ -281,4 +293,6 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "token": cmd_token,
     "moderation": cmd_moderation,
     "media": cmd_media,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
 }

@@ -1,0 +1,181 @@
+"""Checking an instance backup without restoring it (``tribune backup --verify``),
+and the first pass of every restore: nothing is written before it passes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.utils.translation import gettext as _
+
+from tribune.portability.backup_archive import (
+    BLOCK,
+    HEADER,
+    MANIFEST,
+    MANIFEST_SUM,
+    MEDIA,
+    SECRETS,
+    TABLES,
+    ArchiveReader,
+    ArchiveRefused,
+    Member,
+    Progress,
+    ProgressCallback,
+    _damaged,
+    _no_progress,
+    check_header,
+    parse_json,
+)
+from tribune.portability.backup_secrets import secrets_open
+
+
+@dataclass
+class Verified:
+    """An archive that passed every check: its ``manifest``, row counts per table,
+    media files and bytes, and the decrypted ``secrets`` when a passphrase was
+    given."""
+
+    manifest: dict
+    rows: dict[str, int] = field(default_factory=dict)
+    media_files: int = 0
+    media_bytes: int = 0
+    secrets: dict | None = None
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+def archive_verify(*, path: Path, passphrase: str | None = None,
+                   on_header: Callable[[dict], None] | None = None,
+                   on_progress: ProgressCallback = _no_progress) -> Verified:
+    """Read the whole archive at ``path`` and check it: the header's format, every
+    member's size and SHA-256 against the manifest (none missing, none extra, in
+    order), rows per table and the per-table and media checksums, and the
+    manifest's own checksum. With ``passphrase``, the secrets are decrypted too.
+    ``on_header(header)`` is called as soon as the header is read, so a caller can
+    refuse an archive before reading the rest.
+
+    Raises ArchiveRefused (one line) for anything wrong, ValidationFailed for a
+    wrong passphrase.
+    """
+    reader = ArchiveReader(path)
+    progress = Progress(phase="verify", total_bytes=reader.size)
+    seen: list[Member] = []
+    table_sums: dict[str, hashlib._Hash] = {}
+    rows: dict[str, int] = {}
+    media_sum = hashlib.sha256()
+    media_files = media_bytes = 0
+    header = manifest = manifest_bytes = manifest_sum = None
+    secrets = None
+    try:
+        for info, handle in reader.members():
+            name = info.name
+            if header is None:
+                if name != HEADER:
+                    raise ArchiveRefused(_("This is not a Tribune instance backup."))
+                raw = ArchiveReader.read_all(info, handle)
+                header = parse_json(info.name, raw)
+                check_header(header)
+                if on_header is not None:
+                    on_header(header)
+                seen.append(_member_of(info, hashlib.sha256(raw), None))
+                continue
+            if manifest_sum is not None:
+                raise _damaged(f"unexpected member {name!r} after the manifest")
+            if name == MANIFEST:
+                manifest_bytes = ArchiveReader.read_all(info, handle)
+                continue
+            if name == MANIFEST_SUM:
+                manifest_sum = ArchiveReader.read_all(info, handle).decode("ascii", "replace")
+                continue
+            if manifest_bytes is not None:
+                raise _damaged(f"unexpected member {name!r} after the manifest")
+            if name.startswith(TABLES):
+                data = ArchiveReader.read_all(info, handle)
+                table = name[len(TABLES):].rsplit("/", 1)[0]
+                table_sums.setdefault(table, hashlib.sha256()).update(data)
+                count = data.count(b"\n")
+                rows[table] = rows.get(table, 0) + count
+                seen.append(_member_of(info, hashlib.sha256(data), count))
+                progress.rows += count
+            elif name.startswith(MEDIA):
+                digest = hashlib.sha256()
+                while block := handle.read(BLOCK):
+                    digest.update(block)
+                    media_sum.update(block)
+                    media_bytes += len(block)
+                media_files += 1
+                seen.append(_member_of(info, digest, None))
+            elif name == SECRETS:
+                data = ArchiveReader.read_all(info, handle)
+                seen.append(_member_of(info, hashlib.sha256(data), None))
+                if passphrase is not None:
+                    secrets = secrets_open(envelope=data, passphrase=passphrase)
+            else:
+                raise _damaged(f"unexpected member {name!r}")
+            progress.bytes = reader.bytes_read
+            on_progress(progress)
+    finally:
+        reader.close()
+    if header is None:
+        raise _damaged("it is empty")
+    if manifest_bytes is None or manifest_sum is None:
+        raise _damaged("the manifest is missing")
+    if hashlib.sha256(manifest_bytes).hexdigest() != manifest_sum.strip():
+        raise _damaged("the manifest's checksum does not match")
+    manifest = _parse_manifest(manifest_bytes)
+    _compare(manifest, seen, rows, table_sums, media_sum.hexdigest(), media_files)
+    if passphrase is not None and secrets is None:
+        raise _damaged(f"{SECRETS} is missing")
+    progress.bytes = progress.total_bytes
+    on_progress(progress)
+    return Verified(manifest=manifest, rows=rows, media_files=media_files,
+                    media_bytes=media_bytes, secrets=secrets)
+
+
+def _member_of(info, digest, rows: int | None) -> Member:
+    return Member(name=info.name, size=info.size, sha256=digest.hexdigest(), rows=rows)
+
+
+def _parse_manifest(data: bytes) -> dict:
+    manifest = parse_json(MANIFEST, data)
+    if not isinstance(manifest.get("members"), list):
+        raise _damaged("the manifest lists no members")
+    return manifest
+
+
+def _compare(manifest: dict, seen: list[Member], rows: dict[str, int], table_sums: dict,
+             media_sum: str, media_files: int) -> None:
+    expected = manifest["members"]
+    for index, want in enumerate(expected):
+        if index >= len(seen):
+            raise _damaged(f"member {want.get('name')!r} is missing")
+        got = seen[index]
+        if got.name != want.get("name"):
+            listed = {m.get("name") for m in expected}
+            if got.name not in listed:
+                raise _damaged(f"member {got.name!r} is not in the manifest")
+            raise _damaged(f"member {want.get('name')!r} is missing")
+        if got.size != want.get("size") or got.sha256 != want.get("sha256"):
+            raise _damaged(f"member {got.name!r} does not match its checksum")
+        if want.get("rows") is not None and got.rows != want["rows"]:
+            raise _damaged(f"member {got.name!r} has {got.rows} rows, not {want['rows']}")
+    if len(seen) > len(expected):
+        raise _damaged(f"member {seen[len(expected)].name!r} is not in the manifest")
+    for table, spec in manifest.get("tables", {}).items():
+        if rows.get(table, 0) != spec.get("rows"):
+            raise _damaged(f"table {table} has {rows.get(table, 0)} rows, not {spec.get('rows')}")
+        digest = table_sums[table].hexdigest() if table in table_sums else _EMPTY
+        if digest != spec.get("sha256"):
+            raise _damaged(f"table {table} does not match its checksum")
+    if set(rows) - set(manifest.get("tables", {})):
+        raise _damaged("the archive holds a table its manifest does not list")
+    media = manifest.get("media", {})
+    if media.get("files") != media_files or media.get("sha256") != media_sum:
+        raise _damaged("the media files do not match their checksum")
+
+
+_EMPTY = hashlib.sha256(b"").hexdigest()
