@@ -117,6 +117,17 @@ TRIBUNE_MEDIA_MAX_IMAGE_BYTES = env_int("TRIBUNE_MEDIA_MAX_IMAGE_BYTES", 16 * 10
 # memory (PATCH/PUT), so that body may be as large as a picture, plus its fields.
 DATA_UPLOAD_MAX_MEMORY_SIZE = TRIBUNE_MEDIA_MAX_IMAGE_BYTES + 1024 * 1024
 TRIBUNE_MEDIA_MAX_PIXELS = env_int("TRIBUNE_MEDIA_MAX_PIXELS", 8192 * 8192)
+# Imports of a person's own data (tribune.portability): the largest CSV and the most
+# rows in one (Mastodon's 20 MB and 20,000), the largest archive (zip or tar.gz)
+# and the most posts read from one.
+TRIBUNE_IMPORT_MAX_CSV_BYTES = env_int("TRIBUNE_IMPORT_MAX_CSV_BYTES", 20 * 1024 * 1024)
+TRIBUNE_IMPORT_MAX_ROWS = env_int("TRIBUNE_IMPORT_MAX_ROWS", 20_000)
+TRIBUNE_IMPORT_MAX_ARCHIVE_BYTES = env_int("TRIBUNE_IMPORT_MAX_ARCHIVE_BYTES", 512 * 1024 * 1024)
+TRIBUNE_IMPORT_MAX_POSTS = env_int("TRIBUNE_IMPORT_MAX_POSTS", 100_000)
+for _name in ("TRIBUNE_IMPORT_MAX_CSV_BYTES", "TRIBUNE_IMPORT_MAX_ROWS",
+              "TRIBUNE_IMPORT_MAX_ARCHIVE_BYTES", "TRIBUNE_IMPORT_MAX_POSTS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1; got {globals()[_name]}")
 
 # Host checking is done by tribune.core.middleware.HostCheckMiddleware, which also
 # accepts the whole loopback range; Django's own check cannot express a range.

@@ -69,6 +69,12 @@ class Account(Versioned):
                               default="")
     header = models.FileField(upload_to="accounts/headers/", max_length=300, blank=True,
                               default="")
+    # Moving (Mastodon's account migration, docs: user/moving.md): the ActivityPub
+    # ids of this person's other accounts (``alsoKnownAs``), and the id of the
+    # account this one moved to ("" while it has not moved). Ids, not rows: before
+    # federation the accounts of other servers are not known here.
+    also_known_as = models.JSONField(default=list, blank=True)
+    moved_to_uri = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
         constraints = [

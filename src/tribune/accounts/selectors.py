@@ -169,6 +169,21 @@ def account_uri(account: Account) -> str:
     return absolute(f"/users/{account.username}") if account.is_local else account.uri
 
 
+def account_by_uri(uri: str) -> Account | None:
+    """The visible account whose ActivityPub id is ``uri`` (``/users/NAME`` on this
+    instance, a remote account's stored ``uri``), or None when none is known."""
+    uri = uri.strip()
+    if not uri:
+        return None
+    local_prefix = absolute("/users/")
+    if uri.startswith(local_prefix):
+        username = uri[len(local_prefix):]
+        if not username or "/" in username:
+            return None
+        return by_handle(_public(), username, "").first()
+    return _public().filter(uri=uri).exclude(domain="").first()
+
+
 def account_url_for_handle(handle: str) -> str | None:
     """Profile URL for a mentioned handle, or None when no such account is known."""
     account = accounts_by_handles([handle]).get(handle.lower())

@@ -168,6 +168,73 @@ def account_update(
     return account
 
 
+MAX_ALIASES = 10
+
+
+def _check_account_uri(uri: str) -> str:
+    from urllib.parse import urlsplit
+
+    uri = uri.strip()
+    parts = urlsplit(uri)
+    if (len(uri) > 500 or parts.scheme not in ("http", "https") or not parts.netloc
+            or any(c.isspace() for c in uri)):
+        raise ValidationFailed(_("Validation failed: %(uri)s is not an account address "
+                                 "such as https://social.example/users/name") % {"uri": uri})
+    return uri
+
+
+def account_aliases_set(*, account: Account, aliases: list[str]) -> Account:
+    """Make ``aliases`` the ActivityPub ids of ``account``'s other accounts
+    (``alsoKnownAs``): the accounts that may move here (Mastodon asks the new
+    account to name the old one first, docs: user/moving.md). At most
+    ``MAX_ALIASES``, duplicates dropped, never the account itself. Raises
+    ValidationFailed."""
+    from tribune.accounts.selectors import account_uri
+
+    cleaned: list[str] = []
+    for alias in aliases:
+        uri = _check_account_uri(alias)
+        if uri == account_uri(account):
+            raise ValidationFailed(_("Validation failed: An account cannot be its own alias"))
+        if uri not in cleaned:
+            cleaned.append(uri)
+    if len(cleaned) > MAX_ALIASES:
+        raise ValidationFailed(_("Validation failed: At most %(limit)d aliases")
+                               % {"limit": MAX_ALIASES})
+    account.also_known_as = cleaned
+    account.save(update_fields=["also_known_as"])
+    return account
+
+
+def account_moved_to_set(*, account: Account, uri: str) -> Account:
+    """Mark ``account`` as moved to the account whose ActivityPub id is ``uri``
+    ("" undoes it): its profile then shows where it went, and the API's Account
+    has ``moved``. An account of this instance must name ``account`` among its
+    aliases first, as Mastodon checks (MoveService); an account elsewhere cannot
+    be asked before federation, so its id is taken as given. Raises
+    ValidationFailed."""
+    from tribune.accounts.selectors import account_by_uri, account_uri
+
+    if uri.strip():
+        uri = _check_account_uri(uri)
+        own = account_uri(account)
+        if uri == own:
+            raise ValidationFailed(_("Validation failed: An account cannot move to itself"))
+        local_prefix = absolute("/users/")
+        if uri.startswith(local_prefix):
+            target = account_by_uri(uri)
+            if target is None:
+                raise ValidationFailed(_("Validation failed: There is no account %(uri)s "
+                                         "on this server") % {"uri": uri})
+            if own not in target.also_known_as:
+                raise ValidationFailed(_(
+                    "Validation failed: The new account must first name this one among "
+                    "its aliases"))
+    account.moved_to_uri = uri.strip()
+    account.save(update_fields=["moved_to_uri"])
+    return account
+
+
 IMAGE_KINDS = ("avatar", "header")
 
 

@@ -66,6 +66,13 @@ class StatusCreated(Event):
 
 
 @dataclasses.dataclass(frozen=True)
+class StatusImported(Event):
+    """An earlier post brought back from an archive: no fan-out, no notifications."""
+
+    status_id: int
+
+
+@dataclasses.dataclass(frozen=True)
 class StatusUpdated(Event):
     status_id: int
 

@@ -22,6 +22,7 @@ from tribune.core.events import (
     FollowRequestWithdrawn,
     StatusCreated,
     StatusDeleted,
+    StatusImported,
     StatusUpdated,
     Unfollowed,
 )
@@ -61,6 +62,10 @@ def handle(event: Event) -> None:
                 if status.visibility != "direct":
                     notify(account_id=follower_id, from_account_id=status.account_id,
                            type=N.STATUS, status_id=sid)
+        case StatusImported(status_id=sid):
+            # An old post brought back: no feeds, no notifications, no card fetch;
+            # only the detectors see it, as they see every new post.
+            status_scan(status_id=sid)
         case StatusUpdated(status_id=sid):
             status = Status.objects.filter(pk=sid).first()
             if status is None:

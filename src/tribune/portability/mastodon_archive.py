@@ -1,0 +1,295 @@
+"""Mastodon's account archive ("Request your archive"; BackupService), as zip or,
+from older releases, gzip tar: what of it comes back.
+
+* ``outbox.json``: each ``Create`` of a ``Note`` is a post, imported with its
+  original date, visibility (read back from ``to``/``cc``,
+  ``federation.serializers.visibility_of``), content warning, sensitivity,
+  language (``contentMap``) and attachments (the archive's files, processed as
+  uploads). Replies to posts of the same archive become replies again; replies
+  to others' posts are imported on their own. The HTML content becomes the plain
+  text it was written as: mentions keep their full ``@user@domain`` from the
+  ``tag`` list, so they link only to the account they meant. Polls (``Question``)
+  and boosts (``Announce``) are reported, not imported.
+* ``bookmarks.json``: posts of this server bookmarked again (your own imported
+  posts included, found by their old ids).
+* ``likes.json``: reported, not imported (favouriting notifies the author).
+* ``move.json`` (an archive of a Tribune instance the account moved away from):
+  the signed move statement, checked with the old instance (``moving``).
+
+Rows are numbered in file order: the outbox's items, then the bookmarks, then a
+row for the likes and one for the move statement. Posts are applied oldest first,
+so a reply finds its parent.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from tribune.accounts.models import Account
+from tribune.core.errors import ValidationFailed
+from tribune.federation.serializers import visibility_of
+from tribune.portability.archive_posts import ArchivedMedia, ArchivedPost, post_step
+from tribune.portability.archive_reader import Archive, ArchiveError
+from tribune.portability.imports import bookmark_steps
+from tribune.portability.models import Import, RowResult
+from tribune.portability.moving import move_statement_accept
+from tribune.portability.rows import Outcome, Plan, Step
+
+SOURCE = "mastodon"
+JSON_LIMIT = 256 * 1024 * 1024
+_FIRST = float("-inf")
+
+
+def check(archive: Archive) -> None:
+    """Raise ArchiveError unless ``archive`` looks like a Mastodon archive."""
+    if archive.locate("outbox.json") is None:
+        raise ArchiveError(_("This is not a Mastodon archive: it has no outbox.json."))
+
+
+def _json(archive: Archive, name: str, *, required: bool = False) -> Any:
+    member = archive.locate(name)
+    if member is None:
+        if required:
+            raise ArchiveError(_("This is not a Mastodon archive: it has no %(name)s.")
+                               % {"name": name})
+        return None
+    try:
+        return json.loads(archive.read(member, limit=JSON_LIMIT))
+    except (ValueError, UnicodeDecodeError):
+        raise ArchiveError(_("%(name)s in the archive is not valid JSON.")
+                           % {"name": name}) from None
+
+
+def _items(document: Any, name: str) -> list:
+    items = document.get("orderedItems") if isinstance(document, dict) else None
+    if not isinstance(items, list):
+        raise ArchiveError(_("%(name)s in the archive has no list of items.") % {"name": name})
+    return items
+
+
+# --- from HTML back to text ---------------------------------------------------------
+
+
+class _Text(HTMLParser):
+    """Mastodon's post HTML back to the text it was written as: paragraphs and line
+    breaks, links as their full address (the hidden spans hold the rest), mentions
+    as ``@user@domain``."""
+
+    def __init__(self, mentions: dict[str, str]):
+        super().__init__(convert_charrefs=True)
+        self.mentions = mentions
+        self.parts: list[str] = []
+        self.anchor: dict[str, str] | None = None
+        self.anchor_text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "br":
+            self._add("\n")
+        elif tag == "p" and self.parts:
+            self._add("\n\n")
+        elif tag == "a":
+            self.anchor = {k: v or "" for k, v in attrs}
+            self.anchor_text = []
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self.anchor is not None:
+            text = "".join(self.anchor_text)
+            classes = self.anchor.get("class", "").split()
+            href = self.anchor.get("href", "")
+            if "mention" in classes and "hashtag" not in classes:
+                text = self.mentions.get(href) or _handle_from(href) or text
+            self.anchor = None
+            self.parts.append(text)
+
+    def handle_data(self, data):
+        self._add(data)
+
+    def _add(self, text: str) -> None:
+        if self.anchor is not None:
+            self.anchor_text.append(text)
+        else:
+            self.parts.append(text)
+
+
+def _handle_from(href: str) -> str | None:
+    """``@user@host`` from a profile address ``https://host/@user`` or
+    ``https://host/users/user``; None for anything else."""
+    parts = urlsplit(href)
+    path = parts.path.rstrip("/")
+    if not parts.netloc:
+        return None
+    if path.startswith("/@") and "/" not in path[2:]:
+        return f"@{path[2:]}@{parts.netloc}"
+    if path.startswith("/users/") and "/" not in path[7:]:
+        return f"@{path[7:]}@{parts.netloc}"
+    return None
+
+
+def _mentions(tags: Any) -> dict[str, str]:
+    """Mention hrefs to ``@user@domain``. Mastodon names local mentions without
+    their domain (``@carol``); the domain is then the href's host, never this
+    instance's."""
+    found = {}
+    for tag in tags if isinstance(tags, list) else []:
+        if not isinstance(tag, dict) or tag.get("type") != "Mention":
+            continue
+        href, name = str(tag.get("href", "")), str(tag.get("name", ""))
+        if not href or not name.startswith("@"):
+            continue
+        if name.count("@") == 1:
+            host = urlsplit(href).netloc
+            name = f"{name}@{host}" if host else name
+        found[href] = name
+    return found
+
+
+def note_text(content: str, tags: Any) -> str:
+    parser = _Text(_mentions(tags))
+    parser.feed(content or "")
+    parser.close()
+    return "".join(parser.parts).strip()
+
+
+# --- posts ---------------------------------------------------------------------------
+
+
+def _date(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValidationFailed(_("The post has no date."))
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed(_("The post's date %(date)s cannot be read.")
+                               % {"date": value[:40]}) from None
+    if parsed.tzinfo is None:
+        raise ValidationFailed(_("The post's date %(date)s has no time zone.")
+                               % {"date": value[:40]})
+    return parsed
+
+
+def _media(archive: Archive, attachments: Any) -> tuple[list[ArchivedMedia], int]:
+    found, missing = [], 0
+    for item in attachments if isinstance(attachments, list) else []:
+        if not isinstance(item, dict) or item.get("type") == "Link":
+            continue  # a preview card, not a file
+        url = str(item.get("url") or "").lstrip("/")
+        member = archive.locate(url) if url and "://" not in url else None
+        if member is None:
+            missing += 1
+            continue
+        focus = item.get("focalPoint")
+        focus_text = (f"{float(focus[0])},{float(focus[1])}"
+                      if isinstance(focus, list) and len(focus) == 2
+                      and all(isinstance(v, int | float) and -1 <= v <= 1 for v in focus)
+                      else None)
+        found.append(ArchivedMedia(member=member, description=str(item.get("name") or ""),
+                                   focus=focus_text))
+    return found, missing
+
+
+def _as_list(value: Any) -> list[str]:
+    """``to``/``cc`` may be one id or a list of them (AS2 allows both)."""
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _post(archive: Archive, note: dict, followers: str | None) -> ArchivedPost:
+    source_id = note.get("id")
+    if not isinstance(source_id, str) or not source_id:
+        raise ValidationFailed(_("The post has no id."))
+    content_map = note.get("contentMap")
+    language = next(iter(content_map), None) if isinstance(content_map, dict) else None
+    media, missing = _media(archive, note.get("attachment"))
+    reply_to = note.get("inReplyTo")
+    return ArchivedPost(
+        source=SOURCE, source_id=source_id,
+        text=note_text(str(note.get("content") or ""), note.get("tag")),
+        created_at=_date(note.get("published")),
+        visibility=visibility_of(_as_list(note.get("to")), _as_list(note.get("cc")),
+                                 followers=followers),
+        spoiler_text=str(note.get("summary") or ""), sensitive=note.get("sensitive") is True,
+        language=language if isinstance(language, str) else None,
+        reply_to=reply_to if isinstance(reply_to, str) else None,
+        media=media, missing_media=missing)
+
+
+def _outbox_step(account: Account, archive: Archive, item: Any,
+                 followers: str | None) -> tuple[Step, float]:
+    """The row of one outbox item, and the time it sorts by (rows that are not
+    posts first)."""
+    kind = item.get("type") if isinstance(item, dict) else None
+    obj = item.get("object") if isinstance(item, dict) else None
+    if kind == "Create" and isinstance(obj, dict) and obj.get("type") == "Note":
+        try:
+            post = _post(archive, obj, followers)
+        except ValidationFailed as exc:
+            return _fixed(str(obj.get("id") or _("a post")), RowResult.FAILED, str(exc)), _FIRST
+        return post_step(account, archive, post), post.created_at.timestamp()
+    label = str((obj.get("id") if isinstance(obj, dict) else obj) or kind or _("an item"))
+    if kind == "Create" and isinstance(obj, dict) and obj.get("type") == "Question":
+        return _fixed(label, RowResult.FAILED, _("Polls cannot be imported yet.")), _FIRST
+    if kind == "Announce":
+        return _fixed(label, RowResult.SKIPPED, _("Boosts are not imported; the boosted "
+                                                  "post stays with its author.")), _FIRST
+    return _fixed(label, RowResult.SKIPPED, _("This is not a post.")), _FIRST
+
+
+def _fixed(item: str, result: str, reason: str) -> Step:
+    return Step(item=item, apply=lambda _prepared: (result, reason))
+
+
+def _move_step(account: Account, document: Any) -> Step:
+    def apply(_prepared) -> Outcome:
+        old = move_statement_accept(account=account, document=document)
+        return RowResult.IMPORTED, _("%(uri)s is now an alias of this account.") % {"uri": old}
+
+    return Step(item="move.json", apply=apply)
+
+
+def plan(batch: Import, archive: Archive) -> Plan:
+    """The rows of a Mastodon archive (see the module's docstring)."""
+    account = batch.account
+    check(archive)
+    outbox = _items(_json(archive, "outbox.json", required=True), "outbox.json")
+    if len(outbox) > settings.TRIBUNE_IMPORT_MAX_POSTS:
+        raise ValidationFailed(
+            _("The archive has more than %(limit)d posts.")
+            % {"limit": settings.TRIBUNE_IMPORT_MAX_POSTS})
+    actor = _json(archive, "actor.json")
+    followers = actor.get("followers") if isinstance(actor, dict) else None
+    bookmarks_doc = _json(archive, "bookmarks.json")
+    bookmarks = ([u for u in _items(bookmarks_doc, "bookmarks.json") if isinstance(u, str)]
+                 if bookmarks_doc is not None else [])
+    likes_doc = _json(archive, "likes.json")
+    likes = _items(likes_doc, "likes.json") if likes_doc is not None else []
+    move = _json(archive, "move.json")
+
+    def steps():
+        rows = [(number, *_outbox_step(account, archive, item,
+                                       followers if isinstance(followers, str) else None))
+                for number, item in enumerate(outbox, start=1)]
+        # Oldest first, so that replies find their parents; failures keep their place.
+        for number, step, _when in sorted(rows, key=lambda r: (r[2], r[0])):
+            yield number, step
+        yield from bookmark_steps(account, bookmarks, first=len(outbox) + 1)
+        number = len(outbox) + len(bookmarks) + 1
+        if likes:
+            yield number, _fixed("likes.json", RowResult.SKIPPED, _(
+                "%(count)d favourites are not imported: favouriting again would notify "
+                "their authors.") % {"count": len(likes)})
+            number += 1
+        if move is not None:
+            yield number, _move_step(account, move)
+
+    total = len(outbox) + len(bookmarks) + bool(likes) + (move is not None)
+    return Plan(total=total, steps=steps())
+
+

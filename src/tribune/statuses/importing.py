@@ -1,0 +1,102 @@
+"""Posts brought back from an archive (a Mastodon account archive, an X/Twitter
+archive): written as they were, on their original dates, and announced to no one.
+
+An imported post is an old post: it is not written to followers' home feeds, it
+notifies nobody (mentioned accounts included) and it spends nothing of the
+posting budget. It publishes ``StatusImported``, whose only effect is the
+automated flaggers' scan, so imported content meets the same detectors as new
+posts. Its id is made from its original date (``core.ids.new_id(at)``), so it
+sorts among the author's posts where it was written.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tribune.accounts.models import Account, Visibility
+from tribune.accounts.selectors import accounts_by_handles
+from tribune.core.entity_cache import new_version
+from tribune.core.errors import NotFound, ValidationFailed
+from tribune.core.events import StatusImported, publish
+from tribune.core.ids import new_id
+from tribune.core.languages import is_language_code
+from tribune.core.text import count_characters, extract_mentions
+from tribune.media.services import media_attach
+from tribune.statuses.models import Mention, Status
+from tribune.statuses.policy import can_view
+from tribune.statuses.services import _render, _tags_for, ensure_can_act
+
+# Imported posts were valid where they were written, which may allow longer posts
+# than this instance does; this is only a bound (the highest TRIBUNE_MAX_CHARACTERS).
+IMPORT_MAX_CHARACTERS = 100_000
+
+
+def status_import(
+    *, account: Account, text: str, created_at: datetime, visibility: str,
+    spoiler_text: str = "", sensitive: bool = False, language: str | None = None,
+    in_reply_to: Status | None = None, media_ids: list | None = None,
+    link_mentions: bool = True,
+) -> Status:
+    """Write one of ``account``'s earlier posts, dated ``created_at``, and return it.
+
+    ``text`` is plain text, rendered as every post is (links, hashtags; mentions of
+    known accounts unless ``link_mentions`` is False, for handles of another
+    network). ``in_reply_to`` is a post ``account`` can see (an earlier imported
+    one, for threads within an archive). ``media_ids`` attaches up to four of
+    ``account``'s processed uploads. A ``language`` that is not a language code is
+    dropped rather than refused. Call inside the caller's transaction to write more
+    beside it atomically.
+
+    Raises Forbidden for an account restricted by a moderation decision,
+    ValidationFailed for an empty post, an unknown visibility, a date in the future
+    or over ``IMPORT_MAX_CHARACTERS`` characters (and what ``media_attach``
+    refuses), NotFound when ``in_reply_to`` is not visible or was deleted meanwhile.
+    """
+    ensure_can_act(account)
+    spoiler_text = spoiler_text or ""
+    if not text.strip() and not media_ids:
+        raise ValidationFailed(_("Validation failed: Text can't be blank"))
+    if count_characters(text) + count_characters(spoiler_text) > IMPORT_MAX_CHARACTERS:
+        raise ValidationFailed(
+            _("Validation failed: Text character limit of %(limit)d exceeded")
+            % {"limit": IMPORT_MAX_CHARACTERS})
+    if visibility not in Visibility.values:
+        raise ValidationFailed(_("Validation failed: Visibility is not included in the list"))
+    if timezone.is_naive(created_at) or created_at > timezone.now():
+        raise ValidationFailed(_("Validation failed: The date is not a past date"))
+    if language is not None and not is_language_code(language):
+        language = None
+    if in_reply_to is not None and not can_view(account, in_reply_to):
+        raise NotFound(_("Record not found"))
+    mentioned = accounts_by_handles(extract_mentions(text)) if link_mentions else {}
+    with transaction.atomic():
+        status_id = new_id(created_at)
+        status = Status.objects.create(
+            id=status_id, account=account, text=text, content=_render(text, mentioned),
+            spoiler_text=spoiler_text[:1000], sensitive=bool(sensitive) or bool(spoiler_text),
+            language=language, visibility=visibility, in_reply_to=in_reply_to,
+            in_reply_to_account_id=in_reply_to.account_id if in_reply_to else None,
+            thread_id=(in_reply_to.thread_id or in_reply_to.pk) if in_reply_to else status_id,
+            created_at=created_at,
+        )
+        Mention.objects.bulk_create(
+            [Mention(status=status, account=a) for a in {a.pk: a for a in mentioned.values()}.values()],
+            ignore_conflicts=True)
+        status.tags.set(_tags_for(text))
+        if media_ids:
+            media_attach(account=account, media_ids=media_ids, status=status)
+        Account.objects.filter(pk=account.pk).update(
+            version=new_version(), statuses_count=F("statuses_count") + 1)
+        # last_status_at only moves forward: an old post does not make one look idle.
+        Account.objects.filter(Q(last_status_at__isnull=True) | Q(last_status_at__lt=created_at),
+                               pk=account.pk).update(last_status_at=created_at)
+        if in_reply_to is not None and not Status.objects.filter(pk=in_reply_to.pk).update(
+                replies_count=F("replies_count") + 1, version=new_version()):
+            raise NotFound(_("Record not found"))
+        publish(StatusImported(status_id=status.pk))
+    return status
