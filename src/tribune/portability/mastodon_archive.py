@@ -125,11 +125,19 @@ def _handle_from(href: str) -> str | None:
     path = parts.path.rstrip("/")
     if not parts.netloc:
         return None
-    if path.startswith("/@") and "/" not in path[2:]:
-        return f"@{path[2:]}@{parts.netloc}"
-    if path.startswith("/users/") and "/" not in path[7:]:
-        return f"@{path[7:]}@{parts.netloc}"
+    for prefix in ("/@", "/users/"):
+        user = path[len(prefix):]
+        if path.startswith(prefix) and user and "/" not in user:
+            return _handle(user, parts.netloc)
     return None
+
+
+def _handle(user: str, host: str) -> str:
+    """``@user@host``, or ``@user`` when ``host`` is this instance (an archive made
+    here), so that the mention links to the account it meant."""
+    if host.lower() == settings.TRIBUNE_DOMAIN.lower():
+        return f"@{user}"
+    return f"@{user}@{host}"
 
 
 def _mentions(tags: Any) -> dict[str, str]:
@@ -143,10 +151,9 @@ def _mentions(tags: Any) -> dict[str, str]:
         href, name = str(tag.get("href", "")), str(tag.get("name", ""))
         if not href or not name.startswith("@"):
             continue
-        if name.count("@") == 1:
-            host = urlsplit(href).netloc
-            name = f"{name}@{host}" if host else name
-        found[href] = name
+        user, _at, host = name[1:].partition("@")
+        host = host or urlsplit(href).netloc
+        found[href] = _handle(user, host) if host else name
     return found
 
 
