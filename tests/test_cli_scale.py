@@ -25,6 +25,8 @@ def tribune(data_dir: Path, *args: str, env: dict[str, str]) -> subprocess.Compl
 @pytest.mark.parametrize("name, value, words", [
     ("TRIBUNE_DATABASE_URL", "mysql://db.example/tribune", "postgres:// or sqlite:///"),
     ("TRIBUNE_DATABASE_URL", "postgres://db.example", "must name a database"),
+    ("TRIBUNE_DATABASE_URL", "sqlite://", "needs a file"),
+    ("TRIBUNE_DATABASE_URL", "sqlite://:memory:", "needs a file"),
     ("TRIBUNE_DATABASE_URL", "postgres://db.example/t?pool_max=many", "pool_max"),
     ("TRIBUNE_DATABASE_URL", "postgres://db.example/t?pool_max=0", "pool_max must be at least 1"),
     ("TRIBUNE_REDIS_URL", "localhost:6379", "redis://"),
@@ -90,10 +92,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.parametrize("command", ["migrate", "serve", "demo"])
+@pytest.mark.parametrize("command", ["migrate", "serve", "demo", "worker"])
 def test_an_unreachable_redis_stops_the_start_in_one_line(tmp_path, closed_port, command):
     url = f"redis://:a-redis-secret@127.0.0.1:{closed_port}/3"
-    options = [] if command == "migrate" else ["--port", str(_free_port())]
+    options = [] if command in ("migrate", "worker") else ["--port", str(_free_port())]
     result = tribune(tmp_path, command, *options, env={"TRIBUNE_REDIS_URL": url})
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()

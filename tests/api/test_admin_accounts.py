@@ -121,7 +121,7 @@ def test_the_entity_says_what_staff_need_to_know(people, admin_as):
         "id": str(p["alice"].pk), "username": "alice", "domain": None,
         "created_at": iso(p["alice"].created_at), "email": "alice@example.test",
         "ip": None, "ips": [], "locale": "en", "invite_request": None,
-        "confirmed": False, "approved": True, "disabled": False, "silenced": False,
+        "confirmed": True, "approved": True, "disabled": False, "silenced": False,
         "sensitized": False, "suspended": False}
     assert alice["account"]["acct"] == "alice" and alice["account"]["id"] == str(p["alice"].pk)
     assert bodies["mod"]["role"]["name"] == "Admin" and alice["role"]["name"] == ""

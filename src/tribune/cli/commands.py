@@ -177,6 +177,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     queues = [q.strip() for q in args.queues.split(",") if q.strip()]
     if not queues:
         raise CliError("--queues needs at least one queue name, or *")
+    redis_check()
     return run_worker(queues=queues, interval=args.interval, quiet=args.quiet)
 
 

@@ -92,7 +92,8 @@ def database_settings(url: str, *, default_path) -> dict:
     default 10 per process, at least 1). SQLite is tuned for several processes
     sharing one file: WAL, ``synchronous=NORMAL``, a busy timeout and IMMEDIATE write
     transactions (docs/adr/0002-sqlite-default.md, docs/adr/0011-scale-out.md). Raises
-    ImproperlyConfigured for any other scheme, an unparsable URL or a bad pool_max.
+    ImproperlyConfigured for any other scheme, an unparsable URL, a bad pool_max or a
+    SQLite URL without a file (``sqlite://``, ``sqlite://:memory:``).
     """
     from urllib.parse import parse_qs, urlsplit
 
@@ -104,6 +105,12 @@ def database_settings(url: str, *, default_path) -> dict:
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         config = dj_database_url.parse(url)
+        if config.get("NAME") in (None, "", ":memory:"):
+            # dj_database_url reads both as an in-memory database: each process
+            # would have its own, lost when it ends.
+            raise ImproperlyConfigured(
+                "TRIBUNE_DATABASE_URL: a sqlite URL needs a file, like "
+                "sqlite:////srv/tribune/db.sqlite3 (an in-memory database is not kept)")
         config.update({
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",

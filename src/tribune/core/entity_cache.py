@@ -40,15 +40,10 @@ def _key(kind: str, pk: int, version: int) -> str:
     return f"{kind}{SHAPE}:{pk}:{version}"
 
 
-def get_many(kind: str, versions: Iterable[tuple[int, int]]) -> dict[int, Any]:
-    """The cached entries of ``kind`` (:data:`STATUS` or :data:`ACCOUNT`) for the
-    given ``(id, version)`` pairs, by id; pairs not cached are left out."""
-    return get_kinds({kind: versions})[kind]
-
-
 def get_kinds(wanted: dict[str, Iterable[tuple[int, int]]]) -> dict[str, dict[int, Any]]:
-    """:func:`get_many` for several kinds in one cache round trip: by kind, the
-    cached entries by id."""
+    """The cached entries for ``(id, version)`` pairs of several kinds
+    (:data:`STATUS`, :data:`ACCOUNT`) in one cache round trip: by kind, the cached
+    entries by id; pairs not cached are left out."""
     keys = {_key(kind, pk, version): (kind, pk)
             for kind, versions in wanted.items() for pk, version in versions}
     found: dict[str, dict[int, Any]] = {kind: {} for kind in wanted}

@@ -109,7 +109,9 @@ def admin_account_out(account: Account) -> dict[str, Any]:
         "email": user.email if user else "", "ip": None, "ips": [],
         "locale": account.locale or settings.LANGUAGE_CODE,
         "invite_request": (pending.reason or None) if pending else None,
-        "role": _role(account), "confirmed": False, "approved": pending is None,
+        # No address is confirmed by mail yet, so none is waiting for it: a local
+        # login counts as confirmed, as Mastodon's do when made without confirmation.
+        "role": _role(account), "confirmed": user is not None, "approved": pending is None,
         "disabled": account.frozen_at is not None or switched_off,
         "silenced": False, "sensitized": False,
         "suspended": account.suspended_at is not None, "account": account_out(account),
