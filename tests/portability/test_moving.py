@@ -138,3 +138,15 @@ def test_a_statement_is_never_checked_at_an_address_it_names(alice, old_instance
     with pytest.raises(ValidationFailed, match="could not be asked"):
         move_statement_accept(account=alice, document=document)
     assert old_instance["asked"] == []
+
+
+def test_the_api_account_says_where_it_moved(alice, bob, api_as):
+    api = api_as(alice)
+    assert api.get(f"/api/v1/accounts/{bob.pk}").json().keys().isdisjoint({"moved"})
+    account_aliases_set(account=alice, aliases=[account_uri(bob)])
+    account_moved_to_set(account=bob, uri=account_uri(alice))
+    entity = api.get(f"/api/v1/accounts/{bob.pk}").json()
+    assert entity["moved"]["id"] == str(alice.pk) and "moved" not in entity["moved"]
+    # Moved elsewhere: that account is not known here, so there is no entity to show.
+    account_moved_to_set(account=bob, uri="https://new.example/users/bob")
+    assert api.get(f"/api/v1/accounts/{bob.pk}").json().keys().isdisjoint({"moved"})

@@ -15,6 +15,7 @@ from tribune import __version__
 from tribune.accounts.models import Account
 from tribune.accounts.selectors import (
     account_avatar_url,
+    account_by_uri,
     account_header_url,
     account_profile_url,
     account_uri,
@@ -38,10 +39,11 @@ def iso(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
-def account_out(account: Account) -> dict[str, Any]:
-    """The Account entity."""
+def account_out(account: Account, *, nested: bool = False) -> dict[str, Any]:
+    """The Account entity; ``moved`` (the account it moved to, when known here)
+    only on a moved account, and not within ``moved`` itself (``nested``)."""
     avatar, header = account_avatar_url(account), account_header_url(account)
-    return {
+    data = {
         "id": str(account.pk),
         "username": account.username,
         "acct": account.acct,
@@ -69,6 +71,11 @@ def account_out(account: Account) -> dict[str, Any]:
         "roles": [],
         "fields": [],
     }
+    if account.moved_to_uri and not nested:
+        target = account_by_uri(account.moved_to_uri)
+        if target is not None:
+            data["moved"] = account_out(target, nested=True)
+    return data
 
 
 def credential_account_out(account: Account, *, follow_requests_count: int = 0) -> dict[str, Any]:

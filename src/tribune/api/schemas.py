@@ -62,6 +62,9 @@ class Account(Out):
     emojis: list[dict[str, Any]]
     roles: list[dict[str, Any]] | None
     fields: list[Field]
+    # Only on an account that moved, as in Mastodon (entities/Account.md#moved) and
+    # as the timelines' cached entities have it; left out, not null, otherwise.
+    moved: Account | None = PydanticField(default=None, exclude_if=lambda value: value is None)
 
 
 class Source(Out):
