@@ -44,6 +44,11 @@ MEDIA = "media/"
 BLOCK = 1024 * 1024
 
 
+# What the tar and gzip layers raise for damage they detect while members are read
+# (a bad header or CRC, data ending early).
+DAMAGE = (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile)
+
+
 class ArchiveRefused(ValidationFailed):
     """The archive cannot be used: damaged, truncated, from a newer format, or not
     an instance backup at all. ``str()`` is one line for the operator."""
@@ -192,7 +197,7 @@ class ArchiveReader:
         self.buffered = io.BufferedReader(self.file, BLOCK)
         try:
             self.tar = tarfile.open(fileobj=self.buffered, mode="r|*")  # noqa: SIM115
-        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        except (*DAMAGE, OSError) as exc:
             self.close()
             raise _damaged(str(exc) or type(exc).__name__) from None
 
@@ -208,7 +213,7 @@ class ArchiveReader:
                 yield info, self.tar.extractfile(info)
         except ArchiveRefused:
             raise
-        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        except (*DAMAGE, OSError) as exc:
             raise _damaged(" ".join(str(exc).split()) or type(exc).__name__) from None
 
     @staticmethod

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from tribune.portability.backup_archive import (
     BLOCK,
+    DAMAGE,
     HEADER,
     MANIFEST,
     MANIFEST_SUM,
@@ -118,6 +119,8 @@ def archive_verify(*, path: Path, passphrase: str | None = None,
                 raise _damaged(f"unexpected member {name!r}")
             progress.bytes = reader.bytes_read
             on_progress(progress)
+    except DAMAGE as exc:
+        raise _damaged(" ".join(str(exc).split()) or type(exc).__name__) from None
     finally:
         reader.close()
     if header is None:

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from tribune.core.errors import ValidationFailed
 from tribune.portability.backup_archive import (
     BLOCK,
+    DAMAGE,
     MEDIA,
     TABLES,
     ArchiveReader,
@@ -255,6 +256,8 @@ def _load(path: Path, manifest: dict, specs: dict[str, TableSpec], *, total_rows
                 media_files += 1
             progress.bytes = reader.bytes_read
             on_progress(progress)
+    except DAMAGE as exc:
+        raise _damaged(" ".join(str(exc).split()) or type(exc).__name__) from None
     finally:
         reader.close()
     return media_files
@@ -343,7 +346,11 @@ def _finish(specs: dict[str, TableSpec], secrets: dict) -> None:
                       if m._meta.db_table in specs]
             for sql in connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(sql)
-    call_command("migrate", interactive=False, verbosity=0)
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        call_command("migrate", interactive=False, verbosity=0)
     call_command("createcachetable", verbosity=0)
     if secrets.get("secret_key"):
         _write_secret_key(secrets["secret_key"])

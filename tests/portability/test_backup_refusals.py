@@ -1,0 +1,135 @@
+"""A damaged, truncated, incomplete or too new archive, a wrong passphrase and a
+target that is not empty are each refused with one line on stderr, before the
+target is touched."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import tarfile
+
+import pytest
+
+from tests.portability.conftest import Target, copy_instance
+
+
+@pytest.fixture(scope="module")
+def plain_archive(seeded, passphrase_file, tmp_path_factory):
+    path = tmp_path_factory.mktemp("archive") / "instance.tar"
+    done = seeded.tribune("backup", str(path), "--passphrase-file", str(passphrase_file),
+                          "--compress", "none", "--quiet")
+    assert done.returncode == 0, done.stderr
+    return path
+
+
+def _rewrite(source, target, change) -> None:
+    """Copy the tar ``source`` to ``target`` member by member through ``change(info,
+    data)``, which returns the new data or None to leave the member out."""
+    with tarfile.open(source) as old, tarfile.open(target, "w") as new:
+        for info in old:
+            data = change(info, old.extractfile(info).read())
+            if data is not None:
+                info.size = len(data)
+                new.addfile(info, io.BytesIO(data))
+
+
+def _flip_in_statuses(source, target) -> None:
+    with tarfile.open(source) as tar:
+        member = next(m for m in tar if m.name.startswith("tables/statuses_status/"))
+    data = bytearray(source.read_bytes())
+    data[member.offset_data + member.size // 2] ^= 0x01
+    target.write_bytes(bytes(data))
+
+
+def _flip_gzip(source, target) -> None:
+    data = bytearray(gzip.compress(source.read_bytes(), compresslevel=1))
+    data[len(data) // 2] ^= 0x40
+    target.write_bytes(bytes(data))
+
+
+def _truncate(source, target) -> None:
+    target.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
+
+
+def _drop_member(source, target) -> None:
+    _rewrite(source, target, lambda info, data: None
+             if info.name.startswith("tables/graph_follow/") else data)
+
+
+def _drop_media(source, target) -> None:
+    _rewrite(source, target, lambda info, data: None
+             if info.name.startswith("media/media_attachments/") else data)
+
+
+def _newer_format(source, target) -> None:
+    def change(info, data):
+        if info.name in ("tribune-backup.json", "manifest.json"):
+            document = json.loads(data)
+            document["format"] = 99
+            document["tribune_version"] = "9.0.0"
+            return json.dumps(document).encode()
+        return data
+    _rewrite(source, target, change)
+
+
+@pytest.mark.parametrize("damage, words", [
+    (_flip_in_statuses, "does not match its checksum"),
+    (_flip_gzip, "damaged or truncated"),
+    (_truncate, "damaged or truncated"),
+    (_drop_member, "member 'tables/graph_follow/000000.jsonl' is missing"),
+    (_drop_media, "is missing"),
+    (_newer_format, "backup format 99 (Tribune 9.0.0), newer than this Tribune reads"),
+])
+def test_a_bad_archive_is_refused_and_nothing_is_touched(
+        damage, words, plain_archive, passphrase_file, tmp_path):
+    bad = tmp_path / "bad.tar"
+    damage(plain_archive, bad)
+    target = Target(tmp_path / "target")
+    # --verify reads the archive as the restore's first pass does; both are asked
+    # where the damage is in the container itself.
+    commands = [["restore"]]
+    if damage in (_flip_in_statuses, _truncate):
+        commands.insert(0, ["backup", "--verify"])
+    for command in commands:
+        done = target.tribune(*command, str(bad), "--passphrase-file", str(passphrase_file))
+        assert done.returncode == 1, done.stdout
+        lines = [line for line in done.stderr.splitlines() if not line.startswith(
+            ("verify:", "restore:"))]
+        assert len(lines) == 1 and words in lines[0], done.stderr
+        assert lines[0].startswith(f"tribune {command[0]}: error: ")
+    assert target.untouched()
+
+
+def test_a_wrong_passphrase_is_refused(plain_archive, tmp_path):
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not the passphrase\n")
+    target = Target(tmp_path / "target")
+    done = target.tribune("restore", str(plain_archive), "--passphrase-file", str(wrong),
+                          "--quiet")
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("tribune restore: error: The passphrase is wrong, or the "
+                                   "archive's secrets are damaged.")
+    assert target.untouched()
+
+
+def test_a_target_that_is_not_empty_is_refused(seeded, plain_archive, passphrase_file,
+                                               tmp_path):
+    target = copy_instance(seeded, tmp_path / "busy")
+    before = target.dump()
+    done = target.tribune("restore", str(plain_archive), "--passphrase-file",
+                          str(passphrase_file), "--quiet")
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "tribune restore: error: The target instance is not empty (it has users or "
+        "accounts); restore into a new, empty instance.")
+    assert target.dump() == before
+
+
+def test_a_backup_never_overwrites_a_file(seeded, plain_archive, passphrase_file):
+    size = plain_archive.stat().st_size
+    done = seeded.tribune("backup", str(plain_archive), "--passphrase-file",
+                          str(passphrase_file))
+    assert done.returncode == 1
+    assert "exists already" in done.stderr
+    assert plain_archive.stat().st_size == size
