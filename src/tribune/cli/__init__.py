@@ -172,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tribune.cli.backup import add_parsers as add_backup_parsers
 
     add_backup_parsers(commands)
+    from tribune.cli.portability import add_parsers as add_portability_parsers
+
+    add_portability_parsers(commands)
     return parser
 
 

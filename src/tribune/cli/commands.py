@@ -285,6 +285,18 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return cmd_restore(args)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from tribune.cli.portability import cmd_export
+
+    return cmd_export(args)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from tribune.cli.portability import cmd_import
+
+    return cmd_import(args)
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "serve": cmd_serve,
@@ -296,4 +308,6 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "media": cmd_media,
     "backup": cmd_backup,
     "restore": cmd_restore,
+    "export": cmd_export,
+    "import": cmd_import,
 }

@@ -1,0 +1,67 @@
+"""``tribune export`` and ``tribune import`` through the command's entry point, in
+this process on the test database: what an operator sees, and one line for bad
+input."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+
+from tests.portability import files
+from tribune.cli import main
+from tribune.graph.models import Follow
+from tribune.statuses.models import Status
+from tribune.statuses.services import status_create
+
+pytestmark = pytest.mark.django_db
+
+
+def one_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in text, text
+    return lines[0]
+
+
+def test_export_then_import(alice, bob, make_account, tmp_path, capsys):
+    status_create(account=alice, text="Hello from the old place")
+    target = tmp_path / "alice.zip"
+    assert main(["export", "alice", "--output", str(target)]) == 0
+    assert "Wrote the archive of alice" in capsys.readouterr().out
+    assert "outbox.json" in zipfile.ZipFile(target).namelist()
+
+    make_account("alice2")
+    assert main(["import", "alice2", "mastodon-archive", str(target)]) == 0
+    assert capsys.readouterr().out.strip().endswith("imported 1, skipped 0, failed 0 of 1")
+    assert Status.objects.filter(account__username="alice2").count() == 1
+
+    csv = files.write(tmp_path, "following_accounts.csv", b"Account address\nbob\nghost@far.example\n")
+    assert main(["import", "alice", "following", str(csv)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("3: failed: ghost@far.example: ghost@far.example is on another server")
+    assert out[-1] == "imported 1, skipped 0, failed 1 of 2"
+    assert Follow.objects.filter(account=alice, target=bob).exists()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["export", "nobody", "--output", "{tmp}/x.zip"], "no local account named 'nobody'"),
+    (["export", "alice", "--output", "{tmp}/missing/x.zip"], "cannot write"),
+    (["import", "nobody", "blocks", "{tmp}/b.csv"], "no local account named 'nobody'"),
+    (["import", "alice", "blocks", "{tmp}/absent.csv"], "cannot read"),
+    (["import", "alice", "mastodon-archive", "{tmp}/b.csv"], "not a zip or tar.gz"),
+    (["import", "alice", "blocks", "{tmp}/big.csv"], "larger than"),
+])
+def test_bad_input_is_one_line(alice, tmp_path, capsys, settings, argv, message):
+    settings.TRIBUNE_IMPORT_MAX_CSV_BYTES = 100
+    files.write(tmp_path, "b.csv", b"bob\n")
+    files.write(tmp_path, "big.csv", b"bob\n" * 100)
+    assert main([arg.format(tmp=tmp_path) for arg in argv]) == 1
+    captured = capsys.readouterr()
+    assert message in one_line(captured.err)
+
+
+def test_an_unknown_kind_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import", "alice", "friends", str(tmp_path / "x.csv")])
+    assert exit_info.value.code == 2
+    assert "invalid choice" in one_line(capsys.readouterr().err)
