@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import time
 
 from django.conf import settings
 from django.utils.crypto import get_random_string
@@ -41,7 +43,10 @@ def run_worker(*, queues: list[str], interval: float, quiet: bool = False) -> in
     any number of machines, may share one database (embedded) or one Redis.
     """
     names = _queue_names(queues)
-    worker_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{get_random_string(8)}"
+    from tribune.core.db_tasks import worker_id as make_worker_id
+
+    worker_id = make_worker_id(hostname=socket.gethostname(), pid=os.getpid(),
+                               suffix=get_random_string(8))
     if not quiet:
         print(f"Task worker processing {', '.join(names)} (Ctrl-C to stop)", flush=True)
     if settings.TRIBUNE_REDIS_URL:
@@ -56,8 +61,30 @@ def run_worker(*, queues: list[str], interval: float, quiet: bool = False) -> in
         startup_delay=False, max_tasks=None, excluded_queue_names=[], worker_id=worker_id,
     )
     worker.configure_signals()
+    threading.Thread(target=_recover_abandoned, name="task-recovery", daemon=True).start()
     worker.run()
     return 0
+
+
+def _recover_abandoned() -> None:
+    """Every RECOVERY_INTERVAL seconds, from start, put back the tasks that a dead
+    worker on this machine left RUNNING (tribune.core.db_tasks). A failure (the
+    database busy or away) is logged and tried again at the next round."""
+    from django.db import connection
+
+    from tribune.core.db_tasks import RECOVERY_INTERVAL, tasks_recover_abandoned
+
+    log = logging.getLogger("tribune.tasks")
+    while True:
+        try:
+            count = tasks_recover_abandoned(hostname=socket.gethostname())
+            if count:
+                log.warning("Put back %d task(s) abandoned by a dead worker", count)
+        except Exception:
+            log.exception("Looking for abandoned tasks failed")
+        finally:
+            connection.close()  # this thread's own connection
+        time.sleep(RECOVERY_INTERVAL)
 
 
 def _preload() -> None:
