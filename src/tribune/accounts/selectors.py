@@ -184,6 +184,18 @@ def account_by_uri(uri: str) -> Account | None:
     return _public().filter(uri=uri).exclude(domain="").first()
 
 
+def account_moved_to(account: Account) -> tuple[str, str] | None:
+    """Where ``account`` moved, as a profile page shows it: ``(url, label)``, the
+    new account's profile and ``@acct`` when it is known here, else its
+    ActivityPub id twice; None when it has not moved."""
+    if not account.moved_to_uri:
+        return None
+    target = account_by_uri(account.moved_to_uri)
+    if target is None:
+        return account.moved_to_uri, account.moved_to_uri
+    return account_profile_url(target), f"@{target.acct}"
+
+
 def account_url_for_handle(handle: str) -> str | None:
     """Profile URL for a mentioned handle, or None when no such account is known."""
     account = accounts_by_handles([handle]).get(handle.lower())

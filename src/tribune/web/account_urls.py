@@ -1,11 +1,12 @@
 """Routes for joining and for one's own settings: sign-up, sign-in, sign-out,
-invite links, profile, preferences, email and password, invites."""
+invite links, profile, preferences, email and password, invites, import and
+export, moving."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from tribune.web import join, settings_views
+from tribune.web import join, portability_views, settings_views
 from tribune.web.viewer import account_required
 
 urlpatterns = [
@@ -21,4 +22,14 @@ urlpatterns = [
     path("settings/preferences", settings_views.preferences, name="settings_preferences"),
     path("settings/account", settings_views.account_settings, name="settings_account"),
     path("settings/invites", settings_views.invites, name="settings_invites"),
+    path("settings/import_export", portability_views.import_export,
+         name="settings_import_export"),
+    path("settings/exports/<str:export_id>/download", portability_views.export_download,
+         name="export_download"),
+    path("settings/exports/<str:name>", portability_views.csv_download, name="csv_download"),
+    path("settings/imports/<str:import_id>", portability_views.import_detail,
+         name="import_detail"),
+    path("settings/moving", portability_views.moving, name="settings_moving"),
+    path("move-statements/verify", portability_views.move_statement_verify,
+         name="move_statement_verify"),
 ]

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tribune.accounts.models import Account
-from tribune.accounts.selectors import account_lookup
+from tribune.accounts.selectors import account_lookup, account_moved_to
 from tribune.core.errors import NotFound
 from tribune.core.pagination import Cursor, Page
 from tribune.core.text import normalize_tag
@@ -233,6 +233,7 @@ def profile(request: HttpRequest, username: str, tab: str = "posts") -> HttpResp
         relationship = graph.relationships(viewer=viewer, target_ids=[account.pk])[0]
     context = {"title": f"{account.display_name or account.username} (@{account.acct})",
                "account": account, "relationship": relationship, "tab": tab,
+               "moved_to": account_moved_to(account),
                "nav": "profile" if viewer and viewer.pk == account.pk else "",
                "empty": _("Nothing to show here.")}
     if tab in ("followers", "following"):
