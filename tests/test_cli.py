@@ -125,10 +125,25 @@ def test_token_is_stored_only_as_its_checksum(instance):
                   else datetime.fromisoformat(expires).replace(tzinfo=UTC))
     assert expires_at > datetime.now(UTC) + timedelta(days=365 * 100)
     assert application == ["Tribune CLI", "confidential", "client-credentials",
-                           "urn:ietf:wg:oauth:2.0:oob", "read write follow push"]
+                           "urn:ietf:wg:oauth:2.0:oob",
+                           "read write follow push admin:read admin:write"]
     # Both tokens belong to the one built-in application.
     assert query(instance, "SELECT count(DISTINCT application_id), count(*) "
                            "FROM oauth_accesstoken") == [(1, 2)]
+
+
+def test_token_gives_admin_scopes_to_staff_only(instance):
+    made = tribune(instance, "createuser", "boss", "--email", "boss@example.test",
+                   "--password", PASSWORD, "--admin")
+    assert made.returncode == 0, made.stderr
+    result = tribune(instance, "token", "boss", "--scopes", "read admin:read admin:write")
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    assert query(instance, "SELECT scope FROM oauth_accesstoken WHERE token_checksum = ?",
+                 hashlib.sha256(token.encode()).hexdigest()) == [("read admin:read admin:write",)]
+    refused = tribune(instance, "token", "alice", "--scopes", "admin:read")
+    assert refused.returncode != 0 and refused.stdout == ""
+    assert "only for staff" in one_line(refused.stderr)
 
 
 @pytest.mark.parametrize(("name", "scopes", "message"), [

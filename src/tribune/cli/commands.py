@@ -219,8 +219,11 @@ def cmd_token(args: argparse.Namespace) -> int:
         raise CliError(f"no local account named {args.name!r}")
     if account.suspended_at is not None:
         raise CliError(f"account {account.username!r} is suspended")
+    scopes = parse(args.scopes)
+    if any(scope.startswith("admin") for scope in scopes) and not account.user.is_staff:
+        raise CliError(f"admin scopes are only for staff; {account.username!r} is not staff")
     token = token_create(user=account.user, application=cli_application_get_or_create(),
-                         scopes=parse(args.scopes))
+                         scopes=scopes)
     print(token)
     return 0
 

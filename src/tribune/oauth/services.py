@@ -34,11 +34,12 @@ CLI_APPLICATION_NAME = "Tribune CLI"
 # A fixed client_id: apps registered through the API get random ones, so an app
 # that merely calls itself "Tribune CLI" can never be mistaken for this one.
 CLI_CLIENT_ID = "tribune-cli"
-CLI_SCOPES = "read write follow push"
+CLI_SCOPES = "read write follow push admin:read admin:write"
 
 
 def cli_application_get_or_create() -> Application:
-    """The built-in application that owns tokens made with ``tribune token``."""
+    """The built-in application that owns tokens made with ``tribune token``; one
+    made before it allowed the admin scopes is given them."""
     application, _ = get_application_model().objects.get_or_create(
         client_id=CLI_CLIENT_ID,
         defaults={
@@ -49,6 +50,9 @@ def cli_application_get_or_create() -> Application:
             "scopes": CLI_SCOPES,
         },
     )
+    if application.scopes != CLI_SCOPES:
+        application.scopes = CLI_SCOPES
+        application.save(update_fields=["scopes"])
     return application
 
 
