@@ -93,7 +93,7 @@ def test_a_mastodon_zip_comes_back_with_dates_threads_and_media(
         "imported", "imported", "failed", "skipped"]
     assert "not on this server" in result[7][2]
     assert "Polls" in result[5][2] and "Boosts" in result[6][2]
-    assert result[11][0] == "likes.json" and "1 favourites" in result[11][2]
+    assert result[11][0] == "likes.json" and "1 favourite is not imported" in result[11][2]
 
     first, reply, tart, direct, answer = posts(alice)
     assert first.created_at == datetime(2024, 3, 5, 14, 2, 11, tzinfo=UTC)

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tribune.accounts.models import Account
 from tribune.core.errors import ValidationFailed
@@ -289,9 +290,11 @@ def plan(batch: Import, archive: Archive) -> Plan:
         yield from bookmark_steps(account, bookmarks, first=len(outbox) + 1)
         number = len(outbox) + len(bookmarks) + 1
         if likes:
-            yield number, _fixed("likes.json", RowResult.SKIPPED, _(
+            yield number, _fixed("likes.json", RowResult.SKIPPED, ngettext(
+                "%(count)d favourite is not imported: favouriting again would notify "
+                "its author.",
                 "%(count)d favourites are not imported: favouriting again would notify "
-                "their authors.") % {"count": len(likes)})
+                "their authors.", len(likes)) % {"count": len(likes)})
             number += 1
         if move is not None:
             yield number, _move_step(account, move)
