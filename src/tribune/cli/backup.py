@@ -217,4 +217,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
             "%(counters)s; home feeds rebuilt: %(feeds)s.")
           % {"rows": f"{result.rows:,}", "files": result.media_files,
              "counters": result.derived.counters_fixed, "feeds": result.derived.feeds_rebuilt})
+    if not args.quiet:
+        steps = {"verify": _("verify"), "migrate": _("migrate"), "load": _("load"),
+                 "finish": _("finish"), "rebuild": _("rebuild")}
+        print(_("Time: %(steps)s.") % {"steps": ", ".join(
+            f"{steps[k]} {v:.1f} s" for k, v in result.seconds.items())})
     return 0

@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,7 @@ from tribune.portability.backup_verify import archive_verify
 from tribune.portability.derived import DerivedResult, derived_state_rebuild
 
 STATE = "tribune_restore_state"
+PARSE_ROWS = 1000
 DONE = "tribune_restore_done"
 
 
@@ -60,10 +62,15 @@ class RestoreRefused(ValidationFailed):
 
 @dataclass
 class RestoreResult:
+    """What a restore did; ``seconds`` per step: verify (the first pass), migrate
+    (to the archive's migrations), load (rows and files), finish (constraints,
+    sequences, the other migrations) and rebuild (derived state)."""
+
     rows: int
     media_files: int
     resumed: bool
     derived: DerivedResult
+    seconds: dict[str, float]
 
 
 def instance_restore(*, path: Path, passphrase: str,
@@ -84,12 +91,21 @@ def instance_restore(*, path: Path, passphrase: str,
         _check_migrations(header.get("migrations", {}))
         resumed = _target_state(header.get("backup_id"))
 
+    clock = [time.monotonic()]
+    seconds: dict[str, float] = {}
+
+    def lap(step: str) -> None:
+        clock.append(time.monotonic())
+        seconds[step] = clock[-1] - clock[-2]
+
     verified = archive_verify(path=path, passphrase=passphrase, on_header=check,
                               on_progress=on_progress)
+    lap("verify")
     manifest, secrets = verified.manifest, verified.secrets or {}
     _check_secret_key(secrets)
     if not resumed:
         _migrate_to(manifest["migrations"])
+    lap("migrate")
     specs = {table: TableSpec.from_json(table, data)
              for table, data in manifest["tables"].items()}
     _check_columns(specs)
@@ -98,13 +114,16 @@ def instance_restore(*, path: Path, passphrase: str,
         _prepare(manifest["backup_id"], specs)
     media_files = _load(path, manifest, specs, total_rows=verified.total_rows,
                         on_progress=on_progress)
+    lap("load")
     _finish(specs, secrets)
+    lap("finish")
     derived = derived_state_rebuild()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {DONE}")
         cursor.execute(f"DROP TABLE {STATE}")
+    lap("rebuild")
     return RestoreResult(rows=verified.total_rows, media_files=media_files,
-                         resumed=resumed, derived=derived)
+                         resumed=resumed, derived=derived, seconds=seconds)
 
 
 # --- checks, before anything is written ----------------------------------------------
@@ -268,9 +287,20 @@ def _check_sum(name: str, data: bytes, want: dict) -> None:
         raise _damaged(f"member {name!r} changed since it was verified")
 
 
+def _parsed(data: bytes):
+    """The rows of a chunk, parsed a thousand lines at a time as one JSON array
+    (a JSON line never holds a raw newline), which spares the per-call cost of
+    ``json.loads`` on every row."""
+    lines = data.decode("utf-8").split("\n")
+    for start in range(0, len(lines), PARSE_ROWS):
+        batch = [line for line in lines[start:start + PARSE_ROWS] if line]
+        if batch:
+            yield from json.loads("[" + ",".join(batch) + "]")
+
+
 def _rows(data: bytes, spec: TableSpec):
     convert = row_writer(spec, vendor=connection.vendor)
-    rows = (json.loads(line) for line in data.split(b"\n") if line)
+    rows = _parsed(data)
     return rows if convert is None else map(convert, rows)
 
 
