@@ -272,3 +272,11 @@ def test_posts_over_the_limit_fail_the_import(alice, settings):
     settings.TRIBUNE_IMPORT_MAX_POSTS = 2
     batch = run(alice, "mastodon-archive", files.zip_bytes(files.mastodon_members()))
     assert batch.state == JobState.FAILED and "more than 2 posts" in batch.error
+
+
+def test_an_archive_re_packed_under_one_folder(alice):
+    members = files.x_members([files.tweet("20", "hello", media=[{"url": "https://t.co/m"}])],
+                              media={"20-a.jpg": files.jpeg()})
+    packed = {f"twitter-2025-01-22-0f1e/{name}": data for name, data in members.items()}
+    batch = run(alice, "x-archive", files.zip_bytes(packed))
+    assert batch.imported == 1 and posts(alice)[0].media_attachments.count() == 1

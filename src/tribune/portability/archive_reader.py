@@ -129,17 +129,23 @@ class Archive:
         info = self._members[name]
         return info.file_size if isinstance(info, zipfile.ZipInfo) else info.size
 
+    @property
+    def _folder(self) -> str:
+        """``"name/"`` when every member is under that one top folder (an archive
+        re-packed with its folder), else ""."""
+        if not hasattr(self, "_top"):
+            tops = {n.split("/", 1)[0] for n in self._members}
+            single = len(tops) == 1 and all("/" in n for n in self._members)
+            self._top = f"{tops.pop()}/" if single else ""
+        return self._top
+
     def locate(self, *candidates: str) -> str | None:
         """The member name of the first of ``candidates`` present, at the top or
-        under one top folder (an archive re-packed with its folder), else None."""
+        under the archive's one top folder, else None."""
         for candidate in candidates:
-            if candidate in self._members:
-                return candidate
-        for candidate in candidates:
-            found = [n for n in self._members if n.endswith("/" + candidate)
-                     and n.count("/") == candidate.count("/") + 1]
-            if len(found) == 1:
-                return found[0]
+            for name in (candidate, self._folder + candidate if self._folder else None):
+                if name and name in self._members:
+                    return name
         return None
 
     def _open(self, name: str) -> IO[bytes]:

@@ -96,22 +96,25 @@ def _text(tweet: dict) -> str:
     return text.strip()
 
 
-def _media(archive: Archive, media_dirs: list[str], tweet_id: str,
-           expected: int) -> tuple[list[ArchivedMedia], int]:
-    found = []
-    for folder in media_dirs:
-        prefix = f"{folder}/{tweet_id}-"
-        found += sorted(n for n in archive.names if n.startswith(prefix) and "/" not in n[len(prefix):])
-    return [ArchivedMedia(member=n) for n in found], max(0, expected - len(found))
+def _media_index(archive: Archive, media_dirs: list[str]) -> dict[str, list[str]]:
+    """The media files of the archive by tweet id (``<folder>/<id>-<name>``)."""
+    index: dict[str, list[str]] = {}
+    for name in sorted(archive.names):
+        folder, _slash, base = name.rpartition("/")
+        tweet_id, dash, _rest = base.partition("-")
+        if folder in media_dirs and dash and tweet_id.isdigit():
+            index.setdefault(tweet_id, []).append(name)
+    return index
 
 
-def _post(account, archive: Archive, tweet: dict, media_dirs: list[str]) -> ArchivedPost:
+def _post(account, tweet: dict, media: dict[str, list[str]]) -> ArchivedPost:
     tweet_id = str(tweet.get("id_str") or tweet.get("id") or "")
     if not tweet_id.isdigit():
         raise ValidationFailed(_("The tweet has no id."))
     extended = (tweet.get("extended_entities") or {}).get("media") or \
         (tweet.get("entities") or {}).get("media") or []
-    media, missing = _media(archive, media_dirs, tweet_id, len(extended))
+    files = media.get(tweet_id, [])
+    missing = max(0, len(extended) - len(files))
     reply_to = tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id")
     language = tweet.get("lang") if isinstance(tweet.get("lang"), str) else None
     return ArchivedPost(
@@ -119,7 +122,8 @@ def _post(account, archive: Archive, tweet: dict, media_dirs: list[str]) -> Arch
         created_at=_date(tweet.get("created_at")), visibility=account.default_visibility,
         sensitive=tweet.get("possibly_sensitive") is True,
         language=language if language not in ("und", "zxx", "qme", "qht", "qst") else None,
-        reply_to=str(reply_to) if reply_to else None, media=media, missing_media=missing,
+        reply_to=str(reply_to) if reply_to else None,
+        media=[ArchivedMedia(member=name) for name in files], missing_media=missing,
         link_mentions=False)
 
 
@@ -142,7 +146,7 @@ def plan(batch: Import, archive: Archive) -> Plan:
             raise ValidationFailed(_("The archive has more than %(limit)d posts.")
                                    % {"limit": settings.TRIBUNE_IMPORT_MAX_POSTS})
     folder = dirname(archive.locate(*TWEET_FILES))
-    media_dirs = [f"{folder}/tweets_media", f"{folder}/tweet_media"]
+    media = _media_index(archive, [f"{folder}/tweets_media", f"{folder}/tweet_media"])
     account = batch.account
 
     def row(record: Any) -> tuple[Step, int]:
@@ -154,7 +158,7 @@ def plan(batch: Import, archive: Archive) -> Plan:
             return _fixed(label, RowResult.SKIPPED, _("Retweets are not imported: X keeps "
                                                       "only their first characters.")), -1
         try:
-            post = _post(account, archive, tweet, media_dirs)
+            post = _post(account, tweet, media)
         except ValidationFailed as exc:
             return _fixed(label, RowResult.FAILED, str(exc)), -1
         return post_step(account, archive, post), int(post.source_id)
