@@ -149,10 +149,28 @@ def _copy_stored(archive: zipfile.ZipFile, name: str, arcname: str) -> bool:
     return True
 
 
+def _write_outbox(archive: zipfile.ZipFile, account: Account,
+                  attachment_url: Callable[[Any], str]) -> None:
+    """``outbox.json``, written one activity at a time (an account of 100,000 posts
+    is never held in memory); ``totalItems`` comes last, once counted."""
+    head = ap.ordered_collection("outbox.json", [], total=False)
+    del head["orderedItems"]
+    opening = json.dumps(head, ensure_ascii=False)[:-1] + ', "orderedItems": ['
+    count = 0
+    with archive.open("outbox.json", "w", force_zip64=True) as out:
+        out.write(opening.encode("utf-8"))
+        for status in own_statuses(account):
+            activity = (ap.announce(status) if status.reblog_of_id
+                        else ap.create(status, attachment_url=attachment_url))
+            out.write(((",\n" if count else "\n") + json.dumps(activity, ensure_ascii=False))
+                      .encode("utf-8"))
+            count += 1
+        out.write(f'\n], "totalItems": {count}}}'.encode())
+
+
 def archive_write(*, account: Account, path: Path) -> None:
     """Write ``account``'s archive (the layout above) to the zip file ``path``."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        items: list[dict[str, Any]] = []
         media_files: list[tuple[str, str]] = []
 
         def attachment_url(media) -> str:
@@ -160,13 +178,7 @@ def archive_write(*, account: Account, path: Path) -> None:
             media_files.append((media.file.name, arcname))
             return arcname
 
-        for status in own_statuses(account):
-            if status.reblog_of_id:
-                items.append(ap.announce(status))
-            else:
-                items.append(ap.create(status, attachment_url=attachment_url))
-        archive.writestr("outbox.json", _json(ap.ordered_collection("outbox.json", items)))
-        del items
+        _write_outbox(archive, account, attachment_url)
         for name, arcname in media_files:
             _copy_stored(archive, name, arcname)
         for collection, statuses in (("likes.json", favourited_statuses(account)),

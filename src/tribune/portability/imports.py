@@ -36,7 +36,13 @@ from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
 from tribune.accounts.selectors import account_lookup, can_act
-from tribune.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from tribune.core.errors import (
+    DomainError,
+    Forbidden,
+    NotFound,
+    Unavailable,
+    ValidationFailed,
+)
 from tribune.graph.models import Block, Follow, FollowRequest, Mute
 from tribune.graph.services import (
     block_create,
@@ -46,6 +52,7 @@ from tribune.graph.services import (
     mute_create,
     mute_delete,
 )
+from tribune.media.storage import storage_errors
 from tribune.portability.archive_reader import Archive
 from tribune.portability.csvfiles import Row, read_rows
 from tribune.portability.models import (
@@ -112,7 +119,8 @@ def import_create(*, account: Account, kind: str, mode: str, upload: File,
 
     Raises Forbidden for an account restricted by a moderation decision,
     ValidationFailed for anything ``import_check`` refuses and while another of
-    the account's imports is waiting or running.
+    the account's imports is waiting or running, and Unavailable when the storage
+    cannot keep the file.
     """
     if not can_act(account):
         raise Forbidden(_("Your account is restricted by a moderation decision: you can "
@@ -125,7 +133,12 @@ def import_create(*, account: Account, kind: str, mode: str, upload: File,
     filename = PurePosixPath(filename or getattr(upload, "name", "") or "").name
     suffix = "".join(PurePosixPath(filename).suffixes[-2:])[:10].lower()
     upload.seek(0)
-    stored = default_storage.save(f"imports/{secrets.token_hex(16)}{suffix}", upload)
+    try:
+        stored = default_storage.save(f"imports/{secrets.token_hex(16)}{suffix}", upload)
+    except storage_errors() as exc:
+        logger.warning("import storage failed: %s", exc)
+        raise Unavailable(_("The media storage cannot be reached just now; try again "
+                            "later")) from None
     try:
         with transaction.atomic():
             batch = Import.objects.create(
