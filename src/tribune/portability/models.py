@@ -5,6 +5,7 @@ duplicates), and account archives."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from tribune.core.fields import IdField
 
@@ -12,34 +13,35 @@ from tribune.core.fields import IdField
 class ImportKind(models.TextChoices):
     """What an import file holds; the CSV kinds are Mastodon's (Form::Import)."""
 
-    FOLLOWING = "following"
-    BLOCKS = "blocks"
-    MUTES = "mutes"
-    BOOKMARKS = "bookmarks"
-    LISTS = "lists"
-    MASTODON_ARCHIVE = "mastodon-archive"
-    X_ARCHIVE = "x-archive"
+    FOLLOWING = "following", _("Following list")
+    BLOCKS = "blocks", _("Blocked accounts")
+    MUTES = "mutes", _("Muted accounts")
+    BOOKMARKS = "bookmarks", _("Bookmarks")
+    LISTS = "lists", _("Lists")
+    MASTODON_ARCHIVE = "mastodon-archive", _("Mastodon archive")
+    X_ARCHIVE = "x-archive", _("X/Twitter archive")
 
 
 class ImportMode(models.TextChoices):
     """``merge`` adds to what is there; ``overwrite`` also removes what the file
     does not name (Mastodon's modes)."""
 
-    MERGE = "merge"
-    OVERWRITE = "overwrite"
+    MERGE = "merge", _("merge")
+    OVERWRITE = "overwrite", _("overwrite")
 
 
 class JobState(models.TextChoices):
-    QUEUED = "queued"
-    RUNNING = "running"
-    FINISHED = "finished"
-    FAILED = "failed"  # the whole file was refused; ``error`` says why
+    QUEUED = "queued", _("waiting")
+    RUNNING = "running", _("in progress")
+    FINISHED = "finished", _("finished")
+    FAILED = "failed", _("failed")  # the whole file was refused; ``error`` says why
 
 
 class RowResult(models.TextChoices):
-    IMPORTED = "imported"
-    SKIPPED = "skipped"  # nothing to do: already there, or not meant to be imported
-    FAILED = "failed"
+    IMPORTED = "imported", _("imported")
+    # Nothing to do: already there, or not meant to be imported.
+    SKIPPED = "skipped", _("skipped")
+    FAILED = "failed", _("failed")
 
 
 class Import(models.Model):
