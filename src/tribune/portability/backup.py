@@ -155,7 +155,7 @@ def _chunks(snapshot: _Snapshot, spec: TableSpec, chunk_bytes: int,
     """``spec``'s rows as JSON lines, in chunks of about ``chunk_bytes``: (data,
     rows, the media names the rows hold, each once)."""
     read = row_reader(spec, vendor=snapshot.vendor)
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    dumps = _line_encoder()
     lines: list[str] = []
     size = 0
     names: dict[str, None] = {}
@@ -171,6 +171,19 @@ def _chunks(snapshot: _Snapshot, spec: TableSpec, chunk_bytes: int,
             lines, size, names = [], 0, {}
     if lines:
         yield ("\n".join(lines) + "\n").encode("utf-8"), len(lines), list(names)
+
+
+def _line_encoder():
+    """One row (a list) as a compact JSON line: the json module's C encoder called
+    directly, without the per-call wrappers of ``json.dumps`` (a third of the
+    encoding time on millions of small rows)."""
+    from json import encoder
+
+    if encoder.c_make_encoder is None:  # pragma: no cover - CPython has it
+        return json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    chunks = encoder.c_make_encoder(None, None, encoder.encode_basestring, None, ":", ",",
+                                    False, False, True)
+    return lambda row: "".join(chunks(row, 0))
 
 
 def _copy_file(writer: ArchiveWriter, storage, name: str, media_sum) -> int | None:

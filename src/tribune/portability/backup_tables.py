@@ -123,6 +123,8 @@ def table_specs() -> list[TableSpec]:
 
 def _datetime_out(value) -> str:
     if isinstance(value, str):  # SQLite: Django writes naive UTC, "2025-01-31 12:00:00[.ffffff]"
+        if len(value) in (19, 26) and value[10] == " ":
+            return f"{value[:10]}T{value[11:]}+00:00"  # the common case, without parsing
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC).isoformat()

@@ -15,7 +15,8 @@ PostgreSQL, whichever it is configured with.
    any point and run again skips what was committed and never duplicates a row.
    Media files are written to the default storage, then recorded.
 4. Foreign keys are checked (SQLite) or put back (PostgreSQL, which validates
-   them), sequences are reset, the remaining migrations run, the secret key is
+   them), sequences are reset, the planner's statistics are gathered
+   (``ANALYZE``), the remaining migrations run, the secret key is
    written to the data dir, derived state is rebuilt (``derived``), and the
    journal is dropped.
 """
@@ -376,6 +377,9 @@ def _finish(specs: dict[str, TableSpec], secrets: dict) -> None:
                       if m._meta.db_table in specs]
             for sql in connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(sql)
+        # The planner's statistics, as after any bulk load: without them SQLite
+        # picks poor indexes (a home feed rebuild scanned every status).
+        cursor.execute("ANALYZE")
     from django.db.migrations.executor import MigrationExecutor
 
     executor = MigrationExecutor(connection)
