@@ -153,6 +153,7 @@ INSTALLED_APPS = [
     "tribune.media",
     "tribune.statuses",
     "tribune.links",
+    "tribune.lists",
     "tribune.timelines",
     "tribune.notifications",
     "tribune.moderation",
