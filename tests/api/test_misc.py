@@ -170,7 +170,7 @@ def test_empty_lists_still_check_scopes(alice, api_as, path, scope):
     assert (r.status_code, r.json()) == (403, OUT_OF_SCOPE)
 
 
-def test_no_lists_yet(alice, api_as):
+def test_unknown_lists_are_not_found(alice, api_as):
     api = api_as(alice)
     for path in ("/api/v1/lists/1", "/api/v1/lists/notanumber", "/api/v1/timelines/list/1"):
         r = api.get(path)

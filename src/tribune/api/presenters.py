@@ -420,3 +420,13 @@ def tag_out(tag) -> dict[str, Any]:
         "history": [],
         "following": False,
     }
+
+
+def list_out(lst) -> dict[str, Any]:
+    """The List entity."""
+    return {
+        "id": str(lst.pk),
+        "title": lst.title,
+        "replies_policy": lst.replies_policy,
+        "exclusive": lst.exclusive,
+    }

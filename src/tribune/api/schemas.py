@@ -309,3 +309,10 @@ class Report(Out):
     status_ids: list[str] | None
     rule_ids: list[str] | None
     target_account: Account
+
+
+class List(Out):
+    id: str
+    title: str
+    replies_policy: str
+    exclusive: bool

@@ -12,6 +12,7 @@ from tribune.api.routers import (
     apps,
     graph,
     instance,
+    lists,
     media,
     misc,
     notifications,
@@ -21,6 +22,6 @@ from tribune.api.routers import (
     timelines,
 )
 
-for module in (instance, media, statuses, timelines, graph, accounts, registrations,
+for module in (instance, media, statuses, timelines, graph, accounts, lists, registrations,
                notifications, reports, admin_reports, admin_accounts, apps, misc):
     api.add_router("/", module.router)

@@ -1,5 +1,5 @@
 """Markers, search, and the endpoints apps call that Tribune has no content for yet
-(lists, filters, trends, conversations, ...). Those answer a valid empty result, as
+(filters, trends, conversations, ...). Those answer a valid empty result, as
 Takahē's do, so apps keep working (client-api.md, tier 2)."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from tribune.api.auth import ApiError, Scoped, public, read, write
 from tribune.api.base import offset_param, responses
 from tribune.api.presenters import account_out, marker_out, tag_out
 from tribune.api.schemas import Marker, Search, SearchV1
-from tribune.core.errors import NotFound
 from tribune.graph.selectors import account_search
 from tribune.statuses.selectors import tag_search
 from tribune.timelines.selectors import markers
@@ -99,7 +98,6 @@ def search_v1(request, q: str = "", type: str | None = None, limit: int | None =
 
 EMPTY_LISTS = [
     # (path, auth, what it would list)
-    ("/v1/lists", read("lists"), "The caller's lists."),
     ("/v1/filters", read("filters"), "The caller's filters (v1)."),
     ("/v2/filters", read("filters"), "The caller's filters."),
     ("/v1/trends", public(None), "Trending hashtags (the old path)."),
@@ -131,14 +129,3 @@ for path, auth, doc in EMPTY_LISTS:
     router.get(path, response=responses(list[Any]), auth=auth,
                operation_id=operation)(_empty_list(doc))
 
-
-@router.get("/v1/lists/{list_id}", response=responses(dict[str, Any]), auth=read("lists"))
-def list_get(request, list_id: str):
-    """One of the caller's lists: there are none yet."""
-    raise NotFound("Record not found")
-
-
-@router.get("/v1/timelines/list/{list_id}", response=responses(list[Any]), auth=read("lists"))
-def timeline_list(request, list_id: str):
-    """A list's timeline: there are no lists yet."""
-    raise NotFound("Record not found")
