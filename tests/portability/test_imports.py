@@ -1,6 +1,6 @@
 """Mastodon's CSV files imported through the services: headers or not, byte-order
 mark, CRLF, extra columns, merge and overwrite, per-row results, limits, and
-running the same file again."""
+running the same file again (lists: test_lists.py)."""
 
 from __future__ import annotations
 
@@ -111,12 +111,6 @@ def test_bookmarks_by_local_uri_and_page(alice, bob, settings):
         first.pk, second.pk}
     assert [r[2] for r in results(batch)] == ["imported", "imported", "failed", "failed"]
     assert "not on this server" in results(batch)[3][3]
-
-
-def test_lists_are_reported_as_not_supported(alice, bob):
-    batch = run(alice, "lists", b"Friends,bob\nNews,carol@press.example\n")
-    assert batch.failed == 2
-    assert all(r[3] == "Lists are not supported yet." for r in results(batch))
 
 
 def test_an_interrupted_import_resumes_after_its_last_row(alice, bob, make_account):

@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 from tribune.accounts.models import Account
 from tribune.core.errors import ValidationFailed
 from tribune.federation import serializers as ap
+from tribune.lists.selectors import memberships_for_export
 from tribune.portability.csvfiles import COLUMNS, write_csv
 from tribune.portability.models import Export, JobState
 from tribune.portability.moving import move_statement
@@ -95,8 +96,9 @@ def _csv_bookmarks(account: Account) -> bytes:
 
 
 def _csv_lists(account: Account) -> bytes:
-    # Tribune has no lists yet: the file exists, empty, so tools find what they expect.
-    return write_csv([])
+    # One row per member, no header (Export#to_lists_csv); empty lists have no row.
+    return write_csv([[m.list.title, acct_of(m.account)]
+                      for m in memberships_for_export(account=account)])
 
 
 # The CSV files, by file name, with Mastodon's names and headers (Export#to_*_csv:

@@ -6,14 +6,15 @@ archive is one and of the right kind), keeps the file in storage (``imports/``,
 never public) and queues ``import_run`` on the ``portability`` queue. The run
 reads the file again and applies it row by row through the domain services
 (``follow_create``, ``block_create``, ``mute_create``, ``bookmark_create``,
-``statuses.importing.status_import``, ``media_create``). Each row is applied
+``list_create`` and ``list_accounts_add``, ``statuses.importing.status_import``,
+``media_create``). Each row is applied
 together with its ``ImportRow`` result in one transaction, so a row is never half
 applied, and a run that was interrupted resumes after its last recorded row. Rows
 are ``imported``, ``skipped`` (nothing to do: already there, or a kind of entry
 that is not imported) or ``failed`` with the reason.
 
 ``overwrite`` (CSV kinds only, as in Mastodon) then also removes the follows,
-blocks, mutes or bookmarks that the file does not name.
+blocks, mutes, bookmarks, lists or list members that the file does not name.
 """
 
 from __future__ import annotations
@@ -51,6 +52,14 @@ from tribune.graph.services import (
     follow_delete,
     mute_create,
     mute_delete,
+)
+from tribune.lists.models import List, ListAccount
+from tribune.lists.selectors import list_by_title, lists_of, member_ids
+from tribune.lists.services import (
+    list_accounts_add,
+    list_accounts_remove,
+    list_create,
+    list_delete,
 )
 from tribune.media.storage import storage_errors
 from tribune.portability.archive_reader import Archive
@@ -344,12 +353,39 @@ def _bookmark_step(account: Account, uri: str) -> Step:
     return Step(item=uri, apply=apply)
 
 
-def _list_step(row: Row) -> Step:
-    def apply(_prepared) -> Outcome:
-        # Lists come with their own feature; nothing is kept for later meanwhile.
-        return RowResult.FAILED, _("Lists are not supported yet.")
+def _list_step(account: Account, row: Row) -> Step:
+    """A ``lists`` row as Mastodon's BulkImportRowService applies it: the list is
+    found by its title or made, the account is followed unless it already is (or
+    is the importer), then added to the list."""
+    title = row.get("List name")
 
-    return Step(item=f"{row.get('List name')}: {row.account()}", apply=apply)
+    def prepare() -> List:
+        # Made before the row's own transaction, so a list stays even when its
+        # rows fail, as Mastodon makes every list a file names before adding anyone.
+        return (list_by_title(account=account, title=title)
+                or list_create(account=account, title=title))
+
+    def apply(found: List) -> Outcome:
+        target = _target(row.account())
+        if ListAccount.objects.filter(list=found, account=target).exists():
+            return RowResult.SKIPPED, _("Already in this list.")
+        reason = ""
+        if target.pk != account.pk and not Follow.objects.filter(account=account,
+                                                                 target=target).exists():
+            if FollowRequest.objects.filter(account=account, target=target).exists():
+                return RowResult.FAILED, _("A follow request is still waiting: a list holds "
+                                           "only accounts you follow. Import the file again "
+                                           "once it is accepted.")
+            if isinstance(follow_create(account=account, target=target), FollowRequest):
+                return RowResult.FAILED, _("Follow request sent: this account approves its "
+                                           "followers, and a list holds only accounts you "
+                                           "follow. Import the file again once it is "
+                                           "accepted.")
+            reason = _("Followed, then added to the list.")
+        list_accounts_add(account=account, list_id=found.pk, members=[target])
+        return RowResult.IMPORTED, reason
+
+    return Step(item=f"{title}: {row.account()}", apply=apply, prepare=prepare)
 
 
 def bookmark_steps(account: Account, uris: list[str], *, first: int = 1
@@ -392,6 +428,8 @@ def _remove_others(batch: Import, rows: list[Row]) -> Callable[[], int]:
             for target in Account.objects.filter(pk__in=targets - keep):
                 delete(account=account, target=target)
                 removed += 1
+        elif kind == ImportKind.LISTS:
+            removed = _lists_overwrite(account, rows)
         elif kind == ImportKind.BOOKMARKS:
             keep = set()
             for row in rows:
@@ -407,6 +445,35 @@ def _remove_others(batch: Import, rows: list[Row]) -> Callable[[], int]:
     return remove
 
 
+def _lists_overwrite(account: Account, rows: list[Row]) -> int:
+    """Overwrite for lists, after the rows: what Mastodon's import_lists! leaves
+    (it deletes the lists the file does not name and empties the others before
+    adding the rows), reached without emptying anything first, so an interrupted
+    run resumes. Lists the file does not name are deleted; from the others, members
+    the file does not put there are removed (a second list of the same title,
+    which imports never fill, is emptied). Returns lists and members removed."""
+    wanted: dict[str, set[int]] = {}
+    for row in rows:
+        members = wanted.setdefault(row.get("List name"), set())
+        try:
+            members.add(_target(row.account()).pk)
+        except NotFound:
+            continue
+    removed, seen = 0, set()
+    for found in lists_of(account=account):
+        if found.title not in wanted:
+            list_delete(account=account, list_id=found.pk)
+            removed += 1
+            continue
+        keep = wanted[found.title] if found.title not in seen else set()
+        seen.add(found.title)
+        stale = member_ids(list_=found) - keep
+        if stale:
+            removed += list_accounts_remove(account=account, list_id=found.pk,
+                                            members=Account.objects.filter(pk__in=stale))
+    return removed
+
+
 def _csv_plan(batch: Import, rows: list[Row]) -> Plan:
     account = batch.account
     builders: dict[str, Callable[[Row], Step]] = {
@@ -414,12 +481,11 @@ def _csv_plan(batch: Import, rows: list[Row]) -> Plan:
         ImportKind.BLOCKS: lambda row: _block_step(account, row),
         ImportKind.MUTES: lambda row: _mute_step(account, row),
         ImportKind.BOOKMARKS: lambda row: _bookmark_step(account, row.get("#uri")),
-        ImportKind.LISTS: _list_step,
+        ImportKind.LISTS: lambda row: _list_step(account, row),
     }
     build = builders[batch.kind]
     return Plan(total=len(rows), steps=((row.number, build(row)) for row in rows),
-                remove_others=(None if batch.kind == ImportKind.LISTS
-                               else _remove_others(batch, rows)))
+                remove_others=_remove_others(batch, rows))
 
 
 def _archive_reader(kind: str):
