@@ -41,6 +41,7 @@ def seed() -> None:
     call_command("createcachetable", verbosity=0)
     from tribune.accounts.services import account_create
     from tribune.graph.services import block_create, follow_create, mute_create
+    from tribune.lists.services import list_accounts_add, list_create
     from tribune.media.account_images import account_profile_update
     from tribune.media.services import media_create
     from tribune.moderation.services import report_create
@@ -88,6 +89,8 @@ def seed() -> None:
     token_create(user=alice.user, application=cli_application_get_or_create(),
                  scopes=["read", "write"])
     markers_set(account=alice, positions={"home": str(first.id)})
+    friends = list_create(account=alice, title="Friends « ☕ »", replies_policy="followed")
+    list_accounts_add(account=alice, list_id=friends.id, members=[bob, alice])
     account_seen(account=alice)
 
 
