@@ -189,6 +189,7 @@ def main() -> None:
         ratio = f"  {seconds / floor:.2f}x the floor ({floor:.1f} s)" if floor else ""
         print(f"{name:<18} {seconds:7.1f} s  {memory_kib / 1024:6.0f} MiB{ratio}", flush=True)
 
+    tribune("migrate", env=env_for(source))  # a reused instance may predate a migration
     archive = root / "sqlite.tar.gz"
     archive.unlink(missing_ok=True)
     seconds, memory, _ = tribune("backup", str(archive), "--passphrase-file", str(passphrase),
