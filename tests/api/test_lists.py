@@ -70,6 +70,14 @@ def test_lists_crud(alice, bob, api_as):
     ]:
         assert (response.status_code, response.json()["error"]) == (422, message)
 
+    # Parameters in the query string with no body at all, as some clients send them.
+    renamed = a.client.put(f"/api/v1/lists/{news['id']}?title=Headlines", **a.headers)
+    assert (renamed.status_code, renamed.json()["title"]) == (200, "Headlines")
+    bare = a.client.post("/api/v1/lists", data="", content_type="application/json", **a.headers)
+    assert bare.json()["error"] == "Validation failed: Title can't be blank"
+    odd = a.client.put(f"/api/v1/lists/{news['id']}?exclusive=perhaps", **a.headers)
+    assert odd.status_code == 422
+
     b = api_as(bob)  # someone else's list does not exist for bob
     for response in (b.get(f"/api/v1/lists/{friends['id']}"),
                      b.put(f"/api/v1/lists/{friends['id']}", json={"title": "mine"}),

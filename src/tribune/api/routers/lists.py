@@ -4,10 +4,11 @@ Accounts::ListsController and Timelines::ListController)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.http import HttpResponse
 from ninja import Router, Schema
+from pydantic import ValidationError as PydanticValidationError
 
 from tribune.accounts.selectors import account_get
 from tribune.api.auth import ApiError, read, write
@@ -23,6 +24,7 @@ from tribune.lists import selectors, services
 from tribune.timelines.selectors import collapse_reblogs
 
 router = Router(tags=["lists"])
+S = TypeVar("S", bound=Schema)
 
 
 class ListIn(Schema):
@@ -36,10 +38,21 @@ class AccountIdsIn(Schema):
     account_ids: list[str | int] | str | int | None = None
 
 
+def _sent(request, payload: S | None, schema: type[S]) -> S:
+    """The parameters sent: the body's, or the query string's when there is no body
+    (a DELETE usually), as Mastodon reads either; django-ninja reads a body schema
+    from the body only."""
+    if payload is not None:
+        return payload
+    try:
+        return schema.model_validate(fold(request.GET))
+    except PydanticValidationError:
+        raise ApiError(422, "Validation failed: the parameters are not valid") from None
+
+
 def _account_ids(request, payload: AccountIdsIn | None) -> list[str | int]:
-    """The ids sent, from the body or, when there is none (a DELETE usually), from
-    the query string (django-ninja reads a body schema from the body only)."""
-    value = payload.account_ids if payload is not None else fold(request.GET).get("account_ids")
+    """The ids sent in ``account_ids[]`` (a list, or one id)."""
+    value = _sent(request, payload, AccountIdsIn).account_ids
     if value is None or value == "":
         return []
     if isinstance(value, str | int):
@@ -56,8 +69,9 @@ def lists(request):
 
 
 @router.post("/v1/lists", response=responses(ListSchema), auth=write("lists"))
-def list_create(request, payload: ListIn):
+def list_create(request, payload: ListIn | None = None):
     """Create a list (``title``; ``replies_policy`` followed, list or none; ``exclusive``)."""
+    payload = _sent(request, payload, ListIn)
     return list_out(services.list_create(
         account=request.auth.require_account(), title=payload.title,
         replies_policy=payload.replies_policy, exclusive=payload.exclusive))
@@ -70,8 +84,9 @@ def list_get(request, list_id: str):
 
 
 @router.put("/v1/lists/{list_id}", response=responses(ListSchema), auth=write("lists"))
-def list_update(request, list_id: str, payload: ListIn):
+def list_update(request, list_id: str, payload: ListIn | None = None):
     """Change a list's title, replies policy or exclusivity; what is not sent stays."""
+    payload = _sent(request, payload, ListIn)
     return list_out(services.list_update(
         account=request.auth.require_account(), list_id=list_id, title=payload.title,
         replies_policy=payload.replies_policy, exclusive=payload.exclusive))
