@@ -8,11 +8,12 @@ import gzip
 import io
 import json
 import sqlite3
+import subprocess
 import tarfile
 
 import pytest
 
-from tests.portability.conftest import Target, copy_instance
+from tests.portability.conftest import TRIBUNE, Target, copy_instance
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +138,18 @@ def test_a_backup_never_overwrites_a_file(seeded, plain_archive, passphrase_file
     assert done.returncode == 1
     assert "exists already" in done.stderr
     assert plain_archive.stat().st_size == size
+
+
+def test_another_configured_secret_key_is_refused(plain_archive, passphrase_file, tmp_path):
+    """TRIBUNE_SECRET_KEY would override the archived key and sign everything
+    differently; the operator must unset it or set the old one."""
+    target = Target(tmp_path / "target")
+    done = subprocess.run([TRIBUNE, "restore", str(plain_archive), "--passphrase-file",
+                           str(passphrase_file), "--quiet"],
+                          env={**target.env, "TRIBUNE_SECRET_KEY": "another key"},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith(
+        "tribune restore: error: TRIBUNE_SECRET_KEY is set to another key than the "
+        "archived instance's")
+    assert target.untouched()
