@@ -1,5 +1,6 @@
 """The Redis that tests which need one use: the run's own (TRIBUNE_REDIS_URL), else
-a local server's database 14; without one they skip, or fail under
+a local server's database 14 (moved by the xdist worker's index:
+tests/xdist_services.py); without one they skip, or fail under
 TRIBUNE_REQUIRE_SERVICES=1."""
 
 from __future__ import annotations
@@ -7,8 +8,9 @@ from __future__ import annotations
 import pytest
 
 from tests.mastodon_schema import require_services
+from tests.xdist_services import shifted
 
-LOCAL_REDIS = "redis://127.0.0.1:6379/14"
+LOCAL_REDIS = shifted("redis://127.0.0.1:6379/14")
 
 
 def redis_url_or_skip(settings) -> str:
