@@ -5,12 +5,9 @@ busy for tens of milliseconds and holds 19 MiB. Under a burst of sign-ups or
 sign-ins, requests that each need one would queue behind each other in the web
 server's threads until clients time out, and slow every other request sharing
 those cores. So a process admits at most ``settings.TRIBUNE_HASH_CONCURRENCY``
-hashings at once; one that finds no slot free within ``WAIT`` (about three
-hashings: long enough that a few sign-ups at once queue instead of being turned
-away, short enough that a surge is refused within a second and holds few threads)
-is refused with ``core.errors.Overloaded``, which each interface answers with 503
-and ``Retry-After``. Nothing else takes a slot, so reads are served whatever the
-load.
+hashings at once; one that finds no free slot is refused at once with
+``core.errors.Overloaded``, which each interface answers with 503 and
+``Retry-After``. Nothing else takes a slot, so reads are served whatever the load.
 """
 
 from __future__ import annotations
@@ -24,29 +21,24 @@ from django.utils.translation import gettext as _
 
 from tribune.core.errors import Overloaded
 
-# Seconds a hashing waits for a free slot before it is refused.
-WAIT = 0.1
-
 
 class Slots:
-    """At most ``size`` holders at once: ``hold()`` takes a slot, waiting at most
-    ``wait`` seconds for one, or raises ``Overloaded``. A thread that already holds
-    one may enter again without taking another, so a sign-in that verifies a
-    password and then re-hashes it with newer parameters holds one slot
-    throughout."""
+    """At most ``size`` holders at once, without ever waiting: ``hold()`` takes a
+    slot or raises ``Overloaded``. A thread that already holds one may enter again
+    without taking another, so a sign-in that verifies a password and then
+    re-hashes it with newer parameters holds one slot throughout."""
 
-    def __init__(self, size: int, *, wait: float = WAIT):
+    def __init__(self, size: int):
         if size < 1:
             raise ValueError("a Slots needs at least one slot")
         self.size = size
-        self.wait = wait
         self._semaphore = threading.BoundedSemaphore(size)
         self._local = threading.local()
 
     @contextmanager
     def hold(self) -> Iterator[None]:
         depth = getattr(self._local, "depth", 0)
-        if depth == 0 and not self._semaphore.acquire(timeout=self.wait):
+        if depth == 0 and not self._semaphore.acquire(blocking=False):
             raise Overloaded(_("The server is busy. Please try again in a moment."))
         self._local.depth = depth + 1
         try:
@@ -74,6 +66,5 @@ def hashing_slots() -> Slots:
 
 def hashing_slot():
     """``with hashing_slot(): ...`` around work that hashes passwords; raises
-    ``Overloaded`` when every slot of this process stays taken for ``WAIT``
-    seconds."""
+    ``Overloaded`` at once when every slot of this process is taken."""
     return hashing_slots().hold()
