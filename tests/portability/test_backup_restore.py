@@ -209,3 +209,20 @@ def _archived_rows(path) -> dict[str, list[dict]]:
                     rows.setdefault(table, []).append(dict(zip(columns, json.loads(line),
                                                                strict=True)))
     return rows
+
+
+def test_sessions_stay_out_and_the_archive_is_for_its_owner_only(seeded, passphrase_file,
+                                                                 tmp_path):
+    source = copy_instance(seeded, tmp_path / "source")
+    with sqlite3.connect(source.sqlite) as db:  # someone signed in on the web
+        db.execute("INSERT INTO django_session (session_key, session_data, expire_date) "
+                   "VALUES ('a-signed-in-session-key', 'data', '2099-01-01 00:00:00')")
+    path = tmp_path / "instance.tar.gz"
+    done = source.tribune("backup", str(path), "--passphrase-file", str(passphrase_file))
+    assert done.returncode == 0, done.stderr
+    assert path.stat().st_mode & 0o777 == 0o600
+    with tarfile.open(path) as tar:
+        names = tar.getnames()
+        assert not [n for n in names if "django_session" in n]
+        assert all(b"a-signed-in-session-key" not in tar.extractfile(m).read()
+                   for m in tar.getmembers() if m.isfile())

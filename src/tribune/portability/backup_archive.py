@@ -126,7 +126,9 @@ class ArchiveWriter:
     def __init__(self, path: Path, *, compress: str) -> None:
         self.path = path
         self.partial = path.with_name(path.name + ".partial")
-        self.file = _Counting(open(self.partial, "wb"))  # noqa: SIM115 - closed in close()
+        # Owner-only from the start: the archive holds every row of the instance.
+        fd = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        self.file = _Counting(os.fdopen(fd, "wb"))  # closed in close()
         self.gzip = (gzip.GzipFile(fileobj=self.file, mode="wb", compresslevel=1, mtime=0)
                      if compress == "gzip" else None)
         self.tar = tarfile.open(fileobj=self.gzip or self.file, mode="w|",  # noqa: SIM115

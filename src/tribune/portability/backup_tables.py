@@ -2,7 +2,7 @@
 
 Every concrete, managed model of every installed app is a table of the archive
 (``apps.get_models(include_auto_created=True)``: many-to-many tables, content types,
-permissions, sessions and OAuth tokens included), except the few in ``SKIPPED``,
+permissions and OAuth tokens, stored hashed, included), except the few in ``SKIPPED``,
 which hold derived or passing state that the restore rebuilds or that the new
 instance makes itself.
 
@@ -39,6 +39,9 @@ from datetime import UTC, datetime, timedelta
 SKIPPED = {
     "timelines_feedentry": "home feeds are derived from follows and statuses; the "
                            "restore rebuilds those of recently active accounts",
+    "django_session": "a session key is a bearer credential kept in clear: whoever "
+                      "holds the archive could sign in as its owner; people sign in "
+                      "again after a restore",
     "django_tasks_database_dbtaskresult": "the task queue is passing state of the "
                                           "running instance (with Redis it is not in "
                                           "the database at all)",
