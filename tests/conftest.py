@@ -123,6 +123,19 @@ def _no_rate_limits(settings, request):
 
 
 @pytest.fixture(autouse=True)
+def _rate_limit_clock_stands_still(monkeypatch):
+    """Rate-limit windows start at multiples of their period, so a test that spends
+    a budget as a window ends would see it refilled half-way and fail about once in
+    a hundred runs. In this process the counters' clock stands still at the
+    test's start; tests that need another instant pass ``now`` themselves."""
+    import time
+    from types import SimpleNamespace
+
+    start = time.time()
+    monkeypatch.setattr("tribune.core.ratelimit.time", SimpleNamespace(time=lambda: start))
+
+
+@pytest.fixture(autouse=True)
 def _no_link_previews(settings):
     """Link previews fetch the linked sites; tests/links turns them on and serves
     the pages on loopback, so no other test reaches the network."""
