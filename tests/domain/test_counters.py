@@ -325,6 +325,46 @@ def test_concurrent_follows_count_once(alice, bob, carol):
     assert_account_counters(alice, bob, carol)
 
 
+@pytest.mark.parametrize("first", ["lower id follows higher", "higher id follows lower"])
+def test_two_accounts_following_each_other_at_once_do_not_deadlock(alice, bob, first):
+    """Found under load with two web processes on PostgreSQL: A following B while B
+    follows A locked the two account rows in opposite orders, and PostgreSQL broke
+    the deadlock by failing one request (a 500). Here the other request starts once
+    this one has updated its first account row, and runs until it waits on a lock."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock order matters on PostgreSQL; SQLite has one writer at a time")
+    low, high = sorted([alice, bob], key=lambda account: account.pk)
+    me, them = (low, high) if first == "lower id follows higher" else (high, low)
+    outcome = Outcome()
+    started: list[threading.Thread] = []
+
+    def other() -> None:
+        try:
+            outcome.value = follow_create(account=them, target=me)
+        except BaseException as exc:
+            outcome.error = exc
+        finally:
+            connections.close_all()
+
+    def wrapper(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not started and sql.startswith('UPDATE "accounts_account"'):
+            started.append(threading.Thread(target=other))
+            started[0].start()
+            started[0].join(timeout=1.5)  # until it waits on this transaction's lock
+        return result
+
+    with connection.execute_wrapper(wrapper):
+        follow_create(account=me, target=them)
+    started[0].join(timeout=30)
+
+    assert not started[0].is_alive()
+    assert outcome.error is None
+    assert Follow.objects.filter(account=me, target=them).exists()
+    assert Follow.objects.filter(account=them, target=me).exists()
+    assert_account_counters(alice, bob)
+
+
 def test_unfollowing_twice_counts_once(alice, bob, carol):
     follow_create(account=carol, target=bob)
     follow_create(account=alice, target=carol)

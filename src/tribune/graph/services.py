@@ -29,15 +29,26 @@ def _is_blocked_either_way(a: Account, b: Account) -> bool:
     ).exists()
 
 
+def _count_follow(follower_id: int, target_id: int, delta: int) -> None:
+    """Move the follower's ``following_count`` and the target's ``followers_count``
+    by ``delta`` (never below 0), locking the two rows in id order: A following B
+    while B follows A would otherwise lock them in opposite orders and deadlock on
+    PostgreSQL."""
+    columns = {follower_id: "following_count", target_id: "followers_count"}
+    for pk in sorted(columns):
+        column = columns[pk]
+        rows = Account.objects.filter(pk=pk)
+        if delta < 0:
+            rows = rows.filter(**{f"{column}__gt": 0})
+        rows.update(**{column: F(column) + delta}, version=new_version())
+
+
 def _add_follow(account: Account, target: Account, *, show_reblogs: bool, notify: bool,
                 from_request: bool = False) -> Follow:
     # Created before counting: a duplicate raises IntegrityError (follow_once) here.
     follow = Follow.objects.create(account=account, target=target,
                                    show_reblogs=show_reblogs, notify=notify)
-    Account.objects.filter(pk=account.pk).update(following_count=F("following_count") + 1,
-                                                   version=new_version())
-    Account.objects.filter(pk=target.pk).update(followers_count=F("followers_count") + 1,
-                                                  version=new_version())
+    _count_follow(account.pk, target.pk, +1)
     publish(Followed(follow_id=follow.pk, from_request=from_request))
     return follow
 
@@ -54,10 +65,7 @@ def _remove_follow(account: Account, target: Account) -> bool:
     # there first leaves nothing to delete (it waits on the row lock in PostgreSQL).
     deleted, _by_model = Follow.objects.filter(account=account, target=target).delete()
     if deleted:
-        Account.objects.filter(pk=account.pk, following_count__gt=0).update(
-            following_count=F("following_count") - 1, version=new_version())
-        Account.objects.filter(pk=target.pk, followers_count__gt=0).update(
-            followers_count=F("followers_count") - 1, version=new_version())
+        _count_follow(account.pk, target.pk, -1)
         publish(Unfollowed(follower_id=account.pk, target_id=target.pk))
     return bool(deleted)
 
