@@ -140,6 +140,17 @@ def test_a_backup_never_overwrites_a_file(seeded, plain_archive, passphrase_file
     assert plain_archive.stat().st_size == size
 
 
+def test_a_backup_refuses_a_short_passphrase(seeded, tmp_path):
+    short = tmp_path / "short"
+    short.write_text("x\n")
+    path = tmp_path / "instance.tar"
+    done = seeded.tribune("backup", str(path), "--passphrase-file", str(short))
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("tribune backup: error: The passphrase is too short: a "
+                                   "backup needs one of at least 8 characters.")
+    assert list(tmp_path.iterdir()) == [short]
+
+
 def test_another_configured_secret_key_is_refused(plain_archive, passphrase_file, tmp_path):
     """TRIBUNE_SECRET_KEY would override the archived key and sign everything
     differently; the operator must unset it or set the old one."""

@@ -43,6 +43,12 @@ def add_parsers(commands) -> None:
 
 
 def _passphrase(args: argparse.Namespace, *, confirm: bool, required: bool = True) -> str | None:
+    """The passphrase from ``--passphrase-file``, else asked on a terminal (twice
+    with ``confirm``, for a new backup, which also needs it long enough:
+    ``backup_secrets.passphrase_check``); None when not ``required`` and no file
+    is given."""
+    from tribune.portability.backup_secrets import passphrase_check
+
     if args.passphrase_file:
         try:
             with open(args.passphrase_file, encoding="utf-8") as handle:
@@ -53,6 +59,8 @@ def _passphrase(args: argparse.Namespace, *, confirm: bool, required: bool = Tru
         if not passphrase:
             raise CliError(_("the passphrase file %(file)s is empty")
                            % {"file": args.passphrase_file})
+        if confirm:
+            passphrase_check(passphrase)
         return passphrase
     if not required:
         return None
@@ -61,6 +69,8 @@ def _passphrase(args: argparse.Namespace, *, confirm: bool, required: bool = Tru
     passphrase = getpass.getpass(_("Passphrase for the instance's secrets: "))
     if not passphrase:
         raise CliError(_("the passphrase is empty"))
+    if confirm:
+        passphrase_check(passphrase)  # before it is typed a second time
     if confirm and passphrase != getpass.getpass(_("Passphrase (again): ")):
         raise CliError(_("the passphrases do not match"))
     return passphrase

@@ -39,7 +39,7 @@ from tribune.portability.backup_archive import (
     ProgressCallback,
     _no_progress,
 )
-from tribune.portability.backup_secrets import secrets_seal
+from tribune.portability.backup_secrets import passphrase_check, secrets_seal
 from tribune.portability.backup_tables import (
     SKIPPED,
     TableSpec,
@@ -81,15 +81,15 @@ def instance_backup(*, path: Path, passphrase: str, compress: str = "gzip",
     rows name, and the secrets sealed with ``passphrase``. Memory stays flat: rows
     stream from a server-side cursor into chunks of ``chunk_bytes``.
 
-    Raises ValidationFailed for an existing ``path`` or an empty passphrase; an
+    Raises ValidationFailed for an existing ``path`` or a passphrase shorter than
+    ``backup_secrets.MIN_PASSPHRASE`` characters, before writing anything; an
     interrupted backup leaves only ``path.partial`` behind, never ``path``.
     """
     path = Path(path)
     if path.exists():
         raise ValidationFailed(_("%(path)s exists already; choose a new file name.")
                                % {"path": path})
-    if not passphrase:
-        raise ValidationFailed(_("The passphrase is empty."))
+    passphrase_check(passphrase)
     specs = table_specs()
     sealed = secrets_seal(secrets=instance_secrets(), passphrase=passphrase)
     writer = ArchiveWriter(path, compress=compress)

@@ -29,6 +29,25 @@ TIME_COST = 3
 MEMORY_KIB = 64 * 1024
 PARALLELISM = 1
 AAD = b"tribune-backup-secrets-v1"
+# The fewest characters a new backup's passphrase may have: see ``passphrase_check``.
+MIN_PASSPHRASE = 8
+
+
+def passphrase_check(passphrase: str) -> None:
+    """Raise ValidationFailed unless ``passphrase`` may seal a new backup's secrets:
+    at least ``MIN_PASSPHRASE`` characters (code points; spaces count).
+
+    The passphrase is all that stands between whoever holds an archive and the
+    instance's secret key. Argon2id makes each guess cost a fraction of a second
+    and 64 MiB, which protects a passphrase of reasonable length but not one of a
+    few characters: those are tried whole in minutes. 8 is the floor NIST SP
+    800-63B (rev. 3, 5.1.1.1) sets for secrets a person chooses. Only sealing is
+    checked: an archive opens with whatever passphrase it was made with.
+    """
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise ValidationFailed(
+            _("The passphrase is too short: a backup needs one of at least %(min)s "
+              "characters.") % {"min": MIN_PASSPHRASE})
 
 
 def _derive(passphrase: str, *, salt: bytes, time_cost: int, memory_kib: int,
@@ -41,11 +60,11 @@ def _derive(passphrase: str, *, salt: bytes, time_cost: int, memory_kib: int,
 
 
 def secrets_seal(*, secrets: dict, passphrase: str) -> bytes:
-    """``secrets`` encrypted under ``passphrase``: the envelope's bytes."""
+    """``secrets`` encrypted under ``passphrase``: the envelope's bytes. Raises
+    ValidationFailed for a passphrase ``passphrase_check`` refuses."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    if not passphrase:
-        raise ValidationFailed(_("The passphrase is empty."))
+    passphrase_check(passphrase)
     salt, nonce = os.urandom(16), os.urandom(12)
     key = _derive(passphrase, salt=salt, time_cost=TIME_COST, memory_kib=MEMORY_KIB,
                   parallelism=PARALLELISM)
