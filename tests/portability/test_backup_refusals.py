@@ -5,6 +5,7 @@ target is touched."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import sqlite3
@@ -59,15 +60,39 @@ def _drop_member(source, target) -> None:
              if info.name.startswith("tables/graph_follow/") else data)
 
 
-def _newer_format(source, target) -> None:
-    def change(info, data):
-        if info.name in ("tribune-backup.json", "manifest.json"):
-            document = json.loads(data)
-            document["format"] = 99
-            document["tribune_version"] = "9.0.0"
-            return json.dumps(document).encode()
+def _with_format(number: int, version: str):
+    """The archive as if written in backup format ``number`` by Tribune
+    ``version``: header and manifest changed alike, the manifest re-checksummed."""
+    def damage(source, target) -> None:
+        def change(info, data):
+            if info.name in ("tribune-backup.json", "manifest.json"):
+                document = json.loads(data)
+                document["format"] = number
+                document["tribune_version"] = version
+                return json.dumps(document).encode()
+            return data
+        _rewrite(source, target, _resummed(change))
+    return damage
+
+
+def _resummed(change):
+    """``change``, followed by a new ``manifest.sha256`` for the manifest it wrote."""
+    written = {}
+
+    def resum(info, data):
+        data = change(info, data)
+        if info.name == "manifest.json":
+            written["sum"] = hashlib.sha256(data).hexdigest()
+        if info.name == "manifest.sha256":
+            return f"{written['sum']}\n".encode()
         return data
-    _rewrite(source, target, change)
+    return resum
+
+
+_newer_format = _with_format(99, "9.0.0")
+# Format 1 is the first this Tribune writes and the oldest it reads: nothing ever
+# wrote format 0.
+_older_format = _with_format(0, "0.1.0")
 
 
 @pytest.mark.parametrize("damage, words", [
@@ -76,6 +101,7 @@ def _newer_format(source, target) -> None:
     (_truncate, "damaged or truncated"),
     (_drop_member, "member 'tables/graph_follow/000000.jsonl' is missing"),
     (_newer_format, "backup format 99 (Tribune 9.0.0), newer than this Tribune reads"),
+    (_older_format, "backup format 0, older than any this Tribune reads (formats 1 to 1)"),
 ])
 def test_a_bad_archive_is_refused_and_nothing_is_touched(
         damage, words, plain_archive, passphrase_file, tmp_path):
@@ -85,7 +111,7 @@ def test_a_bad_archive_is_refused_and_nothing_is_touched(
     # --verify reads the archive as the restore's first pass does; both are asked
     # where the damage is in the container itself.
     commands = [["restore"]]
-    if damage in (_flip_in_statuses, _truncate):
+    if damage in (_flip_in_statuses, _truncate, _older_format):
         commands.insert(0, ["backup", "--verify"])
     for command in commands:
         done = target.tribune(*command, str(bad), "--passphrase-file", str(passphrase_file))

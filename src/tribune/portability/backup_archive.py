@@ -34,7 +34,10 @@ from django.utils.translation import gettext as _
 
 from tribune.core.errors import ValidationFailed
 
+# The format this Tribune writes, and the oldest it still reads. Format 1 is the
+# first; a reader keeps every format from OLDEST_FORMAT on.
 FORMAT = 1
+OLDEST_FORMAT = 1
 HEADER = "tribune-backup.json"
 SECRETS = "secrets.enc"
 MANIFEST = "manifest.json"
@@ -243,8 +246,13 @@ def check_header(header: dict) -> None:
     """Raise ArchiveRefused unless ``header`` is an instance backup of a format
     this Tribune reads."""
     version = header.get("format")
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool):
         raise ArchiveRefused(_("This is not a Tribune instance backup."))
+    if version < OLDEST_FORMAT:
+        raise ArchiveRefused(
+            _("The archive is in backup format %(format)s, older than any this Tribune "
+              "reads (formats %(oldest)s to %(ours)s).")
+            % {"format": version, "oldest": OLDEST_FORMAT, "ours": FORMAT})
     if version > FORMAT:
         raise ArchiveRefused(
             _("The archive is in backup format %(format)s (Tribune %(version)s), newer "

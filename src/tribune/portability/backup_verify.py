@@ -130,6 +130,9 @@ def archive_verify(*, path: Path, passphrase: str | None = None,
     if hashlib.sha256(manifest_bytes).hexdigest() != manifest_sum.strip():
         raise _damaged("the manifest's checksum does not match")
     manifest = _parse_manifest(manifest_bytes)
+    if any(manifest.get(key) != header.get(key) for key in ("format", "backup_id",
+                                                            "migrations")):
+        raise _damaged("the manifest belongs to another backup than its header")
     _compare(manifest, seen, rows, table_sums, media_sum.hexdigest(), media_files)
     if passphrase is not None and secrets is None:
         raise _damaged(f"{SECRETS} is missing")
