@@ -80,6 +80,7 @@ def test_admin_changes_the_registration_mode(db, settings):
     assert registration_mode() == "approval"
     api = Client(HTTP_HOST="localhost").get("/api/v2/instance").json()["registrations"]
     assert api["enabled"] is True and api["approval_required"] is True
+    assert api["reason_required"] is True  # account_sign_up refuses a blank reason
     refused = client.post("/admin/core/sitesetting/add/", {"key": "registrations", "value": "bogus"})
     assert refused.status_code == 200  # the form shows the error
     assert registration_mode() == "approval"

@@ -57,9 +57,12 @@ def instance_v2(request):
             "polls": POLLS,
             "translation": {"enabled": False},
         },
+        # A sign-up awaiting approval must give its reason (account_sign_up), so
+        # apps that read reason_required ask for one.
         "registrations": {"enabled": mode in ("open", "approval"),
                           "approval_required": mode == "approval",
-                          "message": None, "url": None},
+                          "reason_required": mode == "approval",
+                          "min_age": None, "message": None, "url": None},
         "api_versions": {"mastodon": API_VERSION},
         "contact": {"email": "", "account": None},
         "rules": [rule_out(r) for r in rules_published()],
