@@ -155,3 +155,53 @@ def test_one_import_at_a_time(alice, bob):
     with pytest.raises(ValidationFailed, match="in progress"):
         import_create(account=alice, kind="blocks", mode="merge",
                       upload=upload(b"bob", "b.csv"), enqueue=False)
+
+
+def test_repeated_lines_are_skipped_not_applied_or_failed_twice(alice, bob, settings):
+    domain = settings.TRIBUNE_DOMAIN
+    data = (f"bob\n@bob@{domain}\nBOB\nzed@other.example\nzed@other.example\n"
+            "bob,false\n").encode()
+    batch = run(alice, "following", data)
+    assert [r[2:] for r in results(batch)] == [
+        ("imported", ""), ("skipped", "The same as line 1."), ("skipped", "The same as line 1."),
+        ("failed", "zed@other.example is on another server; accounts on other servers cannot "
+                   "be reached until this server federates."),
+        ("skipped", "The same as line 4."),
+        ("imported", "")]  # not a repeat: it changes whether boosts are shown
+    assert (batch.imported, batch.skipped, batch.failed) == (2, 3, 1)
+    assert Follow.objects.get(account=alice, target=bob).show_reblogs is False
+
+    uri = "https://other.example/users/bob/statuses/1"
+    batch = run(alice, "bookmarks", f"{uri}\n{uri}\n".encode())
+    assert [r[2] for r in results(batch)] == ["failed", "skipped"]
+    batch = run(alice, "mutes", b"bob,true\nbob,true\nbob,false\n")
+    assert [r[2] for r in results(batch)] == ["imported", "skipped", "imported"]
+    assert Mute.objects.get(account=alice, target=bob).hide_notifications is False
+
+
+def test_the_languages_column_is_read_and_said_to_be_left_aside(alice, bob, make_account):
+    make_account("carol")
+    data = (b"Account address,Show boosts,Notify on new posts,Languages\n"
+            b"bob,true,false,\"en, de\"\ncarol,true,false,\n")
+    batch = run(alice, "following", data)
+    assert [r[2:] for r in results(batch)] == [
+        ("imported", "Following here shows posts in every language; the languages chosen "
+                     "(en, de) are not kept."),
+        ("imported", "")]
+    assert following(alice) == {"bob", "carol"}
+
+
+def test_reasons_say_what_is_wrong(alice, bob, make_account):
+    carol = make_account("carol")
+    block_create(account=bob, target=alice)
+    block_create(account=alice, target=carol)
+    batch = run(alice, "following", b"bob\ncarol\nalice\n")
+    assert [r[2:] for r in results(batch)] == [
+        ("failed", "You cannot follow bob: one of you blocks the other."),
+        ("failed", "You cannot follow carol: one of you blocks the other."),
+        ("failed", "This is your own account: you cannot follow yourself.")]
+    batch = run(alice, "blocks", b"alice\n")
+    assert results(batch)[0][3] == "This is your own account: you cannot block yourself."
+    batch = run(alice, "mutes", b"@alice\n")
+    assert results(batch)[0][3] == "This is your own account: you cannot mute yourself."
+    assert not Follow.objects.filter(account=alice).exists()

@@ -61,15 +61,15 @@ def test_import_follows_first_and_adds(alice, bob, carol, make_account, settings
     assert rows[3][1] == "failed" and "another server" in rows[3][2]
     assert rows[4][1] == "failed" and "Follow request sent" in rows[4][2]
     assert rows[5][1] == "failed" and "no account nobody" in rows[5][2]
-    # News stays although none of its rows could be added, as Mastodon makes it first.
-    assert lists(alice) == {"Friends": {"bob", "carol", "alice"}, "News": set()}
+    # None of News's rows could be added: no list is left behind for them.
+    assert lists(alice) == {"Friends": {"bob", "carol", "alice"}}
     assert Follow.objects.filter(account=alice, target=carol).exists()
     assert FollowRequest.objects.filter(account=alice, target__username="dave").exists()
 
     again = run(alice, data)  # nothing twice
     assert (again.imported, again.skipped, again.failed) == (0, 3, 3)
     assert "still waiting" in results(again)[4][2]
-    assert List.objects.filter(account=alice).count() == 2
+    assert List.objects.filter(account=alice).count() == 1
     assert ListAccount.objects.filter(list__account=alice).count() == 3
 
 
@@ -100,7 +100,35 @@ def test_refused_titles_fail_their_rows(alice, bob):
     batch = run(alice, ("l3,bob\nOne too many,bob\n," + "bob\n").encode())
     assert [r[1] for r in results(batch)] == ["imported", "failed", "failed"]
     assert "maximum number of lists" in results(batch)[1][2]
-    assert "Title can't be blank" in results(batch)[2][2]
+    assert results(batch)[2][2] == "The line has no list name."
+    assert not List.objects.filter(account=alice, title="One too many").exists()
+
+
+def test_a_failed_row_leaves_no_list_and_no_follow(alice, bob, make_account):
+    """A row is applied whole or not at all: the list is made with its first
+    member, never before the member is known and added."""
+    make_account("dave", locked=True)
+    batch = run(alice, b"Ghosts,nobody\nFar,zed@other.example\nLocked,dave\n")
+    assert [r[1] for r in results(batch)] == ["failed", "failed", "failed"]
+    assert lists(alice) == {}
+    # The list limit refuses the list: the follow the row made first is undone too.
+    List.objects.bulk_create([List(account=alice, title=f"l{i}") for i in range(50)])
+    batch = run(alice, b"One too many,bob\n")
+    assert results(batch)[0][1] == "failed"
+    assert not Follow.objects.filter(account=alice, target=bob).exists()
+
+
+def test_repeated_lines_are_skipped_once_applied(alice, bob, settings):
+    follow_create(account=alice, target=bob)
+    domain = settings.TRIBUNE_DOMAIN
+    data = f"Friends,bob\nFriends,@bob@{domain}\nFriends,nobody\nFriends,NOBODY\n".encode()
+    batch = run(alice, data)
+    assert [r[1:] for r in results(batch)] == [
+        ("imported", ""), ("skipped", "The same as line 1."),
+        ("failed", "There is no account nobody on this server."),
+        ("skipped", "The same as line 3.")]
+    assert (batch.imported, batch.skipped, batch.failed) == (1, 2, 1)
+    assert lists(alice) == {"Friends": {"bob"}}
 
 
 def test_export_then_import_on_a_fresh_account(alice, bob, carol, make_account, settings):

@@ -10,8 +10,9 @@ reads the file again and applies it row by row through the domain services
 ``media_create``). Each row is applied
 together with its ``ImportRow`` result in one transaction, so a row is never half
 applied, and a run that was interrupted resumes after its last recorded row. Rows
-are ``imported``, ``skipped`` (nothing to do: already there, or a kind of entry
-that is not imported) or ``failed`` with the reason.
+are ``imported``, ``skipped`` (nothing to do: already there, the same as an
+earlier line of the file, or a kind of entry that is not imported) or ``failed``
+with the reason, in words the person can act on.
 
 ``overwrite`` (CSV kinds only, as in Mastodon) then also removes the follows,
 blocks, mutes, bookmarks, lists or list members that the file does not name.
@@ -45,6 +46,7 @@ from tribune.core.errors import (
     ValidationFailed,
 )
 from tribune.graph.models import Block, Follow, FollowRequest, Mute
+from tribune.graph.selectors import is_blocked_either_way
 from tribune.graph.services import (
     block_create,
     block_delete,
@@ -53,7 +55,7 @@ from tribune.graph.services import (
     mute_create,
     mute_delete,
 )
-from tribune.lists.models import List, ListAccount
+from tribune.lists.models import ListAccount
 from tribune.lists.selectors import list_by_title, lists_of, member_ids
 from tribune.lists.services import (
     list_accounts_add,
@@ -291,10 +293,32 @@ def _target(acct: str) -> Account:
     raise NotFound(_("There is no account %(acct)s on this server.") % {"acct": username})
 
 
+def _acct_key(acct: str) -> str:
+    """An account address as a key: without a leading ``@`` nor this instance's
+    domain, in lower case (``@Bob@here`` and ``bob`` are one account)."""
+    acct = acct.strip().lstrip("@").lower()
+    local = "@" + settings.TRIBUNE_DOMAIN.lower()
+    return acct[: -len(local)] if acct.endswith(local) else acct
+
+
+def _not_yourself(account: Account, target: Account, action: str) -> None:
+    if target.pk == account.pk:
+        raise ValidationFailed(action)
+
+
 def _follow_step(account: Account, row: Row) -> Step:
     def apply(_prepared) -> Outcome:
         target = _target(row.account())
+        _not_yourself(account, target, _("This is your own account: you cannot follow "
+                                         "yourself."))
+        if is_blocked_either_way(account.pk, target.pk):
+            raise Forbidden(_("You cannot follow %(acct)s: one of you blocks the other.")
+                            % {"acct": row.account()})
         show_reblogs, notify = row.flag("Show boosts"), row.flag("Notify on new posts")
+        # Mastodon's "Languages" column (which languages of the account to show) is
+        # read and left aside on purpose: a follow here has no language filter and
+        # shows every post, so the person is told rather than the column dropped.
+        languages = row.get("Languages")
         existing = Follow.objects.filter(account=account, target=target).first()
         if existing is not None and (show_reblogs in (None, existing.show_reblogs)
                                      and notify in (None, existing.notify)):
@@ -304,10 +328,13 @@ def _follow_step(account: Account, row: Row) -> Step:
             return RowResult.SKIPPED, _("A follow request is already waiting.")
         result = follow_create(account=account, target=target, show_reblogs=show_reblogs,
                                notify=notify)
+        notes = []
         if isinstance(result, FollowRequest):
-            return RowResult.IMPORTED, _("Follow request sent: this account approves "
-                                         "its followers.")
-        return RowResult.IMPORTED, ""
+            notes.append(_("Follow request sent: this account approves its followers."))
+        if languages:
+            notes.append(_("Following here shows posts in every language; the languages "
+                           "chosen (%(languages)s) are not kept.") % {"languages": languages})
+        return RowResult.IMPORTED, " ".join(notes)
 
     return Step(item=row.account(), apply=apply)
 
@@ -315,6 +342,8 @@ def _follow_step(account: Account, row: Row) -> Step:
 def _block_step(account: Account, row: Row) -> Step:
     def apply(_prepared) -> Outcome:
         target = _target(row.account())
+        _not_yourself(account, target, _("This is your own account: you cannot block "
+                                         "yourself."))
         if Block.objects.filter(account=account, target=target).exists():
             return RowResult.SKIPPED, _("Already blocked.")
         block_create(account=account, target=target)
@@ -326,6 +355,8 @@ def _block_step(account: Account, row: Row) -> Step:
 def _mute_step(account: Account, row: Row) -> Step:
     def apply(_prepared) -> Outcome:
         target = _target(row.account())
+        _not_yourself(account, target, _("This is your own account: you cannot mute "
+                                         "yourself."))
         hide = row.flag("Hide notifications")
         hide = True if hide is None else hide
         existing = Mute.objects.filter(account=account, target=target).first()
@@ -355,23 +386,27 @@ def _bookmark_step(account: Account, uri: str) -> Step:
 
 def _list_step(account: Account, row: Row) -> Step:
     """A ``lists`` row as Mastodon's BulkImportRowService applies it: the list is
-    found by its title or made, the account is followed unless it already is (or
-    is the importer), then added to the list."""
+    found by its title, the account is followed unless it already is (or is the
+    importer), then added to the list. A list is made only together with its
+    first member, in the row's transaction: a row that fails leaves no list
+    behind."""
     title = row.get("List name")
 
-    def prepare() -> List:
-        # Made before the row's own transaction, so a list stays even when its
-        # rows fail, as Mastodon makes every list a file names before adding anyone.
-        return (list_by_title(account=account, title=title)
-                or list_create(account=account, title=title))
-
-    def apply(found: List) -> Outcome:
+    def apply(_prepared) -> Outcome:
+        if not title:
+            raise ValidationFailed(_("The line has no list name."))
         target = _target(row.account())
-        if ListAccount.objects.filter(list=found, account=target).exists():
+        found = list_by_title(account=account, title=title)
+        if found is not None and ListAccount.objects.filter(list=found,
+                                                            account=target).exists():
             return RowResult.SKIPPED, _("Already in this list.")
         reason = ""
         if target.pk != account.pk and not Follow.objects.filter(account=account,
                                                                  target=target).exists():
+            if is_blocked_either_way(account.pk, target.pk):
+                raise Forbidden(_("You cannot follow %(acct)s: one of you blocks the "
+                                  "other, and a list holds only accounts you follow.")
+                                % {"acct": row.account()})
             if FollowRequest.objects.filter(account=account, target=target).exists():
                 return RowResult.FAILED, _("A follow request is still waiting: a list holds "
                                            "only accounts you follow. Import the file again "
@@ -382,10 +417,12 @@ def _list_step(account: Account, row: Row) -> Step:
                                            "follow. Import the file again once it is "
                                            "accepted.")
             reason = _("Followed, then added to the list.")
+        if found is None:
+            found = list_create(account=account, title=title)
         list_accounts_add(account=account, list_id=found.pk, members=[target])
         return RowResult.IMPORTED, reason
 
-    return Step(item=f"{title}: {row.account()}", apply=apply, prepare=prepare)
+    return Step(item=f"{title}: {row.account()}", apply=apply)
 
 
 def bookmark_steps(account: Account, uris: list[str], *, first: int = 1
@@ -474,8 +511,23 @@ def _lists_overwrite(account: Account, rows: list[Row]) -> int:
     return removed
 
 
-def _csv_plan(batch: Import, rows: list[Row]) -> Plan:
-    account = batch.account
+def _row_key(kind: str, row: Row) -> tuple[str, ...]:
+    """What a line means, for finding lines that repeat an earlier one: its
+    columns, account addresses as ``_acct_key`` has them and flags as read."""
+    if kind == ImportKind.BOOKMARKS:
+        return (row.get("#uri"),)
+    if kind == ImportKind.LISTS:
+        return (row.get("List name"), _acct_key(row.account()))
+    flags = {ImportKind.FOLLOWING: ("Show boosts", "Notify on new posts"),
+             ImportKind.MUTES: ("Hide notifications",)}.get(kind, ())
+    return (_acct_key(row.account()), *(str(row.flag(name)) for name in flags))
+
+
+def csv_steps(account: Account, kind: str, rows: list[Row]) -> list[tuple[int, Step]]:
+    """The steps of the data lines ``rows`` of a CSV file of ``kind``, numbered by
+    their lines. A line that means the same as an earlier one (``bob`` after
+    ``@bob@this.domain``) is skipped, saying which line it repeats, rather than
+    applied twice or failed twice."""
     builders: dict[str, Callable[[Row], Step]] = {
         ImportKind.FOLLOWING: lambda row: _follow_step(account, row),
         ImportKind.BLOCKS: lambda row: _block_step(account, row),
@@ -483,8 +535,21 @@ def _csv_plan(batch: Import, rows: list[Row]) -> Plan:
         ImportKind.BOOKMARKS: lambda row: _bookmark_step(account, row.get("#uri")),
         ImportKind.LISTS: lambda row: _list_step(account, row),
     }
-    build = builders[batch.kind]
-    return Plan(total=len(rows), steps=((row.number, build(row)) for row in rows),
+    build = builders[kind]
+    seen: dict[tuple[str, ...], int] = {}
+    steps = []
+    for row in rows:
+        step = build(row)
+        first = seen.setdefault(_row_key(kind, row), row.number)
+        if first != row.number:
+            reason = _("The same as line %(line)d.") % {"line": first}
+            step = Step(item=step.item, apply=lambda _prepared, r=reason: (RowResult.SKIPPED, r))
+        steps.append((row.number, step))
+    return steps
+
+
+def _csv_plan(batch: Import, rows: list[Row]) -> Plan:
+    return Plan(total=len(rows), steps=csv_steps(batch.account, batch.kind, rows),
                 remove_others=_remove_others(batch, rows))
 
 
