@@ -26,7 +26,7 @@ import re
 import secrets
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 _lock = threading.Lock()
 _last_ms = 0
@@ -105,6 +105,25 @@ def _remember(value: int) -> int:
     global _last_id
     _last_id = max(_last_id, value)
     return value
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The last millisecond an id can hold: ids are signed 64-bit with 16 low bits.
+_LAST_MS = 2**47 - 1
+
+
+def ids_of_millisecond(at: datetime) -> range:
+    """Every id millisecond ``at`` (timezone-aware) can have: 65,536 of them, in
+    order, its milliseconds since the Unix epoch in the high bits. For content
+    whose time is given (imports), where the caller picks the low bits.
+
+    Raises ValueError for a time before the Unix epoch (its id would be negative)
+    or past the last millisecond an id can hold (2**47 - 1, in the year 6429).
+    """
+    ms = (at - _EPOCH) // timedelta(milliseconds=1)
+    if not 0 <= ms <= _LAST_MS:
+        raise ValueError("time out of the id range")
+    return range(ms << 16, (ms + 1) << 16)
 
 
 def id_to_datetime(value: int) -> datetime:

@@ -6,6 +6,10 @@ and the ``ImportedItem`` that remembers where it came from, in one transaction.
 A post already imported (by its source and id there) is skipped before its media
 are touched. A media file that is refused fails the post's row and deletes the
 files processed for it; a file the archive does not have is left out and said so.
+
+Posts are applied oldest first, and a reply never before its parent of the same
+archive (``parents_first``), whatever order the archive lists them in, so that
+replies are threaded under their parents.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.files import File
@@ -31,11 +37,12 @@ from tribune.media.services import (
     media_create,
     media_delete,
 )
-from tribune.portability.archive_reader import Archive
+from tribune.portability.archive_reader import Archive, ArchiveError
 from tribune.portability.models import ImportedItem, RowResult
 from tribune.portability.rows import Outcome, Step
 from tribune.portability.selectors import imported_status, status_for_uri
 from tribune.statuses.importing import status_import
+from tribune.statuses.policy import can_view
 
 _ALREADY = object()
 
@@ -90,8 +97,11 @@ def _upload(account: Account, archive: Archive, media: ArchivedMedia):
             return media_create(account=account, upload=File(out, name=name),
                                 description=media.description[:DESCRIPTION_LIMIT],
                                 focus=media.focus, process_now=True)
+    except ArchiveError:
+        raise  # says itself which member of the archive is damaged or too large
     except DomainError as exc:
-        raise ValidationFailed(_("%(file)s: %(reason)s") % {"file": name, "reason": exc}) from None
+        raise ValidationFailed(_("The media file %(file)s was refused: %(reason)s")
+                               % {"file": name, "reason": exc}) from None
     finally:
         os.unlink(path)
 
@@ -120,7 +130,12 @@ def post_step(account: Account, archive: Archive, post: ArchivedPost) -> Step:
                 media_delete(account=account, media_id=media.pk)
 
     def apply(made) -> Outcome:
-        if made is _ALREADY:
+        # Asked again inside the row's transaction: a twin run may have imported it
+        # since ``prepare``; the post's origin decides, never its id.
+        if made is _ALREADY or imported_status(account=account, source=post.source,
+                                               source_id=post.source_id):
+            if made is not _ALREADY:
+                discard(made)
             return RowResult.SKIPPED, _("Already imported.")
         notes = []
         parent = None
@@ -129,6 +144,8 @@ def post_step(account: Account, archive: Archive, post: ArchivedPost) -> Step:
                                      source_id=post.reply_to)
             if parent is None and post.source == "mastodon":
                 parent = status_for_uri(account=account, uri=post.reply_to)
+            if parent is not None and not can_view(account, parent):
+                parent = None
             if parent is None:
                 notes.append(_("It was a reply to a post that is not on this server; it "
                                "is imported on its own."))
@@ -136,7 +153,8 @@ def post_step(account: Account, archive: Archive, post: ArchivedPost) -> Step:
             account=account, text=post.text, created_at=post.created_at,
             visibility=post.visibility, spoiler_text=post.spoiler_text,
             sensitive=post.sensitive, language=post.language, in_reply_to=parent,
-            media_ids=[m.pk for m in made], link_mentions=post.link_mentions)
+            media_ids=[m.pk for m in made], link_mentions=post.link_mentions,
+            origin=f"{post.source}:{post.source_id}")
         ImportedItem.objects.create(account=account, source=post.source,
                                     source_id=post.source_id, status=status)
         left_out = post.missing_media + max(0, len(post.media) - MAX_ATTACHMENTS)
@@ -148,3 +166,46 @@ def post_step(account: Account, archive: Archive, post: ArchivedPost) -> Step:
         return RowResult.IMPORTED, " ".join(notes)
 
     return Step(item=post.label, apply=apply, prepare=prepare, discard=discard)
+
+
+class Planned(NamedTuple):
+    """One row of an archive before ordering: its number, its step, the time it
+    sorts by (rows that are not posts sort first) and its post, if it is one."""
+
+    number: int
+    step: Step
+    when: float
+    post: ArchivedPost | None = None
+
+
+def parents_first(rows: Iterable[Planned]) -> list[tuple[int, Step]]:
+    """``rows`` oldest first (then in file order), except that a reply to a post
+    of the same archive comes right after its parent when it would come before
+    (a clock set wrong, ids out of order, a file listing replies first), so that
+    it is threaded under it. Replies in a loop keep their place at the end."""
+    ordered = sorted(rows, key=lambda r: (r.when, r.number))
+    present = {r.post.source_id for r in ordered if r.post is not None}
+    emitted: set[str] = set()
+    waiting: dict[str, list[Planned]] = {}
+    out: list[tuple[int, Step]] = []
+
+    def emit(row: Planned) -> None:
+        stack = [row]
+        while stack:
+            current = stack.pop()
+            out.append((current.number, current.step))
+            if current.post is not None and current.post.source_id not in emitted:
+                emitted.add(current.post.source_id)
+                stack.extend(reversed(waiting.pop(current.post.source_id, [])))
+
+    for row in ordered:
+        parent = row.post.reply_to if row.post is not None else None
+        if (parent is not None and parent in present and parent not in emitted
+                and parent != row.post.source_id):
+            waiting.setdefault(parent, []).append(row)
+        else:
+            emit(row)
+    for rest in sorted((r for rows in waiting.values() for r in rows),
+                       key=lambda r: (r.when, r.number)):
+        out.append((rest.number, rest.step))
+    return out

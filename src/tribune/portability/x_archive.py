@@ -12,16 +12,17 @@ Each tweet becomes a post with its date (``created_at``, ``Tue Mar 05 14:02:11
 the addresses they stand for, its hashtags (linked as every post's are) and its
 media files when the archive has them (``data/tweets_media/<tweet id>-<name>``,
 ``tweet_media/`` in 2020). Posts take the account's default visibility. A reply
-to a tweet of the same archive becomes a reply again; otherwise the leading
-``@handles`` of a reply are dropped and it is imported on its own. ``@handles``
-are X's, so they are never linked to accounts here. Retweets (``RT @...``,
+to a tweet of the same archive becomes a reply again, wherever the files list
+it (tweets are applied oldest first, and never before their parent:
+``archive_posts.parents_first``); otherwise the leading ``@handles`` of a reply
+are dropped and it is imported on its own. ``@handles`` are X's, so they stay
+plain text and are never linked to accounts here. Retweets (``RT @...``,
 truncated by X) are reported, not imported.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import re
 from datetime import datetime
 from posixpath import dirname
@@ -31,8 +32,19 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from tribune.core.errors import ValidationFailed
-from tribune.portability.archive_posts import ArchivedMedia, ArchivedPost, post_step
-from tribune.portability.archive_reader import Archive, ArchiveError
+from tribune.portability.archive_posts import (
+    ArchivedMedia,
+    ArchivedPost,
+    Planned,
+    parents_first,
+    post_step,
+)
+from tribune.portability.archive_reader import (
+    Archive,
+    ArchiveError,
+    NestedTooDeeply,
+    parse_json,
+)
 from tribune.portability.models import Import, RowResult
 from tribune.portability.rows import Plan, Step
 
@@ -54,8 +66,14 @@ def ytd(data: bytes, name: str) -> Any:
     try:
         text = data.decode("utf-8-sig")
         body = text[text.index("=") + 1:].strip().rstrip(";")
-        return json.loads(body)
     except (ValueError, UnicodeDecodeError):
+        raise ArchiveError(_("%(name)s in the archive cannot be read as X's data file.")
+                           % {"name": name}) from None
+    try:
+        return parse_json(body, name)
+    except NestedTooDeeply:
+        raise
+    except ArchiveError:
         raise ArchiveError(_("%(name)s in the archive cannot be read as X's data file.")
                            % {"name": name}) from None
 
@@ -149,24 +167,26 @@ def plan(batch: Import, archive: Archive) -> Plan:
     media = _media_index(archive, [f"{folder}/tweets_media", f"{folder}/tweet_media"])
     account = batch.account
 
-    def row(record: Any) -> tuple[Step, int]:
+    first = float("-inf")
+
+    def row(number: int, record: Any) -> Planned:
         tweet = record.get("tweet", record) if isinstance(record, dict) else None
         if not isinstance(tweet, dict):
-            return _fixed(_("an entry"), RowResult.FAILED, _("This is not a tweet.")), -1
+            return Planned(number, _fixed(_("an entry"), RowResult.FAILED,
+                                          _("This is not a tweet.")), first)
         label = str(tweet.get("id_str") or _("a tweet"))
         if str(tweet.get("full_text") or "").startswith("RT @"):
-            return _fixed(label, RowResult.SKIPPED, _("Retweets are not imported: X keeps "
-                                                      "only their first characters.")), -1
+            return Planned(number, _fixed(label, RowResult.SKIPPED, _(
+                "Retweets are not imported: X keeps only their first characters.")), first)
         try:
             post = _post(account, tweet, media)
         except ValidationFailed as exc:
-            return _fixed(label, RowResult.FAILED, str(exc)), -1
-        return post_step(account, archive, post), int(post.source_id)
+            return Planned(number, _fixed(label, RowResult.FAILED, str(exc)), first)
+        return Planned(number, post_step(account, archive, post),
+                       post.created_at.timestamp(), post)
 
     def steps():
-        rows = [(number, *row(record)) for number, record in enumerate(records, start=1)]
-        # Tweet ids grow with time: ordering by id is ordering by date.
-        for number, step, _key in sorted(rows, key=lambda r: (r[2], r[0])):
-            yield number, step
+        yield from parents_first(row(number, record)
+                                 for number, record in enumerate(records, start=1))
 
     return Plan(total=len(records), steps=steps())

@@ -5,15 +5,21 @@ An imported post is an old post: it is not written to followers' home feeds, it
 notifies nobody (mentioned accounts included) and it spends nothing of the
 posting budget. It publishes ``StatusImported``, whose only effect is the
 automated flaggers' scan, so imported content meets the same detectors as new
-posts. Its id is made from its original date (``core.ids.new_id(at)``), so it
-sorts among the author's posts where it was written.
+posts. Its id is made from its original date (``core.ids.ids_of_millisecond``), so
+it sorts among the author's posts where it was written; the low bits come from a
+hash of where the post came from, moved on to the next free id of that millisecond
+when taken, so posts of one date (X dates tweets to the second) never collide.
+Whether a post was imported already is the caller's question, answered by where
+it came from (``portability.models.ImportedItem``), never by its id.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +29,7 @@ from tribune.accounts.selectors import accounts_by_handles
 from tribune.core.entity_cache import new_version
 from tribune.core.errors import NotFound, ValidationFailed
 from tribune.core.events import StatusImported, publish
-from tribune.core.ids import new_id
+from tribune.core.ids import ids_of_millisecond
 from tribune.core.languages import is_language_code
 from tribune.core.text import count_characters, extract_mentions
 from tribune.media.services import media_attach
@@ -40,7 +46,7 @@ def status_import(
     *, account: Account, text: str, created_at: datetime, visibility: str,
     spoiler_text: str = "", sensitive: bool = False, language: str | None = None,
     in_reply_to: Status | None = None, media_ids: list | None = None,
-    link_mentions: bool = True,
+    link_mentions: bool = True, origin: str = "",
 ) -> Status:
     """Write one of ``account``'s earlier posts, dated ``created_at``, and return it.
 
@@ -49,41 +55,52 @@ def status_import(
     network). ``in_reply_to`` is a post ``account`` can see (an earlier imported
     one, for threads within an archive). ``media_ids`` attaches up to four of
     ``account``'s processed uploads. A ``language`` that is not a language code is
-    dropped rather than refused. Call inside the caller's transaction to write more
-    beside it atomically.
+    dropped rather than refused. ``origin`` names where the post came from (e.g.
+    ``mastodon:<its ActivityPub id>``); it picks the id's low bits, so that posts of
+    the same millisecond get different ids. Call inside the caller's transaction to
+    write more beside it atomically.
 
     Raises Forbidden for an account restricted by a moderation decision,
     ValidationFailed for an empty post, an unknown visibility, a date in the future
-    or over ``IMPORT_MAX_CHARACTERS`` characters (and what ``media_attach``
-    refuses), NotFound when ``in_reply_to`` is not visible or was deleted meanwhile.
+    or before 1970 (ids cannot hold it), over ``IMPORT_MAX_CHARACTERS`` characters
+    (and what ``media_attach`` refuses), NotFound when ``in_reply_to`` is not
+    visible or was deleted meanwhile. Messages are written for the person whose
+    import it is.
     """
     ensure_can_act(account)
     spoiler_text = spoiler_text or ""
     if not text.strip() and not media_ids:
-        raise ValidationFailed(_("Validation failed: Text can't be blank"))
+        raise ValidationFailed(_("The post has neither text nor media files."))
     if count_characters(text) + count_characters(spoiler_text) > IMPORT_MAX_CHARACTERS:
-        raise ValidationFailed(
-            _("Validation failed: Text character limit of %(limit)d exceeded")
-            % {"limit": IMPORT_MAX_CHARACTERS})
+        raise ValidationFailed(_("The post is longer than %(limit)d characters.")
+                               % {"limit": IMPORT_MAX_CHARACTERS})
     if visibility not in Visibility.values:
         raise ValidationFailed(_("Validation failed: Visibility is not included in the list"))
-    if timezone.is_naive(created_at) or created_at > timezone.now():
-        raise ValidationFailed(_("Validation failed: The date is not a past date"))
+    if timezone.is_naive(created_at):
+        raise ValidationFailed(_("The post's date has no time zone."))
+    if created_at > timezone.now():
+        raise ValidationFailed(_("The post is dated %(date)s, which is not a past date.")
+                               % {"date": f"{created_at:%Y-%m-%d %H:%M}"})
+    try:
+        ids = ids_of_millisecond(created_at)
+    except ValueError:
+        raise ValidationFailed(_("The post is dated %(date)s; posts dated before 1970 "
+                                 "cannot be kept here.")
+                               % {"date": f"{created_at:%Y-%m-%d %H:%M}"}) from None
     if language is not None and not is_language_code(language):
         language = None
     if in_reply_to is not None and not can_view(account, in_reply_to):
-        raise NotFound(_("Record not found"))
+        raise NotFound(_("The post it replies to is no longer here."))
     mentioned = accounts_by_handles(extract_mentions(text)) if link_mentions else {}
+    fields = dict(
+        account=account, text=text, content=_render(text, mentioned),
+        spoiler_text=spoiler_text[:1000], sensitive=bool(sensitive) or bool(spoiler_text),
+        language=language, visibility=visibility, in_reply_to=in_reply_to,
+        in_reply_to_account_id=in_reply_to.account_id if in_reply_to else None,
+        created_at=created_at,
+    )
     with transaction.atomic():
-        status_id = new_id(created_at)
-        status = Status.objects.create(
-            id=status_id, account=account, text=text, content=_render(text, mentioned),
-            spoiler_text=spoiler_text[:1000], sensitive=bool(sensitive) or bool(spoiler_text),
-            language=language, visibility=visibility, in_reply_to=in_reply_to,
-            in_reply_to_account_id=in_reply_to.account_id if in_reply_to else None,
-            thread_id=(in_reply_to.thread_id or in_reply_to.pk) if in_reply_to else status_id,
-            created_at=created_at,
-        )
+        status = _create_at_free_id(ids, origin, fields, in_reply_to)
         Mention.objects.bulk_create(
             [Mention(status=status, account=a) for a in {a.pk: a for a in mentioned.values()}.values()],
             ignore_conflicts=True)
@@ -97,6 +114,42 @@ def status_import(
                                pk=account.pk).update(last_status_at=created_at)
         if in_reply_to is not None and not Status.objects.filter(pk=in_reply_to.pk).update(
                 replies_count=F("replies_count") + 1, version=new_version()):
-            raise NotFound(_("Record not found"))
+            raise NotFound(_("The post it replies to is no longer here."))
         publish(StatusImported(status_id=status.pk))
     return status
+
+
+def _low_bits(origin: str) -> int:
+    """Where to start looking for a free id in a millisecond: 16 bits of a hash of
+    ``origin``, so that posts of one millisecond start apart, or at random without
+    one."""
+    if not origin:
+        return secrets.randbits(16)
+    digest = hashlib.blake2b(origin.encode("utf-8"), digest_size=2, person=b"tribune-import")
+    return int.from_bytes(digest.digest(), "big")
+
+
+def _create_at_free_id(ids: range, origin: str, fields: dict,
+                       in_reply_to: Status | None) -> Status:
+    """The Status made with ``fields`` at the first free id of ``ids`` from
+    ``origin``'s low bits on (wrapping round). A twin process may take the id
+    between the look and the insert: the insert then fails in its savepoint and the
+    next free id is tried. ValidationFailed when all 65,536 ids of the millisecond
+    are taken."""
+    start = _low_bits(origin)
+    for _attempt in range(5):
+        taken = set(Status.objects.filter(pk__gte=ids.start, pk__lt=ids.stop)
+                    .values_list("pk", flat=True))
+        candidates = (ids[(start + step) % len(ids)] for step in range(len(ids)))
+        free = next((pk for pk in candidates if pk not in taken), None)
+        if free is None:
+            break
+        thread_id = (in_reply_to.thread_id or in_reply_to.pk) if in_reply_to else free
+        try:
+            with transaction.atomic():
+                return Status.objects.create(id=free, thread_id=thread_id, **fields)
+        except IntegrityError:
+            if not Status.objects.filter(pk=free).exists():
+                raise  # another constraint: not a matter of ids
+    raise ValidationFailed(_("Too many posts have this exact time; this one cannot be "
+                             "added among them."))
