@@ -9,21 +9,29 @@ from older releases, gzip tar: what of it comes back.
   to others' posts are imported on their own. The HTML content becomes the plain
   text it was written as: mentions keep their full ``@user@domain`` from the
   ``tag`` list, so they link only to the account they meant. Polls (``Question``)
-  and boosts (``Announce``) are reported, not imported.
+  and boosts (``Announce``) are reported, not imported, and so is a post whose
+  ``attributedTo`` is another actor than the archive's.
 * ``bookmarks.json``: posts of this server bookmarked again (your own imported
   posts included, found by their old ids).
 * ``likes.json``: reported, not imported (favouriting notifies the author).
 * ``move.json`` (an archive of a Tribune instance the account moved away from):
   the signed move statement, checked with the old instance (``moving``).
+* ``actor.json``: display name, bio and pictures (``archive_profile``).
+* the CSV files Tribune's own archive carries (``exports``): following, blocks,
+  mutes, bookmarks and lists, each line applied as the same file imported on its
+  own would be (``imports.csv_steps``); bookmarks that ``bookmarks.json`` lists
+  already are not repeated. ``follower_accounts.csv`` is reported, not imported:
+  followers choose to follow.
 
 Rows are numbered in file order: the outbox's items, then the bookmarks, then a
-row for the likes and one for the move statement. Posts are applied oldest first,
-so a reply finds its parent.
+row for the likes and one for the move statement, then the profile's rows, then
+each CSV file's lines. Posts are applied oldest first and never before their
+parent in the archive (``archive_posts.parents_first``), so a reply finds its
+parent. A JSON member nested too deeply fails the import with that reason.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -36,16 +44,32 @@ from django.utils.translation import ngettext
 from tribune.accounts.models import Account
 from tribune.core.errors import ValidationFailed
 from tribune.federation.serializers import visibility_of
-from tribune.portability.archive_posts import ArchivedMedia, ArchivedPost, post_step
-from tribune.portability.archive_reader import Archive, ArchiveError
-from tribune.portability.imports import bookmark_steps
-from tribune.portability.models import Import, RowResult
+from tribune.portability.archive_posts import (
+    ArchivedMedia,
+    ArchivedPost,
+    Planned,
+    parents_first,
+    post_step,
+)
+from tribune.portability.archive_profile import profile_steps
+from tribune.portability.archive_reader import Archive, ArchiveError, parse_json
+from tribune.portability.csvfiles import read_rows
+from tribune.portability.imports import bookmark_steps, csv_steps
+from tribune.portability.models import Import, ImportKind, RowResult
 from tribune.portability.moving import move_statement_accept
 from tribune.portability.rows import Outcome, Plan, Step
 
 SOURCE = "mastodon"
 JSON_LIMIT = 256 * 1024 * 1024
 _FIRST = float("-inf")
+# The CSV files of Tribune's own archive that come back, in the order applied
+# (follows before lists, which hold only followed accounts), and their kinds.
+ARCHIVE_CSVS = (("following_accounts.csv", ImportKind.FOLLOWING),
+                ("blocked_accounts.csv", ImportKind.BLOCKS),
+                ("muted_accounts.csv", ImportKind.MUTES),
+                ("bookmarks.csv", ImportKind.BOOKMARKS),
+                ("lists.csv", ImportKind.LISTS))
+FOLLOWERS_CSV = "follower_accounts.csv"
 
 
 def check(archive: Archive) -> None:
@@ -61,11 +85,7 @@ def _json(archive: Archive, name: str, *, required: bool = False) -> Any:
             raise ArchiveError(_("This is not a Mastodon archive: it has no %(name)s.")
                                % {"name": name})
         return None
-    try:
-        return json.loads(archive.read(member, limit=JSON_LIMIT))
-    except (ValueError, UnicodeDecodeError):
-        raise ArchiveError(_("%(name)s in the archive is not valid JSON.")
-                           % {"name": name}) from None
+    return parse_json(archive.read(member, limit=JSON_LIMIT), name)
 
 
 def _items(document: Any, name: str) -> list:
@@ -229,25 +249,43 @@ def _post(archive: Archive, note: dict, followers: str | None) -> ArchivedPost:
         media=media, missing_media=missing)
 
 
-def _outbox_step(account: Account, archive: Archive, item: Any,
-                 followers: str | None) -> tuple[Step, float]:
-    """The row of one outbox item, and the time it sorts by (rows that are not
-    posts first)."""
+def _ids(value: Any) -> list[str]:
+    """The ids an ``attributedTo`` names: one id, an object with one, or a list."""
+    values = value if isinstance(value, list) else [value]
+    found = [v.get("id") if isinstance(v, dict) else v for v in values]
+    return [v for v in found if isinstance(v, str)]
+
+
+def _outbox_row(account: Account, archive: Archive, number: int, item: Any,
+                followers: str | None, owner: str | None) -> Planned:
+    """The row of one outbox item, with the time it sorts by (rows that are not
+    posts first). ``owner`` is the archive's actor id, when known."""
     kind = item.get("type") if isinstance(item, dict) else None
     obj = item.get("object") if isinstance(item, dict) else None
     if kind == "Create" and isinstance(obj, dict) and obj.get("type") == "Note":
+        owner = owner or (item.get("actor") if isinstance(item.get("actor"), str) else None)
+        authors = _ids(obj.get("attributedTo"))
+        if owner and authors and owner not in authors:
+            return Planned(number, _fixed(
+                str(obj.get("id") or _("a post")), RowResult.SKIPPED,
+                _("This post is by another account (%(author)s); only your own posts are "
+                  "imported.") % {"author": authors[0][:200]}), _FIRST)
         try:
             post = _post(archive, obj, followers)
         except ValidationFailed as exc:
-            return _fixed(str(obj.get("id") or _("a post")), RowResult.FAILED, str(exc)), _FIRST
-        return post_step(account, archive, post), post.created_at.timestamp()
+            return Planned(number, _fixed(str(obj.get("id") or _("a post")),
+                                          RowResult.FAILED, str(exc)), _FIRST)
+        return Planned(number, post_step(account, archive, post),
+                       post.created_at.timestamp(), post)
     label = str((obj.get("id") if isinstance(obj, dict) else obj) or kind or _("an item"))
     if kind == "Create" and isinstance(obj, dict) and obj.get("type") == "Question":
-        return _fixed(label, RowResult.FAILED, _("Polls cannot be imported yet.")), _FIRST
-    if kind == "Announce":
-        return _fixed(label, RowResult.SKIPPED, _("Boosts are not imported; the boosted "
-                                                  "post stays with its author.")), _FIRST
-    return _fixed(label, RowResult.SKIPPED, _("This is not a post.")), _FIRST
+        step = _fixed(label, RowResult.FAILED, _("Polls cannot be imported yet."))
+    elif kind == "Announce":
+        step = _fixed(label, RowResult.SKIPPED, _("Boosts are not imported; the boosted "
+                                                  "post stays with its author."))
+    else:
+        step = _fixed(label, RowResult.SKIPPED, _("This is not a post."))
+    return Planned(number, step, _FIRST)
 
 
 def _fixed(item: str, result: str, reason: str) -> Step:
@@ -262,6 +300,32 @@ def _move_step(account: Account, document: Any) -> Step:
     return Step(item="move.json", apply=apply)
 
 
+def _csv_rows(account: Account, archive: Archive, skip_uris: set[str]) -> list[Step]:
+    """The rows of the CSV files of Tribune's own archive (``ARCHIVE_CSVS``), each
+    item prefixed with its file; a file that cannot be read is one failed row."""
+    steps: list[Step] = []
+    for name, kind in ARCHIVE_CSVS:
+        member = archive.locate(name)
+        if member is None:
+            continue
+        try:
+            rows = read_rows(archive.read(member, limit=settings.TRIBUNE_IMPORT_MAX_CSV_BYTES),
+                             kind=kind)
+        except ValidationFailed as exc:
+            steps.append(_fixed(name, RowResult.FAILED, str(exc)))
+            continue
+        if kind == ImportKind.BOOKMARKS:
+            rows = [row for row in rows if row.get("#uri") not in skip_uris]
+        for _line, step in csv_steps(account, kind, rows):
+            steps.append(Step(item=f"{name}: {step.item}", apply=step.apply,
+                              prepare=step.prepare, discard=step.discard))
+    member = archive.locate(FOLLOWERS_CSV)
+    if member is not None and archive.size(member):
+        steps.append(_fixed(FOLLOWERS_CSV, RowResult.SKIPPED, _(
+            "Followers are not imported: each of them chooses to follow you.")))
+    return steps
+
+
 def plan(batch: Import, archive: Archive) -> Plan:
     """The rows of a Mastodon archive (see the module's docstring)."""
     account = batch.account
@@ -272,21 +336,27 @@ def plan(batch: Import, archive: Archive) -> Plan:
             _("The archive has more than %(limit)d posts.")
             % {"limit": settings.TRIBUNE_IMPORT_MAX_POSTS})
     actor = _json(archive, "actor.json")
-    followers = actor.get("followers") if isinstance(actor, dict) else None
+    actor = actor if isinstance(actor, dict) else None
+    followers = actor.get("followers") if actor else None
+    followers = followers if isinstance(followers, str) else None
+    owner = actor.get("id") if actor else None
+    owner = owner if isinstance(owner, str) else None
     bookmarks_doc = _json(archive, "bookmarks.json")
     bookmarks = ([u for u in _items(bookmarks_doc, "bookmarks.json") if isinstance(u, str)]
                  if bookmarks_doc is not None else [])
     likes_doc = _json(archive, "likes.json")
     likes = _items(likes_doc, "likes.json") if likes_doc is not None else []
     move = _json(archive, "move.json")
+    summary = actor.get("summary") if actor else None
+    extra = [*profile_steps(account, archive, actor,
+                            note_text(summary, actor.get("tag"))
+                            if isinstance(summary, str) else ""),
+             *_csv_rows(account, archive, set(bookmarks))]
 
     def steps():
-        rows = [(number, *_outbox_step(account, archive, item,
-                                       followers if isinstance(followers, str) else None))
-                for number, item in enumerate(outbox, start=1)]
-        # Oldest first, so that replies find their parents; failures keep their place.
-        for number, step, _when in sorted(rows, key=lambda r: (r[2], r[0])):
-            yield number, step
+        yield from parents_first(
+            _outbox_row(account, archive, number, item, followers, owner)
+            for number, item in enumerate(outbox, start=1))
         yield from bookmark_steps(account, bookmarks, first=len(outbox) + 1)
         number = len(outbox) + len(bookmarks) + 1
         if likes:
@@ -298,8 +368,9 @@ def plan(batch: Import, archive: Archive) -> Plan:
             number += 1
         if move is not None:
             yield number, _move_step(account, move)
+            number += 1
+        for offset, step in enumerate(extra):
+            yield number + offset, step
 
-    total = len(outbox) + len(bookmarks) + bool(likes) + (move is not None)
+    total = len(outbox) + len(bookmarks) + bool(likes) + (move is not None) + len(extra)
     return Plan(total=total, steps=steps())
-
-
