@@ -150,3 +150,48 @@ def test_the_api_account_says_where_it_moved(alice, bob, api_as):
     # Moved elsewhere: that account is not known here, so there is no entity to show.
     account_moved_to_set(account=bob, uri="https://new.example/users/bob")
     assert api.get(f"/api/v1/accounts/{bob.pk}").json().keys().isdisjoint({"moved"})
+
+
+def test_the_weekly_archive_limit_lets_the_move_statement_through_once(
+        alice, make_account, django_capture_on_commit_callbacks):
+    """The documented flow: an archive taken days before, then the move, then the
+    archive that carries the move statement, imported on the new account. The
+    weekly limit stays for everything else."""
+    from tribune.portability.exports import export_request
+    from tribune.portability.models import Export
+
+    def archive():
+        with django_capture_on_commit_callbacks(execute=True):
+            made = export_request(account=alice)
+        made.refresh_from_db()
+        return made
+
+    before = archive()
+    with pytest.raises(ValidationFailed, match="once every 7 days"):
+        export_request(account=alice)  # not moved: the limit holds
+    newcomer = make_account("newcomer")
+    account_aliases_set(account=newcomer, aliases=[account_uri(alice)])
+    account_moved_to_set(account=alice, uri=account_uri(newcomer))
+
+    moved = archive()
+    assert moved.pk != before.pk and moved.state == "finished"
+    with moved.file.open("rb") as stored, zipfile.ZipFile(stored) as made:
+        statement = json.loads(made.read("move.json"))
+    assert statement["moved_to"] == account_uri(newcomer)
+    # One such archive: pointing the move elsewhere does not buy another.
+    with pytest.raises(ValidationFailed, match="once every 7 days"):
+        export_request(account=alice)
+    account_moved_to_set(account=alice, uri="https://new.example/users/alice")
+    with pytest.raises(ValidationFailed, match="once every 7 days"):
+        export_request(account=alice)
+    assert Export.objects.filter(account=alice).count() == 2
+
+    account_moved_to_set(account=alice, uri=account_uri(newcomer))
+    with moved.file.open("rb") as stored:
+        upload = SimpleUploadedFile("archive.zip", stored.read())
+    batch = import_create(account=newcomer, kind="mastodon-archive", mode="merge",
+                          upload=upload, enqueue=False)
+    import_run(import_id=batch.pk)
+    assert ImportRow.objects.get(batch=batch, item="move.json").result == "imported"
+    newcomer.refresh_from_db()
+    assert newcomer.also_known_as == [account_uri(alice)]

@@ -49,7 +49,7 @@ from tribune.federation import serializers as ap
 from tribune.lists.selectors import memberships_for_export
 from tribune.portability.csvfiles import COLUMNS, write_csv
 from tribune.portability.models import Export, JobState
-from tribune.portability.moving import move_statement
+from tribune.portability.moving import move_archive_due, move_statement
 from tribune.portability.selectors import (
     acct_of,
     blocks_of,
@@ -222,14 +222,16 @@ def export_request(*, account: Account) -> Export:
     """Ask for a new archive of ``account``'s data, made by a task on the
     ``portability`` queue after commit. Raises ValidationFailed when the last
     request (not a failed one) is less than ``EXPORT_INTERVAL`` old, as Mastodon
-    allows one archive a week."""
+    allows one archive a week, unless the account has moved since and needs the
+    archive with its move statement (``moving.move_archive_due``)."""
     now = timezone.now()
     with transaction.atomic():
         # Locked, so two clicks at once make one request.
         Account.objects.select_for_update().filter(pk=account.pk).first()
         last = (Export.objects.filter(account=account).exclude(state=JobState.FAILED)
                 .order_by("-created_at").first())
-        if last is not None and last.created_at > now - EXPORT_INTERVAL:
+        if (last is not None and last.created_at > now - EXPORT_INTERVAL
+                and not move_archive_due(account=account, since=now - EXPORT_INTERVAL)):
             raise ValidationFailed(
                 _("You can request an archive once every 7 days; your next one can be "
                   "requested after %(date)s.")

@@ -10,7 +10,11 @@ federates, a move between two Tribune instances goes like this:
    shows where it went, the API's Account carries ``moved``;
 2. the old instance's archive (``exports``) then holds ``move.json``, a statement
    ``{account, moved_to}`` signed with the old instance's secret key (Django's
-   signing, salted for this use, with its time);
+   signing, salted for this use, with its time). The weekly limit on archives
+   (Mastodon's, against the cost of making them, not a cooldown between moves)
+   lets through one archive with the statement after a move, even when an
+   archive was made days before (``move_archive_due``): the person asking is the
+   account's owner, signed in on its own server;
 3. importing that archive on the new instance (``imports``) asks the old
    instance, at ``/move-statements/verify`` on the host of the old account's id,
    whether the statement is its own and still true; if so the old id becomes an
@@ -23,10 +27,14 @@ re-following the new account, and ``alsoKnownAs`` checked by fetching the actor.
 from __future__ import annotations
 
 import json
+import logging
+import zipfile
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from django.core import signing
+from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,6 +43,9 @@ from tribune.accounts.selectors import account_by_uri, account_uri
 from tribune.accounts.services import account_aliases_set
 from tribune.core.errors import ValidationFailed
 from tribune.core.urls import absolute
+from tribune.portability.models import Export, JobState
+
+logger = logging.getLogger(__name__)
 
 SALT = "tribune.portability.move"
 VERIFY_PATH = "/move-statements/verify"
@@ -53,6 +64,36 @@ def move_statement(account: Account) -> dict[str, Any] | None:
     token = signing.dumps(payload, salt=SALT, compress=True)
     return {**payload, "issued_at": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
             "statement": token, "verify": absolute(f"{VERIFY_PATH}?statement={quote(token)}")}
+
+
+def _carries_statement(export: Export) -> bool:
+    """Whether ``export``'s stored archive holds ``move.json`` (False when its file
+    is gone or cannot be read)."""
+    if not export.file:
+        return False
+    try:
+        with default_storage.open(export.file.name, "rb") as stored, \
+                zipfile.ZipFile(stored) as archive:
+            return "move.json" in archive.namelist()
+    except (OSError, zipfile.BadZipFile) as exc:
+        logger.warning("moving: export %s unreadable: %r", export.pk, exc)
+        return False
+
+
+def move_archive_due(*, account: Account, since: datetime) -> bool:
+    """Whether ``account`` may have a new archive although one was asked for after
+    ``since`` (the weekly limit): it has moved, and none of its archives asked for
+    since then carries a move statement or will (one still waiting or being made
+    reads the move when it is made). At most one such archive a week, whatever
+    the moves: changing where one moved does not buy more."""
+    if not account.moved_to_uri:
+        return False
+    recent = Export.objects.filter(account=account, created_at__gt=since).exclude(
+        state=JobState.FAILED)
+    for export in recent:
+        if export.state in (JobState.QUEUED, JobState.RUNNING) or _carries_statement(export):
+            return False
+    return True
 
 
 def move_statement_check(*, statement: str) -> dict[str, Any]:
