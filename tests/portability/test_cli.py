@@ -32,7 +32,8 @@ def test_export_then_import(alice, bob, make_account, tmp_path, capsys):
 
     make_account("alice2")
     assert main(["import", "alice2", "mastodon-archive", str(target)]) == 0
-    assert capsys.readouterr().out.strip().endswith("imported 1, skipped 0, failed 0 of 1")
+    # The post, and the profile's display name
+    assert capsys.readouterr().out.strip().endswith("imported 2, skipped 0, failed 0 of 2")
     assert Status.objects.filter(account__username="alice2").count() == 1
 
     csv = files.write(tmp_path, "following_accounts.csv", b"Account address\nbob\nghost@far.example\n")
