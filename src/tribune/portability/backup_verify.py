@@ -1,9 +1,15 @@
 """Checking an instance backup without restoring it (``tribune backup --verify``),
-and the first pass of every restore: nothing is written before it passes."""
+and the first pass of every restore: nothing is written before it passes.
+
+Besides the checksums, every row is checked against the schema it will be loaded
+into, and its references against the archive's other rows (``backup_rows``), and
+the media files each chunk's rows name must follow that chunk, unless the
+manifest lists them as deleted while the backup ran."""
 
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +35,7 @@ from tribune.portability.backup_archive import (
     check_header,
     parse_json,
 )
+from tribune.portability.backup_rows import RowChecker
 from tribune.portability.backup_secrets import secrets_open
 
 
@@ -54,10 +61,12 @@ def archive_verify(*, path: Path, passphrase: str | None = None,
                    on_progress: ProgressCallback = _no_progress) -> Verified:
     """Read the whole archive at ``path`` and check it: the header's format, every
     member's size and SHA-256 against the manifest (none missing, none extra, in
-    order), rows per table and the per-table and media checksums, and the
-    manifest's own checksum. With ``passphrase``, the secrets are decrypted too.
-    ``on_header(header)`` is called as soon as the header is read, so a caller can
-    refuse an archive before reading the rest.
+    order), rows per table and the per-table and media checksums, the manifest's
+    own checksum, every row against the archive's schema and references
+    (``backup_rows.RowChecker``), and every media file its rows name. With
+    ``passphrase``, the secrets are decrypted too. ``on_header(header)`` is called
+    as soon as the header is read, so a caller can refuse an archive before
+    reading the rest.
 
     Raises ArchiveRefused (one line) for anything wrong, ValidationFailed for a
     wrong passphrase.
@@ -71,6 +80,11 @@ def archive_verify(*, path: Path, passphrase: str | None = None,
     media_files = media_bytes = 0
     header = manifest = manifest_bytes = manifest_sum = None
     secrets = None
+    checker: RowChecker | None = None
+    # A problem with the rows waits for the checksums: damage is told as damage.
+    problem: ArchiveRefused | None = None
+    expected: deque[str] = deque()  # media names the last chunk's rows hold, not yet seen
+    absent: list[str] = []  # media names no member followed their chunk with
     try:
         for info, handle in reader.members():
             name = info.name
@@ -82,10 +96,14 @@ def archive_verify(*, path: Path, passphrase: str | None = None,
                 check_header(header)
                 if on_header is not None:
                     on_header(header)
+                checker = RowChecker.for_header(header)
                 seen.append(_member_of(info, hashlib.sha256(raw), None))
                 continue
             if manifest_sum is not None:
                 raise _damaged(f"unexpected member {name!r} after the manifest")
+            if not name.startswith(MEDIA):
+                absent.extend(expected)
+                expected.clear()
             if name == MANIFEST:
                 manifest_bytes = ArchiveReader.read_all(info, handle)
                 continue
@@ -102,6 +120,11 @@ def archive_verify(*, path: Path, passphrase: str | None = None,
                 rows[table] = rows.get(table, 0) + count
                 seen.append(_member_of(info, hashlib.sha256(data), count))
                 progress.rows += count
+                if checker is not None and problem is None:
+                    try:
+                        expected.extend(checker.chunk(name, table, data))
+                    except ArchiveRefused as exc:
+                        problem = exc
             elif name.startswith(MEDIA):
                 digest = hashlib.sha256()
                 while block := handle.read(BLOCK):
@@ -110,6 +133,14 @@ def archive_verify(*, path: Path, passphrase: str | None = None,
                     media_bytes += len(block)
                 media_files += 1
                 seen.append(_member_of(info, digest, None))
+                file_name = name[len(MEDIA):]
+                while expected and expected[0] != file_name:
+                    absent.append(expected.popleft())
+                if expected:
+                    expected.popleft()
+                elif problem is None:
+                    problem = _damaged(f"media file {file_name!r} is not named by the rows "
+                                       f"before it")
             elif name == SECRETS:
                 data = ArchiveReader.read_all(info, handle)
                 seen.append(_member_of(info, hashlib.sha256(data), None))
@@ -133,7 +164,17 @@ def archive_verify(*, path: Path, passphrase: str | None = None,
     if any(manifest.get(key) != header.get(key) for key in ("format", "backup_id",
                                                             "migrations")):
         raise _damaged("the manifest belongs to another backup than its header")
-    _compare(manifest, seen, rows, table_sums, media_sum.hexdigest(), media_files)
+    _compare(manifest, seen, rows, table_sums)
+    if problem is not None:
+        raise problem
+    checker.finish()
+    deleted = set(manifest.get("media", {}).get("missing") or ())
+    for file_name in absent:
+        if file_name not in deleted:
+            raise _incomplete(file_name)
+    media = manifest.get("media", {})
+    if media.get("files") != media_files or media.get("sha256") != media_sum.hexdigest():
+        raise _damaged("the media files do not match their checksum")
     if passphrase is not None and secrets is None:
         raise _damaged(f"{SECRETS} is missing")
     progress.bytes = progress.total_bytes
@@ -153,18 +194,30 @@ def _parse_manifest(data: bytes) -> dict:
     return manifest
 
 
-def _compare(manifest: dict, seen: list[Member], rows: dict[str, int], table_sums: dict,
-             media_sum: str, media_files: int) -> None:
+def _incomplete(file_name: str) -> ArchiveRefused:
+    return ArchiveRefused(_("The archive is incomplete: the media file %(name)s is "
+                            "missing from it.") % {"name": file_name})
+
+
+def _missing(want: dict) -> ArchiveRefused:
+    name = str(want.get("name"))
+    if name.startswith(MEDIA):
+        return _incomplete(name[len(MEDIA):])
+    return _damaged(f"member {name!r} is missing")
+
+
+def _compare(manifest: dict, seen: list[Member], rows: dict[str, int],
+             table_sums: dict) -> None:
     expected = manifest["members"]
     for index, want in enumerate(expected):
         if index >= len(seen):
-            raise _damaged(f"member {want.get('name')!r} is missing")
+            raise _missing(want)
         got = seen[index]
         if got.name != want.get("name"):
             listed = {m.get("name") for m in expected}
             if got.name not in listed:
                 raise _damaged(f"member {got.name!r} is not in the manifest")
-            raise _damaged(f"member {want.get('name')!r} is missing")
+            raise _missing(want)
         if got.size != want.get("size") or got.sha256 != want.get("sha256"):
             raise _damaged(f"member {got.name!r} does not match its checksum")
         if want.get("rows") is not None and got.rows != want["rows"]:
@@ -179,9 +232,6 @@ def _compare(manifest: dict, seen: list[Member], rows: dict[str, int], table_sum
             raise _damaged(f"table {table} does not match its checksum")
     if set(rows) - set(manifest.get("tables", {})):
         raise _damaged("the archive holds a table its manifest does not list")
-    media = manifest.get("media", {})
-    if media.get("files") != media_files or media.get("sha256") != media_sum:
-        raise _damaged("the media files do not match their checksum")
 
 
 _EMPTY = hashlib.sha256(b"").hexdigest()
