@@ -2,11 +2,13 @@
 again: ``tribune backup --verify`` and the restore's first pass refuse the rows a
 database would refuse (wrong kind, NULL where the column forbids it, a reference
 to a row the archive lacks, a repeated primary key), and a media file the rows
-name must be in the archive."""
+name must be in the archive. What only the database can see (a CHECK constraint)
+fails the restore in one line, and the restore removes what it wrote."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import tarfile
 
 import pytest
@@ -163,3 +165,44 @@ def test_a_manifest_of_another_backup(plain_archive, tmp_path):
     assert _refused(bad) == (
         "The archive is damaged or truncated: the manifest belongs to another backup than "
         "its header.")
+
+
+def _self_follow(columns, rows):
+    account, target = columns.index("account_id"), columns.index("target_id")
+    rows[0][target] = rows[0][account]
+    return rows
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql", "sqlite, migrated"])
+def test_rows_only_the_database_refuses_leave_the_target_as_it_was(
+        database, plain_archive, passphrase_file, tmp_path, request):
+    """A follow of oneself breaks a CHECK constraint, which verification does not
+    evaluate: the load fails half-way, and the restore removes what it wrote."""
+    bad = tmp_path / "bad.tar"
+    resealed(plain_archive, bad, rows_changed(plain_archive, "graph_follow", _self_follow))
+    url = request.getfixturevalue("postgres_server")() if database == "postgresql" else None
+    target = Target(tmp_path / "target", database_url=url)
+    if database == "sqlite, migrated":
+        assert target.tribune("migrate").returncode == 0
+    assert archive_verify(path=bad).total_rows > 0  # the checks before loading pass
+    done = target.tribune("restore", str(bad), "--passphrase-file", str(passphrase_file),
+                          "--quiet")
+    line = _one_error(done)
+    assert line.startswith("tribune restore: error: The database refused the rows of "
+                           "tables/graph_follow/000000.jsonl: ")
+    assert "follow_not_self" in line
+    assert line.endswith("The restore removed what it had written; the target is as it was.")
+    if database != "sqlite, migrated":
+        assert target.untouched()
+        return
+    # An instance migrated before is again an empty migrated instance, and no
+    # journal holds the other commands back.
+    assert not list((target.data_dir / "media").rglob("*.*"))
+    with sqlite3.connect(target.sqlite) as db:
+        assert not db.execute("SELECT name FROM sqlite_master "
+                              "WHERE name LIKE 'tribune_restore%'").fetchall()
+        assert db.execute("SELECT count(*) FROM graph_follow").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM django_content_type").fetchone()[0] > 0
+    made = target.tribune("createuser", "erin", "--email", "erin@example.test",
+                          "--password", "a-long-test-passphrase")
+    assert made.returncode == 0, made.stderr

@@ -195,6 +195,10 @@ def _run(args: argparse.Namespace) -> int:
 
     # Every command uses the database: an unreachable one stops each the same way.
     commands.database_check()
+    # Nothing but the restore itself may use a half-restored database (checking an
+    # archive does not touch the database).
+    if args.command != "restore" and not (args.command == "backup" and args.verify):
+        commands.restore_check()
     return commands.HANDLERS[args.command](args)
 
 

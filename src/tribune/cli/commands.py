@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import getpass
 import json
+import shlex
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -70,6 +71,18 @@ def database_check() -> None:
         psycopg.connect(**_postgres_params(db), connect_timeout=DATABASE_CHECK_TIMEOUT).close()
     except psycopg.Error as exc:
         raise CliError(f"cannot connect to PostgreSQL at {where}: {_libpq_reason(exc)}") from None
+
+
+def restore_check() -> None:
+    """Raise CliError while this database holds a restore that has not finished
+    (``portability.restore_journal``): its tables are half-filled, so serving,
+    migrating or writing to it (or backing it up) would spread or break that."""
+    from tribune.portability.restore_journal import restore_unfinished
+
+    archive = restore_unfinished()
+    if archive is not None:
+        raise CliError(f"a restore of {archive} is unfinished: run "
+                       f"`tribune restore {shlex.quote(archive)}` again to finish it")
 
 
 def _libpq_reason(exc: Exception) -> str:

@@ -116,8 +116,10 @@ def _write(writer: ArchiveWriter, snapshot: _Snapshot, specs: list[TableSpec],
     }
     writer.add_bytes(HEADER, json.dumps(header, indent=1, sort_keys=True).encode("utf-8"))
     writer.add_bytes(SECRETS, sealed)
-    counts = {spec.table: snapshot.count(spec) for spec in specs}
-    progress = Progress(phase="backup", total_rows=sum(counts.values()))
+    progress = Progress(phase="backup")
+    on_progress(progress)  # counting the rows of a large instance takes a while
+    progress.total_rows = sum(snapshot.count(spec) for spec in specs)
+    on_progress(progress)
     tables: dict[str, dict] = {}
     media_sum, media_files, media_bytes, missing = hashlib.sha256(), 0, 0, []
     for spec in specs:
@@ -136,6 +138,8 @@ def _write(writer: ArchiveWriter, snapshot: _Snapshot, specs: list[TableSpec],
                 else:
                     media_files += 1
                     media_bytes += copied
+                    progress.bytes = writer.bytes_written
+                    on_progress(progress)
             progress.bytes = writer.bytes_written
             on_progress(progress)
         tables[spec.table] = {**spec.as_json(), "rows": rows, "sha256": digest.hexdigest()}

@@ -60,14 +60,19 @@ class ArchiveRefused(ValidationFailed):
 @dataclass
 class Progress:
     """How far a long backup, verification or restore has come; handed to the
-    caller's ``on_progress`` after each chunk or file. ``total_rows`` and
-    ``total_bytes`` are None while unknown."""
+    caller's ``on_progress`` when a phase begins and after each chunk, file or
+    step. A phase over the archive counts ``rows`` and ``bytes``; the others
+    (migrate, finish, rebuild) count ``steps`` and name the current ``step``.
+    Totals are None while unknown (or unknowable: the rebuild has none)."""
 
-    phase: str  # "backup", "verify" or "restore"
+    phase: str  # "backup", "verify", "migrate", "restore", "finish" or "rebuild"
     rows: int = 0
     total_rows: int | None = None
     bytes: int = 0
     total_bytes: int | None = None
+    steps: int = 0
+    total_steps: int | None = None
+    step: str = ""
     started: float = field(default_factory=time.monotonic)
 
 

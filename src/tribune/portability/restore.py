@@ -2,14 +2,16 @@
 PostgreSQL, whichever it is configured with.
 
 1. The header is checked first (format, migrations, an empty target), then the
-   whole archive is verified (``archive_verify``): nothing is written before every
-   checksum matched and the passphrase opened the secrets.
-2. The target is migrated to the archive's migrations, and in one transaction a
-   journal is created (two tables of its own, ``tribune_restore_state`` and
-   ``tribune_restore_done``), the rows that ``migrate`` put in the archive's tables
-   (content types, permissions) are deleted, and on PostgreSQL the foreign keys are
-   dropped (their definitions kept in the journal), as pg_restore loads data before
-   constraints.
+   whole archive is verified (``archive_verify``: checksums, and every row against
+   the schema it will be loaded into): nothing is written before it passed and
+   the passphrase opened the secrets.
+2. A journal is created in the target (``restore_journal``: the backup id, the
+   archive's path, what the target held before); from then on the other
+   ``tribune`` commands refuse to run until the restore is finished. The target
+   is migrated to the archive's migrations, and in one transaction the rows that
+   ``migrate`` put in the archive's tables (content types, permissions) are
+   deleted and, on PostgreSQL, the foreign keys dropped (their definitions kept in
+   the journal), as pg_restore loads data before constraints.
 3. Each table chunk is loaded in one transaction that also records it in the
    journal (SQLite: ``executemany``; PostgreSQL: ``COPY``), so a restore killed at
    any point and run again skips what was committed and never duplicates a row.
@@ -19,19 +21,28 @@ PostgreSQL, whichever it is configured with.
    (``ANALYZE``), the remaining migrations run, the secret key is
    written to the data dir, derived state is rebuilt (``derived``), and the
    journal is dropped.
+
+An interruption (Ctrl-C, a killed process, a lost connection) leaves the journal:
+the same command resumes. But rows the database refuses in steps 2 to 4 (what the
+verification cannot see: a unique or CHECK constraint, a table the target lacks)
+would be refused again on every run, so the restore then removes what it wrote
+(``_undo``) and the target is as before: no database or tables where there were
+none, an empty migrated one where there was one, no media files.
 """
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import json
 import os
+import sqlite3
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from tribune.core.errors import ValidationFailed
@@ -47,13 +58,23 @@ from tribune.portability.backup_archive import (
     _damaged,
     _no_progress,
 )
+from tribune.portability.backup_rows import parsed_rows
 from tribune.portability.backup_tables import TableSpec, row_writer
 from tribune.portability.backup_verify import archive_verify
 from tribune.portability.derived import DerivedResult, derived_state_rebuild
-
-STATE = "tribune_restore_state"
-PARSE_ROWS = 1000
-DONE = "tribune_restore_done"
+from tribune.portability.restore_journal import (
+    DONE,
+    STATE,
+    database_exists,
+    journal_begin,
+    journal_done,
+    journal_drop,
+    journal_exists,
+    journal_get,
+    journal_mark,
+    journal_set,
+    restore_unfinished,
+)
 
 
 class RestoreRefused(ValidationFailed):
@@ -79,10 +100,14 @@ def instance_restore(*, path: Path, passphrase: str,
     """Restore the archive at ``path`` into this instance's database and media
     storage. The target must be empty (no users, no accounts), or hold an
     interrupted restore of the same archive, which is then resumed.
+    ``on_progress`` hears of each phase: verify, migrate, restore (the rows and
+    files), finish and rebuild.
 
-    Raises ArchiveRefused for a damaged, truncated or too new archive and
-    RestoreRefused for a target that cannot take it, in both cases before writing
-    anything; ValidationFailed for a wrong passphrase.
+    Raises ArchiveRefused for a damaged, truncated, too new or unloadable archive
+    and RestoreRefused for a target that cannot take it: before writing anything,
+    or, when the database refuses rows while they are loaded, after removing what
+    the restore wrote. ValidationFailed for a wrong passphrase. An interruption
+    (KeyboardInterrupt) leaves the journal for the next run to resume from.
     """
     path = Path(path)
     resumed = False
@@ -104,24 +129,34 @@ def instance_restore(*, path: Path, passphrase: str,
     lap("verify")
     manifest, secrets = verified.manifest, verified.secrets or {}
     _check_secret_key(secrets)
-    if not resumed:
-        _migrate_to(manifest["migrations"])
-    lap("migrate")
     specs = {table: TableSpec.from_json(table, data)
              for table, data in manifest["tables"].items()}
-    _check_columns(specs)
-    connection.disable_constraint_checking()  # SQLite; PostgreSQL drops its FKs instead
     if not resumed:
-        _prepare(manifest["backup_id"], specs)
-    media_files = _load(path, manifest, specs, total_rows=verified.total_rows,
-                        on_progress=on_progress)
-    lap("load")
-    _finish(specs, secrets)
+        before = _target_before()
+        journal_begin(backup_id=manifest["backup_id"], archive=path.resolve(), before=before)
+    try:
+        prepared = journal_get("prepared") is not None
+        if not prepared:
+            _migrate_to(manifest["migrations"], on_progress)
+        # SQLite's foreign keys off for the load (after migrating: its schema editor
+        # turns them back on); PostgreSQL drops them instead (``_prepare``).
+        connection.disable_constraint_checking()
+        if not prepared:
+            _check_columns(specs)
+            _prepare(specs)
+        lap("migrate")
+        media_files = _load(path, manifest, specs, total_rows=verified.total_rows,
+                            on_progress=on_progress)
+        lap("load")
+        finish = Progress(phase="finish", total_steps=5)
+        _constraints(specs, finish, on_progress)
+    except (ArchiveRefused, RestoreRefused) as exc:
+        raise _undone(exc, specs) from None
+    _finish(specs, secrets, finish, on_progress)
     lap("finish")
+    on_progress(Progress(phase="rebuild", step=_("counters, home feeds, search index")))
     derived = derived_state_rebuild()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE {DONE}")
-        cursor.execute(f"DROP TABLE {STATE}")
+    journal_drop()
     lap("rebuild")
     return RestoreResult(rows=verified.total_rows, media_files=media_files,
                          resumed=resumed, derived=derived, seconds=seconds)
@@ -143,30 +178,22 @@ def _check_migrations(migrations: dict) -> None:
             % {"names": ", ".join(unknown[:3]), "more": more})
 
 
-def _database_exists() -> bool:
-    if connection.vendor == "sqlite":
-        name = str(connection.settings_dict["NAME"])
-        return name != ":memory:" and Path(name).exists()
-    return True
-
-
 def _target_state(backup_id: str | None) -> bool:
     """True when this database holds an interrupted restore of ``backup_id``;
     False when it is empty. Raises RestoreRefused otherwise. Opens no SQLite file
     that does not exist yet."""
-    if not _database_exists():
+    if not database_exists():
         return False
+    if journal_exists():
+        if journal_get("backup_id") == backup_id:
+            return True
+        archive = restore_unfinished()
+        raise RestoreRefused(
+            _("This database holds an unfinished restore of another archive (%(archive)s); "
+              "run `tribune restore %(archive)s` again to finish it, or restore into a "
+              "new, empty database.") % {"archive": archive})
     tables = set(connection.introspection.table_names())
     with connection.cursor() as cursor:
-        if STATE in tables:
-            cursor.execute(f"SELECT value FROM {STATE} WHERE key = 'backup_id'")
-            row = cursor.fetchone()
-            if row and row[0] == backup_id:
-                return True
-            raise RestoreRefused(
-                _("This database holds an unfinished restore of another archive (%(id)s); "
-                  "run that restore again, or restore into a new, empty database.")
-                % {"id": row[0] if row else "?"})
         for table in ("auth_user", "accounts_account"):
             if table in tables:
                 cursor.execute(f'SELECT count(*) FROM "{table}"')
@@ -175,6 +202,14 @@ def _target_state(backup_id: str | None) -> bool:
                         _("The target instance is not empty (it has users or accounts); "
                           "restore into a new, empty instance."))
     return False
+
+
+def _target_before() -> dict:
+    """What the empty target holds before a restore writes to it, for ``_undo``:
+    whether its SQLite file exists, and its tables."""
+    if not database_exists():
+        return {"database": False, "tables": []}
+    return {"database": True, "tables": sorted(connection.introspection.table_names())}
 
 
 def _check_secret_key(secrets: dict) -> None:
@@ -206,7 +241,7 @@ def _check_columns(specs: dict[str, TableSpec]) -> None:
 
 # --- writing ---------------------------------------------------------------------------
 
-def _migrate_to(migrations: dict[str, list[str]]) -> None:
+def _migrate_to(migrations: dict[str, list[str]], on_progress: ProgressCallback) -> None:
     """Migrate the target to exactly the archive's migrations, so its tables have
     the archive's columns; the rest runs after the rows are in."""
     from django.db.migrations.executor import MigrationExecutor
@@ -219,41 +254,46 @@ def _migrate_to(migrations: dict[str, list[str]]) -> None:
         targets.append((app, last))
     targets += [(app, None) for app in executor.loader.migrated_apps if app not in migrations]
     executor.loader.check_consistent_history(connection)
-    executor.migrate(targets, plan=executor.migration_plan(targets))
+    plan = executor.migration_plan(targets)
+    progress = Progress(phase="migrate", total_steps=len(plan))
+    on_progress(progress)
+
+    def count(action: str, migration=None, fake: bool = False) -> None:
+        if action in ("apply_start", "unapply_start"):
+            progress.step = f"{migration.app_label}.{migration.name}"
+        elif action in ("apply_success", "unapply_success"):
+            progress.steps += 1
+        on_progress(progress)
+
+    executor.progress_callback = count
+    executor.migrate(targets, plan=plan)
 
 
-def _prepare(backup_id: str, specs: dict[str, TableSpec]) -> None:
+def _prepare(specs: dict[str, TableSpec]) -> None:
+    """Empty the archive's tables and, on PostgreSQL, drop their foreign keys (kept
+    in the journal), in one transaction that marks the journal prepared."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE {STATE} (key VARCHAR(100) PRIMARY KEY, value TEXT NOT NULL)")
-        cursor.execute(f"CREATE TABLE {DONE} (member VARCHAR(1200) PRIMARY KEY)")
-        cursor.execute(f"INSERT INTO {STATE} (key, value) VALUES (%s, %s)",
-                       ["backup_id", backup_id])
         if connection.vendor == "postgresql":
             cursor.execute("""
                 SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
                 FROM pg_constraint c WHERE c.contype = 'f'
                   AND c.connamespace = current_schema()::regnamespace""")
             keys = [row for row in cursor.fetchall() if row[0].strip('"') in specs]
-            cursor.execute(f"INSERT INTO {STATE} (key, value) VALUES (%s, %s)",
-                           ["foreign_keys", json.dumps(keys)])
+            journal_set("foreign_keys", json.dumps(keys))
             for table, name, _definition in keys:
                 cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
         for table in specs:
             cursor.execute(f'DELETE FROM "{table}"')
-
-
-def _done_members() -> set[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT member FROM {DONE}")
-        return {row[0] for row in cursor.fetchall()}
+        journal_set("prepared", "1")
 
 
 def _load(path: Path, manifest: dict, specs: dict[str, TableSpec], *, total_rows: int,
           on_progress: ProgressCallback) -> int:
-    done = _done_members()
+    done = journal_done()
     expected = manifest["members"]
     progress = Progress(phase="restore", total_rows=total_rows)
     reader = ArchiveReader(path)
+    progress.total_bytes = reader.size
     media_files = 0
     try:
         for index, (info, handle) in enumerate(reader.members()):
@@ -288,35 +328,49 @@ def _check_sum(name: str, data: bytes, want: dict) -> None:
         raise _damaged(f"member {name!r} changed since it was verified")
 
 
-def _parsed(data: bytes):
-    """The rows of a chunk, parsed a thousand lines at a time as one JSON array
-    (a JSON line never holds a raw newline), which spares the per-call cost of
-    ``json.loads`` on every row."""
-    lines = data.decode("utf-8").split("\n")
-    for start in range(0, len(lines), PARSE_ROWS):
-        batch = [line for line in lines[start:start + PARSE_ROWS] if line]
-        if batch:
-            yield from json.loads("[" + ",".join(batch) + "]")
-
-
 def _rows(data: bytes, spec: TableSpec):
     convert = row_writer(spec, vendor=connection.vendor)
-    rows = _parsed(data)
+    rows = parsed_rows(data)
     return rows if convert is None else map(convert, rows)
+
+
+def _refused_rows() -> tuple[type[BaseException], ...]:
+    """What a database (or a value's conversion) raises for rows it refuses, as
+    against a lost connection or a full disk, which a new run may get past."""
+    errors: tuple[type[BaseException], ...] = (
+        IntegrityError, DataError, ValueError, TypeError, binascii.Error,
+        sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError,
+        sqlite3.ProgrammingError)
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        errors += (psycopg.IntegrityError, psycopg.DataError)
+    return errors
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__
 
 
 def _insert(spec: TableSpec, data: bytes, key: str) -> None:
     columns = ", ".join(f'"{c}"' for c in spec.columns)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            marks = ", ".join("?" * len(spec.columns))
-            connection.connection.executemany(
-                f'INSERT INTO "{spec.table}" ({columns}) VALUES ({marks})', _rows(data, spec))
-        else:
-            with cursor.cursor.copy(f'COPY "{spec.table}" ({columns}) FROM STDIN') as copy:
-                for row in _rows(data, spec):
-                    copy.write_row(row)
-        cursor.execute(f"INSERT INTO {DONE} (member) VALUES (%s)", [key])
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                marks = ", ".join("?" * len(spec.columns))
+                connection.connection.executemany(
+                    f'INSERT INTO "{spec.table}" ({columns}) VALUES ({marks})',
+                    _rows(data, spec))
+            else:
+                with cursor.cursor.copy(f'COPY "{spec.table}" ({columns}) FROM STDIN') as copy:
+                    for row in _rows(data, spec):
+                        copy.write_row(row)
+            journal_mark(key)
+    except _refused_rows() as exc:
+        raise ArchiveRefused(
+            _("The database refused the rows of %(member)s: %(reason)s.")
+            % {"member": key.split(" ", 1)[1], "reason": _first_line(exc)}) from None
 
 
 def _write_media(info, handle, want: dict, key: str) -> None:
@@ -340,54 +394,139 @@ def _write_media(info, handle, want: dict, key: str) -> None:
             default_storage.delete(name)
         saved = default_storage.save(name, File(spool, name=name))
     if saved != name:
+        default_storage.delete(saved)
         raise ArchiveRefused(_("The media storage renamed %(name)s to %(saved)s.")
                              % {"name": name, "saved": saved})
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {DONE} (member) VALUES (%s)", [key])
+    journal_mark(key)
 
 
-def _finish(specs: dict[str, TableSpec], secrets: dict) -> None:
-    """Constraints, sequences, the remaining migrations and the secret key; each
-    step may run again after an interruption."""
-    from django.apps import apps
-    from django.core.management import call_command
-    from django.core.management.color import no_style
-
+def _constraints(specs: dict[str, TableSpec], progress: Progress,
+                 on_progress: ProgressCallback) -> None:
+    """Check the foreign keys (SQLite) or put them back (PostgreSQL, which checks
+    them as it does). Raises ArchiveRefused for rows that break one."""
+    progress.step = _("foreign keys")
+    on_progress(progress)
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("PRAGMA foreign_key_check")
             broken = cursor.fetchall()
-            connection.enable_constraint_checking()
             if broken:
                 table, rowid, parent, _fk = broken[0]
                 raise ArchiveRefused(
                     _("The archive's rows break %(n)s foreign keys (first: %(table)s row "
                       "%(rowid)s refers to a missing %(parent)s row).")
                     % {"n": len(broken), "table": table, "rowid": rowid, "parent": parent})
+            connection.enable_constraint_checking()
         else:
             cursor.execute("SELECT conrelid::regclass::text, conname FROM pg_constraint "
                            "WHERE contype = 'f'")
             present = {tuple(row) for row in cursor.fetchall()}
-            cursor.execute(f"SELECT value FROM {STATE} WHERE key = 'foreign_keys'")
-            for table, name, definition in json.loads(cursor.fetchone()[0]):
+            for table, name, definition in json.loads(journal_get("foreign_keys") or "[]"):
                 if (table, name) not in present:
-                    with transaction.atomic():
-                        cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+                    try:
+                        with transaction.atomic():
+                            cursor.execute(
+                                f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+                    except IntegrityError as exc:
+                        raise ArchiveRefused(
+                            _("The archive's rows break a foreign key: %(reason)s.")
+                            % {"reason": _first_line(exc)}) from None
+    progress.steps += 1
+    on_progress(progress)
+
+
+def _finish(specs: dict[str, TableSpec], secrets: dict, progress: Progress,
+            on_progress: ProgressCallback) -> None:
+    """Sequences, statistics, the remaining migrations and the secret key (after
+    ``_constraints``); each step may run again after an interruption."""
+    from django.apps import apps
+    from django.core.management import call_command
+    from django.core.management.color import no_style
+    from django.db.migrations.executor import MigrationExecutor
+
+    def step(label: str) -> None:
+        progress.step = label
+        on_progress(progress)
+
+    with connection.cursor() as cursor:
+        step(_("sequences"))
+        if connection.vendor == "postgresql":
             models = [m for m in apps.get_models(include_auto_created=True)
                       if m._meta.db_table in specs]
             for sql in connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(sql)
+        progress.steps += 1
         # The planner's statistics, as after any bulk load: without them SQLite
         # picks poor indexes (a home feed rebuild scanned every status).
+        step(_("statistics"))
         cursor.execute("ANALYZE")
-    from django.db.migrations.executor import MigrationExecutor
-
+        progress.steps += 1
+    step(_("migrations"))
     executor = MigrationExecutor(connection)
     if executor.migration_plan(executor.loader.graph.leaf_nodes()):
         call_command("migrate", interactive=False, verbosity=0)
     call_command("createcachetable", verbosity=0)
+    progress.steps += 1
+    step(_("secret key"))
     if secrets.get("secret_key"):
         _write_secret_key(secrets["secret_key"])
+    progress.steps += 1
+    on_progress(progress)
+
+
+# --- a restore the database refused: back to the target as it was ----------------------
+
+def _undone(exc: ValidationFailed, specs: dict[str, TableSpec]) -> ArchiveRefused:
+    """Undo what the restore wrote (``_undo``) after ``exc``; the error to raise,
+    ``exc``'s line with what became of the target."""
+    try:
+        _undo(specs)
+    except Exception as failure:  # the original error matters most; say both
+        return ArchiveRefused(
+            _("%(error)s Removing what the restore wrote failed too (%(reason)s): "
+              "restore into a new, empty database.")
+            % {"error": exc, "reason": _first_line(failure)})
+    return ArchiveRefused(
+        _("%(error)s The restore removed what it had written; the target is as it "
+          "was.") % {"error": exc})
+
+
+def _undo(specs: dict[str, TableSpec]) -> None:
+    """Remove the restore's media files and tables, and its SQLite file when it
+    made it; a target that had Tribune's tables before is migrated again (empty,
+    as ``tribune migrate`` leaves it). Tables that were there and are not
+    Tribune's stay."""
+    from django.conf import settings
+    from django.core.files.storage import default_storage
+    from django.core.management import call_command
+
+    before = json.loads(journal_get("before") or '{"database": true, "tables": []}')
+    written = [member.split(" ", 1)[1][len(MEDIA):] for member in journal_done()
+               if member.split(" ", 1)[1].startswith(MEDIA)]
+    if connection.vendor == "sqlite" and not before["database"]:
+        name = str(connection.settings_dict["NAME"])
+        connection.close()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(name + suffix).unlink(missing_ok=True)
+    else:
+        existing = set(before["tables"])
+        caches = {c["LOCATION"] for c in settings.CACHES.values()
+                  if c["BACKEND"].endswith("DatabaseCache")}
+        ours = (set(connection.introspection.django_table_names()) | set(specs) | caches
+                | {"django_migrations", STATE, DONE})
+        drop = [t for t in connection.introspection.table_names()
+                if t not in existing or t in ours]
+        cascade = " CASCADE" if connection.vendor == "postgresql" else ""
+        connection.disable_constraint_checking()
+        with transaction.atomic(), connection.cursor() as cursor:
+            for table in drop:
+                cursor.execute(f'DROP TABLE IF EXISTS "{table}"{cascade}')
+        connection.enable_constraint_checking()
+    for name in written:
+        default_storage.delete(name)
+    if "django_migrations" in before["tables"]:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)
 
 
 def _write_secret_key(key: str) -> None:
