@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import shlex
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -91,27 +93,59 @@ def _duration(seconds: float) -> str:
 
 
 class Meter:
-    """Progress on stderr: one line redrawn on a terminal (at most 5 times a
-    second), else a plain line every 10 seconds; nothing with ``quiet``."""
+    """Progress on stderr, nothing with ``quiet``. On a terminal: one line, redrawn
+    at most 5 times a second, and every second while a step brings no news (the
+    time goes on). Elsewhere (a pipe, a log): a plain line when a phase begins,
+    at most every ``PLAIN_SECONDS`` while it runs, every ``IDLE_SECONDS`` while it
+    brings no news, and its final figures when it ends. ``close()`` stops it."""
+
+    PLAIN_SECONDS = 5.0
+    IDLE_SECONDS = 30.0
 
     def __init__(self, *, quiet: bool, stream=None) -> None:
         self.stream = stream or sys.stderr
         self.quiet = quiet
         self.tty = self.stream.isatty()
+        self.current = None
+        self.written: tuple | None = None  # the figures last written
         self.last = 0.0
         self.drawn = False
-        self.phase = ""
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.ticker: threading.Thread | None = None
 
     def __call__(self, progress) -> None:
         if self.quiet:
             return
-        now = time.monotonic()
-        if progress.phase != self.phase:
-            self.end()
-            self.phase = progress.phase
-        elif now - self.last < (0.2 if self.tty else 10):
-            return
-        self.last = now
+        with self.lock:
+            now = time.monotonic()
+            if self.current is not None and progress.phase != self.current.phase:
+                self._end_phase()
+            if progress is not self.current:
+                self.current, self.written = progress, None
+                self._write(now)
+            elif now - self.last >= (0.2 if self.tty else self.PLAIN_SECONDS):
+                self._write(now)
+        if self.ticker is None:
+            self.ticker = threading.Thread(target=self._tick, name="progress", daemon=True)
+            self.ticker.start()
+
+    def _tick(self) -> None:
+        while not self.stopped.wait(1.0):
+            with self.lock:
+                if self.current is None or self.stopped.is_set():
+                    continue
+                now = time.monotonic()
+                if self.tty or now - self.last >= self.IDLE_SECONDS:
+                    self._write(now)
+
+    @staticmethod
+    def _figures(progress) -> tuple:
+        return progress.rows, progress.bytes, progress.steps, progress.step
+
+    def _write(self, now: float) -> None:
+        progress = self.current
+        self.last, self.written = now, self._figures(progress)
         line = self.describe(progress, now - progress.started)
         if self.tty:
             self.stream.write(f"\r{line}\x1b[K")
@@ -120,75 +154,116 @@ class Meter:
             self.stream.write(line + "\n")
         self.stream.flush()
 
-    @staticmethod
-    def describe(progress, elapsed: float) -> str:
-        elapsed = max(elapsed, 1e-6)
-        parts = [f"{progress.phase}:"]
-        if progress.total_rows:
-            parts.append(_("%(done)s/%(total)s rows") % {"done": f"{progress.rows:,}",
-                                                          "total": f"{progress.total_rows:,}"})
-        elif progress.rows:
-            parts.append(_("%(done)s rows") % {"done": f"{progress.rows:,}"})
-        if progress.total_bytes:
-            parts.append(f"{_size(progress.bytes)}/{_size(progress.total_bytes)}")
-        else:
-            parts.append(_size(progress.bytes))
-        if progress.rows:
-            parts.append(_("%(rate)s rows/s") % {"rate": f"{progress.rows / elapsed:,.0f}"})
-        else:
-            parts.append(f"{_size(progress.bytes / elapsed)}/s")
-        if progress.total_rows and progress.rows:
-            fraction = progress.rows / progress.total_rows
-        elif progress.total_bytes and progress.bytes:
-            fraction = progress.bytes / progress.total_bytes
-        else:
-            fraction = 0
-        if 0 < fraction < 1:
-            parts.append(_("%(left)s left") % {"left": _duration(elapsed / fraction - elapsed)})
-        return "  ".join(parts)
-
-    def end(self) -> None:
+    def _end_phase(self) -> None:
+        """The current phase's final figures, if they were not the last written."""
+        if self.current is not None and self.written != self._figures(self.current):
+            self._write(time.monotonic())
         if self.drawn:
             self.stream.write("\n")
             self.stream.flush()
             self.drawn = False
+        self.current = None
+
+    @staticmethod
+    def describe(progress, elapsed: float) -> str:
+        elapsed = max(elapsed, 1e-6)
+        parts = [f"{progress.phase}:"]
+        if progress.total_steps is not None or progress.step:
+            if progress.total_steps is not None:
+                parts.append(f"{progress.steps}/{progress.total_steps}")
+            if progress.step:
+                parts.append(progress.step)
+            parts.append(_("%(time)s elapsed") % {"time": _duration(elapsed)})
+            fraction = (progress.steps / progress.total_steps
+                        if progress.total_steps else 0)
+        else:
+            if progress.total_rows:
+                parts.append(_("%(done)s/%(total)s rows")
+                             % {"done": f"{progress.rows:,}",
+                                "total": f"{progress.total_rows:,}"})
+            elif progress.rows:
+                parts.append(_("%(done)s rows") % {"done": f"{progress.rows:,}"})
+            if progress.total_bytes:
+                parts.append(f"{_size(progress.bytes)}/{_size(progress.total_bytes)}")
+            else:
+                parts.append(_size(progress.bytes))
+            if progress.rows:
+                parts.append(_("%(rate)s rows/s")
+                             % {"rate": f"{progress.rows / elapsed:,.0f}"})
+            else:
+                parts.append(f"{_size(progress.bytes / elapsed)}/s")
+            if progress.total_rows and progress.rows:
+                fraction = progress.rows / progress.total_rows
+            elif progress.total_bytes and progress.bytes:
+                fraction = progress.bytes / progress.total_bytes
+            else:
+                fraction = 0
+        if 0 < fraction < 1:
+            parts.append(_("%(left)s left") % {"left": _duration(elapsed / fraction - elapsed)})
+        return "  ".join(parts)
+
+    def close(self) -> None:
+        """Write the last phase's final figures and stop."""
+        self.stopped.set()
+        if self.ticker is not None:
+            self.ticker.join()
+        with self.lock:
+            self._end_phase()
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from tribune.portability.backup import CHUNK_BYTES, instance_backup
+    """``tribune backup PATH`` (or ``--verify PATH``). Ctrl-C removes the unfinished
+    archive, says so in one line and exits with status 130."""
+    meter = Meter(quiet=args.quiet)
+    try:
+        if args.verify:
+            return _verify(args, meter)
+        return _backup(args, meter)
+    except KeyboardInterrupt:
+        meter.close()
+        if args.verify:
+            print("tribune backup: " + _("interrupted"), file=sys.stderr)
+        else:
+            print("tribune backup: " + _("interrupted; the unfinished archive was removed "
+                                         "(nothing was written to %(path)s)")
+                  % {"path": args.path}, file=sys.stderr)
+        return 130
+    finally:
+        meter.close()
+
+
+def _verify(args: argparse.Namespace, meter: Meter) -> int:
     from tribune.portability.backup_verify import archive_verify
 
-    meter = Meter(quiet=args.quiet)
-    if args.verify:
-        passphrase = _passphrase(args, confirm=False, required=False)
-        try:
-            verified = archive_verify(path=Path(args.path), passphrase=passphrase,
-                                      on_progress=meter)
-        finally:
-            meter.end()
-        media = verified.manifest.get("media", {})
-        print(_("%(path)s is intact: %(tables)s tables, %(rows)s rows, %(files)s media "
-                "files (%(bytes)s); from Tribune %(version)s, %(created)s.")
-              % {"path": args.path, "tables": len(verified.manifest.get("tables", {})),
-                 "rows": f"{verified.total_rows:,}", "files": verified.media_files,
-                 "bytes": _size(verified.media_bytes),
-                 "version": verified.manifest.get("tribune_version"),
-                 "created": verified.manifest.get("created_at")})
-        print(_("The secrets open with this passphrase.") if passphrase else
-              _("The secrets were not opened (no --passphrase-file)."))
-        if media.get("missing"):
-            print(_("%(n)s media files were already deleted when the backup copied "
-                    "them.") % {"n": len(media["missing"])})
-        return 0
+    passphrase = _passphrase(args, confirm=False, required=False)
+    verified = archive_verify(path=Path(args.path), passphrase=passphrase, on_progress=meter)
+    meter.close()
+    media = verified.manifest.get("media", {})
+    print(_("%(path)s is intact: %(tables)s tables, %(rows)s rows, %(files)s media "
+            "files (%(bytes)s); from Tribune %(version)s, %(created)s.")
+          % {"path": args.path, "tables": len(verified.manifest.get("tables", {})),
+             "rows": f"{verified.total_rows:,}", "files": verified.media_files,
+             "bytes": _size(verified.media_bytes),
+             "version": verified.manifest.get("tribune_version"),
+             "created": verified.manifest.get("created_at")})
+    print(_("The secrets open with this passphrase.") if passphrase else
+          _("The secrets were not opened (no --passphrase-file)."))
+    if media.get("missing"):
+        print(_("%(n)s media files were already deleted when the backup copied "
+                "them.") % {"n": len(media["missing"])})
+    return 0
+
+
+def _backup(args: argparse.Namespace, meter: Meter) -> int:
+    from tribune.portability.backup import CHUNK_BYTES, instance_backup
+
     _check_migrated()
     passphrase = _passphrase(args, confirm=True)
-    try:
-        result = instance_backup(path=Path(args.path), passphrase=passphrase,
-                                 compress=args.compress,
-                                 chunk_bytes=args.chunk_bytes or CHUNK_BYTES,
-                                 on_progress=meter)
-    finally:
-        meter.end()
+    result = instance_backup(path=Path(args.path), passphrase=passphrase,
+                             compress=args.compress,
+                             chunk_bytes=args.chunk_bytes or CHUNK_BYTES,
+                             on_progress=meter)
+    meter.close()
     print(_("Backed up %(tables)s tables (%(rows)s rows) and %(files)s media files "
             "(%(media)s) to %(path)s (%(size)s).")
           % {"tables": result.tables, "rows": f"{result.rows:,}",
@@ -212,15 +287,23 @@ def _check_migrated() -> None:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    """``tribune restore PATH``. Ctrl-C stops it where it is, says in one line how
+    to resume and exits with status 130."""
     from tribune.portability.restore import instance_restore
 
-    passphrase = _passphrase(args, confirm=False)
     meter = Meter(quiet=args.quiet)
     try:
+        passphrase = _passphrase(args, confirm=False)
         result = instance_restore(path=Path(args.path), passphrase=passphrase,
                                   on_progress=meter)
+    except KeyboardInterrupt:
+        meter.close()
+        print("tribune restore: " + _("interrupted; run `tribune restore %(path)s` again "
+                                      "to finish it (it resumes where it stopped)")
+              % {"path": shlex.quote(args.path)}, file=sys.stderr)
+        return 130
     finally:
-        meter.end()
+        meter.close()
     if result.resumed:
         print(_("Resumed the interrupted restore."))
     print(_("Restored %(rows)s rows and %(files)s media files. Counters corrected: "
