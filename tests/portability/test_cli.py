@@ -10,11 +10,17 @@ import pytest
 
 from tests.portability import files
 from tribune.cli import main
-from tribune.graph.models import Follow
+from tribune.graph.models import Block, Follow
 from tribune.statuses.models import Status
 from tribune.statuses.services import status_create
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def domain(monkeypatch, settings):
+    """The instance's domain, given as an operator gives it."""
+    monkeypatch.setenv("TRIBUNE_DOMAIN", settings.TRIBUNE_DOMAIN)
 
 
 def one_line(text: str) -> str:
@@ -66,3 +72,24 @@ def test_an_unknown_kind_is_a_usage_error(tmp_path, capsys):
         main(["import", "alice", "friends", str(tmp_path / "x.csv")])
     assert exit_info.value.code == 2
     assert "invalid choice" in one_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("argv", [
+    ["export", "alice", "--output", "{tmp}/alice.zip"],
+    ["import", "alice", "blocks", "{tmp}/b.csv"],
+])
+def test_without_tribune_domain_export_and_import_refuse(alice, bob, tmp_path, capsys,
+                                                         monkeypatch, argv):
+    """Unset, the domain would be the default 127.0.0.1:8000, whatever address the
+    instance is served at: every id of an export would name it, and an import
+    would take bob@ this instance for someone elsewhere."""
+    monkeypatch.delenv("TRIBUNE_DOMAIN")
+    files.write(tmp_path, "b.csv", b"bob\n")
+    assert main([arg.format(tmp=tmp_path) for arg in argv]) == 1
+    assert one_line(capsys.readouterr().err) == (
+        f"tribune {argv[0]}: error: TRIBUNE_DOMAIN is not set: set it to the instance's "
+        "public host[:port] (the one `tribune serve` is reached at, e.g. social.example, "
+        "or 127.0.0.1:8000 for a local instance served with the defaults); the archive's "
+        "ids and links name it, and imports tell this instance's accounts by it")
+    assert not (tmp_path / "alice.zip").exists()
+    assert not Block.objects.filter(account=alice).exists()

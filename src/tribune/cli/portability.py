@@ -1,11 +1,20 @@
 """``tribune export`` and ``tribune import``: a person's own data taken away and
 brought back from the command line, through the same services as the settings
 page (tribune.portability; docs/adr/0015-user-data-portability.md). The import
-runs here and now rather than on the task queue, and prints its rows."""
+runs here and now rather than on the task queue, and prints its rows.
+
+Both need the instance's domain: an export writes it into every id and link
+(``https://DOMAIN/users/alice/statuses/1``, ``alice@DOMAIN``) for other servers
+to read, and an import tells this instance's accounts from other servers' by it.
+``tribune serve`` without TRIBUNE_DOMAIN uses the address it listens on, which a
+command run beside it cannot know; so these two refuse to run without
+TRIBUNE_DOMAIN rather than write a guessed domain into a file that leaves the
+instance."""
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from django.utils.translation import gettext as _
@@ -14,6 +23,8 @@ from tribune.cli.errors import CliError
 
 KINDS = ["following", "blocks", "mutes", "bookmarks", "lists", "mastodon-archive",
          "x-archive"]
+DOMAIN_HELP = ("It needs TRIBUNE_DOMAIN set to the instance's public host[:port], as "
+               "`tribune serve` is given it (ids and links in the files name it).")
 
 
 def add_parsers(commands) -> None:
@@ -22,7 +33,7 @@ def add_parsers(commands) -> None:
         "export", help="write a local account's archive (Mastodon's layout) to a zip file",
         description="Write USER's posts, boosts, favourites, bookmarks, pictures, media, "
                     "follows, followers, blocks and mutes to a zip file in the layout of "
-                    "Mastodon's account archive, with its CSV files.")
+                    "Mastodon's account archive, with its CSV files. " + DOMAIN_HELP)
     export.add_argument("name", metavar="USER", help="username of a local account")
     export.add_argument("--output", required=True, metavar="FILE.zip",
                         help="the zip file to write (replaced if it exists)")
@@ -32,7 +43,7 @@ def add_parsers(commands) -> None:
                     "blocks, mutes, bookmarks, lists), a Mastodon account archive (zip or "
                     "tar.gz) or an X/Twitter archive. Prints the rows that were not "
                     "imported, with the reason, then the counts. Running it again adds "
-                    "nothing twice.")
+                    "nothing twice. " + DOMAIN_HELP)
     imported.add_argument("name", metavar="USER", help="username of a local account")
     imported.add_argument("kind", metavar="KIND", choices=KINDS,
                           help="one of: " + ", ".join(KINDS))
@@ -40,6 +51,15 @@ def add_parsers(commands) -> None:
     imported.add_argument("--mode", choices=["merge", "overwrite"], default="merge",
                           help="overwrite also removes what the CSV file does not name "
                                "(default: %(default)s)")
+
+
+def _check_domain() -> None:
+    if not os.environ.get("TRIBUNE_DOMAIN"):
+        raise CliError(_("TRIBUNE_DOMAIN is not set: set it to the instance's public "
+                         "host[:port] (the one `tribune serve` is reached at, e.g. "
+                         "social.example, or 127.0.0.1:8000 for a local instance served "
+                         "with the defaults); the archive's ids and links name it, and "
+                         "imports tell this instance's accounts by it"))
 
 
 def _account(name: str):
@@ -61,6 +81,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from tribune.cli.commands import migrate
     from tribune.portability.exports import archive_write
 
+    _check_domain()
     migrate()
     account = _account(args.name)
     target = Path(args.output)
@@ -85,6 +106,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from tribune.portability.imports import import_create, import_run
     from tribune.portability.selectors import import_rows
 
+    _check_domain()
     migrate()
     account = _account(args.name)
     path = Path(args.path)
