@@ -158,10 +158,19 @@ def test_a_media_file_missing_but_listed_in_the_manifest(plain_archive, tmp_path
         f"missing from it.")
 
 
-def test_a_manifest_of_another_backup(plain_archive, tmp_path):
+def _swap_columns(manifest: dict) -> None:
+    """The manifest's statuses_status with two text columns swapped: its rows
+    would be loaded by these columns, checked by the header's."""
+    columns = manifest["tables"]["statuses_status"]["columns"]
+    a, b = columns.index("text"), columns.index("uri")
+    columns[a], columns[b] = columns[b], columns[a]
+
+
+@pytest.mark.parametrize("change", [
+    lambda manifest: manifest.update(backup_id="another"), _swap_columns])
+def test_a_manifest_of_another_backup(plain_archive, tmp_path, change):
     bad = tmp_path / "bad.tar"
-    resealed(plain_archive, bad, lambda name, data: data,
-             lambda manifest: manifest.update(backup_id="another"))
+    resealed(plain_archive, bad, lambda name, data: data, change)
     assert _refused(bad) == (
         "The archive is damaged or truncated: the manifest belongs to another backup than "
         "its header.")

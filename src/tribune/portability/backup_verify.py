@@ -161,8 +161,10 @@ def archive_verify(*, path: Path, passphrase: str | None = None,
     if hashlib.sha256(manifest_bytes).hexdigest() != manifest_sum.strip():
         raise _damaged("the manifest's checksum does not match")
     manifest = _parse_manifest(manifest_bytes)
-    if any(manifest.get(key) != header.get(key) for key in ("format", "backup_id",
-                                                            "migrations")):
+    if (any(manifest.get(key) != header.get(key) for key in ("format", "backup_id",
+                                                             "migrations"))
+            or _layouts(manifest) != _layouts(header)):
+        # The restore loads by the manifest what was checked by the header.
         raise _damaged("the manifest belongs to another backup than its header")
     _compare(manifest, seen, rows, table_sums)
     if problem is not None:
@@ -185,6 +187,15 @@ def archive_verify(*, path: Path, passphrase: str | None = None,
 
 def _member_of(info, digest, rows: int | None) -> Member:
     return Member(name=info.name, size=info.size, sha256=digest.hexdigest(), rows=rows)
+
+
+def _layouts(document: dict) -> dict | None:
+    """Each table's columns, kinds, key and file columns in a header or manifest."""
+    tables = document.get("tables")
+    if not isinstance(tables, dict):
+        return None
+    return {table: [spec.get(key) for key in ("columns", "kinds", "pk", "file_columns")]
+            if isinstance(spec, dict) else None for table, spec in tables.items()}
 
 
 def _parse_manifest(data: bytes) -> dict:
