@@ -21,7 +21,7 @@ from typing import Protocol
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 
 from tribune.statuses.models import Status
 from tribune.timelines.models import FeedEntry
@@ -131,11 +131,13 @@ class DatabaseFeedStore:
     def _without_recent(account_ids: list[int], original_id: int) -> list[int]:
         """``account_ids`` minus feeds whose newest REBLOG_WINDOW entries show
         ``original_id`` or a reblog of it (one query, plus one per 500 feeds that
-        hold it at all)."""
+        hold it at all). A feed may hold the original and reblogs of it: the newest
+        of them decides."""
         holding = dict(
             FeedEntry.objects.filter(account_id__in=account_ids)
             .filter(Q(status_id=original_id) | Q(reblog_of_id=original_id))
-            .values_list("account_id", "status_id")
+            .values("account_id").annotate(newest=Max("status_id"))
+            .values_list("account_id", "newest")
         )
         recent = set(holding)
         pairs = list(holding.items())
