@@ -176,6 +176,24 @@ def test_remove_status_and_author(store, reader, bob, carol, post):
     assert page(store, reader) == [carols.pk]
 
 
+def test_remove_status_entries_and_discard(store, reader, bob, carol, post):
+    outside = post(bob, "not on this feed")
+    bobs = [post(bob, f"b{n}") for n in range(3)]
+    carols = post(carol, "c")
+    boost = post(carol, reblog_of=outside)
+    for s in [*bobs, carols]:
+        store.add(status_id=s.pk, reblog_of_id=None, account_ids=[reader.pk])
+    store.add(status_id=boost.pk, reblog_of_id=outside.pk, account_ids=[reader.pk])
+    store.remove_status(status_id=bobs[1].pk, account_ids=[reader.pk])
+    assert bobs[1].pk not in page(store, reader)
+    assert store.entries(account_id=reader.pk) == [
+        (boost.pk, outside.pk), (carols.pk, None), (bobs[2].pk, None), (bobs[0].pk, None)]
+    store.discard(account_id=reader.pk, entries=[(boost.pk, outside.pk), (bobs[2].pk, None)])
+    assert page(store, reader) == [carols.pk, bobs[0].pk]
+    store.discard(account_id=reader.pk, entries=[])
+    assert store.size(account_id=reader.pk) == 2
+
+
 def test_a_recent_reblog_collapses_a_new_one_when_the_original_is_old(
         store, reader, bob, carol, make_account, post):
     """The feed holds the original far down and a reblog of it near the top: the
@@ -190,6 +208,30 @@ def test_a_recent_reblog_collapses_a_new_one_when_the_original_is_old(
     store.add(status_id=second.pk, reblog_of_id=original.pk, account_ids=[reader.pk])
     assert page(store, reader, limit=2)[0] == first.pk
     assert second.pk not in page(store, reader, limit=100)
+
+
+def test_replace_keeps_the_entries_from_its_bound_up(store, reader, bob, carol, make_account,
+                                                     post):
+    """A rebuild replaces what is below its bound and leaves what fan-out wrote
+    since, exactly, also for ids a Redis score cannot tell apart."""
+    from tribune.statuses.models import Status
+
+    second, untouched = make_account(), make_account()
+    _made_accounts.update({second.pk, untouched.pk})
+    template = post(bob, "base")
+    ids = [template.pk + n for n in (1, 2, 3, 4)]  # one Redis score
+    Status.objects.bulk_create([
+        Status(id=sid, account=bob, text="t", created_at=template.created_at,
+               visibility=template.visibility) for sid in ids])
+    for sid in [template.pk, *ids[2:]]:
+        store.add(status_id=sid, reblog_of_id=None, account_ids=[reader.pk])
+    store.add(status_id=ids[0], reblog_of_id=None, account_ids=[untouched.pk])
+    boost = post(carol, reblog_of=template)
+    store.replace(feeds={reader.pk: [(ids[0], None), (ids[1], None)],
+                         second.pk: [(boost.pk, template.pk)]}, below=ids[2])
+    assert store.entries(account_id=reader.pk) == [(i, None) for i in ids[::-1]]
+    assert store.entries(account_id=second.pk) == [(boost.pk, template.pk)]
+    assert store.entries(account_id=untouched.pk) == [(ids[0], None)]
 
 
 def test_feeds_are_trimmed_to_the_newest_entries(store, reader, bob, post):

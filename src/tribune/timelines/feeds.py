@@ -20,7 +20,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 
 from tribune.statuses.models import Status
@@ -44,8 +44,8 @@ class FeedStore(Protocol):
         writers in."""
 
     def add_many(self, *, account_id: int, entries: Iterable[tuple[int, int | None]]) -> None:
-        """Put ``(status_id, reblog_of_id)`` pairs on one feed (a rebuild; no
-        collapsing), then trim it to ``MAX_ITEMS``."""
+        """Put ``(status_id, reblog_of_id)`` pairs on one feed (no collapsing), then
+        trim it to ``MAX_ITEMS``."""
 
     def remove_status(self, *, status_id: int, reblog_of_id: int | None = None,
                       account_ids: Iterable[int] = ()) -> None:
@@ -55,6 +55,17 @@ class FeedStore(Protocol):
     def remove_account_from(self, *, feed_account_id: int, author_id: int) -> None:
         """Take every status by ``author_id``, and every reblog of one, off
         ``feed_account_id``'s feed."""
+
+    def replace(self, *, feeds: dict[int, list[tuple[int, int | None]]], below: int) -> None:
+        """Make ``(status_id, reblog_of_id)`` pairs (a rebuild's, already collapsed,
+        at most ``MAX_ITEMS``) the entries below status id ``below`` of each feed
+        in ``feeds`` (account id to pairs); entries from ``below`` up stay."""
+
+    def entries(self, *, account_id: int) -> list[tuple[int, int | None]]:
+        """Every ``(status_id, reblog_of_id)`` entry of one feed, newest first."""
+
+    def discard(self, *, account_id: int, entries: Iterable[tuple[int, int | None]]) -> None:
+        """Take these entries off one feed."""
 
     def page(self, *, account_id: int, max_id: int | None, since_id: int | None,
              min_id: int | None, limit: int, exclude_authors: set[int]) -> list[int]:
@@ -165,6 +176,41 @@ class DatabaseFeedStore:
         FeedEntry.objects.filter(account_id=feed_account_id,
                                  status__reblog_of__account_id=author_id).delete()
 
+    INSERT_ROWS = 300  # entries per INSERT statement on SQLite (3 parameters each)
+
+    def replace(self, *, feeds: dict[int, list[tuple[int, int | None]]], below: int) -> None:
+        rows = [(a, s, r) for a, entries in feeds.items() for s, r in entries]
+        table = FeedEntry._meta.db_table
+        columns = '("account_id", "status_id", "reblog_of_id")'
+        # Set-based: a rebuild after a restore writes hundreds of thousands of rows,
+        # and an ORM object per row would cost more than the insert.
+        with transaction.atomic(), connection.cursor() as cursor:
+            FeedEntry.objects.filter(account_id__in=list(feeds), status_id__lt=below).delete()
+            if connection.vendor == "postgresql":
+                # Three array parameters: no statement to parse per row.
+                for start in range(0, len(rows), 50_000):
+                    chunk = rows[start : start + 50_000]
+                    cursor.execute(
+                        f'INSERT INTO "{table}" {columns} SELECT * FROM '
+                        f"unnest(%s::bigint[], %s::bigint[], %s::bigint[]) ON CONFLICT DO NOTHING",
+                        [list(column) for column in zip(*chunk, strict=True)])
+                return
+            for start in range(0, len(rows), self.INSERT_ROWS):
+                chunk = rows[start : start + self.INSERT_ROWS]
+                values = ",".join(["(%s, %s, %s)"] * len(chunk))
+                cursor.execute(f'INSERT INTO "{table}" {columns} VALUES {values} '
+                               f"ON CONFLICT DO NOTHING", [v for row in chunk for v in row])
+
+    def entries(self, *, account_id: int) -> list[tuple[int, int | None]]:
+        return list(FeedEntry.objects.filter(account_id=account_id).order_by("-status_id")
+                    .values_list("status_id", "reblog_of_id"))
+
+    def discard(self, *, account_id: int, entries: Iterable[tuple[int, int | None]]) -> None:
+        ids = [s for s, _ in entries]
+        for start in range(0, len(ids), 500):
+            FeedEntry.objects.filter(account_id=account_id,
+                                     status_id__in=ids[start : start + 500]).delete()
+
     def page(self, *, account_id: int, max_id: int | None, since_id: int | None,
              min_id: int | None, limit: int, exclude_authors: set[int]) -> list[int]:
         if max_id is None and since_id is None and min_id is None and _trim_due(account_id):
@@ -252,11 +298,30 @@ class RedisFeedStore:
     return added
     """
 
+    # A rebuild's entries for one feed in KEYS[1]: the members of ids below ARGV[1]
+    # go (compared as decimal strings, exactly: scores are rounded doubles), the
+    # (score, member) pairs from ARGV[3] come in, then the feed is trimmed to ARGV[2].
+    REPLACE_SCRIPT = """
+    local below, keep = ARGV[1], tonumber(ARGV[2])
+    for _, m in ipairs(redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", below)) do
+      local sid = string.match(m, "^%d+")
+      if #sid < #below or (#sid == #below and sid < below) then
+        redis.call("ZREM", KEYS[1], m)
+      end
+    end
+    for i = 3, #ARGV, 1000 do
+      redis.call("ZADD", KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+    end
+    redis.call("ZREMRANGEBYRANK", KEYS[1], 0, -(keep + 1))
+    return 0
+    """
+
     def __init__(self, client=None) -> None:
         from tribune.core.redis import redis_client
 
         self.redis = client or redis_client()
         self._add_script = self.redis.register_script(self.ADD_SCRIPT)
+        self._replace_script = self.redis.register_script(self.REPLACE_SCRIPT)
 
     @staticmethod
     def key(account_id: int) -> str:
@@ -310,6 +375,23 @@ class RedisFeedStore:
         gone = [members[i] for i in theirs]
         if gone:
             self.redis.zrem(key, *gone)
+
+    def replace(self, *, feeds: dict[int, list[tuple[int, int | None]]], below: int) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for account_id, entries in feeds.items():
+            args: list[str | int] = [below, MAX_ITEMS]
+            for s, r in entries:
+                args += [s, self.member(s, r)]
+            self._replace_script(keys=[self.key(account_id)], args=args, client=pipe)
+        pipe.execute()
+
+    def entries(self, *, account_id: int) -> list[tuple[int, int | None]]:
+        return [self._parse(m) for m in self.redis.zrevrange(self.key(account_id), 0, -1)]
+
+    def discard(self, *, account_id: int, entries: Iterable[tuple[int, int | None]]) -> None:
+        members = [self.member(s, r) for s, r in entries]
+        if members:
+            self.redis.zrem(self.key(account_id), *members)
 
     def page(self, *, account_id: int, max_id: int | None, since_id: int | None,
              min_id: int | None, limit: int, exclude_authors: set[int]) -> list[int]:
