@@ -492,6 +492,8 @@ def test_feed_add_status_skips_only_a_deleted_status(database_feeds, alice, bob)
 def test_feed_merge_skips_a_status_deleted_meanwhile(database_feeds, alice, bob):
     older = status_create(account=alice, text="older")
     newer = status_create(account=alice, text="newer")
+    follow_create(account=bob, target=alice)  # the merge takes only what bob may see
+    FeedEntry.objects.filter(account=bob).delete()  # as before the follow's merge ran
 
     # The merge has listed alice's statuses when the newest one is deleted.
     with interleaved(lambda: status_delete(account=alice, status=newer)) as other:

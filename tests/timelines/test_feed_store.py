@@ -162,20 +162,6 @@ def test_a_reblog_of_a_reblogged_original_collapses_for_one_feed_only(
     assert page(store, other) == [second.pk]
 
 
-def test_remove_status_and_author(store, reader, bob, carol, post):
-    bobs = [post(bob, f"b{n}") for n in range(3)]
-    carols = post(carol, "c")
-    boost = post(carol, reblog_of=bobs[0])
-    for s in [*bobs, carols]:
-        store.add(status_id=s.pk, reblog_of_id=None, account_ids=[reader.pk])
-    store.add(status_id=boost.pk, reblog_of_id=bobs[0].pk, account_ids=[reader.pk])
-    store.remove_status(status_id=bobs[1].pk, account_ids=[reader.pk])
-    assert bobs[1].pk not in page(store, reader)
-    store.remove_account_from(feed_account_id=reader.pk, author_id=bob.pk)
-    # bob's own posts and carol's reblog of bob are gone; carol's post stays
-    assert page(store, reader) == [carols.pk]
-
-
 def test_remove_status_entries_and_discard(store, reader, bob, carol, post):
     outside = post(bob, "not on this feed")
     bobs = [post(bob, f"b{n}") for n in range(3)]

@@ -52,10 +52,6 @@ class FeedStore(Protocol):
         """Take a status off the feeds of ``account_ids`` (the database store takes it
         off every feed, and reblogs of it too)."""
 
-    def remove_account_from(self, *, feed_account_id: int, author_id: int) -> None:
-        """Take every status by ``author_id``, and every reblog of one, off
-        ``feed_account_id``'s feed."""
-
     def replace(self, *, feeds: dict[int, list[tuple[int, int | None]]], below: int) -> None:
         """Make ``(status_id, reblog_of_id)`` pairs (a rebuild's, already collapsed,
         at most ``MAX_ITEMS``) the entries below status id ``below`` of each feed
@@ -170,11 +166,6 @@ class DatabaseFeedStore:
     def remove_status(self, *, status_id: int, reblog_of_id: int | None = None,
                       account_ids: Iterable[int] = ()) -> None:
         FeedEntry.objects.filter(Q(status_id=status_id) | Q(reblog_of_id=status_id)).delete()
-
-    def remove_account_from(self, *, feed_account_id: int, author_id: int) -> None:
-        FeedEntry.objects.filter(account_id=feed_account_id, status__account_id=author_id).delete()
-        FeedEntry.objects.filter(account_id=feed_account_id,
-                                 status__reblog_of__account_id=author_id).delete()
 
     INSERT_ROWS = 300  # entries per INSERT statement on SQLite (3 parameters each)
 
@@ -363,18 +354,6 @@ class RedisFeedStore:
             for account_id in account_ids[start : start + self.BATCH]:
                 pipe.zrem(self.key(account_id), member)
             pipe.execute()
-
-    def remove_account_from(self, *, feed_account_id: int, author_id: int) -> None:
-        key = self.key(feed_account_id)
-        members = {self._parse(m)[0]: m for m in self.redis.zrange(key, 0, -1)}
-        if not members:
-            return
-        theirs = (Status.objects.filter(pk__in=list(members))
-                  .filter(Q(account_id=author_id) | Q(reblog_of__account_id=author_id))
-                  .values_list("pk", flat=True))
-        gone = [members[i] for i in theirs]
-        if gone:
-            self.redis.zrem(key, *gone)
 
     def replace(self, *, feeds: dict[int, list[tuple[int, int | None]]], below: int) -> None:
         pipe = self.redis.pipeline(transaction=False)

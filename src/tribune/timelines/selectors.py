@@ -8,19 +8,18 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 
-from tribune.accounts.models import Account, Visibility
+from tribune.accounts.models import Account
 from tribune.core.pagination import Cursor, Page
-from tribune.graph.models import Follow
 from tribune.graph.selectors import home_graph
 from tribune.statuses.models import Status
 from tribune.statuses.policy import removed_for
 from tribune.statuses.selectors import statuses_by_ids
 from tribune.timelines.feeds import feed_store
 from tribune.timelines.models import Marker
-from tribune.timelines.services import rebuild_flag_key, reply_shown_q
+from tribune.timelines.rules import merged_q
+from tribune.timelines.services import rebuild_flag_key
 
 T = TypeVar("T")
-FOLLOWER_VISIBILITIES = [Visibility.PUBLIC, Visibility.UNLISTED, Visibility.PRIVATE]
 
 
 def home_timeline_ids(*, viewer: Account, cursor: Cursor) -> Page:
@@ -90,16 +89,11 @@ def _celebrity_ids(*, viewer: Account, cursor: Cursor, hidden: set[int],
                    follows: dict[int, bool]) -> list[int]:
     """Ids of statuses by followed accounts that are merged at read time
     (``follows``: those accounts, with whether their reblogs are shown), in the
-    page's range and order (ascending for ``min_id``), at most ``cursor.limit``."""
+    page's range and order (ascending for ``min_id``), at most ``cursor.limit``, under
+    the rules fan-out applies (:func:`rules.merged_q`)."""
     if not follows:
         return []
-    followed_ids = Follow.objects.filter(account_id=viewer.pk).values("target_id")
-    qs = (Status.objects.filter(account_id__in=list(follows), visibility__in=FOLLOWER_VISIBILITIES)
-          .filter(reply_shown_q(followed_ids=followed_ids, viewer_id=viewer.pk))
-          .exclude(reblog_of__account_id__in=hidden | {viewer.pk}))
-    no_reblogs = [a for a, show in follows.items() if not show]
-    if no_reblogs:
-        qs = qs.exclude(account_id__in=no_reblogs, reblog_of__isnull=False)
+    qs = Status.objects.filter(merged_q(viewer_id=viewer.pk, follows=follows, hidden=hidden))
     if cursor.max_id is not None:
         qs = qs.filter(id__lt=cursor.max_id)
     if cursor.min_id is not None:

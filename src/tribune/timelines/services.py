@@ -1,4 +1,6 @@
-"""Fan-out on write and feed maintenance, called from tribune.effects."""
+"""Fan-out on write and feed maintenance, called from tribune.effects, and the
+rebuild of home feeds (returning accounts, restores); every path that writes a feed
+asks the rules of tribune.timelines.rules which statuses belong on it."""
 
 from __future__ import annotations
 
@@ -9,33 +11,36 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account, Visibility
 from tribune.core.errors import ValidationFailed
-from tribune.core.ids import parse_id
-from tribune.graph.models import Block, Follow
-from tribune.graph.selectors import active_mutes
+from tribune.core.ids import datetime_to_min_id, parse_id
+from tribune.graph.models import Follow
 from tribune.statuses.models import Mention, Status
-from tribune.timelines.feeds import MAX_ITEMS, feed_store
+from tribune.timelines.feeds import MAX_ITEMS, REBLOG_WINDOW, FeedStore, feed_store
 from tribune.timelines.models import Marker, MarkerTimeline
+from tribune.timelines.rules import (
+    AudienceGraph,
+    Candidate,
+    ViewersGraph,
+    admits,
+    candidate_of,
+    candidates,
+    collapse,
+    is_celebrity,
+    window_candidates,
+)
 
 ACTIVITY_RESOLUTION = timedelta(hours=1)  # active_at is kept to the hour, as Mastodon does
 REBUILD_FLAG_SECONDS = 600  # a rebuild that has not finished by then is not waited for
-REBUILD_SIZE = MAX_ITEMS
 
 
 def rebuild_flag_key(account_id: int) -> str:
     """The cache key present while ``account_id``'s home feed is being rebuilt."""
     return f"feed:rebuilding:{account_id}"
-
-
-def is_celebrity(followers_count: int) -> bool:
-    """Whether an account with this many followers is merged at read time instead
-    of fanned out (more than ``TRIBUNE_FANOUT_MAX_FOLLOWERS``)."""
-    return followers_count > settings.TRIBUNE_FANOUT_MAX_FOLLOWERS
 
 
 def active_cutoff() -> datetime:
@@ -46,18 +51,17 @@ def active_cutoff() -> datetime:
 def fanout_status(*, status_id: int) -> int:
     """Put a new status on the home feeds that should show it; returns how many.
 
-    Audience: the author, and followers for public/unlisted/private statuses; for
-    direct statuses the author and mentioned local accounts. Followers who block or
-    mute the author (or, for a reblog, the original author) are skipped in bulk, and
-    so are followers who turned reblogs off. Replies reach followers of the author
-    only when they also follow the replied-to account (Mastodon's FeedManager).
+    Who: the author, if local, and those of the author's local followers that
+    :func:`rules.admits` admits (for a direct status, the mentioned ones; replies,
+    reblogs, blocks and mutes as the rules say).
 
     Two rules keep the cost flat (docs/adr/0011-scale-out.md): followers inactive for
     ``TRIBUNE_FEED_ACTIVE_DAYS`` are skipped (their feed is rebuilt when they come
     back, ``account_seen``), and an author with more than
-    ``TRIBUNE_FANOUT_MAX_FOLLOWERS`` followers is not fanned out at all: followers
-    read their statuses at read time (``selectors.home_timeline``). Every step is a
-    set operation: a fixed number of queries whatever the audience's size.
+    ``TRIBUNE_FANOUT_MAX_FOLLOWERS`` followers is not fanned out at all but for
+    direct statuses: followers read their statuses at read time
+    (``selectors.home_timeline``). The facts are gathered set by set: a fixed number
+    of queries whatever the audience's size.
 
     A status that is gone, or deleted before its entries are written (a reblog undone
     at once), reaches nobody: the result is 0.
@@ -66,47 +70,20 @@ def fanout_status(*, status_id: int) -> int:
               .filter(pk=status_id).first())
     if status is None:
         return 0
-    author = status.account_id
-    original = status.reblog_of
-    authors = {author} | ({original.account_id} if original else set())
-    if status.visibility == Visibility.DIRECT:
-        audience = set(Mention.objects.filter(status=status, account__domain="")
-                       .values_list("account_id", flat=True))
-    elif is_celebrity(status.account.followers_count):
-        audience = set()
-    else:
-        # One query: active local followers, less those who block or mute the
-        # author (or the reblogged author) and those the author blocks. Those sets
-        # are small and indexed, so they are subqueries, never lists of followers.
-        followers = (Follow.objects.filter(target_id=author, account__domain="",
-                                           account__active_at__gte=active_cutoff())
-                     .exclude(account_id__in=Block.objects.filter(target_id__in=authors)
-                              .values("account_id"))
-                     .exclude(account_id__in=Block.objects.filter(account_id__in=authors)
-                              .values("target_id"))
-                     .exclude(account_id__in=active_mutes().filter(target_id__in=authors)
-                              .values("account_id")))
-        if original is not None:
-            followers = followers.filter(show_reblogs=True)
-        audience = set(followers.values_list("account_id", flat=True))
-        if status.in_reply_to_account_id and status.in_reply_to_account_id != author:
-            also = set(Follow.objects.filter(target_id=status.in_reply_to_account_id,
-                                             account_id__in=followers.values("account_id"))
-                       .values_list("account_id", flat=True))
-            mentioned = set(Mention.objects.filter(status=status).values_list("account_id", flat=True))
-            audience = also | (audience & mentioned)
-    if status.visibility == Visibility.DIRECT and audience:
-        excluded = set(Block.objects.filter(account_id__in=audience, target_id__in=authors)
-                       .values_list("account_id", flat=True))
-        excluded |= set(Block.objects.filter(target_id__in=audience, account_id__in=authors)
-                        .values_list("target_id", flat=True))
-        excluded |= set(active_mutes().filter(account_id__in=audience, target_id__in=authors)
-                        .values_list("account_id", flat=True))
-        audience -= excluded
+    candidate = candidate_of(status)
+    followers: dict[int, bool] = {}
+    direct = status.visibility == Visibility.DIRECT
+    if direct or not is_celebrity(status.account.followers_count):
+        rows = Follow.objects.filter(target_id=status.account_id, account__domain="",
+                                     account__active_at__gte=active_cutoff())
+        if direct:  # only the mentioned may get it: no need to look at the others
+            rows = rows.filter(account_id__in=Mention.objects.filter(status_id=status.pk)
+                               .values("account_id"))
+        followers = dict(rows.values_list("account_id", "show_reblogs"))
+    graph = AudienceGraph(candidate, followers=followers)
+    audience = {v for v in followers if admits(candidate, v, graph)}
     if status.account.is_local:
-        audience.add(author)
-    if original is not None and original.account_id in audience and original.account_id != author:
-        audience.discard(original.account_id)  # nobody needs their own post boosted at them
+        audience.add(status.account_id)  # one's own, always (rules.admits)
     if not audience or not feed_add_status(status_id=status.pk, reblog_of_id=status.reblog_of_id,
                                            account_ids=audience):
         return 0
@@ -160,24 +137,56 @@ def unfanout_status(*, status_id: int, account_id: int | None = None,
 
 
 def feed_forget_author(*, feed_account_id: int, author_id: int) -> None:
-    """After an unfollow or block: ``author_id``'s statuses leave the feed."""
-    feed_store().remove_account_from(feed_account_id=feed_account_id, author_id=author_id)
+    """After an unfollow or a block between the two: the entries of
+    ``feed_account_id``'s feed that involve ``author_id`` (by them, reblogging them,
+    replying to them) are judged again by :func:`rules.admits`, and those no longer
+    admitted leave the feed. So an unfollow takes the author's statuses and the
+    replies to them, but not a followed account's reblog of them; a block takes the
+    reblogs too. A fixed number of queries."""
+    store = feed_store()
+    ids = [s for s, _ in store.entries(account_id=feed_account_id)]
+    involved: list[Candidate] = []
+    for start in range(0, len(ids), 500):
+        involved += candidates(
+            Status.objects.filter(pk__in=ids[start : start + 500])
+            .filter(Q(account_id=author_id) | Q(reblog_of__account_id=author_id)
+                    | Q(in_reply_to_account_id=author_id)), with_imported=True)
+    if not involved:
+        return
+    graph = _viewer_graph(feed_account_id, involved)
+    store.discard(account_id=feed_account_id,
+                  entries=[c.entry for c in involved if not admits(c, feed_account_id, graph)])
 
 
 def feed_merge_author(*, feed_account_id: int, author_id: int, limit: int = 40) -> None:
-    """After a follow: the author's ``limit`` most recent public, unlisted and private
-    statuses enter the feed (a celebrity's are merged at read time instead); one
-    deleted meanwhile is skipped."""
-    followers = (Account.objects.filter(pk=author_id)
-                 .values_list("followers_count", flat=True).first())
-    if followers is None or is_celebrity(followers):
+    """After a follow: the author's ``limit`` most recent statuses, and the ``limit``
+    most recent replies to them by accounts the feed's owner follows (kept out until
+    now by the reply rule), enter the feed, oldest first, where :func:`rules.admits`
+    admits them (a celebrity's are merged at read time instead, but for direct ones);
+    one deleted meanwhile is skipped (Mastodon's ``FeedManager#merge_into_home``).
+    Four queries, then one write per status."""
+    latest = candidates(Status.objects.filter(account_id=author_id).order_by("-id"), limit=limit)
+    latest += candidates(Status.objects.filter(
+        in_reply_to_account_id=author_id,
+        account_id__in=Follow.objects.filter(account_id=feed_account_id).values("target_id"),
+    ).exclude(account_id=author_id).order_by("-id"), limit=limit)
+    if not latest:
         return
-    ids = (Status.objects.filter(account_id=author_id,
-                                 visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED, Visibility.PRIVATE])
-           .order_by("-id").values_list("id", "reblog_of_id")[:limit])
-    for status_id, reblog_of_id in ids:
-        feed_add_status(status_id=status_id, reblog_of_id=reblog_of_id,
-                        account_ids=[feed_account_id])
+    graph = _viewer_graph(feed_account_id, latest)
+    for candidate in sorted(latest):
+        if admits(candidate, feed_account_id, graph):
+            feed_add_status(status_id=candidate.id, reblog_of_id=candidate.reblog_of_id,
+                            account_ids=[feed_account_id])
+
+
+def _viewer_graph(viewer_id: int, statuses: list[Candidate]) -> ViewersGraph:
+    """One viewer's ties, with the mentions of it among ``statuses``' direct ones."""
+    graph = ViewersGraph([viewer_id])
+    direct = [c.id for c in statuses if c.visibility == Visibility.DIRECT]
+    if direct:
+        graph.note_mentions((viewer_id, s) for s in Mention.objects.filter(
+            account_id=viewer_id, status_id__in=direct).values_list("status_id", flat=True))
+    return graph
 
 
 def account_seen(*, account: Account) -> bool:
@@ -209,39 +218,108 @@ def account_seen(*, account: Account) -> bool:
 
 
 def feed_rebuild(*, account_id: int) -> int:
-    """Fill ``account_id``'s home feed again from the newest statuses of the accounts
-    it follows (and its own): up to MAX_ITEMS, with the fan-out's rules for
-    replies, reblogs, blocks and mutes; then clear the rebuild flag. Celebrities
-    are left out, as they are merged at read time. Returns the entries written.
-    A fixed number of queries."""
-    from tribune.graph.selectors import hidden_account_ids
+    """Rebuild one account's home feed (:func:`feeds_rebuild`); returns the entries
+    written."""
+    return feeds_rebuild(account_ids=[account_id])
 
-    follows = Follow.objects.filter(account_id=account_id)
-    follows = follows.exclude(target__followers_count__gt=settings.TRIBUNE_FANOUT_MAX_FOLLOWERS)
-    followed = dict(follows.values_list("target_id", "show_reblogs"))
-    hidden = hidden_account_ids(account_id)
-    authors = (set(followed) | {account_id}) - hidden
-    no_reblogs = [a for a, show in followed.items() if not show]
-    rows = (Status.objects.filter(account_id__in=authors,
-                                  visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED,
-                                                  Visibility.PRIVATE])
-            .filter(reply_shown_q(followed_ids=set(followed), viewer_id=account_id))
-            .exclude(reblog_of__account_id__in=hidden | {account_id})
-            .exclude(account_id__in=no_reblogs, reblog_of__isnull=False)
-            .order_by("-id").values_list("id", "reblog_of_id")[:REBUILD_SIZE])
-    entries = list(rows)
+
+REBUILD_BATCH = 200  # feeds computed and written together (about 150 MiB at most)
+FIRST_WINDOW = timedelta(hours=1)  # the newest statuses looked at first
+SETTLING = 2 * REBLOG_WINDOW  # the oldest admitted entries, whose collapse may depend on older ones
+
+
+def feeds_rebuild(*, account_ids: Iterable[int]) -> int:
+    """Make each account's home feed what fan-out on write would have made it: the
+    newest ``MAX_ITEMS`` statuses :func:`rules.admits` admits, reblogs collapsed as
+    the feed store collapses them when they come in id order (:func:`rules.collapse`);
+    then clear the rebuild flags. Returns the entries written.
+
+    Set-based: feeds are computed ``REBUILD_BATCH`` at a time, going back in time by
+    windows of status ids (``FIRST_WINDOW``, then as far as the feeds still short of
+    entries need at their rate), each window two queries for the whole batch that
+    read each status once, however many of the batch follow its author; each batch
+    is written at once (``FeedStore.replace``). Statuses newer than the rebuild's
+    start are left to fan-out, so a feed rebuilt while its owner is active loses
+    nothing written meanwhile. Memory is bounded by a batch's feeds.
+    """
+    ids = list(dict.fromkeys(account_ids))
+    floor = Status.objects.aggregate(oldest=Min("id"))["oldest"]
+    newest = Status.objects.aggregate(newest=Max("id"))["newest"] or 0
+    below = max(datetime_to_min_id(timezone.now()), newest + 1)
     store = feed_store()
-    store.add_many(account_id=account_id, entries=entries)
-    cache.delete(rebuild_flag_key(account_id))
-    return len(entries)
+    written = 0
+    for start in range(0, len(ids), REBUILD_BATCH):
+        batch = ids[start : start + REBUILD_BATCH]
+        feeds = {a: [] for a in batch} if floor is None else _feeds_compute(batch, floor, below)
+        written += _feeds_write(store, feeds, below)
+        cache.delete_many([rebuild_flag_key(a) for a in batch])
+    return written
 
 
-def reply_shown_q(*, followed_ids, viewer_id: int) -> Q:
-    """Statuses a home feed shows as far as replies go: not replies, replies to
-    their own author, replies to an account the viewer follows (``followed_ids``: a
-    set of ids or a query of them), or to the viewer (Mastodon's FeedManager)."""
-    return (Q(in_reply_to_account_id__isnull=True) | Q(in_reply_to_account_id=F("account_id"))
-            | Q(in_reply_to_account_id__in=followed_ids) | Q(in_reply_to_account_id=viewer_id))
+def _feeds_compute(viewers: list[int], floor: int, below: int
+                   ) -> dict[int, list[tuple[int, int | None]]]:
+    """The rebuilt feeds of ``viewers``: for each, its entries oldest first."""
+    graph = ViewersGraph(viewers)
+    admitted: dict[int, list[tuple[int, int | None]]] = {v: [] for v in viewers}  # newest first
+    pending = set(viewers)
+    span = (FIRST_WINDOW // timedelta(milliseconds=1)) << 16  # ids of that much time
+    high = below
+    while pending and high > floor:
+        low = max(high - span, floor)
+        statuses, mentioned = window_candidates(viewer_ids=sorted(pending), low=low, high=high)
+        graph.note_mentions(mentioned)
+        statuses.sort(reverse=True)  # by id, newest first
+        for status in statuses:
+            author = status.account_id
+            for viewer in (*graph.followers.get(author, ()), author):
+                if viewer in pending and admits(status, viewer, graph):
+                    admitted[viewer].append(status.entry)
+        pending = {v for v in pending if not _enough(admitted[v])}
+        span = _next_span(span, below - low, [len(admitted[v]) for v in pending])
+        high = low
+    return {v: list(collapse(reversed(entries)))[-MAX_ITEMS:] for v, entries in admitted.items()}
+
+
+def _next_span(span: int, covered: int, counts: list[int]) -> int:
+    """How far back the next window reaches, in ids: as far as three in four of the
+    feeds still short of entries (``counts`` of them so far, over ``covered``) will
+    need at the rate they got them, and at most eight times ``span`` (twice it when
+    none has any yet), so that a window reads little beyond what the feeds use."""
+    need = MAX_ITEMS + SETTLING
+    rates = sorted(n for n in counts if n)
+    if not rates or len(rates) < len(counts) / 4:
+        return span * 2
+    slowest_quarter = rates[len(rates) // 4]  # three feeds in four get more than this
+    wanted = int(covered * (need / slowest_quarter - 1) * 1.25)
+    return max(min(wanted, span * 8), span // 2, 1)
+
+
+def _enough(admitted: list[tuple[int, int | None]]) -> bool:
+    """Whether ``admitted`` (newest first) gives ``MAX_ITEMS`` entries whose collapse
+    no older status can change: that many kept above the oldest ``SETTLING``."""
+    if len(admitted) < MAX_ITEMS + SETTLING:
+        return False
+    settled_above = admitted[-SETTLING][0]
+    kept = sum(1 for s, _ in collapse(reversed(admitted)) if s > settled_above)
+    return kept >= MAX_ITEMS
+
+
+def _feeds_write(store: FeedStore, feeds: dict[int, list[tuple[int, int | None]]], below: int) -> int:
+    """Write the rebuilt ``feeds``; a status deleted since it was read is left out
+    (the database store's foreign keys refuse it at commit: once, the survivors are
+    written again). Returns the entries written."""
+    try:
+        store.replace(feeds=feeds, below=below)
+    except IntegrityError:
+        ids = {s for entries in feeds.values() for s, _ in entries}
+        kept = set()
+        listed = list(ids)
+        for start in range(0, len(listed), 500):
+            kept |= set(Status.objects.filter(pk__in=listed[start : start + 500])
+                        .values_list("pk", flat=True))
+        feeds = {a: [e for e in entries if e[0] in kept] for a, entries in feeds.items()}
+        store.replace(feeds=feeds, below=below)
+    return sum(len(entries) for entries in feeds.values())
 
 
 def markers_set(*, account: Account, positions: dict[str, int | str]) -> dict[str, Marker]:
