@@ -64,18 +64,18 @@ def counters_recount() -> int:
 def home_feeds_rebuild() -> int:
     """Fill the home feed of every local account active within
     ``TRIBUNE_FEED_ACTIVE_DAYS`` (the others are rebuilt when they come back, as
-    usual); returns how many."""
+    usual) under the rules fan-out applies, set by set
+    (``timelines.services.feeds_rebuild``); returns how many."""
     from django.conf import settings
     from django.utils import timezone
 
     from tribune.accounts.models import Account
-    from tribune.timelines.services import feed_rebuild
+    from tribune.timelines.services import feeds_rebuild
 
     since = timezone.now() - timedelta(days=settings.TRIBUNE_FEED_ACTIVE_DAYS)
     ids = list(Account.objects.filter(domain="", active_at__gte=since)
                .order_by("id").values_list("id", flat=True))
-    for account_id in ids:
-        feed_rebuild(account_id=account_id)
+    feeds_rebuild(account_ids=ids)
     return len(ids)
 
 
