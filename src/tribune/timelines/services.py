@@ -223,7 +223,7 @@ def feed_rebuild(*, account_id: int) -> int:
     return feeds_rebuild(account_ids=[account_id])
 
 
-REBUILD_BATCH = 200  # feeds computed and written together (about 150 MiB at most)
+REBUILD_BATCH = 200  # feeds computed and written together (about 60 MiB)
 FIRST_WINDOW = timedelta(hours=1)  # the newest statuses looked at first
 SETTLING = 2 * REBLOG_WINDOW  # the oldest admitted entries, whose collapse may depend on older ones
 
