@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -20,6 +21,10 @@ from tests.mastodon_schema import require_services
 TRIBUNE = str(Path(sys.executable).with_name("tribune"))
 SCRIPT = Path(__file__).with_name("backup_instance.py")
 PASSPHRASE = "correct horse battery staple, with ünïcode"
+
+
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @dataclass
@@ -44,8 +49,11 @@ class Target:
                               timeout=timeout)
 
     def popen(self, *args: str) -> subprocess.Popen:
+        # Ctrl-C reaches the command even when the tests themselves run in a
+        # shell's background job, which starts with SIGINT ignored.
         return subprocess.Popen([TRIBUNE, *args], env=self.env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+                                stderr=subprocess.PIPE, text=True,
+                                preexec_fn=_interruptible)
 
     def script(self, action: str) -> str:
         done = subprocess.run([sys.executable, str(SCRIPT), action], env=self.env,
