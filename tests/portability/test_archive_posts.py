@@ -54,6 +54,19 @@ def test_many_tweets_of_one_second_each_get_their_own_post(alice):
     assert made.count() == 300 and ImportedItem.objects.filter(account=alice).count() == 300
 
 
+def test_posts_of_one_second_keep_the_order_of_the_archive(alice):
+    """Mastodon's archive dates posts to the second; posts made within one second
+    came back in an order of their own (ids from a hash of where each came from)."""
+    items = [note_item(n, text=f"post {n} of the second", published="2024-03-05T14:02:11Z")
+             for n in range(1, 8)]
+    batch = run(alice, "mastodon-archive", files.zip_bytes(files.mastodon_members(outbox_items=items)))
+    assert batch.state == JobState.FINISHED, batch.error
+    assert batch.imported == 7
+    in_id_order = list(Status.objects.filter(account=alice).order_by("id")
+                       .values_list("text", flat=True))
+    assert in_id_order == [f"post {n} of the second" for n in range(1, 8)]
+
+
 def test_one_post_listed_twice_is_imported_once_and_twins_both(alice):
     same = note_item(1, text="Twice in the file", published="2024-03-05T14:02:11Z")
     twin = note_item(2, text="Twice in the file", published="2024-03-05T14:02:11Z")

@@ -131,15 +131,17 @@ def _low_bits(origin: str) -> int:
 
 def _create_at_free_id(ids: range, origin: str, fields: dict,
                        in_reply_to: Status | None) -> Status:
-    """The Status made with ``fields`` at the first free id of ``ids`` from
-    ``origin``'s low bits on (wrapping round). A twin process may take the id
-    between the look and the insert: the insert then fails in its savepoint and the
-    next free id is tried. ValidationFailed when all 65,536 ids of the millisecond
-    are taken."""
-    start = _low_bits(origin)
+    """The Status made with ``fields`` at the first free id of ``ids`` after the
+    newest post of that millisecond, so that posts of one time (archives date them
+    to the second) keep the order they are imported in; in an empty millisecond
+    from ``origin``'s low bits (in the lower half, leaving room after it). Wraps
+    round. A twin process may take the id between the look and the insert: the
+    insert then fails in its savepoint and the next free id is tried.
+    ValidationFailed when all 65,536 ids of the millisecond are taken."""
     for _attempt in range(5):
         taken = set(Status.objects.filter(pk__gte=ids.start, pk__lt=ids.stop)
                     .values_list("pk", flat=True))
+        start = (max(taken) + 1 - ids.start) if taken else _low_bits(origin) % (len(ids) // 2)
         candidates = (ids[(start + step) % len(ids)] for step in range(len(ids)))
         free = next((pk for pk in candidates if pk not in taken), None)
         if free is None:
