@@ -166,6 +166,15 @@ def test_a_backup_never_overwrites_a_file(seeded, plain_archive, passphrase_file
     assert plain_archive.stat().st_size == size
 
 
+def test_a_backup_into_a_missing_folder_says_so_in_one_line(seeded, passphrase_file, tmp_path):
+    target = tmp_path / "no-such-folder" / "instance.tar.gz"
+    done = seeded.tribune("backup", str(target), "--passphrase-file", str(passphrase_file))
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"tribune backup: error: The folder {target.parent} does not exist; create it first."]
+    assert not target.parent.exists()
+
+
 def test_a_backup_refuses_a_short_passphrase(seeded, tmp_path):
     short = tmp_path / "short"
     short.write_text("x\n")

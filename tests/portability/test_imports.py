@@ -137,6 +137,13 @@ def test_bad_files_are_refused_at_once(alice, settings, data, message):
                       enqueue=False)
 
 
+def test_a_limit_of_one_row_is_said_in_the_singular(alice, settings):
+    settings.TRIBUNE_IMPORT_MAX_ROWS = 1
+    with pytest.raises(ValidationFailed, match=r"more than 1 row; split"):
+        import_create(account=alice, kind="blocks", mode="merge",
+                      upload=upload(b"a\nb\n", "b.csv"), enqueue=False)
+
+
 def test_size_kind_and_mode_are_checked(alice, settings):
     settings.TRIBUNE_IMPORT_MAX_CSV_BYTES = 10
     with pytest.raises(ValidationFailed, match="larger than"):

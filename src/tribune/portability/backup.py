@@ -81,14 +81,18 @@ def instance_backup(*, path: Path, passphrase: str, compress: str = "gzip",
     rows name, and the secrets sealed with ``passphrase``. Memory stays flat: rows
     stream from a server-side cursor into chunks of ``chunk_bytes``.
 
-    Raises ValidationFailed for an existing ``path`` or a passphrase shorter than
-    ``backup_secrets.MIN_PASSPHRASE`` characters, before writing anything; an
+    Raises ValidationFailed for an existing ``path``, a missing folder, or a
+    passphrase shorter than ``backup_secrets.MIN_PASSPHRASE`` characters, before
+    writing anything; an
     interrupted backup leaves only ``path.partial`` behind, never ``path``.
     """
     path = Path(path)
     if path.exists():
         raise ValidationFailed(_("%(path)s exists already; choose a new file name.")
                                % {"path": path})
+    if not path.parent.is_dir():
+        raise ValidationFailed(_("The folder %(folder)s does not exist; create it first.")
+                               % {"folder": path.parent})
     passphrase_check(passphrase)
     specs = table_specs()
     sealed = secrets_seal(secrets=instance_secrets(), passphrase=passphrase)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tribune.core.errors import ValidationFailed
 
@@ -86,8 +87,9 @@ def read_rows(data: bytes, *, kind: str) -> list[Row]:
             names = header or list(columns)
             if len(rows) >= max_rows:
                 raise ValidationFailed(
-                    _("The file has more than %(limit)d rows; split it into smaller files.")
-                    % {"limit": max_rows})
+                    ngettext("The file has more than %(limit)d row; split it into smaller files.",
+                             "The file has more than %(limit)d rows; split it into smaller files.",
+                             max_rows) % {"limit": max_rows})
             rows.append(Row(number=reader.line_num,
                             cells={name: value for name, value in zip(names, cells, strict=False)}))
     except csv.Error as exc:
