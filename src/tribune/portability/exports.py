@@ -233,8 +233,9 @@ def export_request(*, account: Account) -> Export:
         if (last is not None and last.created_at > now - EXPORT_INTERVAL
                 and not move_archive_due(account=account, since=now - EXPORT_INTERVAL)):
             raise ValidationFailed(
-                _("You can request an archive once every 7 days; your next one can be "
-                  "requested after %(date)s.")
+                # No full stop after the date: English dates may end in "p.m.".
+                _("You can request an archive once every 7 days: your next one after "
+                  "%(date)s")
                 % {"date": date_format(last.created_at + EXPORT_INTERVAL, "DATETIME_FORMAT")})
         export = Export.objects.create(account=account, created_at=now)
         pk = export.pk
