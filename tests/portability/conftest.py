@@ -96,6 +96,16 @@ def seeded(tmp_path_factory) -> Target:
     return made
 
 
+@pytest.fixture(scope="module")
+def plain_archive(seeded, passphrase_file, tmp_path_factory) -> Path:
+    """An uncompressed archive of ``seeded``, made once per test module."""
+    path = tmp_path_factory.mktemp("archive") / "instance.tar"
+    done = seeded.tribune("backup", str(path), "--passphrase-file", str(passphrase_file),
+                          "--compress", "none", "--quiet")
+    assert done.returncode == 0, done.stderr
+    return path
+
+
 def copy_instance(source: Target, data_dir: Path) -> Target:
     shutil.copytree(source.data_dir, data_dir)
     return Target(data_dir)

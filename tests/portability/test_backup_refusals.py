@@ -17,15 +17,6 @@ import pytest
 from tests.portability.conftest import TRIBUNE, Target, copy_instance
 
 
-@pytest.fixture(scope="module")
-def plain_archive(seeded, passphrase_file, tmp_path_factory):
-    path = tmp_path_factory.mktemp("archive") / "instance.tar"
-    done = seeded.tribune("backup", str(path), "--passphrase-file", str(passphrase_file),
-                          "--compress", "none", "--quiet")
-    assert done.returncode == 0, done.stderr
-    return path
-
-
 def _rewrite(source, target, change) -> None:
     """Copy the tar ``source`` to ``target`` member by member through ``change(info,
     data)``, which returns the new data or None to leave the member out."""

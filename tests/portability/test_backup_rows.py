@@ -19,15 +19,6 @@ from tribune.portability.backup_archive import ArchiveRefused
 from tribune.portability.backup_verify import archive_verify
 
 
-@pytest.fixture(scope="module")
-def plain_archive(seeded, passphrase_file, tmp_path_factory):
-    path = tmp_path_factory.mktemp("archive") / "instance.tar"
-    done = seeded.tribune("backup", str(path), "--passphrase-file", str(passphrase_file),
-                          "--compress", "none", "--quiet")
-    assert done.returncode == 0, done.stderr
-    return path
-
-
 def _rows(path, table: str) -> list[dict]:
     columns = header_of(path)["tables"][table]["columns"]
     with tarfile.open(path) as tar:
