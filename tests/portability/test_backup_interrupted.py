@@ -13,6 +13,10 @@ import pytest
 
 from tests.portability.conftest import Target, copy_instance
 
+# The instances are its own (SQLite, or PostgreSQL databases it makes), whatever
+# the run's database: CI runs it once.
+pytestmark = pytest.mark.own_instances
+
 
 @pytest.fixture(scope="module")
 def bulky(seeded, tmp_path_factory) -> Target:

@@ -6,8 +6,14 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
+
 from tribune.cli.backup import Meter
 from tribune.portability.backup_archive import Progress
+
+# The instances are its own (SQLite, or PostgreSQL databases it makes), whatever
+# the run's database: CI runs it once.
+pytestmark = pytest.mark.own_instances
 
 
 class Terminal(io.StringIO):

@@ -16,6 +16,10 @@ import pytest
 
 from tests.portability.conftest import TRIBUNE, Target, copy_instance
 
+# The instances are its own (SQLite, or PostgreSQL databases it makes), whatever
+# the run's database: CI runs it once.
+pytestmark = pytest.mark.own_instances
+
 
 def _rewrite(source, target, change) -> None:
     """Copy the tar ``source`` to ``target`` member by member through ``change(info,

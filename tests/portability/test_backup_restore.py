@@ -17,6 +17,10 @@ import pytest
 
 from tests.portability.conftest import Target, copy_instance
 
+# The instances are its own (SQLite, or PostgreSQL databases it makes), whatever
+# the run's database: CI runs it once.
+pytestmark = pytest.mark.own_instances
+
 
 @pytest.fixture(scope="module")
 def archive(seeded, passphrase_file, tmp_path_factory):

@@ -18,6 +18,10 @@ from tests.portability.conftest import Target
 from tribune.portability.backup_archive import ArchiveRefused
 from tribune.portability.backup_verify import archive_verify
 
+# The instances are its own (SQLite, or PostgreSQL databases it makes), whatever
+# the run's database: CI runs it once.
+pytestmark = pytest.mark.own_instances
+
 
 def _rows(path, table: str) -> list[dict]:
     columns = header_of(path)["tables"][table]["columns"]

@@ -9,8 +9,14 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from tests.media.test_s3_storage import CREDENTIALS, endpoint, new_bucket, s3_client
 from tests.portability.conftest import Target
+
+# The instances are its own (SQLite, or PostgreSQL databases it makes), whatever
+# the run's database: CI runs it once.
+pytestmark = pytest.mark.own_instances
 
 __all__ = ["endpoint"]  # the module-scoped moto server, used as a fixture here
 
