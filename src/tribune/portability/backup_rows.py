@@ -45,6 +45,7 @@ from functools import partial
 from itertools import islice
 from typing import NoReturn
 
+import orjson
 from django.utils.translation import gettext as _
 
 from tribune.portability.backup_archive import ArchiveRefused, _damaged
@@ -66,12 +67,23 @@ def _refused(reason: str) -> ArchiveRefused:
 
 def parsed_rows(data: bytes):
     """The rows of a table chunk, parsed ``PARSE_ROWS`` lines at a time. Raises
-    ValueError for bytes that are not UTF-8 or a line that is not JSON."""
-    lines = data.decode("utf-8").split("\n")
+    ValueError for bytes that are not UTF-8 or a line that is not JSON.
+
+    orjson parses (three times as fast as the standard library, on bytes); what it
+    refuses goes to the standard parser, which wrote the lines (``json.dumps``) and
+    so decides: NaN and lone surrogate escapes come back as a backup wrote them.
+    An integer beyond 64 bits comes back a float from orjson, which no column
+    takes in place of an integer, so it is refused either way."""
+    lines = data.split(b"\n")
     for start in range(0, len(lines), PARSE_ROWS):
-        batch = [line for line in lines[start:start + PARSE_ROWS] if line]
+        batch = b",".join(line for line in lines[start:start + PARSE_ROWS] if line)
         if batch:
-            yield from json.loads("[" + ",".join(batch) + "]")
+            text = b"[" + batch + b"]"
+            try:
+                rows = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                rows = json.loads(text.decode("utf-8"))
+            yield from rows
 
 
 # --- one value of each kind ---------------------------------------------------------

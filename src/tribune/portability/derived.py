@@ -7,6 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+# The tables this module fills (besides the counters' columns): a restore drops
+# their indexes while it does, and builds them after.
+DERIVED_TABLES = ("timelines_feedentry",)
+
 # (table, counter column, child table, child column): the counter is the number of
 # child rows naming the row. Account counters are recounted for local accounts
 # only: a remote account's figures are its own server's.

