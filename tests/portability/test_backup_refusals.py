@@ -128,6 +128,18 @@ def test_a_wrong_passphrase_is_refused(plain_archive, tmp_path):
     assert done.stderr.strip() == ("tribune restore: error: The passphrase is wrong, or the "
                                    "archive's secrets are damaged.")
     assert target.untouched()
+    # Not even a data directory, a secret key or a static folder is left behind.
+    assert not target.data_dir.exists()
+
+
+def test_checking_an_archive_leaves_the_data_directory_as_it_was(plain_archive, tmp_path):
+    fresh = Target(tmp_path / "new" / "data")
+    assert fresh.tribune("backup", "--verify", str(plain_archive), "--quiet").returncode == 0
+    assert list(tmp_path.iterdir()) == []
+    empty = Target(tmp_path / "empty")
+    empty.data_dir.mkdir()
+    assert empty.tribune("backup", "--verify", str(plain_archive), "--quiet").returncode == 0
+    assert list(empty.data_dir.iterdir()) == []
 
 
 def test_a_target_that_is_not_empty_is_refused(seeded, plain_archive, passphrase_file,

@@ -8,11 +8,13 @@ shown only with TRIBUNE_DEBUG set.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from typing import NoReturn
 
 from tribune.cli.errors import CliError
@@ -190,16 +192,42 @@ def _run(args: argparse.Namespace) -> int:
         from tribune.cli.serve import prepare_environment
 
         prepare_environment(host=args.host, port=args.port)
+    verify = args.command == "backup" and args.verify
+    fresh = _made_by_settings() if verify or args.command == "restore" else []
     _setup_django()
     from tribune.cli import commands
 
-    # Every command uses the database: an unreachable one stops each the same way.
-    commands.database_check()
-    # Nothing but the restore itself may use a half-restored database (checking an
-    # archive does not touch the database).
-    if args.command != "restore" and not (args.command == "backup" and args.verify):
-        commands.restore_check()
-    return commands.HANDLERS[args.command](args)
+    try:
+        # Every command uses the database: an unreachable one stops each the same way.
+        commands.database_check()
+        # Nothing but the restore itself may use a half-restored database (checking
+        # an archive does not touch the database).
+        if args.command != "restore" and not verify:
+            commands.restore_check()
+        status = commands.HANDLERS[args.command](args)
+    except Exception:
+        _remove(fresh)
+        raise
+    if verify:
+        _remove(fresh)
+    return status
+
+
+def _made_by_settings() -> list[Path]:
+    """What loading the settings creates in the data directory and is not there
+    yet (the directory, its secret key, its static folder), deepest first: a
+    ``backup --verify``, or a restore that fails, leaves the data directory as
+    it found it."""
+    data_dir = Path(os.environ.get("TRIBUNE_DATA_DIR", "var")).resolve()
+    return [p for p in (data_dir / "secret_key", data_dir / "static", data_dir,
+                        *data_dir.parents) if not p.exists()]
+
+
+def _remove(paths: list[Path]) -> None:
+    """Remove ``paths`` (``_made_by_settings``): files, and folders left empty."""
+    for path in paths:
+        with contextlib.suppress(OSError):  # a folder the command filled stays
+            path.rmdir() if path.is_dir() else path.unlink(missing_ok=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
