@@ -230,3 +230,36 @@ def test_sessions_stay_out_and_the_archive_is_for_its_owner_only(seeded, passphr
         assert not [n for n in names if "django_session" in n]
         assert all(b"a-signed-in-session-key" not in tar.extractfile(m).read()
                    for m in tar.getmembers() if m.isfile())
+
+
+def test_rows_naming_several_files_each_come_back(seeded, passphrase_file, tmp_path):
+    """Two media rows, each with a file and a thumbnail, in one chunk: the backup
+    copies the files row by row, and the verification expects them in that order
+    (it once expected them column by column, and refused such an archive)."""
+    source = copy_instance(seeded, tmp_path / "source")
+    media = source.data_dir / "media"
+    with sqlite3.connect(source.sqlite) as db:
+        columns = [row[1] for row in db.execute("PRAGMA table_info(media_mediaattachment)")]
+        row = dict(zip(columns, db.execute("SELECT * FROM media_mediaattachment").fetchone(),
+                       strict=True))
+        for column in ("file", "thumbnail"):
+            copy = row[column].replace(".", "-second.", 1)
+            (media / copy).write_bytes((media / row[column]).read_bytes())
+            row[column] = copy
+        row["id"] += 1
+        db.execute(f"INSERT INTO media_mediaattachment ({', '.join(columns)}) "
+                   f"VALUES ({', '.join('?' * len(columns))})", list(row.values()))
+    expected = source.dump()
+    assert len(expected["files"]) == 5
+
+    archive = tmp_path / "instance.tar"
+    done = source.tribune("backup", str(archive), "--passphrase-file", str(passphrase_file),
+                          "--compress", "none", "--quiet")
+    assert done.returncode == 0, done.stderr
+    verified = source.tribune("backup", "--verify", str(archive), "--quiet")
+    assert verified.returncode == 0, verified.stderr
+    target = Target(tmp_path / "restored")
+    _restore(target, archive, passphrase_file, "--quiet")
+    restored = target.dump()
+    assert restored["tables"] == expected["tables"]
+    assert restored["files"] == expected["files"]

@@ -353,9 +353,12 @@ class RowChecker:
                                    f"{missing}, which the archive does not hold")
             else:
                 self._wait(table.spec.table, column, target, values)
+        # Row by row, each row's file columns in order: the order a backup copies
+        # the files in (``backup._chunks``).
         names: dict[str, None] = {}
-        for index in table.files:
-            names.update(dict.fromkeys(filter(None, columns[index])))
+        if table.files:
+            for values in zip(*(columns[index] for index in table.files), strict=True):
+                names.update(dict.fromkeys(filter(None, values)))
         return list(names)
 
     def _explain(self, table: _Table, rows: list) -> NoReturn:
