@@ -156,6 +156,10 @@ class Server:
             "--bind", address(self.host, self.port),
             "--workers", str(self.workers), "--threads", "4",
             "--worker-class", "gthread", "--graceful-timeout", "10",
+            # gunicorn closes an idle kept-alive connection after 2 s by default; a
+            # client that sent its next request on it as it closed got "connection
+            # reset". Twenty seconds, as puma (Mastodon's server) keeps them.
+            "--keep-alive", "20",
             "--log-level", "warning",
             # gunicorn answers over-long request lines itself, in HTML; Mastodon
             # clients need JSON, so the length check is ours (ApiRequestMiddleware).
