@@ -84,6 +84,28 @@ def _resummed(change):
     return resum
 
 
+def _with_migrations(app: str, *names: str):
+    """The archive as if its instance had also applied ``app``'s migrations
+    ``names``: header and manifest changed alike, the manifest re-checksummed."""
+    def change(source, target) -> None:
+        header = {}
+
+        def edit(info, data):
+            if info.name in ("tribune-backup.json", "manifest.json"):
+                document = json.loads(data)
+                document["migrations"].setdefault(app, []).extend(names)
+                if info.name == "manifest.json":  # the header's new size and sum
+                    entry = next(m for m in document["members"]
+                                 if m["name"] == "tribune-backup.json")
+                    entry.update(header)
+                data = json.dumps(document).encode()
+                if info.name == "tribune-backup.json":
+                    header.update(size=len(data), sha256=hashlib.sha256(data).hexdigest())
+            return data
+        _rewrite(source, target, _resummed(edit))
+    return change
+
+
 _newer_format = _with_format(99, "9.0.0")
 # Format 1 is the first this Tribune writes and the oldest it reads: nothing ever
 # wrote format 0.
@@ -116,6 +138,42 @@ def test_a_bad_archive_is_refused_and_nothing_is_touched(
         assert len(lines) == 1 and words in lines[0], done.stderr
         assert lines[0].startswith(f"tribune {command[0]}: error: ")
     assert target.untouched()
+
+
+def test_an_archive_from_a_newer_tribune_is_intact_but_not_restored(
+        plain_archive, passphrase_file, tmp_path):
+    newer = tmp_path / "newer.tar"
+    _with_migrations("statuses", "9999_from_the_future")(plain_archive, newer)
+    target = Target(tmp_path / "target")
+    checked = target.tribune("backup", "--verify", str(newer), "--quiet")
+    assert checked.returncode == 1
+    assert "is intact" in checked.stdout
+    refused = target.tribune("restore", str(newer), "--passphrase-file", str(passphrase_file),
+                             "--quiet")
+    assert refused.returncode == 1
+    message = ("The archive comes from a newer Tribune: this one lacks its migrations "
+               "statuses.9999_from_the_future; upgrade Tribune first.")
+    assert checked.stderr.strip() == message
+    assert refused.stderr.strip() == f"tribune restore: error: {message}"
+    assert target.untouched()
+
+
+def test_an_archive_from_an_instance_with_redis_restores_where_there_is_none(
+        plain_archive, passphrase_file, tmp_path):
+    """With Redis, Tribune also installs django_rq, whose migrations make no
+    table; an instance without Redis has not got them, and needs none."""
+    archive = tmp_path / "from-redis.tar"
+    _with_migrations("django_rq", "0001_initial", "0002_delete_queue_create_dashboard",
+                     "0003_alter_dashboard_permission_names")(plain_archive, archive)
+    target = Target(tmp_path / "target")
+    assert target.tribune("backup", "--verify", str(archive), "--quiet").returncode == 0
+    done = target.tribune("restore", str(archive), "--passphrase-file", str(passphrase_file),
+                          "--quiet")
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(target.sqlite) as db:
+        assert db.execute("SELECT count(*) FROM accounts_account").fetchone()[0] > 0
+        assert db.execute("SELECT count(*) FROM django_migrations WHERE app = 'django_rq'"
+                          ).fetchone() == (0,)
 
 
 def test_a_wrong_passphrase_is_refused(plain_archive, tmp_path):

@@ -233,6 +233,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace, meter: Meter) -> int:
+    from tribune.portability.backup_rows import migrations_here, newer_tribune
     from tribune.portability.backup_verify import archive_verify
 
     passphrase = _passphrase(args, confirm=False, required=False)
@@ -251,6 +252,12 @@ def _verify(args: argparse.Namespace, meter: Meter) -> int:
     if media.get("missing"):
         print(_("%(n)s media files were already deleted when the backup copied "
                 "them.") % {"n": len(media["missing"])})
+    unknown = migrations_here(verified.manifest.get("migrations", {}),
+                              verified.manifest.get("tables", {}))[1]
+    if unknown:
+        # Intact, but `tribune restore` here would refuse it: say so, and fail.
+        print(newer_tribune(unknown), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -221,9 +221,42 @@ def _value_check(kind: str, model_field=None) -> tuple[Check, Fast]:
 
 # --- the schema at the archive's migrations --------------------------------------------
 
+def migrations_here(migrations: dict, tables) -> tuple[dict[str, list[str]], list[str]]:
+    """Split an archive's applied ``migrations`` (names by app label) into those
+    of the apps this Tribune has, and the ``app.name``s it lacks.
+
+    An app this configuration does not install and whose label begins none of the
+    archive's ``tables`` (django_rq, installed only with Redis, makes no table) is
+    left out: an archive from a Redis instance restores where there is none.
+    Anything else this Tribune lacks is unknown: the archive is from a newer one.
+    """
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+
+    known = MigrationLoader(None, ignore_no_migrations=True).graph.nodes
+    labels = {config.label for config in apps.get_app_configs()}
+    here: dict[str, list[str]] = {}
+    unknown: list[str] = []
+    for app, names in migrations.items():
+        if app not in labels and not any(str(t).startswith(f"{app}_") for t in tables):
+            continue
+        here[app] = names
+        unknown += [f"{app}.{name}" for name in names if (app, name) not in known]
+    return here, unknown
+
+
+def newer_tribune(unknown: list[str]) -> str:
+    """The one line saying this Tribune lacks the archive's ``unknown`` migrations."""
+    more = _(" and %(n)s more") % {"n": len(unknown) - 3} if len(unknown) > 3 else ""
+    return (_("The archive comes from a newer Tribune: this one lacks its migrations "
+              "%(names)s%(more)s; upgrade Tribune first.")
+            % {"names": ", ".join(unknown[:3]), "more": more})
+
+
 def archive_models(migrations: dict) -> dict | None:
     """The models (by table) of the state the archive's ``migrations`` (applied
-    names per app) lead to, or None when this Tribune lacks some of them."""
+    names per app, as ``migrations_here`` keeps them) lead to, or None when this
+    Tribune lacks some of them."""
     from django.db.migrations.loader import MigrationLoader
 
     loader = MigrationLoader(None, ignore_no_migrations=True)
@@ -267,7 +300,7 @@ class RowChecker:
         tables, migrations = header.get("tables"), header.get("migrations")
         if not isinstance(tables, dict) or not isinstance(migrations, dict):
             raise _damaged("the header lists no tables or no migrations")
-        models = archive_models(migrations)
+        models = archive_models(migrations_here(migrations, tables)[0])
         made = {}
         for name, data in tables.items():
             try:

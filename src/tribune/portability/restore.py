@@ -59,7 +59,7 @@ from tribune.portability.backup_archive import (
     _damaged,
     _no_progress,
 )
-from tribune.portability.backup_rows import parsed_rows
+from tribune.portability.backup_rows import migrations_here, newer_tribune, parsed_rows
 from tribune.portability.backup_tables import TableSpec, row_writer
 from tribune.portability.backup_verify import archive_verify
 from tribune.portability.derived import (
@@ -119,7 +119,7 @@ def instance_restore(*, path: Path, passphrase: str,
 
     def check(header: dict) -> None:
         nonlocal resumed
-        _check_migrations(header.get("migrations", {}))
+        _check_migrations(header)
         resumed = _target_state(header.get("backup_id"))
 
     clock = [time.monotonic()]
@@ -142,7 +142,8 @@ def instance_restore(*, path: Path, passphrase: str,
     try:
         prepared = journal_get("prepared") is not None
         if not prepared:
-            _migrate_to(manifest["migrations"], on_progress)
+            _migrate_to(migrations_here(manifest["migrations"], manifest["tables"])[0],
+                        on_progress)
         # SQLite's foreign keys off for the load (after migrating: its schema editor
         # turns them back on); PostgreSQL drops them instead (``_prepare``).
         connection.disable_constraint_checking()
@@ -169,18 +170,10 @@ def instance_restore(*, path: Path, passphrase: str,
 
 # --- checks, before anything is written ----------------------------------------------
 
-def _check_migrations(migrations: dict) -> None:
-    from django.db.migrations.loader import MigrationLoader
-
-    known = MigrationLoader(None, ignore_no_migrations=True).graph.nodes
-    unknown = [f"{app}.{name}" for app, names in migrations.items() for name in names
-               if (app, name) not in known]
+def _check_migrations(header: dict) -> None:
+    unknown = migrations_here(header.get("migrations", {}), header.get("tables", {}))[1]
     if unknown:
-        more = _(" and %(n)s more") % {"n": len(unknown) - 3} if len(unknown) > 3 else ""
-        raise RestoreRefused(
-            _("The archive comes from a newer Tribune: this one lacks its migrations "
-              "%(names)s%(more)s; upgrade Tribune first.")
-            % {"names": ", ".join(unknown[:3]), "more": more})
+        raise RestoreRefused(newer_tribune(unknown))
 
 
 def _target_state(backup_id: str | None) -> bool:
