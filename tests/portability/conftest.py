@@ -69,14 +69,17 @@ class Target:
         return self.data_dir / "tribune.sqlite3"
 
     def untouched(self) -> bool:
-        """Nothing was written: no database tables, no media files."""
+        """Nothing was written: no database tables, no media files, no SQLite file
+        (nor a copy of one beside it)."""
         media = self.data_dir / "media"
         if media.exists() and any(p.is_file() for p in media.rglob("*")):
             return False
         if self.database_url:
             with _connect(self.database_url) as db:
                 return not db.execute("SELECT 1 FROM pg_tables WHERE schemaname = 'public'").fetchall()
-        return not self.sqlite.exists()
+        folder = self.sqlite.parent
+        return not (folder.exists() and any(p.name.startswith(self.sqlite.name)
+                                            for p in folder.iterdir()))
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from tribune.graph.services import follow_create
 from tribune.portability.derived import home_feeds_rebuild
 from tribune.statuses.services import reblog_create, status_create
 from tribune.timelines.feeds import feed_store
+from tribune.timelines.services import feeds_restamp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,4 +73,5 @@ def _rebuild_queries(make_account, accounts: int) -> int:
 
 def test_rebuilding_three_or_twelve_feeds_costs_the_same_queries(settings, make_account):
     settings.TRIBUNE_REDIS_URL = ""
+    feeds_restamp()  # the stamp's row exists, as it does after the first rebuild
     assert _rebuild_queries(make_account, 3) == _rebuild_queries(make_account, 12)

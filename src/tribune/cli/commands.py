@@ -158,7 +158,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     server.reserve_port()
     redis_check()
     migrate()
+    _feeds_checked()
     return server.run()
+
+
+def _feeds_checked() -> None:
+    """Start rebuilding the home feeds when the configured store does not hold the
+    current ones (a switch between the database and Redis, a Redis that lost its
+    data): ``timelines.services.feeds_check``."""
+    from tribune.timelines.services import feeds_check
+
+    if feeds_check():
+        print("The home feeds are not in the configured feed store; rebuilding them "
+              "(home timelines say they are catching up meanwhile).", flush=True)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -170,6 +182,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     server.reserve_port()
     redis_check()
     migrate()
+    _feeds_checked()
     result = demo_content_create()
     if result.created:
         print(f"Added demo content: {len(result.usernames)} accounts, "

@@ -39,6 +39,8 @@ from datetime import UTC, datetime, timedelta
 SKIPPED = {
     "timelines_feedentry": "home feeds are derived from follows and statuses; the "
                            "restore rebuilds those of recently active accounts",
+    "timelines_feedstorestamp": "names the store that held the home feeds; the restore "
+                                "records the one it rebuilds them into",
     "django_session": "a session key is a bearer credential kept in clear: whoever "
                       "holds the archive could sign in as its owner; people sign in "
                       "again after a restore",

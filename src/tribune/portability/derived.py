@@ -5,7 +5,6 @@ interrupted here repeats it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 # The tables this module fills (besides the counters' columns): a restore drops
 # their indexes while it does, and builds them after.
@@ -67,20 +66,13 @@ def counters_recount() -> int:
 
 def home_feeds_rebuild() -> int:
     """Fill the home feed of every local account active within
-    ``TRIBUNE_FEED_ACTIVE_DAYS`` (the others are rebuilt when they come back, as
-    usual) under the rules fan-out applies, set by set
-    (``timelines.services.feeds_rebuild``); returns how many."""
-    from django.conf import settings
-    from django.utils import timezone
+    ``TRIBUNE_FEED_ACTIVE_DAYS`` into the configured store, recorded as the one
+    holding the current feeds (``timelines.services.active_feeds_rebuild``);
+    returns how many."""
+    from tribune.timelines.services import active_feeds_rebuild, feeds_restamp
 
-    from tribune.accounts.models import Account
-    from tribune.timelines.services import feeds_rebuild
-
-    since = timezone.now() - timedelta(days=settings.TRIBUNE_FEED_ACTIVE_DAYS)
-    ids = list(Account.objects.filter(domain="", active_at__gte=since)
-               .order_by("id").values_list("id", flat=True))
-    feeds_rebuild(account_ids=ids)
-    return len(ids)
+    feeds_restamp()
+    return active_feeds_rebuild()
 
 
 def search_index_rebuild() -> int:

@@ -34,9 +34,11 @@ none, an empty migrated one where there was one, no media files.
 from __future__ import annotations
 
 import binascii
+import contextlib
 import hashlib
 import json
 import os
+import signal
 import sqlite3
 import tempfile
 import time
@@ -116,11 +118,18 @@ def instance_restore(*, path: Path, passphrase: str,
     """
     path = Path(path)
     resumed = False
+    before: dict = {}
+    premigration: _Premigration | None = None
 
     def check(header: dict) -> None:
-        nonlocal resumed
+        nonlocal resumed, before, premigration
         _check_migrations(header)
         resumed = _target_state(header.get("backup_id"))
+        if not resumed:
+            before = _target_before()
+            if connection.vendor == "sqlite":
+                premigration = _Premigration.start(
+                    migrations_here(header.get("migrations", {}), header.get("tables", {}))[0])
 
     clock = [time.monotonic()]
     seconds: dict[str, float] = {}
@@ -129,19 +138,25 @@ def instance_restore(*, path: Path, passphrase: str,
         clock.append(time.monotonic())
         seconds[step] = clock[-1] - clock[-2]
 
-    verified = archive_verify(path=path, passphrase=passphrase, on_header=check,
-                              on_progress=on_progress)
-    lap("verify")
-    manifest, secrets = verified.manifest, verified.secrets or {}
-    _check_secret_key(secrets)
+    try:
+        verified = archive_verify(path=path, passphrase=passphrase, on_header=check,
+                                  on_progress=on_progress)
+        lap("verify")
+        manifest, secrets = verified.manifest, verified.secrets or {}
+        _check_secret_key(secrets)
+        if premigration is not None:
+            premigration.install(on_progress)
+    except BaseException:
+        if premigration is not None:
+            premigration.abandon()
+        raise
     specs = {table: TableSpec.from_json(table, data)
              for table, data in manifest["tables"].items()}
     if not resumed:
-        before = _target_before()
         journal_begin(backup_id=manifest["backup_id"], archive=path.resolve(), before=before)
     try:
         prepared = journal_get("prepared") is not None
-        if not prepared:
+        if not prepared and premigration is None:
             _migrate_to(migrations_here(manifest["migrations"], manifest["tables"])[0],
                         on_progress)
         # SQLite's foreign keys off for the load (after migrating: its schema editor
@@ -265,6 +280,83 @@ def _migrate_to(migrations: dict[str, list[str]], on_progress: ProgressCallback)
 
     executor.progress_callback = count
     executor.migrate(targets, plan=plan)
+
+
+class _Premigration:
+    """SQLite: the target migrated to the archive's migrations (``_migrate_to``) in
+    a child process, on a copy beside it (``<name>.restoring``), while this one
+    verifies the archive; the copy replaces the target once the archive is verified
+    (``install``), or is removed (``abandon``), leaving the target untouched."""
+
+    def __init__(self, pid: int, copy: Path, target: Path, errors: int) -> None:
+        self.pid, self.copy, self.target, self.errors = pid, copy, target, errors
+
+    @classmethod
+    def start(cls, migrations: dict[str, list[str]]) -> _Premigration:
+        target = Path(connection.settings_dict["NAME"])
+        copy = target.with_name(target.name + ".restoring")
+        _remove_sqlite(copy)
+        if target.exists():  # an empty instance, migrated or not: its tables too
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            source, destination = sqlite3.connect(target), sqlite3.connect(copy)
+            try:
+                source.backup(destination)
+            finally:
+                source.close()
+                destination.close()
+        connection.close()
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: migrate the copy, say why it failed, exit
+            os.close(read)
+            code = 0
+            try:
+                connection.settings_dict["NAME"] = str(copy)
+                _migrate_to(migrations, _no_progress)
+                connection.close()  # the last connection: SQLite folds its WAL in
+            except BaseException as exc:
+                os.write(write, _first_line(exc).encode("utf-8")[:4000])
+                code = 1
+            os._exit(code)
+        os.close(write)
+        return cls(pid, copy, target, read)
+
+    def install(self, on_progress: ProgressCallback) -> None:
+        """Wait for the migration and put the migrated copy in the target's place.
+        Raises RestoreRefused when the migration failed (the copy is removed)."""
+        progress = Progress(phase="migrate", total_steps=1, step=_("migrations"))
+        on_progress(progress)
+        with os.fdopen(self.errors, "rb") as pipe:
+            self.errors = -1
+            reason = pipe.read().decode("utf-8", "replace")
+        status = os.waitpid(self.pid, 0)[1]
+        self.pid = 0
+        if status != 0:
+            _remove_sqlite(self.copy)
+            raise RestoreRefused(_("Migrating the target failed: %(reason)s")
+                                 % {"reason": reason or f"status {status}"})
+        connection.close()
+        for suffix in ("-wal", "-shm", "-journal"):
+            Path(f"{self.target}{suffix}").unlink(missing_ok=True)
+        os.replace(self.copy, self.target)
+        progress.steps = 1
+        on_progress(progress)
+
+    def abandon(self) -> None:
+        """Stop the migration (if it still runs) and remove the copy."""
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        if self.errors >= 0:
+            os.close(self.errors)
+        _remove_sqlite(self.copy)
+
+
+def _remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def _prepare(specs: dict[str, TableSpec]) -> None:

@@ -13,6 +13,7 @@ Entries are ids only. A status deleted since it was added is skipped by the read
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from functools import reduce
 from operator import or_
@@ -77,6 +78,14 @@ class FeedStore(Protocol):
 
     def clear(self, *, account_id: int) -> None:
         """Empty one feed."""
+
+    def stamp(self) -> str:
+        """What names the feeds this store holds (``services.feeds_check``): the
+        recorded stamp equals it while they are the instance's current feeds."""
+
+    def restamp(self) -> str:
+        """Forget every feed this store may hold from an earlier time and give it a
+        new stamp, which is returned."""
 
 
 TRIM_EVERY = 300  # seconds
@@ -251,6 +260,15 @@ class DatabaseFeedStore:
     def clear(self, *, account_id: int) -> None:
         FeedEntry.objects.filter(account_id=account_id).delete()
 
+    def stamp(self) -> str:
+        # The feeds are in the database they serve: they are current unless
+        # another store was used since, which the recorded stamp says.
+        return "database"
+
+    def restamp(self) -> str:
+        FeedEntry.objects.all().delete()
+        return "database"
+
 
 class RedisFeedStore:
     """FeedStore on Redis: one sorted set per account, ``feed:<account id>``.
@@ -422,6 +440,21 @@ class RedisFeedStore:
 
     def clear(self, *, account_id: int) -> None:
         self.redis.delete(self.key(account_id))
+
+    STAMP_KEY = "feeds:stamp"
+
+    def stamp(self) -> str:
+        # A Redis that lost its data (or another instance's Redis) has no stamp or
+        # another one than the database recorded.
+        value = self.redis.get(self.STAMP_KEY)
+        return f"redis:{value.decode()}" if value else "redis"
+
+    def restamp(self) -> str:
+        # Feeds left from earlier are not scanned for: a rebuild replaces the
+        # active accounts' feeds, and the others are rebuilt when they return.
+        token = uuid.uuid4().hex
+        self.redis.set(self.STAMP_KEY, token)
+        return f"redis:{token}"
 
 
 def feed_store() -> FeedStore:

@@ -24,6 +24,17 @@ class FeedEntry(models.Model):
         return f"{self.status_id} on {self.account_id}'s feed"
 
 
+class FeedStoreStamp(models.Model):
+    """The stamp of the feed store holding the instance's current home feeds
+    (``FeedStore.stamp``; one row, ``services.feeds_check``). Derived state: a
+    backup leaves it out, and a restore records the store it rebuilt into."""
+
+    value = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class MarkerTimeline(models.TextChoices):
     HOME = "home"
     NOTIFICATIONS = "notifications"

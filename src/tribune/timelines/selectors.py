@@ -17,7 +17,7 @@ from tribune.statuses.selectors import statuses_by_ids
 from tribune.timelines.feeds import feed_store
 from tribune.timelines.models import Marker
 from tribune.timelines.rules import merged_q
-from tribune.timelines.services import rebuild_flag_key
+from tribune.timelines.services import REBUILDING_ALL, rebuild_flag_key
 
 T = TypeVar("T")
 
@@ -46,7 +46,8 @@ def home_timeline_ids(*, viewer: Account, cursor: Cursor) -> Page:
         ids = sorted(set(ids) | set(merged), reverse=not ascending)[: cursor.limit]
         if ascending:
             ids.reverse()
-    extra = {"partial": bool(cache.get(rebuild_flag_key(viewer.pk))), "merged": bool(merged)}
+    partial = bool(cache.get_many([rebuild_flag_key(viewer.pk), REBUILDING_ALL]))
+    extra = {"partial": partial, "merged": bool(merged)}
     if ids:
         return Page(ids, next_max_id=ids[-1], prev_min_id=ids[0], extra=extra)
     return Page([], None, cursor.min_id or cursor.since_id or cursor.max_id, extra=extra)

@@ -21,7 +21,7 @@ from tribune.core.ids import datetime_to_min_id, parse_id
 from tribune.graph.models import Follow
 from tribune.statuses.models import Mention, Status
 from tribune.timelines.feeds import MAX_ITEMS, REBLOG_WINDOW, FeedStore, feed_store
-from tribune.timelines.models import Marker, MarkerTimeline
+from tribune.timelines.models import FeedStoreStamp, Marker, MarkerTimeline
 from tribune.timelines.rules import (
     AudienceGraph,
     Candidate,
@@ -215,6 +215,54 @@ def account_seen(*, account: Account) -> bool:
 
     transaction.on_commit(lambda: rebuild_home_feed.enqueue(account_id=account.pk), robust=True)
     return True
+
+
+REBUILDING_ALL = "feed:rebuilding:all"  # cache key present while feeds_check's rebuild runs
+
+
+def feeds_check() -> bool:
+    """Make sure the configured feed store holds the instance's current home feeds,
+    and start rebuilding them if it does not; returns True when a rebuild started.
+    ``tribune serve`` calls it as it starts.
+
+    The database records the stamp of the store that holds the current feeds
+    (``FeedStoreStamp``; ``FeedStore.stamp``). It differs from the
+    configured store's when the instance switched stores (the database's to
+    Redis or back: the new one holds no feeds or old ones) or when Redis lost its
+    data. Then the store forgets what it holds and gets a new stamp, which is
+    recorded; every read of a home timeline is partial (206) until a task has
+    rebuilt the feeds of the accounts active within ``TRIBUNE_FEED_ACTIVE_DAYS``
+    (:func:`active_feeds_rebuild`; the others are rebuilt when they return).
+    """
+    store = feed_store()
+    if FeedStoreStamp.objects.filter(pk=1, value=store.stamp()).exists():
+        return False
+    with transaction.atomic():
+        FeedStoreStamp.objects.update_or_create(pk=1, defaults={"value": store.restamp()})
+        cache.set(REBUILDING_ALL, 1, timeout=REBUILD_FLAG_SECONDS)
+        from tribune.timelines.tasks import rebuild_active_home_feeds
+
+        transaction.on_commit(rebuild_active_home_feeds.enqueue, robust=True)
+    return True
+
+
+def feeds_restamp() -> None:
+    """Record the configured store as the one holding the current feeds, after it
+    forgot what it held; for a rebuild of every active feed that follows at once
+    (a restore's)."""
+    FeedStoreStamp.objects.update_or_create(pk=1, defaults={"value": feed_store().restamp()})
+
+
+def active_feeds_rebuild() -> int:
+    """Rebuild the home feed of every local account active within
+    ``TRIBUNE_FEED_ACTIVE_DAYS`` (:func:`feeds_rebuild`; the others are rebuilt
+    when they come back, as usual), then clear :func:`feeds_check`'s flag; returns
+    how many feeds."""
+    ids = list(Account.objects.filter(domain="", active_at__gte=active_cutoff())
+               .order_by("id").values_list("id", flat=True))
+    feeds_rebuild(account_ids=ids)
+    cache.delete(REBUILDING_ALL)
+    return len(ids)
 
 
 def feed_rebuild(*, account_id: int) -> int:

@@ -12,3 +12,12 @@ def rebuild_home_feed(account_id: int) -> int:
     from tribune.timelines.services import feed_rebuild
 
     return feed_rebuild(account_id=account_id)
+
+
+@task(queue_name="timelines")
+def rebuild_active_home_feeds() -> int:
+    """Rebuild the home feeds of all active accounts after the feed store changed
+    (``services.feeds_check``); returns how many feeds. Idempotent."""
+    from tribune.timelines.services import active_feeds_rebuild
+
+    return active_feeds_rebuild()
