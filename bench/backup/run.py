@@ -1,7 +1,7 @@
 """Instance backup and restore (docs/adr/0014-instance-backup.md), each beside its
 floor measured in the same run.
 
-    uv run python bench/backup/run.py [--quick] [--pg-prefix NAME] [--keep]
+    uv run python bench/backup/run.py [--quick] [--sqlite-only] [--pg-prefix NAME] [--keep]
 
 An instance is generated once into bench/.data/backup-<size>/source (SQLite;
 bench/backup/generate.py; full size: 10,000 accounts, 1,000,000 statuses,
@@ -162,6 +162,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--pg-prefix", default="tribune_backup_bench")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--sqlite-only", action="store_true",
+                        help="stop after the SQLite backup and restore")
     args = parser.parse_args()
     size = "quick" if args.quick else "full"
     root = DATA / f"backup-{size}"
@@ -206,6 +208,9 @@ def main() -> None:
     record("restore sqlite", seconds, memory, sqlite_floor(source / "tribune.sqlite3", root),
            output=out.strip())
     shutil.rmtree(target, ignore_errors=True)
+    if args.sqlite_only:
+        (root / "results.json").write_text(json.dumps(results, indent=1))
+        return
 
     restored, floor_db = f"{args.pg_prefix}_target", f"{args.pg_prefix}_floor"
     for name in (restored, floor_db):
