@@ -42,6 +42,8 @@ import signal
 import sqlite3
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,7 +174,9 @@ def instance_restore(*, path: Path, passphrase: str,
         finish = Progress(phase="finish", total_steps=6)
         _constraints(specs, finish, on_progress)
     except (ArchiveRefused, RestoreRefused) as exc:
-        raise _undone(exc, specs) from None
+        media = [m["name"][len(MEDIA):] for m in manifest["members"]
+                 if str(m.get("name", "")).startswith(MEDIA)]
+        raise _undone(exc, specs, media) from None
     _finish(specs, secrets, finish, on_progress)
     lap("finish")
     on_progress(Progress(phase="rebuild", step=_("counters, home feeds, search index")))
@@ -418,12 +422,39 @@ def _drop_indexes(cursor, tables: set[str]) -> tuple[list, list]:
 
 def _load(path: Path, manifest: dict, specs: dict[str, TableSpec], *, total_rows: int,
           on_progress: ProgressCallback) -> int:
-    done = journal_done()
-    expected = manifest["members"]
+    """Load the archive's rows and media files (those the journal does not list as
+    done); returns the media files. The archive is read, checked against the
+    verification's checksums and its rows parsed and converted by ``_members`` in a
+    child process (``_ReaderProcess``) while this one inserts: both cores work."""
     progress = Progress(phase="restore", total_rows=total_rows)
+    media_files = 0
     reader = ArchiveReader(path)
     progress.total_bytes = reader.size
-    media_files = 0
+    reader.close()
+    members = _members(path, manifest["members"], specs, journal_done())
+    with _ReaderProcess(members) if hasattr(os, "fork") else nullcontext(members) as read:
+        for kind, key, table, rows, row_count, bytes_read in read:
+            if kind == "table" and rows is not None:
+                _insert(specs[table], rows, key)
+            elif kind == "media":
+                media_files += 1
+                if rows is not None:  # written now (None: by an earlier run)
+                    journal_mark(key)
+            progress.rows += row_count
+            progress.bytes = bytes_read
+            on_progress(progress)
+    return media_files
+
+
+def _members(path: Path, expected: list[dict], specs: dict[str, TableSpec],
+             done: set[str]) -> Iterator[tuple]:
+    """Read the archive's members up to the manifest, each checked against the
+    verified manifest's name, size and checksum. Yields, per member, (kind "table"
+    or "media", journal key, table, the converted rows or None when the journal
+    has the chunk, rows in the chunk, archive bytes read so far); a media file not
+    done yet is written to the storage (True in place of rows). Raises
+    ArchiveRefused."""
+    reader = ArchiveReader(path)
     try:
         for index, (info, handle) in enumerate(reader.members()):
             if index == len(expected):  # the manifest, read by the verification
@@ -434,22 +465,77 @@ def _load(path: Path, manifest: dict, specs: dict[str, TableSpec], *, total_rows
             key = f"{index:07d} {info.name}"
             if info.name.startswith(TABLES):
                 table = info.name[len(TABLES):].rsplit("/", 1)[0]
+                rows = None
                 if key not in done:
                     data = ArchiveReader.read_all(info, handle)
                     _check_sum(info.name, data, want)
-                    _insert(specs[table], data, key)
-                progress.rows += want.get("rows") or 0
+                    rows = _converted(specs[table], data, key)
+                yield "table", key, table, rows, want.get("rows") or 0, reader.bytes_read
             elif info.name.startswith(MEDIA):
+                written = None
                 if key not in done:
-                    _write_media(info, handle, want, key)
-                media_files += 1
-            progress.bytes = reader.bytes_read
-            on_progress(progress)
+                    _write_media(info, handle, want)
+                    written = True
+                yield "media", key, "", written, 0, reader.bytes_read
     except DAMAGE as exc:
         raise _damaged(" ".join(str(exc).split()) or type(exc).__name__) from None
     finally:
         reader.close()
-    return media_files
+
+
+class _ReaderProcess:
+    """Runs an iterator of picklable messages in a forked child and yields them
+    here, one at a time: the pipe's buffer bounds what is in flight. An exception
+    in the child is raised here (as RuntimeError when it cannot be pickled); the
+    child is stopped when the parent leaves early. The child uses no database
+    connection and exits with ``os._exit``, so it closes none of the parent's."""
+
+    def __init__(self, messages: Iterator) -> None:
+        self.messages = messages
+        self.pid = 0
+
+    def __enter__(self) -> Iterator:
+        from multiprocessing.connection import Pipe
+
+        receiving, sending = Pipe(duplex=False)
+        self.pid = os.fork()
+        if self.pid == 0:
+            receiving.close()
+            code = 0
+            try:
+                for message in self.messages:
+                    sending.send(("message", message))
+                sending.send(("end", None))
+            except KeyboardInterrupt:
+                code = 1
+            except BaseException as exc:
+                code = 1
+                try:
+                    sending.send(("raise", exc))
+                except Exception:
+                    sending.send(("raise", RuntimeError(_first_line(exc))))
+            os._exit(code)
+        sending.close()
+        self.receiving = receiving
+        return self._received()
+
+    def _received(self) -> Iterator:
+        while True:
+            try:
+                kind, payload = self.receiving.recv()
+            except EOFError:
+                raise RuntimeError("the archive's reading process stopped") from None
+            if kind == "end":
+                return
+            if kind == "raise":
+                raise payload
+            yield payload
+
+    def __exit__(self, *exc_info) -> None:
+        self.receiving.close()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
 
 
 def _check_sum(name: str, data: bytes, want: dict) -> None:
@@ -457,10 +543,21 @@ def _check_sum(name: str, data: bytes, want: dict) -> None:
         raise _damaged(f"member {name!r} changed since it was verified")
 
 
-def _rows(data: bytes, spec: TableSpec):
+def _converted(spec: TableSpec, data: bytes, key: str) -> list:
+    """The chunk's rows, parsed and converted for this database. Raises
+    ArchiveRefused for a value the conversion refuses."""
     convert = row_writer(spec, vendor=connection.vendor)
-    rows = parsed_rows(data)
-    return rows if convert is None else map(convert, rows)
+    try:
+        rows = parsed_rows(data)
+        return list(rows if convert is None else map(convert, rows))
+    except _refused_rows() as exc:
+        raise _refusal(key, exc) from None
+
+
+def _refusal(key: str, exc: BaseException) -> ArchiveRefused:
+    return ArchiveRefused(
+        _("The database refused the rows of %(member)s: %(reason)s.")
+        % {"member": key.split(" ", 1)[1], "reason": _first_line(exc)})
 
 
 def _refused_rows() -> tuple[type[BaseException], ...]:
@@ -482,27 +579,26 @@ def _first_line(exc: BaseException) -> str:
     return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__
 
 
-def _insert(spec: TableSpec, data: bytes, key: str) -> None:
+def _insert(spec: TableSpec, rows: list, key: str) -> None:
+    """Insert one chunk's converted ``rows`` and mark it done, in one transaction.
+    Raises ArchiveRefused for rows the database refuses."""
     columns = ", ".join(f'"{c}"' for c in spec.columns)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "sqlite":
                 marks = ", ".join("?" * len(spec.columns))
                 connection.connection.executemany(
-                    f'INSERT INTO "{spec.table}" ({columns}) VALUES ({marks})',
-                    _rows(data, spec))
+                    f'INSERT INTO "{spec.table}" ({columns}) VALUES ({marks})', rows)
             else:
                 with cursor.cursor.copy(f'COPY "{spec.table}" ({columns}) FROM STDIN') as copy:
-                    for row in _rows(data, spec):
+                    for row in rows:
                         copy.write_row(row)
             journal_mark(key)
     except _refused_rows() as exc:
-        raise ArchiveRefused(
-            _("The database refused the rows of %(member)s: %(reason)s.")
-            % {"member": key.split(" ", 1)[1], "reason": _first_line(exc)}) from None
+        raise _refusal(key, exc) from None
 
 
-def _write_media(info, handle, want: dict, key: str) -> None:
+def _write_media(info, handle, want: dict) -> None:
     """Write one media file to the default storage under its own name (replacing
     a file a killed restore left), after checking its checksum."""
     from django.core.files import File
@@ -526,7 +622,6 @@ def _write_media(info, handle, want: dict, key: str) -> None:
         default_storage.delete(saved)
         raise ArchiveRefused(_("The media storage renamed %(name)s to %(saved)s.")
                              % {"name": name, "saved": saved})
-    journal_mark(key)
 
 
 def _constraints(specs: dict[str, TableSpec], progress: Progress,
@@ -665,11 +760,12 @@ def _finish(specs: dict[str, TableSpec], secrets: dict, progress: Progress,
 
 # --- a restore the database refused: back to the target as it was ----------------------
 
-def _undone(exc: ValidationFailed, specs: dict[str, TableSpec]) -> ArchiveRefused:
+def _undone(exc: ValidationFailed, specs: dict[str, TableSpec],
+            media: list[str]) -> ArchiveRefused:
     """Undo what the restore wrote (``_undo``) after ``exc``; the error to raise,
     ``exc``'s line with what became of the target."""
     try:
-        _undo(specs)
+        _undo(specs, media)
     except Exception as failure:  # the original error matters most; say both
         return ArchiveRefused(
             _("%(error)s Removing what the restore wrote failed too (%(reason)s): "
@@ -680,18 +776,18 @@ def _undone(exc: ValidationFailed, specs: dict[str, TableSpec]) -> ArchiveRefuse
           "was.") % {"error": exc})
 
 
-def _undo(specs: dict[str, TableSpec]) -> None:
-    """Remove the restore's media files and tables, and its SQLite file when it
-    made it; a target that had Tribune's tables before is migrated again (empty,
-    as ``tribune migrate`` leaves it). Tables that were there and are not
-    Tribune's stay."""
+def _undo(specs: dict[str, TableSpec], media: list[str]) -> None:
+    """Remove the restore's tables, its SQLite file when it made it, and the
+    archive's ``media`` files (the reading process may have written some that the
+    journal does not list yet; an empty target has no files of its own) with the
+    folders left empty; a target that had Tribune's tables before is migrated
+    again (empty, as ``tribune migrate`` leaves it). Tables that were there and
+    are not Tribune's stay."""
     from django.conf import settings
     from django.core.files.storage import default_storage
     from django.core.management import call_command
 
     before = json.loads(journal_get("before") or '{"database": true, "tables": []}')
-    written = [member.split(" ", 1)[1][len(MEDIA):] for member in journal_done()
-               if member.split(" ", 1)[1].startswith(MEDIA)]
     if connection.vendor == "sqlite" and not before["database"]:
         name = str(connection.settings_dict["NAME"])
         connection.close()
@@ -711,8 +807,13 @@ def _undo(specs: dict[str, TableSpec]) -> None:
             for table in drop:
                 cursor.execute(f'DROP TABLE IF EXISTS "{table}"{cascade}')
         connection.enable_constraint_checking()
-    for name in written:
+    for name in media:
         default_storage.delete(name)
+    root = getattr(default_storage, "location", None)  # a folder: FileSystemStorage
+    if root and Path(root).is_dir():
+        for folder in sorted(Path(root).rglob("*"), key=lambda p: len(p.parts), reverse=True):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
     if "django_migrations" in before["tables"]:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)
