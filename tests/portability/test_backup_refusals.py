@@ -140,6 +140,20 @@ def test_a_bad_archive_is_refused_and_nothing_is_touched(
     assert target.untouched()
 
 
+def test_a_bad_archive_leaves_a_postgresql_target_untouched(
+        plain_archive, passphrase_file, tmp_path, postgres_server):
+    """The PostgreSQL target is migrated while the archive is verified; a damage
+    found late in the verification takes the migration away again."""
+    bad = tmp_path / "bad.tar"
+    _flip_in_statuses(plain_archive, bad)
+    target = Target(tmp_path / "target", database_url=postgres_server())
+    done = target.tribune("restore", str(bad), "--passphrase-file", str(passphrase_file),
+                          "--quiet")
+    assert done.returncode == 1
+    assert "does not match its checksum" in done.stderr
+    assert target.untouched()
+
+
 def test_an_archive_from_a_newer_tribune_is_intact_but_not_restored(
         plain_archive, passphrase_file, tmp_path):
     newer = tmp_path / "newer.tar"
@@ -198,6 +212,17 @@ def test_checking_an_archive_leaves_the_data_directory_as_it_was(plain_archive, 
     empty.data_dir.mkdir()
     assert empty.tribune("backup", "--verify", str(plain_archive), "--quiet").returncode == 0
     assert list(empty.data_dir.iterdir()) == []
+
+
+def test_a_backup_of_an_unused_data_directory_says_so_and_leaves_nothing(
+        passphrase_file, tmp_path):
+    unused = Target(tmp_path / "never" / "used")
+    done = unused.tribune("backup", str(tmp_path / "instance.tar"), "--passphrase-file",
+                          str(passphrase_file))
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "migrations to apply" in done.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_target_that_is_not_empty_is_refused(seeded, plain_archive, passphrase_file,

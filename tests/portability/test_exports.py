@@ -126,6 +126,18 @@ def test_the_archive_in_mastodon_layout(alice, bob, history, tmp_path, settings)
     assert blocks.splitlines() == [f"carol@{domain}"] and followers.strip() == ""
 
 
+def test_every_member_is_dated_when_the_archive_was_made(alice, history, tmp_path):
+    """A member opened by name alone is dated 1 January 1980 (outbox.json was)."""
+    from datetime import datetime
+
+    before = datetime.now().replace(microsecond=0) - timedelta(seconds=2)
+    with read_archive(alice, tmp_path) as archive:
+        dated = {info.filename: datetime(*info.date_time) for info in archive.infolist()}
+    after = datetime.now() + timedelta(seconds=2)
+    assert "outbox.json" in dated and "avatar.jpg" in dated
+    assert {name for name, when in dated.items() if not before <= when <= after} == set()
+
+
 def test_the_csv_files_read_back_with_the_csv_importer(alice, bob, history):
     rows = list(csv.reader(io.StringIO(export_csv(account=alice, name="bookmarks.csv").decode())))
     assert len(rows) == 1 and rows[0][0].endswith(f"/statuses/{history['theirs'].pk}")

@@ -129,12 +129,35 @@ def test_an_interrupted_import_resumes_after_its_last_row(alice, bob, make_accou
     (b"\xff\xfe\x00b\x00o\x00b", "not UTF-8"),
     (b"bob\x00\n", "not a CSV"),
     (b"a\nb\nc\nd\n", "more than 3 rows"),
+    (b"bob\n\"carol,x\ndave\n", "a quoted field on line 2 is never closed"),
+    (b"bob\n\"carol\"x\n", "',' expected after '\"' on line 2"),
 ])
 def test_bad_files_are_refused_at_once(alice, settings, data, message):
     settings.TRIBUNE_IMPORT_MAX_ROWS = 3
     with pytest.raises(ValidationFailed, match=message):
         import_create(account=alice, kind="blocks", mode="merge", upload=upload(data, "b.csv"),
                       enqueue=False)
+
+
+@pytest.mark.parametrize(("kind", "data", "found"), [
+    ("blocks", b"Account address,Show boosts,Notify on new posts,Languages\nbob,true,false,\n",
+     "Following list"),
+    ("following", b"Account address,Hide notifications\nbob,true\n", "Muted accounts"),
+    ("mutes", b"#uri\nhttps://example.com/statuses/1\n", "Bookmarks"),
+    ("blocks", "\ufeffList name,Account address\nFriends,bob\n".encode(), "Lists"),
+])
+def test_a_file_of_another_kind_is_refused(alice, bob, kind, data, found):
+    """A following list given as blocks would block everyone it follows."""
+    with pytest.raises(ValidationFailed, match=f"those of {found}, not of "):
+        import_create(account=alice, kind=kind, mode="merge", upload=upload(data, "f.csv"),
+                      enqueue=False)
+    assert not Block.objects.exists() and not Follow.objects.filter(account=alice).exists()
+
+
+def test_a_header_shared_by_several_kinds_is_read_as_the_chosen_one(alice, bob):
+    batch = run(alice, "blocks", b"Account address\nbob\n")
+    assert (batch.imported, batch.failed) == (1, 0)
+    assert Block.objects.filter(account=alice, target=bob).exists()
 
 
 def test_a_limit_of_one_row_is_said_in_the_singular(alice, settings):

@@ -193,7 +193,8 @@ def _run(args: argparse.Namespace) -> int:
 
         prepare_environment(host=args.host, port=args.port)
     verify = args.command == "backup" and args.verify
-    fresh = _made_by_settings() if verify or args.command == "restore" else []
+    fresh = _made_by_settings(backup=args.command == "backup") \
+        if args.command in ("backup", "restore") else []
     _setup_django()
     from tribune.cli import commands
 
@@ -213,13 +214,18 @@ def _run(args: argparse.Namespace) -> int:
     return status
 
 
-def _made_by_settings() -> list[Path]:
+def _made_by_settings(*, backup: bool = False) -> list[Path]:
     """What loading the settings creates in the data directory and is not there
-    yet (the directory, its secret key, its static folder), deepest first: a
-    ``backup --verify``, or a restore that fails, leaves the data directory as
-    it found it."""
+    yet (the directory, its secret key, its static folder; for a ``backup``, the
+    SQLite file that opening the database makes), deepest first: a ``backup
+    --verify``, or a backup or restore that fails, leaves the data directory as
+    it found it. (A restore's own database is its journal: a restore removes it
+    itself when it refuses the archive, and keeps it to resume otherwise.)"""
     data_dir = Path(os.environ.get("TRIBUNE_DATA_DIR", "var")).resolve()
-    return [p for p in (data_dir / "secret_key", data_dir / "static", data_dir,
+    database = []
+    if backup and not os.environ.get("TRIBUNE_DATABASE_URL", "").strip():
+        database = [data_dir / f"tribune.sqlite3{suffix}" for suffix in ("-wal", "-shm", "")]
+    return [p for p in (*database, data_dir / "secret_key", data_dir / "static", data_dir,
                         *data_dir.parents) if not p.exists()]
 
 

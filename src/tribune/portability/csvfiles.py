@@ -35,6 +35,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "lists": ("List name", ACCOUNT),
 }
 FALSE_VALUES = {"false", "f", "0", "off", "no", "n"}
+KNOWN_HEADERS = {column for columns in COLUMNS.values() for column in columns}
+# Columns that only one kind's header has: a header with one of them says what the
+# file is (after Mastodon's Form::Import#guessed_type).
+TELLING = {"Hide notifications": "mutes", "Show boosts": "following",
+           "Notify on new posts": "following", "Languages": "following",
+           "List name": "lists", "#uri": "bookmarks"}
 
 
 @dataclass(frozen=True)
@@ -73,16 +79,20 @@ def read_rows(data: bytes, *, kind: str) -> list[Row]:
     if "\x00" in text:
         raise ValidationFailed(_("The file is not a CSV file."))
     columns = COLUMNS[kind]
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # Strict, as Ruby's CSV (Mastodon's) is: an unclosed or stray quote is an error.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[Row] = []
     header: list[str] | None = None
     max_rows = settings.TRIBUNE_IMPORT_MAX_ROWS
+    last_line = 0  # the line the last row ended on
     try:
         for cells in reader:
+            last_line = reader.line_num
             if not any(c.strip() for c in cells):
                 continue
-            if header is None and not rows and cells[0].strip().lstrip("\ufeff") in columns:
-                header = [c.strip() for c in cells]
+            if header is None and not rows and cells[0].strip().lstrip("\ufeff") in KNOWN_HEADERS:
+                header = [c.strip().lstrip("\ufeff") for c in cells]
+                _check_kind(header, kind)
                 continue
             names = header or list(columns)
             if len(rows) >= max_rows:
@@ -93,9 +103,27 @@ def read_rows(data: bytes, *, kind: str) -> list[Row]:
             rows.append(Row(number=reader.line_num,
                             cells={name: value for name, value in zip(names, cells, strict=False)}))
     except csv.Error as exc:
-        raise ValidationFailed(_("The file is not a valid CSV file: %(reason)s")
-                               % {"reason": str(exc)}) from None
+        if "unexpected end of data" in str(exc):  # a quote opened and never closed
+            raise ValidationFailed(
+                _("The file is not a valid CSV file: a quoted field on line %(line)s is "
+                  "never closed.") % {"line": last_line + 1}) from None
+        raise ValidationFailed(_("The file is not a valid CSV file: %(reason)s on line "
+                                 "%(line)s.") % {"reason": str(exc), "line": last_line + 1}
+                               ) from None
     return rows
+
+
+def _check_kind(header: list[str], kind: str) -> None:
+    """Raise ValidationFailed when ``header`` is another kind's (a following list
+    given as blocks would block everyone followed)."""
+    from tribune.portability.models import ImportKind
+
+    found = {TELLING[c] for c in header if c in TELLING}
+    if found and kind not in found:
+        raise ValidationFailed(
+            _("This file's columns are those of %(found)s, not of %(kind)s; choose the "
+              "kind that matches the file.")
+            % {"found": ImportKind(sorted(found)[0]).label, "kind": ImportKind(kind).label})
 
 
 def write_csv(rows: list[list[str]], *, header: list[str] | None = None) -> bytes:

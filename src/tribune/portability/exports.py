@@ -30,6 +30,7 @@ import logging
 import os
 import secrets
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable
 from datetime import timedelta
@@ -134,12 +135,18 @@ def _json(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
 
 
+def _entry(arcname: str, compress_type: int = zipfile.ZIP_DEFLATED) -> zipfile.ZipInfo:
+    """A member dated now (a member opened by name alone is dated 1980)."""
+    info = zipfile.ZipInfo(arcname, date_time=time.localtime()[:6])
+    info.compress_type = compress_type
+    return info
+
+
 def _copy_stored(archive: zipfile.ZipFile, name: str, arcname: str) -> bool:
     """Copy the stored file ``name`` into the archive as it is (pictures and video
     are compressed already); False (logged) when the storage no longer has it, so
     one lost file does not lose the archive."""
-    info = zipfile.ZipInfo(arcname, date_time=timezone.now().timetuple()[:6])
-    info.compress_type = zipfile.ZIP_STORED
+    info = _entry(arcname, zipfile.ZIP_STORED)
     try:
         with default_storage.open(name, "rb") as source, \
                 archive.open(info, "w", force_zip64=True) as target:
@@ -159,7 +166,7 @@ def _write_outbox(archive: zipfile.ZipFile, account: Account,
     del head["orderedItems"]
     opening = json.dumps(head, ensure_ascii=False)[:-1] + ', "orderedItems": ['
     count = 0
-    with archive.open("outbox.json", "w", force_zip64=True) as out:
+    with archive.open(_entry("outbox.json"), "w", force_zip64=True) as out:
         out.write(opening.encode("utf-8"))
         for status in own_statuses(account):
             activity = (ap.announce(status) if status.reblog_of_id

@@ -129,9 +129,10 @@ def instance_restore(*, path: Path, passphrase: str,
         resumed = _target_state(header.get("backup_id"))
         if not resumed:
             before = _target_before()
-            if connection.vendor == "sqlite":
+            if hasattr(os, "fork"):
                 premigration = _Premigration.start(
-                    migrations_here(header.get("migrations", {}), header.get("tables", {}))[0])
+                    migrations_here(header.get("migrations", {}), header.get("tables", {}))[0],
+                    before)
 
     clock = [time.monotonic()]
     seconds: dict[str, float] = {}
@@ -287,48 +288,66 @@ def _migrate_to(migrations: dict[str, list[str]], on_progress: ProgressCallback)
 
 
 class _Premigration:
-    """SQLite: the target migrated to the archive's migrations (``_migrate_to``) in
-    a child process, on a copy beside it (``<name>.restoring``), while this one
-    verifies the archive; the copy replaces the target once the archive is verified
-    (``install``), or is removed (``abandon``), leaving the target untouched."""
+    """The target migrated to the archive's migrations (``_migrate_to``) in a
+    forked child while this process verifies the archive (the set-up's slowest
+    part: Django renders the model states of some ninety migrations).
 
-    def __init__(self, pid: int, copy: Path, target: Path, errors: int) -> None:
-        self.pid, self.copy, self.target, self.errors = pid, copy, target, errors
+    SQLite: the child migrates a copy of the target beside it
+    (``<name>.restoring``), which replaces the target once the archive passed
+    (``install``) or is removed (``abandon``). PostgreSQL: the child migrates the
+    target itself, and ``abandon`` takes away what it made (``_unmigrate``). Either
+    way a refused archive leaves the target as it was."""
+
+    def __init__(self, pid: int, errors: int, before: dict, copy: Path | None = None,
+                 target: Path | None = None) -> None:
+        self.pid, self.errors, self.before = pid, errors, before
+        self.copy, self.target = copy, target
+        self.child = pid
 
     @classmethod
-    def start(cls, migrations: dict[str, list[str]]) -> _Premigration:
-        target = Path(connection.settings_dict["NAME"])
-        copy = target.with_name(target.name + ".restoring")
-        _remove_sqlite(copy)
-        if target.exists():  # an empty instance, migrated or not: its tables too
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            source, destination = sqlite3.connect(target), sqlite3.connect(copy)
-            try:
-                source.backup(destination)
-            finally:
-                source.close()
-                destination.close()
-        connection.close()
+    def start(cls, migrations: dict[str, list[str]], before: dict) -> _Premigration:
+        copy = target = None
+        if connection.vendor == "sqlite":
+            target = Path(connection.settings_dict["NAME"])
+            copy = target.with_name(target.name + ".restoring")
+            _remove_sqlite(copy)
+            if target.exists():  # an empty instance, migrated or not: its tables too
+                with connection.cursor() as cursor:
+                    cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                source, destination = sqlite3.connect(target), sqlite3.connect(copy)
+                try:
+                    source.backup(destination)
+                finally:
+                    source.close()
+                    destination.close()
+        connection.close()  # the child opens its own
         read, write = os.pipe()
         pid = os.fork()
-        if pid == 0:  # the child: migrate the copy, say why it failed, exit
+        if pid == 0:  # the child: migrate, say why it failed, exit
             os.close(read)
             code = 0
             try:
-                connection.settings_dict["NAME"] = str(copy)
+                if copy is not None:
+                    connection.settings_dict["NAME"] = str(copy)
+                else:
+                    # A connection of its own, not one of the parent's pool (whose
+                    # sockets the fork shares), named so that ``abandon`` can find it.
+                    connection.settings_dict["OPTIONS"] = {
+                        **connection.settings_dict.get("OPTIONS", {}), "pool": False,
+                        "application_name": cls.session_name(os.getpid())}
                 _migrate_to(migrations, _no_progress)
-                connection.close()  # the last connection: SQLite folds its WAL in
+                connection.close()  # SQLite: the last connection folds its WAL in
             except BaseException as exc:
                 os.write(write, _first_line(exc).encode("utf-8")[:4000])
                 code = 1
             os._exit(code)
         os.close(write)
-        return cls(pid, copy, target, read)
+        return cls(pid, read, before, copy, target)
 
     def install(self, on_progress: ProgressCallback) -> None:
-        """Wait for the migration and put the migrated copy in the target's place.
-        Raises RestoreRefused when the migration failed (the copy is removed)."""
+        """Wait for the migration; on SQLite, put the migrated copy in the target's
+        place. Raises RestoreRefused when the migration failed (after taking away
+        what it made)."""
         progress = Progress(phase="migrate", total_steps=1, step=_("migrations"))
         on_progress(progress)
         with os.fdopen(self.errors, "rb") as pipe:
@@ -337,25 +356,45 @@ class _Premigration:
         status = os.waitpid(self.pid, 0)[1]
         self.pid = 0
         if status != 0:
-            _remove_sqlite(self.copy)
+            self.abandon()
             raise RestoreRefused(_("Migrating the target failed: %(reason)s")
                                  % {"reason": reason or f"status {status}"})
-        connection.close()
-        for suffix in ("-wal", "-shm", "-journal"):
-            Path(f"{self.target}{suffix}").unlink(missing_ok=True)
-        os.replace(self.copy, self.target)
+        if self.copy is not None:
+            connection.close()
+            for suffix in ("-wal", "-shm", "-journal"):
+                Path(f"{self.target}{suffix}").unlink(missing_ok=True)
+            os.replace(self.copy, self.target)
         progress.steps = 1
         on_progress(progress)
 
     def abandon(self) -> None:
-        """Stop the migration (if it still runs) and remove the copy."""
+        """Stop the migration (if it still runs) and take away what it made."""
         if self.pid:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
+            self.pid = 0
         if self.errors >= 0:
             os.close(self.errors)
-        _remove_sqlite(self.copy)
+            self.errors = -1
+        if self.copy is not None:
+            _remove_sqlite(self.copy)
+            return
+        # The killed child's session may still be running a statement, or have a
+        # COMMIT yet to read: end it before looking at what it made.
+        name = self.session_name(self.child)
+        with connection.cursor() as cursor:
+            for _attempt in range(600):
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE application_name = %s", [name])
+                if not cursor.fetchall():
+                    break
+                time.sleep(0.05)
+        _unmigrate(self.before, set())
+
+    @staticmethod
+    def session_name(pid: int) -> str:
+        return f"tribune restore migration {pid}"
 
 
 def _remove_sqlite(path: Path) -> None:
@@ -777,36 +816,12 @@ def _undone(exc: ValidationFailed, specs: dict[str, TableSpec],
 
 
 def _undo(specs: dict[str, TableSpec], media: list[str]) -> None:
-    """Remove the restore's tables, its SQLite file when it made it, and the
-    archive's ``media`` files (the reading process may have written some that the
-    journal does not list yet; an empty target has no files of its own) with the
-    folders left empty; a target that had Tribune's tables before is migrated
-    again (empty, as ``tribune migrate`` leaves it). Tables that were there and
-    are not Tribune's stay."""
-    from django.conf import settings
+    """Remove the archive's ``media`` files (the reading process may have written
+    some that the journal does not list yet; an empty target has no files of its
+    own) with the folders left empty, then the restore's tables (``_unmigrate``)."""
     from django.core.files.storage import default_storage
-    from django.core.management import call_command
 
     before = json.loads(journal_get("before") or '{"database": true, "tables": []}')
-    if connection.vendor == "sqlite" and not before["database"]:
-        name = str(connection.settings_dict["NAME"])
-        connection.close()
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(name + suffix).unlink(missing_ok=True)
-    else:
-        existing = set(before["tables"])
-        caches = {c["LOCATION"] for c in settings.CACHES.values()
-                  if c["BACKEND"].endswith("DatabaseCache")}
-        ours = (set(connection.introspection.django_table_names()) | set(specs) | caches
-                | {"django_migrations", STATE, DONE})
-        drop = [t for t in connection.introspection.table_names()
-                if t not in existing or t in ours]
-        cascade = " CASCADE" if connection.vendor == "postgresql" else ""
-        connection.disable_constraint_checking()
-        with transaction.atomic(), connection.cursor() as cursor:
-            for table in drop:
-                cursor.execute(f'DROP TABLE IF EXISTS "{table}"{cascade}')
-        connection.enable_constraint_checking()
     for name in media:
         default_storage.delete(name)
     root = getattr(default_storage, "location", None)  # a folder: FileSystemStorage
@@ -814,7 +829,38 @@ def _undo(specs: dict[str, TableSpec], media: list[str]) -> None:
         for folder in sorted(Path(root).rglob("*"), key=lambda p: len(p.parts), reverse=True):
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
-    if "django_migrations" in before["tables"]:
+    _unmigrate(before, set(specs))
+
+
+def _unmigrate(before: dict, tables: set[str]) -> None:
+    """Take the target back to what ``before`` (``_target_before``) says it held:
+    no SQLite file where there was none; else Tribune's tables (and ``tables``)
+    dropped, and a target that had them before migrated again, empty, as
+    ``tribune migrate`` leaves it. Tables that were there and are not Tribune's
+    stay."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if connection.vendor == "sqlite" and not before["database"]:
+        name = str(connection.settings_dict["NAME"])
+        connection.close()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(name + suffix).unlink(missing_ok=True)
+        return
+    existing = set(before["tables"])
+    caches = {c["LOCATION"] for c in settings.CACHES.values()
+              if c["BACKEND"].endswith("DatabaseCache")}
+    ours = (set(connection.introspection.django_table_names()) | tables | caches
+            | {"django_migrations", STATE, DONE})
+    drop = [t for t in connection.introspection.table_names()
+            if t not in existing or t in ours]
+    cascade = " CASCADE" if connection.vendor == "postgresql" else ""
+    connection.disable_constraint_checking()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in drop:
+            cursor.execute(f'DROP TABLE IF EXISTS "{table}"{cascade}')
+    connection.enable_constraint_checking()
+    if "django_migrations" in existing:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)
 
