@@ -208,6 +208,57 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(instance):
         sock.bind(("127.0.0.1", port))
 
 
+def _task_workers(parent: int) -> list[int]:
+    """The pids of ``parent``'s children that run ``tribune worker`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent and b"worker" in argv:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_serve_starts_a_killed_task_worker_again(instance):
+    port = free_port()
+    server = subprocess.Popen([TRIBUNE, "serve", "--port", str(port), "--workers", "1",
+                               "--task-workers", "1"], env=_env(instance),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (workers := _task_workers(server.pid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(workers) == 1
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            again = _task_workers(server.pid)
+            if again and again != workers:
+                break
+            time.sleep(0.2)
+        assert again and again != workers
+        assert server.poll() is None
+        status, deadline = None, time.monotonic() + 30
+        while status is None and time.monotonic() < deadline:
+            status = _http_status(f"http://127.0.0.1:{port}/admin/login/")
+            time.sleep(0.2)
+        assert status in (200, 302)
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=20)
+        assert server.returncode == 0, err
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    assert "task worker 1 was killed by SIGKILL unexpectedly; started it again" in err
+
+
 def test_serve_on_a_taken_port_fails_in_one_line(instance):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

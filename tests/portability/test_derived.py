@@ -75,3 +75,23 @@ def test_rebuilding_three_or_twelve_feeds_costs_the_same_queries(settings, make_
     settings.TRIBUNE_REDIS_URL = ""
     feeds_restamp()  # the stamp's row exists, as it does after the first rebuild
     assert _rebuild_queries(make_account, 3) == _rebuild_queries(make_account, 12)
+
+
+def test_the_rebuild_says_how_far_it_has_come(settings, monkeypatch, alice, bob, make_account):
+    from tribune.portability.derived import COUNTERS, derived_state_rebuild
+    from tribune.timelines import services
+
+    settings.TRIBUNE_REDIS_URL = ""
+    settings.TRIBUNE_FEED_ACTIVE_DAYS = 14
+    idle = make_account("idle")
+    Account.objects.filter(pk=idle.pk).update(active_at=timezone.now() - timedelta(days=30))
+    active = Account.objects.filter(domain="", active_at__gte=timezone.now() - timedelta(days=14))
+    steps: list[tuple[str, int, int]] = []
+    monkeypatch.setattr(services, "REBUILD_BATCH", 1)  # one step a feed
+    derived_state_rebuild(on_step=lambda *step: steps.append(step))
+    n = active.count()
+    assert n == 2  # alice and bob
+    assert [s for s in steps if s[0] == "counters"] == [
+        ("counters", k, len(COUNTERS)) for k in range(len(COUNTERS) + 1)]
+    assert [s for s in steps if s[0] == "home feeds"] == [
+        ("home feeds", 0, 0), *[("home feeds", k, n) for k in range(1, n + 1)]]

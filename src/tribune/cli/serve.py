@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 
 from tribune.cli.errors import CliError
@@ -26,6 +26,7 @@ from tribune.cli.errors import CliError
 GRACE_SECONDS = 15  # gunicorn gets --graceful-timeout 10, workers finish their task
 READY_SECONDS = 60
 POLL_SECONDS = 0.1
+RESTARTS, RESTART_WINDOW = 5, 60.0  # a task worker dying this often stops the server
 READY_PATH = "/admin/login/"  # any answer will do; this page needs no data
 
 
@@ -50,6 +51,9 @@ def prepare_environment(*, host: str, port: int) -> None:
 class Child:
     name: str
     process: subprocess.Popen[bytes]
+    argv: list[str] = field(default_factory=list)
+    restartable: bool = False
+    restarts: list[float] = field(default_factory=list)  # when it was started again
 
 
 def _parent_death_signal() -> Callable[[], None] | None:
@@ -184,10 +188,30 @@ class Server:
                  for n in range(1, self.task_workers + 1)]
         for name, argv in plan:
             process = subprocess.Popen(argv, env=env, process_group=0, preexec_fn=hook)
-            self.children.append(Child(name, process))
+            self.children.append(Child(name, process, argv, restartable=name != plan[0][0]))
 
     def _first_dead(self) -> Child | None:
-        return next((c for c in self.children if c.process.poll() is not None), None)
+        """The first child that died and was not started again: a task worker is
+        (its unfinished task is taken up again by the queue's recovery), unless it
+        died ``RESTARTS`` times within ``RESTART_WINDOW`` seconds; the web server
+        is not (gunicorn restarts its own workers; its master dying is fatal)."""
+        for child in self.children:
+            if child.process.poll() is None:
+                continue
+            now = time.monotonic()
+            child.restarts = [t for t in child.restarts if now - t < RESTART_WINDOW]
+            if not child.restartable or len(child.restarts) >= RESTARTS:
+                return child
+            ended = _how_it_ended(child.process.returncode)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.process.pid, signal.SIGKILL)  # what it left in its group
+            child.process.wait()
+            child.process = subprocess.Popen(child.argv, env=self._environment(),
+                                             process_group=0, preexec_fn=_parent_death_signal())
+            child.restarts.append(now)
+            print(f"{child.name} {ended} unexpectedly; started it again", file=sys.stderr,
+                  flush=True)
+        return None
 
     # --- running ---------------------------------------------------------------
 
@@ -223,8 +247,8 @@ class Server:
         return None
 
     def run(self) -> int:
-        """Serve until SIGINT or SIGTERM (exit status 0) or until a child dies
-        (CliError, after stopping the others)."""
+        """Serve until SIGINT or SIGTERM (exit status 0) or until a child dies for
+        good (``_first_dead``; CliError, after stopping the others)."""
         handled = (signal.SIGINT, signal.SIGTERM)
         previous = {sig: signal.signal(sig, self._on_signal) for sig in handled}
         dead: Child | None = None

@@ -4,6 +4,7 @@ interrupted here repeats it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # The tables this module fills (besides the counters' columns): a restore drops
@@ -30,14 +31,23 @@ class DerivedResult:
     search_indexed: int
 
 
-def derived_state_rebuild() -> DerivedResult:
+Step = Callable[[str, int, int], None]  # what is being done, how far, out of how much
+
+
+def _no_step(what: str, done: int, total: int) -> None:
+    pass
+
+
+def derived_state_rebuild(on_step: Step = _no_step) -> DerivedResult:
     """Recount the counters, rebuild the home feeds of recently active accounts and
-    the search index."""
-    return DerivedResult(counters_fixed=counters_recount(), feeds_rebuilt=home_feeds_rebuild(),
+    the search index; ``on_step`` hears ("counters", counters done, of how many)
+    and ("home feeds", feeds done, of how many) as they go."""
+    return DerivedResult(counters_fixed=counters_recount(on_step),
+                         feeds_rebuilt=home_feeds_rebuild(on_step),
                          search_indexed=search_index_rebuild())
 
 
-def counters_recount() -> int:
+def counters_recount(on_step: Step = _no_step) -> int:
     """Set every counter of ``COUNTERS`` to the count of its rows where they differ,
     giving each changed row a new version (its cached entity is then stale);
     returns the rows changed. One grouped query per counter, so it takes seconds
@@ -48,7 +58,8 @@ def counters_recount() -> int:
 
     changed = 0
     with transaction.atomic(), connection.cursor() as cursor:
-        for table, counter, child, column in COUNTERS:
+        for done, (table, counter, child, column) in enumerate(COUNTERS):
+            on_step("counters", done, len(COUNTERS))
             local = " AND t.domain = ''" if table == "accounts_account" else ""
             cursor.execute(f"""
                 UPDATE "{table}" SET "{counter}" = c.n, "version" = %s
@@ -61,10 +72,11 @@ def counters_recount() -> int:
                 WHERE c.id = "{table}".id AND "{table}"."{counter}" <> c.n""",
                 [new_version()])
             changed += max(cursor.rowcount, 0)
+    on_step("counters", len(COUNTERS), len(COUNTERS))
     return changed
 
 
-def home_feeds_rebuild() -> int:
+def home_feeds_rebuild(on_step: Step = _no_step) -> int:
     """Fill the home feed of every local account active within
     ``TRIBUNE_FEED_ACTIVE_DAYS`` into the configured store, recorded as the one
     holding the current feeds (``timelines.services.active_feeds_rebuild``);
@@ -72,7 +84,8 @@ def home_feeds_rebuild() -> int:
     from tribune.timelines.services import active_feeds_rebuild, feeds_restamp
 
     feeds_restamp()
-    return active_feeds_rebuild()
+    on_step("home feeds", 0, 0)
+    return active_feeds_rebuild(on_batch=lambda done, total: on_step("home feeds", done, total))
 
 
 def search_index_rebuild() -> int:

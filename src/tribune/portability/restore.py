@@ -180,8 +180,7 @@ def instance_restore(*, path: Path, passphrase: str,
         raise _undone(exc, specs, media) from None
     _finish(specs, secrets, finish, on_progress)
     lap("finish")
-    on_progress(Progress(phase="rebuild", step=_("counters, home feeds, search index")))
-    derived = _rebuild()
+    derived = _rebuild(on_progress)
     journal_drop()
     lap("rebuild")
     return RestoreResult(rows=verified.total_rows, media_files=media_files,
@@ -739,16 +738,25 @@ def _foreign_keys(keys: list) -> None:
                         % {"reason": _first_line(exc)}) from None
 
 
-def _rebuild() -> DerivedResult:
+def _rebuild(on_progress: ProgressCallback) -> DerivedResult:
     """Rebuild the derived state (``derived``) into tables whose indexes and
     foreign keys are dropped first and built after, as for the rows: nothing else
     writes while a restore is unfinished. May run again after an interruption."""
+    labels = {"counters": _("counters"), "home feeds": _("home feeds")}
+    progress = Progress(phase="rebuild")
+
+    def on_step(what: str, done: int, total: int) -> None:
+        progress.step, progress.steps, progress.total_steps = labels[what], done, total or None
+        on_progress(progress)
+
     if journal_get("derived_indexes") is None:
         with transaction.atomic(), connection.cursor() as cursor:
             indexes, keys = _drop_indexes(cursor, set(DERIVED_TABLES))
             journal_set("derived_indexes", json.dumps(indexes))
             journal_set("derived_keys", json.dumps(keys))
-    derived = derived_state_rebuild()
+    derived = derived_state_rebuild(on_step)
+    progress.step, progress.steps, progress.total_steps = _("indexes"), 0, None
+    on_progress(progress)
     _indexes(json.loads(journal_get("derived_indexes") or "[]"))
     _foreign_keys(json.loads(journal_get("derived_keys") or "[]"))
     return derived

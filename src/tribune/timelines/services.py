@@ -5,7 +5,7 @@ asks the rules of tribune.timelines.rules which statuses belong on it."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -253,14 +253,15 @@ def feeds_restamp() -> None:
     FeedStoreStamp.objects.update_or_create(pk=1, defaults={"value": feed_store().restamp()})
 
 
-def active_feeds_rebuild() -> int:
+def active_feeds_rebuild(on_batch: Callable[[int, int], None] | None = None) -> int:
     """Rebuild the home feed of every local account active within
-    ``TRIBUNE_FEED_ACTIVE_DAYS`` (:func:`feeds_rebuild`; the others are rebuilt
+    ``TRIBUNE_FEED_ACTIVE_DAYS`` (:func:`feeds_rebuild`, which calls ``on_batch``
+    with the feeds done and their total after each batch; the others are rebuilt
     when they come back, as usual), then clear :func:`feeds_check`'s flag; returns
     how many feeds."""
     ids = list(Account.objects.filter(domain="", active_at__gte=active_cutoff())
                .order_by("id").values_list("id", flat=True))
-    feeds_rebuild(account_ids=ids)
+    feeds_rebuild(account_ids=ids, on_batch=on_batch)
     cache.delete(REBUILDING_ALL)
     return len(ids)
 
@@ -276,7 +277,8 @@ FIRST_WINDOW = timedelta(hours=1)  # the newest statuses looked at first
 SETTLING = 2 * REBLOG_WINDOW  # the oldest admitted entries, whose collapse may depend on older ones
 
 
-def feeds_rebuild(*, account_ids: Iterable[int]) -> int:
+def feeds_rebuild(*, account_ids: Iterable[int],
+                  on_batch: Callable[[int, int], None] | None = None) -> int:
     """Make each account's home feed what fan-out on write would have made it: the
     newest ``MAX_ITEMS`` statuses :func:`rules.admits` admits, reblogs collapsed as
     the feed store collapses them when they come in id order (:func:`rules.collapse`);
@@ -301,6 +303,8 @@ def feeds_rebuild(*, account_ids: Iterable[int]) -> int:
         feeds = {a: [] for a in batch} if floor is None else _feeds_compute(batch, floor, below)
         written += _feeds_write(store, feeds, below)
         cache.delete_many([rebuild_flag_key(a) for a in batch])
+        if on_batch is not None:
+            on_batch(start + len(batch), len(ids))
     return written
 
 
