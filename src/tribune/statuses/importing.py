@@ -9,8 +9,9 @@ posts. Its id is made from its original date (``core.ids.ids_of_millisecond``), 
 it sorts among the author's posts where it was written; the low bits come from a
 hash of where the post came from, moved on to the next free id of that millisecond
 when taken, so posts of one date (X dates tweets to the second) never collide.
-Whether a post was imported already is the caller's question, answered by where
-it came from (``portability.models.ImportedItem``), never by its id.
+It is marked ``imported``. Whether a post was imported already is the caller's
+question, answered by where it came from (``portability.models.ImportedItem``),
+never by its id.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def status_import(
         spoiler_text=spoiler_text[:1000], sensitive=bool(sensitive) or bool(spoiler_text),
         language=language, visibility=visibility, in_reply_to=in_reply_to,
         in_reply_to_account_id=in_reply_to.account_id if in_reply_to else None,
-        created_at=created_at,
+        created_at=created_at, imported=True,
     )
     with transaction.atomic():
         status = _create_at_free_id(ids, origin, fields, in_reply_to)

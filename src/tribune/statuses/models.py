@@ -63,6 +63,9 @@ class Status(Versioned):
     tags = models.ManyToManyField(Tag, blank=True, related_name="statuses")
     uri = models.CharField(max_length=500, blank=True, default="")  # remote statuses only
     url = models.CharField(max_length=500, blank=True, default="")
+    # Brought back from an archive (statuses.importing): an old post that is on no
+    # home feed (timelines.rules).
+    imported = models.BooleanField(default=False)
     # Restrictions from moderation decisions (tribune.moderation), each reversible:
     # a content warning shown before the post, kept out of public timelines and
     # search, or removed (only the author still sees it, with the notice).

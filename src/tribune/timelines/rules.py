@@ -37,10 +37,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple, Protocol
 
-from django.apps import apps
 from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from tribune.accounts.models import Account, Visibility
@@ -136,16 +135,6 @@ def collapse(entries: Iterable[tuple[int, int | None]]) -> Iterator[tuple[int, i
         yield status_id, reblog_of_id
 
 
-def imported_q() -> Exists:
-    """Statuses imported from an archive, as a filter. ``Status`` does not record
-    where a post came from, so the import's own record of it
-    (``portability.ImportedItem``, written in the import's transaction) answers; it
-    is looked up by name because the portability app sits above this one. An
-    EXISTS, not a NOT IN: PostgreSQL would scan a large list once per row."""
-    imported = apps.get_model("portability", "ImportedItem")
-    return Exists(imported.objects.filter(status_id=OuterRef("pk")))
-
-
 def _reply_q(*, followed_ids: QuerySet, viewer_id: int) -> Q:
     """The reply rule as a filter on statuses not the viewer's own: not replies,
     replies to their own author, to the viewer, or to an account the viewer follows
@@ -163,7 +152,7 @@ def merged_q(*, viewer_id: int, follows: dict[int, bool], hidden: set[int]) -> Q
     q = (Q(account_id__in=list(follows), visibility__in=FOLLOWER_VISIBILITIES)
          & _reply_q(followed_ids=followed_ids, viewer_id=viewer_id)
          & ~Q(reblog_of__account_id__in=hidden | {viewer_id})
-         & ~imported_q())
+         & Q(imported=False))
     no_reblogs = [a for a, show in follows.items() if not show]
     if no_reblogs:
         q &= ~Q(account_id__in=no_reblogs, reblog_of__isnull=False)
@@ -276,7 +265,7 @@ def candidates(qs: QuerySet, *, limit: int | None = None,
     """The statuses of ``qs`` as candidates, in the query's order, the first ``limit``
     of them; imported ones are left out unless ``with_imported`` (one query)."""
     if not with_imported:
-        qs = qs.exclude(imported_q())
+        qs = qs.filter(imported=False)
     rows = qs.values_list("id", "account_id", "visibility", "reblog_of_id",
                           "reblog_of__account_id", "in_reply_to_account_id",
                           "account__followers_count")
@@ -296,7 +285,6 @@ def window_candidates(*, viewer_ids: list[int], low: int, high: int,
         return [], set()
     status, follow, account = Status._meta.db_table, Follow._meta.db_table, Account._meta.db_table
     mention = Mention._meta.db_table
-    imported = apps.get_model("portability", "ImportedItem")._meta.db_table
     marks = ",".join(["%s"] * len(viewer_ids))
     select = (
         f'SELECT s."id", s."account_id", s."visibility", s."reblog_of_id", o."account_id", '
@@ -304,7 +292,7 @@ def window_candidates(*, viewer_ids: list[int], low: int, high: int,
         f'FROM "{status}" s JOIN "{account}" a ON a."id" = s."account_id" '
         f'LEFT JOIN "{status}" o ON o."id" = s."reblog_of_id" '
         f'WHERE s."id" >= %s AND s."id" < %s '
-        f'AND NOT EXISTS (SELECT 1 FROM "{imported}" i WHERE i."status_id" = s."id") '
+        f'AND NOT s."imported" '
     )
     # Two branches rather than one OR, which would keep the planner off the
     # (account, -id) index; a viewer's status that another viewer follows comes
