@@ -250,7 +250,7 @@ def test_serve_starts_a_killed_task_worker_again(instance):
             time.sleep(0.2)
         assert status in (200, 302)
         server.send_signal(signal.SIGTERM)
-        out, err = server.communicate(timeout=20)
+        _out, err = server.communicate(timeout=20)
         assert server.returncode == 0, err
     finally:
         if server.poll() is None:
