@@ -441,17 +441,26 @@ class RowChecker:
 _not_none = partial(operator.is_not, None)
 
 
-def _missing(keys, values):
+def _missing(keys, values, step: int = 65_536):
     """The smallest of ``values`` not among ``keys`` (a sorted array or a set), or
-    None when all are."""
-    if isinstance(keys, set):
-        absent = set(values) - keys
-        return min(absent) if absent else None
-    for value in sorted(set(values)):
-        at = bisect_left(keys, value)
-        if at == len(keys) or keys[at] != value:
-            return value
-    return None
+    None when all are. ``step`` values at a time: a million waiting references
+    never become a million Python integers at once."""
+    smallest = None
+    for start in range(0, len(values), step):
+        part = set(values[start : start + step])
+        if isinstance(keys, set):
+            absent = part - keys
+        else:
+            absent = [v for v in part if not _holds(keys, v)]
+        if absent:
+            low = min(absent)
+            smallest = low if smallest is None else min(smallest, low)
+    return smallest
+
+
+def _holds(keys: array, value: int) -> bool:
+    at = bisect_left(keys, value)
+    return at < len(keys) and keys[at] == value
 
 
 def _where(table: _Table, row: list) -> str:
