@@ -81,8 +81,10 @@ def test_ctrl_c_stops_a_restore_that_blocks_the_other_commands_until_resumed(
     assert "Traceback" not in err
     archive = shlex.quote(str(small_chunks.resolve()))
     lines = [line for line in err.splitlines() if ":  " not in line]
-    assert lines == [f"tribune restore: interrupted; run `tribune restore {small_chunks}` "
-                     f"again to finish it (it resumes where it stopped)"]
+    # The command to run again is the one that was run, passphrase file included.
+    assert lines == [f"tribune restore: interrupted; run `tribune restore {small_chunks} "
+                     f"--passphrase-file {passphrase_file}` again to finish it (it resumes "
+                     f"where it stopped)"]
     assert 40 <= _loaded(target) < len(_members(small_chunks))
 
     unfinished = (f"a restore of {small_chunks.resolve()} is unfinished: run "

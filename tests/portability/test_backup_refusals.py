@@ -46,6 +46,12 @@ def _flip_gzip(source, target) -> None:
     target.write_bytes(bytes(data))
 
 
+def _cut_gzip_trailer(source, target) -> None:
+    """Every member whole; only the gzip stream's end (its checksum and length,
+    and the tar's closing blocks) cut off."""
+    target.write_bytes(gzip.compress(source.read_bytes(), compresslevel=1)[:-30])
+
+
 def _truncate(source, target) -> None:
     target.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
 
@@ -116,6 +122,7 @@ _older_format = _with_format(0, "0.1.0")
     (_flip_in_statuses, "does not match its checksum"),
     (_flip_gzip, "damaged or truncated"),
     (_truncate, "damaged or truncated"),
+    (_cut_gzip_trailer, "damaged or truncated"),
     (_drop_member, "member 'tables/graph_follow/000000.jsonl' is missing"),
     (_newer_format, "backup format 99 (Tribune 9.0.0), newer than this Tribune reads"),
     (_older_format, "backup format 0, older than any this Tribune reads (formats 1 to 1)"),
@@ -128,7 +135,7 @@ def test_a_bad_archive_is_refused_and_nothing_is_touched(
     # --verify reads the archive as the restore's first pass does; both are asked
     # where the damage is in the container itself.
     commands = [["restore"]]
-    if damage in (_flip_in_statuses, _truncate, _older_format):
+    if damage in (_flip_in_statuses, _truncate, _cut_gzip_trailer, _older_format):
         commands.insert(0, ["backup", "--verify"])
     for command in commands:
         done = target.tribune(*command, str(bad), "--passphrase-file", str(passphrase_file))

@@ -198,6 +198,8 @@ def test_rows_only_the_database_refuses_leave_the_target_as_it_was(
     assert line.endswith("The restore removed what it had written; the target is as it was.")
     if database != "sqlite, migrated":
         assert target.untouched()
+        # Not even an empty media folder: the data directory is gone, as it was.
+        assert not target.data_dir.exists()
         return
     # An instance migrated before is again an empty migrated instance, and no
     # journal holds the other commands back.

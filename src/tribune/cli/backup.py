@@ -305,9 +305,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
                                   on_progress=meter)
     except KeyboardInterrupt:
         meter.close()
-        print("tribune restore: " + _("interrupted; run `tribune restore %(path)s` again "
+        command = shlex.join(["tribune", "restore", args.path, *(
+            ["--passphrase-file", args.passphrase_file] if args.passphrase_file else [])])
+        print("tribune restore: " + _("interrupted; run `%(command)s` again "
                                       "to finish it (it resumes where it stopped)")
-              % {"path": shlex.quote(args.path)}, file=sys.stderr)
+              % {"command": command}, file=sys.stderr)
         return 130
     finally:
         meter.close()

@@ -216,11 +216,17 @@ class ArchiveReader:
         return self.file.count
 
     def members(self) -> Iterator[tuple[tarfile.TarInfo, io.BufferedReader]]:
+        """The members in order; after the last, the rest of the container is read
+        to its end, so that a gzip stream's own checksum and length are checked (a
+        cut gzip trailer or a damaged block after the last member is refused too)."""
         try:
             for info in self.tar:
                 if not info.isfile():
                     raise _damaged(f"unexpected entry {info.name!r}")
                 yield info, self.tar.extractfile(info)
+            stream = getattr(self.tar, "fileobj", None)
+            while stream is not None and stream.read(BLOCK):
+                pass
         except ArchiveRefused:
             raise
         except (*DAMAGE, OSError) as exc:

@@ -324,7 +324,7 @@ class _Premigration:
         pid = os.fork()
         if pid == 0:  # the child: migrate, say why it failed, exit
             os.close(read)
-            code = 0
+            code = 1
             try:
                 if copy is not None:
                     connection.settings_dict["NAME"] = str(copy)
@@ -336,10 +336,12 @@ class _Premigration:
                         "application_name": cls.session_name(os.getpid())}
                 _migrate_to(migrations, _no_progress)
                 connection.close()  # SQLite: the last connection folds its WAL in
+                code = 0
             except BaseException as exc:
-                os.write(write, _first_line(exc).encode("utf-8")[:4000])
-                code = 1
-            os._exit(code)
+                with contextlib.suppress(BaseException):  # the parent may be gone
+                    os.write(write, _first_line(exc).encode("utf-8")[:4000])
+            finally:
+                os._exit(code)  # never the parent's code: its handlers, its cleanup
         os.close(write)
         return cls(pid, read, before, copy, target)
 
@@ -347,7 +349,8 @@ class _Premigration:
         """Wait for the migration; on SQLite, put the migrated copy in the target's
         place. Raises RestoreRefused when the migration failed (after taking away
         what it made)."""
-        progress = Progress(phase="migrate", total_steps=1, step=_("migrations"))
+        progress = Progress(phase="migrate", total_steps=1,
+                            step=_("migrations, begun during the verification"))
         on_progress(progress)
         with os.fdopen(self.errors, "rb") as pipe:
             self.errors = -1
@@ -539,20 +542,22 @@ class _ReaderProcess:
         self.pid = os.fork()
         if self.pid == 0:
             receiving.close()
-            code = 0
+            code = 1
             try:
                 for message in self.messages:
                     sending.send(("message", message))
                 sending.send(("end", None))
-            except KeyboardInterrupt:
-                code = 1
+                code = 0
+            except (KeyboardInterrupt, BrokenPipeError):
+                pass  # interrupted, or the parent is gone: nobody to tell
             except BaseException as exc:
-                code = 1
                 try:
                     sending.send(("raise", exc))
                 except Exception:
-                    sending.send(("raise", RuntimeError(_first_line(exc))))
-            os._exit(code)
+                    with contextlib.suppress(BaseException):
+                        sending.send(("raise", RuntimeError(_first_line(exc))))
+            finally:
+                os._exit(code)  # never the parent's code: its handlers, its cleanup
         sending.close()
         self.receiving = receiving
         return self._received()
@@ -755,10 +760,12 @@ def _rebuild(on_progress: ProgressCallback) -> DerivedResult:
             journal_set("derived_indexes", json.dumps(indexes))
             journal_set("derived_keys", json.dumps(keys))
     derived = derived_state_rebuild(on_step)
-    progress.step, progress.steps, progress.total_steps = _("indexes"), 0, None
+    progress.step, progress.steps, progress.total_steps = _("indexes"), 0, 1
     on_progress(progress)
     _indexes(json.loads(journal_get("derived_indexes") or "[]"))
     _foreign_keys(json.loads(journal_get("derived_keys") or "[]"))
+    progress.steps = 1
+    on_progress(progress)
     return derived
 
 
@@ -834,7 +841,8 @@ def _undo(specs: dict[str, TableSpec], media: list[str]) -> None:
         default_storage.delete(name)
     root = getattr(default_storage, "location", None)  # a folder: FileSystemStorage
     if root and Path(root).is_dir():
-        for folder in sorted(Path(root).rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        folders = [*Path(root).rglob("*"), Path(root)]  # the folder itself last
+        for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
     _unmigrate(before, set(specs))

@@ -237,6 +237,9 @@ def feeds_check() -> bool:
     store = feed_store()
     if FeedStoreStamp.objects.filter(pk=1, value=store.stamp()).exists():
         return False
+    if not Status.objects.exists():  # a new instance: no feed to build
+        feeds_restamp()
+        return False
     with transaction.atomic():
         FeedStoreStamp.objects.update_or_create(pk=1, defaults={"value": store.restamp()})
         cache.set(REBUILDING_ALL, 1, timeout=REBUILD_FLAG_SECONDS)
