@@ -125,14 +125,14 @@ def instance_restore(*, path: Path, passphrase: str,
 
     def check(header: dict) -> None:
         nonlocal resumed, before, premigration
-        _check_migrations(header)
+        here, unknown = migrations_here(header.get("migrations", {}), header.get("tables", {}))
+        if unknown:
+            raise RestoreRefused(newer_tribune(unknown))
         resumed = _target_state(header.get("backup_id"))
         if not resumed:
             before = _target_before()
             if hasattr(os, "fork"):
-                premigration = _Premigration.start(
-                    migrations_here(header.get("migrations", {}), header.get("tables", {}))[0],
-                    before)
+                premigration = _Premigration.start(here, before)
 
     clock = [time.monotonic()]
     seconds: dict[str, float] = {}
@@ -188,12 +188,6 @@ def instance_restore(*, path: Path, passphrase: str,
 
 
 # --- checks, before anything is written ----------------------------------------------
-
-def _check_migrations(header: dict) -> None:
-    unknown = migrations_here(header.get("migrations", {}), header.get("tables", {}))[1]
-    if unknown:
-        raise RestoreRefused(newer_tribune(unknown))
-
 
 def _target_state(backup_id: str | None) -> bool:
     """True when this database holds an interrupted restore of ``backup_id``;
@@ -347,8 +341,8 @@ class _Premigration:
 
     def install(self, on_progress: ProgressCallback) -> None:
         """Wait for the migration; on SQLite, put the migrated copy in the target's
-        place. Raises RestoreRefused when the migration failed (after taking away
-        what it made)."""
+        place. Raises RestoreRefused when the migration failed; the caller then
+        calls ``abandon``, as after any other failure."""
         progress = Progress(phase="migrate", total_steps=1,
                             step=_("migrations, begun during the verification"))
         on_progress(progress)
@@ -357,14 +351,12 @@ class _Premigration:
             reason = pipe.read().decode("utf-8", "replace")
         status = os.waitpid(self.pid, 0)[1]
         self.pid = 0
-        if status != 0:
-            self.abandon()
+        if status != 0:  # the caller abandons, which takes away what it made
             raise RestoreRefused(_("Migrating the target failed: %(reason)s")
                                  % {"reason": reason or f"status {status}"})
         if self.copy is not None:
             connection.close()
-            for suffix in ("-wal", "-shm", "-journal"):
-                Path(f"{self.target}{suffix}").unlink(missing_ok=True)
+            _remove_sqlite(self.target, main=False)
             os.replace(self.copy, self.target)
         progress.steps = 1
         on_progress(progress)
@@ -399,8 +391,10 @@ class _Premigration:
         return f"tribune restore migration {pid}"
 
 
-def _remove_sqlite(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
+def _remove_sqlite(path: Path, main: bool = True) -> None:
+    """Remove the SQLite database at ``path`` and its WAL, shared-memory and
+    rollback journal files; with ``main=False`` only those three."""
+    for suffix in ("", "-wal", "-shm", "-journal")[0 if main else 1:]:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
@@ -858,10 +852,9 @@ def _unmigrate(before: dict, tables: set[str]) -> None:
     from django.core.management import call_command
 
     if connection.vendor == "sqlite" and not before["database"]:
-        name = str(connection.settings_dict["NAME"])
+        name = Path(connection.settings_dict["NAME"])
         connection.close()
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(name + suffix).unlink(missing_ok=True)
+        _remove_sqlite(name)
         return
     existing = set(before["tables"])
     caches = {c["LOCATION"] for c in settings.CACHES.values()
