@@ -3,11 +3,15 @@ holds a slot may enter again, and a released slot is free for the next."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
-from tribune.core.capacity import Slots
+from tribune.core.capacity import HASHING_NICENESS, Slots
 from tribune.core.errors import Overloaded
 
 
@@ -56,3 +60,65 @@ def test_a_thread_holding_a_slot_enters_again_without_taking_another():
 def test_a_set_needs_a_slot():
     with pytest.raises(ValueError):
         Slots(0)
+
+
+def _nice() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a nice value per thread is Linux's")
+def test_work_runs_on_a_thread_of_lower_priority_and_hands_back_its_result():
+    slots = Slots(1)
+    mine = _nice()
+    with slots.hold():
+        theirs, thread = slots.run(lambda: (_nice(), threading.get_native_id()))
+    assert theirs == min(19, mine + HASHING_NICENESS)
+    assert thread != threading.get_native_id()
+    assert _nice() == mine  # the caller keeps its own
+    with slots.hold(), pytest.raises(ZeroDivisionError):
+        slots.run(lambda: 1 / 0)
+
+
+def test_a_forked_child_runs_work_on_threads_of_its_own():
+    slots = Slots(1)
+    with slots.hold():
+        assert slots.run(os.getpid) == os.getpid()  # the parent's threads exist now
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's threads are gone; work must still run
+        code = 1
+        try:
+            with slots.hold():
+                os.write(write, str(slots.run(os.getpid)).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        answer = pipe.read()
+    assert os.waitpid(pid, 0)[1] == 0
+    assert answer == str(pid)
+
+
+def _threads_at(nice: int) -> int:
+    """This process's threads whose nice value is ``nice`` (proc(5): field 19 of
+    /proc/self/task/TID/stat, counted after the parenthesised command name)."""
+    count = 0
+    for stat in Path("/proc/self/task").glob("*/stat"):
+        with contextlib.suppress(FileNotFoundError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            count += int(fields[16]) == nice
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_password_hashing_runs_on_a_thread_of_lower_priority(settings):
+    from django.contrib.auth.hashers import check_password, make_password
+
+    settings.TRIBUNE_HASH_CONCURRENCY = 7  # new slots, with threads of their own
+    lowered = min(19, _nice() + HASHING_NICENESS)
+    before = _threads_at(lowered)
+    encoded = make_password("a-long-test-passphrase")
+    assert check_password("a-long-test-passphrase", encoded)
+    assert not check_password("another-passphrase", encoded)
+    assert _threads_at(lowered) > before  # the new slots' threads did it

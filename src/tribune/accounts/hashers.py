@@ -12,14 +12,16 @@ every Argon2 hash Django ever wrote, and Django's ``check_password`` re-hashes o
 sign-in any hash whose parameters differ from these (``must_update``) or that was
 made by another hasher listed after it (PBKDF2), as ``settings.PASSWORD_HASHERS``
 puts it first. Every hashing, new or verified, holds one of the process's hashing
-slots (``core.capacity``) and raises ``core.errors.Overloaded`` when none is free.
+slots (``core.capacity``) and raises ``core.errors.Overloaded`` when none is free;
+the hashing runs on the slots' low-priority threads (``Slots.run``), so it takes
+only the CPU nothing else wants.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth import hashers
 
-from tribune.core.capacity import hashing_slot
+from tribune.core.capacity import hashing_slot, hashing_slots
 
 
 class Argon2idPasswordHasher(hashers.Argon2PasswordHasher):
@@ -31,11 +33,11 @@ class Argon2idPasswordHasher(hashers.Argon2PasswordHasher):
 
     def encode(self, password: str, salt: str) -> str:
         with hashing_slot():
-            return super().encode(password, salt)
+            return hashing_slots().run(super().encode, password, salt)
 
     def verify(self, password: str, encoded: str) -> bool:
         with hashing_slot():
-            return super().verify(password, encoded)
+            return hashing_slots().run(super().verify, password, encoded)
 
 
 class PBKDF2PasswordHasher(hashers.PBKDF2PasswordHasher):
@@ -46,4 +48,4 @@ class PBKDF2PasswordHasher(hashers.PBKDF2PasswordHasher):
 
     def encode(self, password: str, salt: str, iterations: int | None = None) -> str:
         with hashing_slot():
-            return super().encode(password, salt, iterations)
+            return hashing_slots().run(super().encode, password, salt, iterations)
