@@ -68,3 +68,37 @@ def test_a_redis_that_lost_its_data_is_refilled(settings, alice, bob, api_as):
     assert feeds_check() is True
     assert in_store(alice) == [post]  # the tasks ran at once
     assert api_as(alice).get("/api/v1/timelines/home").status_code == 200
+
+
+def test_processes_starting_at_once_rebuild_once(settings, alice, bob):
+    """Two ``tribune serve`` starting together after a switch: one restamps the
+    store and queues the rebuild; the other finds the new stamp recorded."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite serialises writers (the row lock is what PostgreSQL needs); "
+                    "the in-memory test database's table locks ignore the busy timeout")
+    follow_create(account=alice, target=bob)
+    status_create(account=bob, text="before the move")
+    assert feeds_check() is True
+    settings.TASKS = DUMMY_TASKS
+    FeedStoreStamp.objects.update(value="elsewhere")
+    start, answers = threading.Barrier(2), []
+
+    def check() -> None:
+        try:
+            start.wait(timeout=30)
+            # (answer, rebuilds it queued: the task backend is each thread's own)
+            answers.append((feeds_check(), len(_queued("rebuild_active_home_feeds"))))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=check) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(answers) == [(False, 0), (True, 1)]
+    assert FeedStoreStamp.objects.get(pk=1).value == feed_store().stamp()

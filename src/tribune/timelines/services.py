@@ -237,11 +237,19 @@ def feeds_check() -> bool:
     store = feed_store()
     if FeedStoreStamp.objects.filter(pk=1, value=store.stamp()).exists():
         return False
-    if not Status.objects.exists():  # a new instance: no feed to build
-        feeds_restamp()
-        return False
+    FeedStoreStamp.objects.get_or_create(pk=1, defaults={"value": ""})
     with transaction.atomic():
-        FeedStoreStamp.objects.update_or_create(pk=1, defaults={"value": store.restamp()})
+        # Several processes starting at once: the first to lock the row rebuilds,
+        # the others find its stamp (SQLite's writes are serialised anyway).
+        recorded = FeedStoreStamp.objects.select_for_update().get(pk=1)
+        if recorded.value == store.stamp():
+            return False
+        if not Status.objects.exists():  # a new instance: no feed to build
+            recorded.value = store.restamp()
+            recorded.save(update_fields=["value"])
+            return False
+        recorded.value = store.restamp()
+        recorded.save(update_fields=["value"])
         cache.set(REBUILDING_ALL, 1, timeout=REBUILD_FLAG_SECONDS)
         from tribune.timelines.tasks import rebuild_active_home_feeds
 
