@@ -3,6 +3,7 @@ holds a slot may enter again, and a released slot is free for the next."""
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
 import sys
@@ -112,13 +113,29 @@ def _threads_at(nice: int) -> int:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
-def test_password_hashing_runs_on_a_thread_of_lower_priority(settings):
+def test_password_hashing_runs_on_a_thread_of_lower_priority():
+    """In a forked child, whose only thread is the one that forked, so that every
+    thread at the lowered priority is one the hashing made."""
     from django.contrib.auth.hashers import check_password, make_password
 
-    settings.TRIBUNE_HASH_CONCURRENCY = 7  # new slots, with threads of their own
     lowered = min(19, _nice() + HASHING_NICENESS)
-    before = _threads_at(lowered)
-    encoded = make_password("a-long-test-passphrase")
-    assert check_password("a-long-test-passphrase", encoded)
-    assert not check_password("another-passphrase", encoded)
-    assert _threads_at(lowered) > before  # the new slots' threads did it
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            before = _threads_at(lowered)
+            encoded = make_password("a-long-test-passphrase")
+            right = check_password("a-long-test-passphrase", encoded)
+            wrong = check_password("another-passphrase", encoded)
+            os.write(write, repr((before, right, wrong, _threads_at(lowered))).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        answer = pipe.read()
+    assert os.waitpid(pid, 0)[1] == 0
+    before, right, wrong, after = ast.literal_eval(answer)
+    assert (before, right, wrong) == (0, True, False)
+    assert after >= 1

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -69,6 +71,10 @@ class Window:
         return max(1, math.ceil(self.reset - now))
 
 
+# Backends whose incr is atomic and leaves the key's expiry as it was.
+_KEEPS_EXPIRY_ON_INCR = (RedisCache, LocMemCache)
+
+
 def _key(limit: Limit, who: str, window: int) -> str:
     return f"ratelimit:{limit.name}:{who}:{window}"
 
@@ -79,12 +85,19 @@ def hit(limit: Limit, who: str, *, now: float | None = None) -> Window:
     now = time.time() if now is None else now
     window = int(now // limit.period) * limit.period
     key = _key(limit, who, window)
-    cache.add(key, 0, timeout=limit.period + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=limit.period + 5)
-        count = 1
+    # Kept until the window has ended (and a little longer, for clocks apart).
+    timeout = max(1, math.ceil(window + limit.period - now)) + 5
+    if isinstance(caches["default"], _KEEPS_EXPIRY_ON_INCR):  # (``cache`` is a proxy)
+        try:
+            count = cache.incr(key)  # one write in the usual case: the key exists
+        except ValueError:  # the window's first event, or another's at once
+            count = 1 if cache.add(key, 1, timeout=timeout) else cache.incr(key)
+    else:
+        # Django's generic incr (the database and file caches) is a get and a set
+        # with the cache's default timeout, which would end a window longer than
+        # that early; this is the same get and set, with the window's own timeout.
+        count = cache.get(key, 0) + 1
+        cache.set(key, count, timeout=timeout)
     return Window(limit=limit.limit, count=count, reset=window + limit.period)
 
 
