@@ -2,7 +2,7 @@
 
 Who finds what follows Mastodon 4.2 (https://docs.joinmastodon.org/user/network/#search
 and ``StatusesSearchService``): a signed-in searcher finds the statuses they
-wrote, favourited, bookmarked, boosted, replied to or are mentioned in, and the
+wrote, favourited, bookmarked, boosted or are mentioned in (``Status#searchable_by``), and the
 public posts of accounts that opted in (``indexable``); never what
 ``statuses.policy`` hides from them, nor accounts they block, mute or are blocked
 by, nor suspended ones. Visitors find no statuses.
@@ -11,6 +11,7 @@ by, nor suspended ones. Visitors find no statuses.
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.expressions import RawSQL
 
 from tribune.accounts.models import Account
 from tribune.graph.selectors import hidden_account_ids
@@ -24,6 +25,10 @@ from tribune.statuses.selectors import statuses_by_ids
 # Results are ranked among the newest matches the searcher may find, at most this
 # many: the work of a query is bounded whatever the word (docs/adr/0020).
 CANDIDATES = 1000
+# Newest first by the index's own key, so that FTS5 walks its document lists from
+# the end and stops after CANDIDATES (ordering by statuses_status.id would make
+# SQLite sort every match first).
+NEWEST = RawSQL("search_status.rowid", ()).desc()
 
 
 def findable_q(viewer: Account, *, hidden: set[int]) -> Q:
@@ -37,7 +42,6 @@ def findable_q(viewer: Account, *, hidden: set[int]) -> Q:
         | Exists(Bookmark.objects.filter(account_id=me, status_id=OuterRef("pk")))
         | Exists(Mention.objects.filter(account_id=me, status_id=OuterRef("pk")))
         | Exists(Status.objects.filter(account_id=me, reblog_of_id=OuterRef("pk")))
-        | Exists(Status.objects.filter(account_id=me, in_reply_to_id=OuterRef("pk")))
     )
     return (visible_q(viewer, blocked=hidden) & Q(account__suspended_at__isnull=True)
             & (Q(account_id=me) | (public_q() & Q(account__indexable=True)) | interacted))
@@ -87,6 +91,6 @@ def status_search(*, viewer: Account | None, query: str, account_id: int | None 
     if account_id is not None:
         qs = qs.filter(account_id=account_id)
     candidates = list(qs.annotate(score=Score("search_document__document", parsed))
-                      .order_by("-pk").values_list("pk", "score")[:CANDIDATES])
+                      .order_by(NEWEST).values_list("pk", "score")[:CANDIDATES])
     candidates.sort(key=lambda row: (-row[1], -row[0]))
     return statuses_by_ids([pk for pk, _score in candidates[offset:offset + limit]])
