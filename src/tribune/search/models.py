@@ -53,9 +53,9 @@ class Score(Func):
         if connection.vendor == "postgresql":
             return (f"ts_rank({column}, to_tsquery('simple', tribune_search_fold(%s)), 1)",
                     [*params, expression(self.query, connection.vendor)])
-        # bm25() takes FTS5's hidden column; the table name alone is the
-        # documented spelling, and the join gives the table no alias.
-        return "-bm25(search_status)", []
+        # bm25() takes FTS5's hidden column, the one named after the table.
+        # The author column (from:) weighs nothing.
+        return f"-bm25({column}, 1.0, 1.0, 0.0)", params
 
 
 def expression(query: SearchQuery, vendor: str) -> str:

@@ -42,6 +42,7 @@ class SearchQuery:
     before: datetime | None = None
     after: datetime | None = None
     ignored: tuple[str, ...] = field(default=())  # operators not understood
+    account_id: int | None = None  # the author, once the searcher's selector knows it
 
     @property
     def empty(self) -> bool:
@@ -127,14 +128,18 @@ def _operator(op: str, value: str, *, negated: bool, into: dict) -> bool:
 
 
 def fts5_expression(query: SearchQuery) -> str:
-    """``query``'s words as an FTS5 MATCH expression: each phrase a quoted string
-    (tokens are ``\\w+``, so they hold no quote), all terms required, excluded ones
-    with NOT. "" for an empty query."""
+    """``query``'s words as an FTS5 MATCH expression over the text columns: each
+    phrase a quoted string (tokens are ``\\w+``, so they hold no quote), all terms
+    required, excluded ones with NOT, and the author's id in its own column when
+    ``account_id`` is set. "" for an empty query."""
     if query.empty:
         return ""
     def quoted(phrase: tuple[str, ...]) -> str:
-        return '"' + " ".join(phrase) + '"'
+        return '{spoiler_text text} : "' + " ".join(phrase) + '"'
     expression = " AND ".join(quoted(p) for p in query.terms)
+    if query.account_id is not None:
+        expression = f'account_id : "{int(query.account_id)}" AND ({expression})'
+
     for phrase in query.excluded:
         expression = f"({expression}) NOT {quoted(phrase)}"
     return expression

@@ -10,13 +10,17 @@ by, nor suspended ones. Visitors find no statuses.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q
+from dataclasses import replace
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Lower
 from django.db.models.expressions import RawSQL
 
 from tribune.accounts.models import Account
 from tribune.graph.selectors import hidden_account_ids
 from tribune.media.models import MediaAttachment
-from tribune.search.models import Score
+from tribune.search.models import Score, StatusDocument
 from tribune.search.query import SearchQuery, parse
 from tribune.statuses.models import Bookmark, Favourite, Mention, Status
 from tribune.statuses.policy import public_q, visible_q
@@ -47,12 +51,18 @@ def findable_q(viewer: Account, *, hidden: set[int]) -> Q:
             & (Q(account_id=me) | (public_q() & Q(account__indexable=True)) | interacted))
 
 
-def _operators_q(query: SearchQuery, viewer: Account) -> Q:
-    q = Q()
+def _author_id(query: SearchQuery, viewer: Account) -> int | None:
+    """The local account ``from:`` names (``me``: the searcher); 0 for nobody."""
     if query.author == "me":
-        q &= Q(account_id=viewer.pk)
-    elif query.author:
-        q &= Q(account__username__iexact=query.author, account__domain="")
+        return viewer.pk
+    found = (Account.objects.annotate(handle=Lower("username"))
+             .filter(handle=query.author.lower(), domain="").values_list("pk", flat=True)
+             .first())
+    return found or 0
+
+
+def _operators_q(query: SearchQuery) -> Q:
+    q = Q()
     if query.has_media is not None:
         with_media = Exists(MediaAttachment.objects.filter(status_id=OuterRef("pk")))
         q &= with_media if query.has_media else ~with_media
@@ -79,18 +89,34 @@ def status_search(*, viewer: Account | None, query: str, account_id: int | None 
 
     Returns [] for a visitor (Mastodon shows statuses to signed-in searchers only)
     and for a query without a word. Never raises for any text: words reach the
-    index quoted (``query``). Queries: the hidden accounts, the candidates, then
-    ``statuses_by_ids``' constant few, whatever the page size.
+    index quoted (``query``). Queries: the hidden accounts, the ``from:`` account
+    if any, the candidates, then ``statuses_by_ids``' constant few, whatever the
+    page size.
     """
     parsed = parse(query)
     if viewer is None or parsed.empty or limit <= 0 or offset >= CANDIDATES:
         return []
-    qs = (Status.objects.filter(search_document__document__matches=parsed)
-          .filter(findable_q(viewer, hidden=hidden_account_ids(viewer.pk)))
-          .filter(_operators_q(parsed, viewer)))
+    if parsed.author:
+        author = _author_id(parsed, viewer)
+        if account_id is not None and account_id != author:
+            return []
+        account_id = author
+    qs = (Status.objects.filter(findable_q(viewer, hidden=hidden_account_ids(viewer.pk)))
+          .filter(_operators_q(parsed)))
     if account_id is not None:
         qs = qs.filter(account_id=account_id)
-    candidates = list(qs.annotate(score=Score("search_document__document", parsed))
-                      .order_by(NEWEST).values_list("pk", "score")[:CANDIDATES])
+    if account_id is None or connection.vendor == "sqlite":
+        # FTS5 intersects the author's token with the words (query.fts5_expression).
+        parsed = replace(parsed, account_id=account_id)
+        qs = (qs.filter(search_document__document__matches=parsed)
+              .annotate(score=Score("search_document__document", parsed)).order_by(NEWEST))
+    else:
+        # One author's on PostgreSQL: walk their statuses newest first on
+        # (account, -id) and check each one's document, rather than every match of
+        # a common word.
+        entry = (StatusDocument.objects.filter(status_id=OuterRef("pk"), document__matches=parsed)
+                 .annotate(score=Score("document", parsed)).values("score")[:1])
+        qs = qs.annotate(score=Subquery(entry)).filter(score__isnull=False).order_by("-pk")
+    candidates = list(qs.values_list("pk", "score")[:CANDIDATES])
     candidates.sort(key=lambda row: (-row[1], -row[0]))
     return statuses_by_ids([pk for pk, _score in candidates[offset:offset + limit]])
