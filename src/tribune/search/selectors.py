@@ -14,8 +14,8 @@ from dataclasses import replace
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Lower
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower
 
 from tribune.accounts.models import Account
 from tribune.graph.selectors import hidden_account_ids
