@@ -154,6 +154,7 @@ INSTALLED_APPS = [
     "tribune.statuses",
     "tribune.links",
     "tribune.lists",
+    "tribune.search",
     "tribune.timelines",
     "tribune.notifications",
     "tribune.moderation",

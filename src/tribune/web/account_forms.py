@@ -205,6 +205,14 @@ class ProfileForm(forms.Form):
     bot = forms.BooleanField(label=_("This is a bot account"), required=False,
                              help_text=_("It mostly posts automatically and may not be "
                                          "watched."))
+    discoverable = forms.BooleanField(
+        label=_("Suggest my profile to others"), required=False,
+        help_text=_("Your profile may appear in suggestions and directories."))
+    indexable = forms.BooleanField(
+        label=_("Let people find my public posts by searching"), required=False,
+        help_text=_("Anyone signed in here can then find your public posts by the words "
+                    "in them. Without it, only you and the people who interacted with a "
+                    "post find it."))
 
     def __init__(self, *args, account: Account, **kwargs):
         kwargs.setdefault("initial", self.initial_for(account))
@@ -216,7 +224,8 @@ class ProfileForm(forms.Form):
     @staticmethod
     def initial_for(account: Account) -> dict:
         return {"display_name": account.display_name, "note": account.note,
-                "locked": account.locked, "bot": account.bot}
+                "locked": account.locked, "bot": account.bot,
+                "discoverable": account.discoverable, "indexable": account.indexable}
 
     def clean_avatar(self):
         return _checked_picture(self.cleaned_data.get("avatar"))

@@ -72,7 +72,8 @@ def _save(form, call) -> bool:
 @account_required
 def profile(request: HttpRequest) -> HttpResponse:
     """``/settings/profile``: display name, bio, avatar and header pictures (new
-    ones, or back to the default), locked, bot."""
+    ones, or back to the default), locked, bot, discoverable, indexable (whether
+    others may find one's public posts by search)."""
     account = request.viewer
     data = _bound(request)
     form = ProfileForm(data, request.FILES if data is not None else None, account=account)

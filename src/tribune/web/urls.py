@@ -10,6 +10,7 @@ from tribune.web import (
     moderation_views,
     notice_views,
     pages,
+    search_views,
 )
 from tribune.web.transparency_views import transparency, transparency_json
 
@@ -25,6 +26,7 @@ urlpatterns = [
     path("users/<str:username>/statuses/<str:status_id>", pages.actor_redirect,
          name="actor_status"),
     path("tags/<str:name>", pages.tag, name="tag"),
+    path("search", search_views.search, name="search"),
     path("notifications", pages.notifications, name="notifications"),
     path("bookmarks", pages.bookmarks, name="bookmarks"),
     path("favourites", pages.favourites, name="favourites"),

@@ -10,9 +10,11 @@ from ninja import Query, Router, Schema
 
 from tribune.api.auth import ApiError, Scoped, public, read, write
 from tribune.api.base import offset_param, responses
-from tribune.api.presenters import account_out, marker_out, tag_out
+from tribune.api.presenters import account_out, marker_out, statuses_out, tag_out
 from tribune.api.schemas import Marker, Search, SearchV1
+from tribune.core.ids import parse_id
 from tribune.graph.selectors import account_search
+from tribune.search.selectors import status_search
 from tribune.statuses.selectors import tag_search
 from tribune.timelines.selectors import markers
 from tribune.timelines.services import markers_set
@@ -56,41 +58,60 @@ def markers_post(request, payload: MarkersIn):
 
 
 def _search(request, q: str, type: str | None, limit: int | None, offset: int | None,
-            resolve: bool, following: bool) -> tuple[list, list]:
-    """(accounts, tags) matching ``q``; statuses are not searchable yet."""
+            resolve: bool, following: bool, account_id: str | None) -> tuple[list, list, list]:
+    """(accounts, tags, statuses) matching ``q``, as Mastodon's SearchService: a
+    ``type`` (accounts, hashtags, statuses) keeps one kind, ``offset`` applies only
+    with a type, and statuses are found by signed-in searchers only
+    (``search.selectors.status_search``), by ``account_id`` alone when given."""
     viewer = request.auth.account
     if viewer is None and (offset or resolve):
         # Mastodon's rule: visitors get the first page only, and no remote lookups.
         raise ApiError(401, "Search queries pagination is not supported without authentication")
     limit = min(limit if limit and limit > 0 else SEARCH_DEFAULT, SEARCH_MAX)
     offset = offset_param(offset) if type else 0  # offset applies only with a type
-    accounts = tags = []
+    accounts = tags = statuses = []
     if type in (None, "", "accounts"):
         accounts = account_search(query=q, viewer=viewer, following=following,
                                   limit=limit, offset=offset)
     if type in (None, "", "hashtags"):
         tags = tag_search(query=q, limit=limit, offset=offset)
-    return accounts, tags
+    if type in (None, "", "statuses"):
+        author = None
+        if account_id not in (None, ""):
+            try:
+                author = parse_id(account_id)
+            except (ValueError, TypeError, OverflowError):
+                return accounts, tags, []  # no account has that id: none of its statuses
+        statuses = status_search(viewer=viewer, query=q, account_id=author,
+                                 offset=offset, limit=limit)
+    return accounts, tags, statuses
 
 
 @router.get("/v2/search", response=responses(Search), auth=public("read:search"))
 def search_v2(request, q: str = "", type: str | None = None, limit: int | None = None,
               offset: int | None = None, following: bool = False,
+              account_id: str | None = None,
               remote: bool = Query(False, alias="resolve")):  # "resolve" would shadow ninja
-    """Local accounts and hashtags matching ``q`` (20 of each by default, 40 at most);
-    ``type`` is one of accounts, hashtags, statuses."""
-    accounts, tags = _search(request, q, type, limit, offset, remote, following)
-    return {"accounts": [account_out(a) for a in accounts], "statuses": [],
+    """Local accounts, hashtags and statuses matching ``q`` (20 of each by default,
+    40 at most); ``type`` is one of accounts, hashtags, statuses;
+    https://docs.joinmastodon.org/methods/search/#v2"""
+    accounts, tags, statuses = _search(request, q, type, limit, offset, remote, following,
+                                       account_id)
+    return {"accounts": [account_out(a) for a in accounts],
+            "statuses": statuses_out(statuses, request.auth.account),
             "hashtags": [tag_out(t) for t in tags]}
 
 
 @router.get("/v1/search", response=responses(SearchV1), auth=public("read:search"))
 def search_v1(request, q: str = "", type: str | None = None, limit: int | None = None,
               offset: int | None = None, following: bool = False,
+              account_id: str | None = None,
               remote: bool = Query(False, alias="resolve")):  # "resolve" would shadow ninja
     """Search as Mastodon answered it before v2: hashtags are plain names."""
-    accounts, tags = _search(request, q, type, limit, offset, remote, following)
-    return {"accounts": [account_out(a) for a in accounts], "statuses": [],
+    accounts, tags, statuses = _search(request, q, type, limit, offset, remote, following,
+                                       account_id)
+    return {"accounts": [account_out(a) for a in accounts],
+            "statuses": statuses_out(statuses, request.auth.account),
             "hashtags": [tag_out(t)["name"] for t in tags]}
 
 
