@@ -91,14 +91,14 @@ def home_feeds_rebuild(on_step: Step = _no_step) -> int:
 def search_index_rebuild() -> int:
     """Rebuild the status search index from the statuses
     (``search.index.status_index_rebuild``; it is in no backup) and return the
-    statuses indexed. Before the search migration has run (a restore of an older
-    archive runs it after the rows are in, and it fills the index) there is no
-    index yet: 0."""
+    statuses indexed; the restore dropped it before loading them. Before the
+    search migration has run (a restore of an older archive runs it after the
+    rows are in, and it fills the index) there is no index to make: 0."""
     from django.db import connection
+    from django.db.migrations.recorder import MigrationRecorder
 
     from tribune.search.index import status_index_rebuild
-    from tribune.search.schema import TABLE
 
-    if TABLE not in connection.introspection.table_names():
+    if not any(app == "search" for app, _name in MigrationRecorder(connection).applied_migrations()):
         return 0
     return status_index_rebuild()

@@ -405,7 +405,13 @@ def _prepare(specs: dict[str, TableSpec]) -> None:
     with a primary key only, and each index is built once from the loaded rows
     (``_indexes``), as pg_restore does: a sort instead of a million insertions
     into a B-tree."""
+    from tribune.search.index import status_index_drop
+
     with transaction.atomic(), connection.cursor() as cursor:
+        # The status search index is derived, in no archive, and made once from
+        # the loaded statuses (``derived.search_index_rebuild``) rather than by its
+        # triggers, a row at a time.
+        status_index_drop()
         indexes, keys = _drop_indexes(cursor, set(specs))
         journal_set("indexes", json.dumps(indexes))
         journal_set("foreign_keys", json.dumps(keys))
@@ -851,6 +857,8 @@ def _unmigrate(before: dict, tables: set[str]) -> None:
     from django.conf import settings
     from django.core.management import call_command
 
+    from tribune.search.index import status_index_drop
+
     if connection.vendor == "sqlite" and not before["database"]:
         name = Path(connection.settings_dict["NAME"])
         connection.close()
@@ -866,6 +874,9 @@ def _unmigrate(before: dict, tables: set[str]) -> None:
     cascade = " CASCADE" if connection.vendor == "postgresql" else ""
     connection.disable_constraint_checking()
     with transaction.atomic(), connection.cursor() as cursor:
+        # The search index first: not a model's table, and on PostgreSQL it has
+        # functions of its own.
+        status_index_drop()
         for table in drop:
             cursor.execute(f'DROP TABLE IF EXISTS "{table}"{cascade}')
     connection.enable_constraint_checking()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
-from tribune.search.schema import TABLE, rebuild_statements
+from tribune.search.schema import TABLE, drop_statements, rebuild_statements
 
 
 def status_index_rebuild() -> int:
@@ -20,3 +20,12 @@ def status_index_rebuild() -> int:
         else:  # FTS5 counts its documents in the _docsize shadow table
             cursor.execute(f"SELECT count(*) FROM {TABLE}_docsize")
         return cursor.fetchone()[0]
+
+
+def status_index_drop() -> None:
+    """Remove the status index, its triggers and (PostgreSQL) functions, if there;
+    a restore drops it before loading the statuses, which would otherwise be
+    indexed one by one, and rebuilds it once afterwards."""
+    with connection.cursor() as cursor:
+        for statement in drop_statements(connection.vendor):
+            cursor.execute(statement)
