@@ -80,17 +80,15 @@ def test_work_runs_on_a_thread_of_lower_priority_and_hands_back_its_result():
         slots.run(lambda: 1 / 0)
 
 
-def test_a_forked_child_runs_work_on_threads_of_its_own():
-    slots = Slots(1)
-    with slots.hold():
-        assert slots.run(os.getpid) == os.getpid()  # the parent's threads exist now
+def _in_child(work):
+    """``work()`` in a forked child; returns its result (a Python literal), or
+    fails the test when the child fails."""
     read, write = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: the parent's threads are gone; work must still run
+    if pid == 0:
         code = 1
         try:
-            with slots.hold():
-                os.write(write, str(slots.run(os.getpid)).encode())
+            os.write(write, repr(work()).encode())
             code = 0
         finally:
             os._exit(code)
@@ -98,7 +96,20 @@ def test_a_forked_child_runs_work_on_threads_of_its_own():
     with os.fdopen(read) as pipe:
         answer = pipe.read()
     assert os.waitpid(pid, 0)[1] == 0
-    assert answer == str(pid)
+    return ast.literal_eval(answer), pid
+
+
+def test_a_forked_child_runs_work_on_threads_of_its_own():
+    slots = Slots(1)
+    with slots.hold():
+        assert slots.run(os.getpid) == os.getpid()  # the parent's threads exist now
+
+    def in_the_child() -> int:  # the parent's threads are gone; work must still run
+        with slots.hold():
+            return slots.run(os.getpid)
+
+    answer, pid = _in_child(in_the_child)
+    assert answer == pid
 
 
 def _threads_at(nice: int) -> int:
@@ -119,23 +130,14 @@ def test_password_hashing_runs_on_a_thread_of_lower_priority():
     from django.contrib.auth.hashers import check_password, make_password
 
     lowered = min(19, _nice() + HASHING_NICENESS)
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            before = _threads_at(lowered)
-            encoded = make_password("a-long-test-passphrase")
-            right = check_password("a-long-test-passphrase", encoded)
-            wrong = check_password("another-passphrase", encoded)
-            os.write(write, repr((before, right, wrong, _threads_at(lowered))).encode())
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        answer = pipe.read()
-    assert os.waitpid(pid, 0)[1] == 0
-    before, right, wrong, after = ast.literal_eval(answer)
+
+    def hashing() -> tuple[int, bool, bool, int]:
+        before = _threads_at(lowered)
+        encoded = make_password("a-long-test-passphrase")
+        right = check_password("a-long-test-passphrase", encoded)
+        wrong = check_password("another-passphrase", encoded)
+        return before, right, wrong, _threads_at(lowered)
+
+    (before, right, wrong, after), _pid = _in_child(hashing)
     assert (before, right, wrong) == (0, True, False)
     assert after >= 1
