@@ -10,6 +10,11 @@ database of its own already (``test_tribune_gw0``, ...).
 
 This must run before Django reads its settings, which pytest-django does while
 pytest starts, hence a plugin module rather than a fixture.
+
+Each worker after the first also gets a data directory of its own
+(``TRIBUNE_DATA_DIR``/gwK): media files, and the password-hashing slots that the
+processes of one data directory share on a machine (tribune.core.capacity), so
+that a test occupying them does not make the other worker's sign-ups busy.
 """
 
 from __future__ import annotations
@@ -35,3 +40,7 @@ def shifted(url: str) -> str:
 
 if os.environ.get("TRIBUNE_REDIS_URL"):
     os.environ["TRIBUNE_REDIS_URL"] = shifted(os.environ["TRIBUNE_REDIS_URL"])
+
+if INDEX:
+    os.environ["TRIBUNE_DATA_DIR"] = os.path.join(os.environ.get("TRIBUNE_DATA_DIR") or "var",
+                                                  _worker)

@@ -252,9 +252,9 @@ PASSWORD_HASHERS = [
     "tribune.accounts.hashers.Argon2idPasswordHasher",
     "tribune.accounts.hashers.PBKDF2PasswordHasher",
 ]
-# Password hashings one process runs at once; more are refused with 503 at once
-# (tribune.core.capacity). `tribune serve` sets it to the CPUs divided by its web
-# processes; otherwise each process may use every CPU.
+# Password hashings this instance's processes on one machine run at once between
+# them (slots shared through lock files); more are refused with 503 at once
+# (tribune.core.capacity). One per CPU: each hashing keeps one core busy.
 TRIBUNE_HASH_CONCURRENCY = env_int("TRIBUNE_HASH_CONCURRENCY", available_cpus())
 if TRIBUNE_HASH_CONCURRENCY < 1:
     raise ImproperlyConfigured(

@@ -141,3 +141,47 @@ def test_password_hashing_runs_on_a_thread_of_lower_priority():
     (before, right, wrong, after), _pid = _in_child(hashing)
     assert (before, right, wrong) == (0, True, False)
     assert after >= 1
+
+
+def test_processes_sharing_a_directory_share_the_slots(tmp_path):
+    """A slot held by this process is taken for a forked child naming the same
+    directory; once given back, the child gets it; a holder that dies without
+    giving it back loses it (the kernel drops its locks)."""
+    slots = Slots(1, shared=tmp_path / "slots")
+
+    def try_once() -> str:
+        mine = Slots(1, shared=tmp_path / "slots")
+        try:
+            with mine.hold():
+                return "held"
+        except Overloaded:
+            return "refused"
+
+    with slots.hold():
+        assert _in_child(try_once)[0] == "refused"
+        with slots.hold():  # this thread enters again
+            pass
+    assert _in_child(try_once)[0] == "held"
+
+    def die_holding() -> None:
+        Slots(1, shared=tmp_path / "slots").hold().__enter__()
+        os._exit(0)  # no release, as a process that is killed
+
+    pid = os.fork()
+    if pid == 0:
+        die_holding()
+    assert os.waitpid(pid, 0)[1] == 0
+    with slots.hold():
+        pass
+
+
+def test_threads_of_one_process_share_slots_of_a_directory(tmp_path):
+    slots = Slots(2, shared=tmp_path / "slots")
+    threads, release = _held_elsewhere(slots, 2)
+    with pytest.raises(Overloaded), slots.hold():
+        pass
+    release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    with slots.hold():
+        pass

@@ -146,12 +146,6 @@ class Server:
         env["DJANGO_SETTINGS_MODULE"] = "tribune.settings"
         env["TRIBUNE_DATA_DIR"] = str(settings.DATA_DIR)
         env["PYTHONUNBUFFERED"] = "1"
-        if not env.get("TRIBUNE_HASH_CONCURRENCY", "").strip():
-            # Password hashing is CPU-bound and each hashing uses one core (Argon2id
-            # p=1): the web processes share the CPUs between them (core.capacity).
-            from tribune.core.conf import available_cpus
-
-            env["TRIBUNE_HASH_CONCURRENCY"] = str(max(1, available_cpus() // self.workers))
         return env
 
     def _gunicorn_argv(self) -> list[str]:

@@ -1,11 +1,12 @@
-"""Bounded concurrency for CPU-bound work in one process: password hashing.
+"""Bounded concurrency for CPU-bound work on one machine: password hashing.
 
 An Argon2id hashing at OWASP's parameters (``accounts.hashers``) keeps one core
 busy for tens of milliseconds and holds 19 MiB. Under a burst of sign-ups or
 sign-ins, requests that each need one would queue behind each other in the web
 server's threads until clients time out, and slow every other request sharing
-those cores. So a process admits at most ``settings.TRIBUNE_HASH_CONCURRENCY``
-hashings at once; one that finds no free slot is refused at once with
+those cores. So the instance's processes on one machine admit at most
+``settings.TRIBUNE_HASH_CONCURRENCY`` hashings at once between them (slots shared
+through lock files); one that finds no free slot is refused at once with
 ``core.errors.Overloaded``, which each interface answers with 503 and
 ``Retry-After``. Nothing else takes a slot, so reads are served whatever the load.
 
@@ -21,11 +22,15 @@ process's.)
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from django.conf import settings
@@ -55,17 +60,57 @@ class Slots:
     """At most ``size`` holders at once, without ever waiting: ``hold()`` takes a
     slot or raises ``Overloaded``. A thread that already holds one may enter again
     without taking another, so a sign-in that verifies a password and then
-    re-hashes it with newer parameters holds one slot throughout."""
+    re-hashes it with newer parameters holds one slot throughout.
 
-    def __init__(self, size: int):
+    With ``shared`` (a directory), the slots are shared by every process that
+    names that directory, as one lock file per slot (flock(2), released by the
+    kernel when a process dies): a machine's web processes then hash at most
+    ``size`` passwords at once between them, and none refuses while another
+    leaves a slot free. Without it they are this process's own."""
+
+    def __init__(self, size: int, shared: Path | None = None):
         if size < 1:
             raise ValueError("a Slots needs at least one slot")
         self.size = size
-        self._semaphore = threading.BoundedSemaphore(size)
+        self.shared = shared
+        self._taken = [threading.Lock() for _ in range(size)]  # by this process's threads
+        self._files: list[int] = []
+        self._files_pid = 0
         self._local = threading.local()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
         self._pool_lock = threading.Lock()
+
+    def _lock_files(self) -> list[int]:
+        """This process's descriptors of the slots' lock files, opened anew after a
+        fork: a descriptor inherited from the parent shares the parent's lock."""
+        with self._pool_lock:
+            if self._files_pid != os.getpid():
+                self.shared.mkdir(mode=0o700, parents=True, exist_ok=True)
+                self._files = [os.open(self.shared / f"hashing-{n}.lock",
+                                       os.O_RDWR | os.O_CREAT, 0o600) for n in range(self.size)]
+                self._files_pid = os.getpid()
+            return self._files
+
+    def _take(self) -> int | None:
+        """The number of a slot now held by this thread, or None when all are taken."""
+        files = self._lock_files() if self.shared is not None else None
+        for number, taken in enumerate(self._taken):
+            if not taken.acquire(blocking=False):
+                continue
+            if files is None:
+                return number
+            try:
+                fcntl.flock(files[number], fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return number
+            except BlockingIOError:  # another process holds it
+                taken.release()
+        return None
+
+    def _give_back(self, number: int) -> None:
+        if self.shared is not None:
+            fcntl.flock(self._files[number], fcntl.LOCK_UN)
+        self._taken[number].release()
 
     def run(self, work: Callable[..., T], /, *args) -> T:
         """``work(*args)`` on one of ``size`` low-priority threads (see the module's
@@ -85,33 +130,45 @@ class Slots:
     @contextmanager
     def hold(self) -> Iterator[None]:
         depth = getattr(self._local, "depth", 0)
-        if depth == 0 and not self._semaphore.acquire(blocking=False):
-            raise Overloaded(_("The server is busy. Please try again in a moment."))
+        if depth == 0:
+            number = self._take()
+            if number is None:
+                raise Overloaded(_("The server is busy. Please try again in a moment."))
+            self._local.number = number
         self._local.depth = depth + 1
         try:
             yield
         finally:
             self._local.depth = depth
             if depth == 0:
-                self._semaphore.release()
+                self._give_back(self._local.number)
 
 
 _lock = threading.Lock()
 _hashing: Slots | None = None
 
 
+def _shared_directory() -> Path:
+    """Where this instance's processes on this machine keep their hashing slots:
+    a directory of the machine's temporary files named after the data directory
+    (local even when the data directory is on a network file system)."""
+    name = hashlib.sha256(str(settings.DATA_DIR).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"tribune-{name}"
+
+
 def hashing_slots() -> Slots:
-    """This process's slots for password hashing, sized by
-    ``settings.TRIBUNE_HASH_CONCURRENCY`` (made anew if the setting changed)."""
+    """The slots for password hashing that this instance's processes on this
+    machine share, ``settings.TRIBUNE_HASH_CONCURRENCY`` of them (made anew if the
+    setting changed)."""
     global _hashing
     size = settings.TRIBUNE_HASH_CONCURRENCY
     with _lock:
         if _hashing is None or _hashing.size != size:
-            _hashing = Slots(size)
+            _hashing = Slots(size, shared=_shared_directory())
         return _hashing
 
 
 def hashing_slot():
     """``with hashing_slot(): ...`` around work that hashes passwords; raises
-    ``Overloaded`` at once when every slot of this process is taken."""
+    ``Overloaded`` at once when every slot is taken."""
     return hashing_slots().hold()
