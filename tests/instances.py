@@ -25,6 +25,7 @@ import secrets
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -157,18 +158,19 @@ class Instance:
 _instances: dict[Path, Instance] = {}
 
 
-def instance(data_dir: Path) -> Instance:
-    """The instance whose data directory is ``data_dir``, made on first use."""
+def instance(data_dir: Path, *, database: str | None = None) -> Instance:
+    """The instance whose data directory is ``data_dir``, made on first use (on
+    PostgreSQL with ``database``, made already, or a new empty one)."""
     global _redis
     key = Path(data_dir).resolve()
     if key in _instances:
         return _instances[key]
     env = {"TRIBUNE_DATA_DIR": str(data_dir)}
-    database = None
     if _database_url():
-        database = f"tribune_instance_{secrets.token_hex(6)}"
-        with _connect(_with_database(_database_url(), "postgres")) as admin:
-            admin.execute(f'CREATE DATABASE "{database}"')
+        if database is None:
+            database = f"tribune_instance_{secrets.token_hex(6)}"
+            with _connect(_with_database(_database_url(), "postgres")) as admin:
+                admin.execute(f'CREATE DATABASE "{database}"')
         env["TRIBUNE_DATABASE_URL"] = _with_database(_database_url(), database)
     if _redis_url():
         if _redis is None:
@@ -178,11 +180,56 @@ def instance(data_dir: Path) -> Instance:
     return made
 
 
+_template: Instance | None = None
+
+
+def _migrated_template() -> Instance:
+    """An instance migrated once per test process (``tribune migrate``), whose
+    database ``migrated`` copies: migrating takes seconds, copying a file or a
+    PostgreSQL template a fraction of one."""
+    global _template
+    if _template is None:
+        data_dir = Path(tempfile.mkdtemp(prefix="tribune-template-"))
+        made = instance(data_dir)
+        env = {**os.environ, **made.env, "PYTHONUNBUFFERED": "1"}
+        env.pop("TRIBUNE_DOMAIN", None)
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        done = subprocess.run([sys.executable, "-m", "tribune.cli", "migrate"], env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        _template = made
+    return _template
+
+
+def migrated(data_dir: Path) -> Instance:
+    """The instance of ``data_dir`` (``instance``), made with its database already
+    migrated, as ``tribune migrate`` leaves it, when it is new: for tests of what
+    a running instance does, not of how it starts from nothing."""
+    key = Path(data_dir).resolve()
+    if key in _instances:
+        return _instances[key]
+    template = _migrated_template()
+    if template.database is None:  # SQLite: the template's file, checkpointed
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(template.data_dir / "tribune.sqlite3") as source, \
+                sqlite3.connect(Path(data_dir) / "tribune.sqlite3") as copy:
+            source.backup(copy)
+        return instance(data_dir)
+    database = f"tribune_instance_{secrets.token_hex(6)}"
+    with _connect(_with_database(_database_url(), "postgres")) as admin:
+        admin.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template.database}"')
+    made = instance(data_dir, database=database)
+    return made
+
+
 def close_all() -> None:
     """Drop the instances' PostgreSQL databases (their servers must be stopped, but a
     connection left over does not prevent it) and stop the private Redis."""
-    global _redis
+    global _redis, _template
     made = [i for i in _instances.values() if i.database]
+    if _template is not None:
+        shutil.rmtree(_template.data_dir, ignore_errors=True)
+        _template = None
     _instances.clear()
     if made:
         with _connect(_with_database(_database_url(), "postgres")) as admin:

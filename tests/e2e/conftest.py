@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.instances import instance
+from tests.instances import migrated
 
 TRIBUNE = [sys.executable, "-m", "tribune.cli"]
 
@@ -46,9 +46,11 @@ def _tribune_cmd() -> list[str]:
 
 
 def start_server(data_dir: Path, **extra_env: str):
-    """Start `tribune serve` on a free port; returns (process, Server, log file)."""
+    """Start `tribune serve` on a free port; returns (process, Server, log file). A
+    new data directory starts with its database migrated (``instances.migrated``),
+    as ``tribune serve`` would leave it before serving."""
     port = free_port()
-    env = {**os.environ, **instance(data_dir).env, "PYTHONUNBUFFERED": "1", **extra_env}
+    env = {**os.environ, **migrated(data_dir).env, "PYTHONUNBUFFERED": "1", **extra_env}
     env.pop("TRIBUNE_DOMAIN", None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = (data_dir / "server.log").open("w")

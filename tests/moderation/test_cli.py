@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 
+from tests import instances
 from tests.test_cli import TRIBUNE, _env, one_line, query, tribune
 
 SETUP = textwrap.dedent("""
@@ -28,7 +29,7 @@ SETUP = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("moderation")
-    assert tribune(data_dir, "migrate").returncode == 0
+    instances.migrated(data_dir)
     subprocess.run([sys.executable, "-c", SETUP], env=_env(data_dir), check=True)
     return data_dir
 
@@ -90,7 +91,7 @@ CATCH_UP_SETUP = textwrap.dedent("""
 
 
 def test_catch_up_lifts_a_restriction_whose_worker_was_not_running(tmp_path):
-    assert tribune(tmp_path, "migrate").returncode == 0
+    instances.migrated(tmp_path)
     subprocess.run([sys.executable, "-c", CATCH_UP_SETUP], env=_env(tmp_path), check=True)
     [(frozen,)] = query(tmp_path, "SELECT frozen_at FROM accounts_account WHERE username = 'target'")
     assert frozen is not None
