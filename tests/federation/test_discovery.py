@@ -66,8 +66,8 @@ def test_webfinger_answers_404_for_what_we_do_not_serve(peer, alice, resource):
 
 
 def test_webfinger_does_not_serve_suspended_pending_or_remote_accounts(peer, make_account):
-    from tribune.accounts.registrations import account_sign_up
     from tribune.accounts.instance import registration_mode_set
+    from tribune.accounts.registrations import account_sign_up
     from tribune.core.ids import new_id
 
     suspended = make_account("sam")
