@@ -77,3 +77,10 @@ def test_two_requests_at_once_make_one_key(make_account):
     assert errors == []
     assert len(pems) == 2 and pems[0] == pems[1]
     assert ActorKey.objects.get(account=alice).public_key_pem == pems[0]
+
+
+def test_private_keys_are_not_written_into_backup_rows(alice):
+    from tribune.portability.backup_tables import table_specs
+
+    actor_key_get_or_create(account=alice)
+    assert "federation_actorkey" not in {spec.table for spec in table_specs()}
