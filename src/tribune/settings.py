@@ -158,6 +158,7 @@ INSTALLED_APPS = [
     "tribune.timelines",
     "tribune.notifications",
     "tribune.moderation",
+    "tribune.federation",
     "tribune.portability",
     "tribune.oauth",
     "tribune.api",

@@ -1,4 +1,4 @@
-"""URL routes: the client API, OAuth, and the web interface."""
+"""URL routes: the client API, OAuth, federation's read side, and the web interface."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("tribune.oauth.urls")),
     path("", include("tribune.api.urls")),
+    path("", include("tribune.federation.urls")),
     path("", include("tribune.web.urls")),
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media_file, name="media_file"),
 ]

@@ -66,8 +66,8 @@ class BackupResult:
 
 def instance_secrets() -> dict:
     """The secrets a restored instance needs to be the same instance: Django's
-    secret key (signed sessions, password-reset links). The federation signing
-    keys belong here when Tribune has them."""
+    secret key (signed sessions, password-reset links). The actors' signing keys
+    are not kept yet: a restored instance makes new ones (docs/adr/0022)."""
     from django.conf import settings
 
     return {"secret_key": settings.SECRET_KEY}

@@ -205,8 +205,13 @@ class ArchiveReader:
         self.size = self.path.stat().st_size
         self.file = _Counting(open(self.path, "rb"))  # noqa: SIM115 - closed in close()
         self.buffered = io.BufferedReader(self.file, BLOCK)
+        # tarfile's own gzip stream reader stops at the end of the data without
+        # checking the gzip trailer (CRC-32 and length), so a cut that leaves the
+        # tar's closing blocks readable would pass; GzipFile checks it at the end.
+        source = (gzip.GzipFile(fileobj=self.buffered, mode="rb")
+                  if self.buffered.peek(2)[:2] == b"\x1f\x8b" else self.buffered)
         try:
-            self.tar = tarfile.open(fileobj=self.buffered, mode="r|*")  # noqa: SIM115
+            self.tar = tarfile.open(fileobj=source, mode="r|*")  # noqa: SIM115
         except (*DAMAGE, OSError) as exc:
             self.close()
             raise _damaged(str(exc) or type(exc).__name__) from None

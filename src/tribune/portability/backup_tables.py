@@ -44,6 +44,9 @@ SKIPPED = {
     "django_session": "a session key is a bearer credential kept in clear: whoever "
                       "holds the archive could sign in as its owner; people sign in "
                       "again after a restore",
+    "federation_actorkey": "the actors' private signing keys would be in clear among "
+                           "the rows; each account gets a new key pair the first time "
+                           "one is needed after the restore (docs/adr/0022)",
     "django_tasks_database_dbtaskresult": "the task queue is passing state of the "
                                           "running instance (with Redis it is not in "
                                           "the database at all)",

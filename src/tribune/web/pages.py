@@ -288,16 +288,6 @@ def canonical(view):
     return wrapper
 
 
-def actor_redirect(request: HttpRequest, username: str,
-                   status_id: str | None = None) -> HttpResponse:
-    """``/users/<name>`` and ``/users/<name>/statuses/<id>`` (the ActivityPub ids
-    the API reports as ``uri``) lead browsers to the profile or the post."""
-    account = _account_or_404(username)
-    if status_id is None:
-        return HttpResponsePermanentRedirect(f"/@{account.acct}")
-    return HttpResponsePermanentRedirect(f"/@{account.acct}/{status_id}")
-
-
 @canonical
 def interactions(request: HttpRequest, username: str, status_id: str,
                  kind: str) -> HttpResponse:
