@@ -20,19 +20,6 @@ IMMEDIATE_TASKS = {
 }
 
 
-def pytest_configure(config):
-    """pytest-django keeps a SQLite test database in memory (Django's default for
-    SQLite) only when it sees Django's own SQLite ENGINE; under xdist it otherwise
-    names a file per worker that nothing creates. Ours is a subclass
-    (``tribune.core.sqlite``), so the test database is named in memory outright."""
-    from django.conf import settings
-
-    for database in settings.DATABASES.values():
-        test = database.setdefault("TEST", {})
-        if database["ENGINE"] == "tribune.core.sqlite" and not test.get("NAME"):
-            test["NAME"] = ":memory:"
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _instances_closed():
     """The separate instances that tests ran in subprocesses (tests/instances.py)

@@ -112,8 +112,6 @@ def database_settings(url: str, *, default_path) -> dict:
                 "TRIBUNE_DATABASE_URL: a sqlite URL needs a file, like "
                 "sqlite:////srv/tribune/db.sqlite3 (an in-memory database is not kept)")
         config.update({
-            # Django's SQLite backend, taking the write lock by quick polling.
-            "ENGINE": "tribune.core.sqlite",
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
