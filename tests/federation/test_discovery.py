@@ -47,6 +47,16 @@ def test_webfinger_finds_a_local_account_by_each_of_its_names(peer, alice, resou
     assert response.json() == expected_jrd("alice")
 
 
+def test_a_name_with_a_dot_and_a_dash_is_found_as_account_create_allows_it(peer, make_account):
+    """Usernames may hold "." and "-" between other characters (accounts.services);
+    WebFinger and the actor document serve them like any other."""
+    make_account("jo.ann-lee")
+    assert finger(peer, f"acct:jo.ann-lee@{DOMAIN}").json() == expected_jrd("jo.ann-lee")
+    actor = peer.get("/users/jo.ann-lee", HTTP_ACCEPT="application/activity+json")
+    assert actor.status_code == 200
+    assert actor.json()["id"] == absolute("/users/jo.ann-lee")
+
+
 @pytest.mark.parametrize("resource", [None, "", "acct:", "acct:alice", "alice", "acct:@",
                                       "x" * 600])
 def test_webfinger_refuses_a_missing_or_malformed_resource(peer, alice, resource):

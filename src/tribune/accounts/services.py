@@ -30,6 +30,7 @@ from tribune.core.urls import absolute
 logger = logging.getLogger(__name__)
 
 USERNAME_RE = re.compile(r"^[a-z0-9_]+([a-z0-9_.\-]+[a-z0-9_]+)?$", re.IGNORECASE)
+USERNAME_MAX = 30
 NOTE_MAX = 500
 DISPLAY_NAME_MAX = 30
 
@@ -69,7 +70,7 @@ def account_create(
     ``password``. Raises ValidationFailed for bad input, Conflict when the username
     or email is taken, and Overloaded when no password-hashing slot is free.
     """
-    if not username or len(username) > 30 or not USERNAME_RE.match(username):
+    if not username or len(username) > USERNAME_MAX or not USERNAME_RE.match(username):
         raise ValidationFailed(_(
             "Validation failed: Username must contain only letters, numbers and "
             "underscores, at most 30 characters"

@@ -9,7 +9,6 @@ need (``serializers``' prefetch list), and one count.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import unquote, urlsplit
@@ -20,17 +19,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
-from tribune.accounts.selectors import account_lookup
+from tribune.accounts.selectors import account_lookup, account_uri
+from tribune.accounts.services import USERNAME_MAX, USERNAME_RE
 from tribune.core.errors import NotFound, ValidationFailed
 from tribune.core.ids import parse_id
 from tribune.core.pagination import Cursor, Page, paginate
-from tribune.core.urls import absolute
 from tribune.graph.models import Follow
 from tribune.statuses.models import Mention, Pin, Status
 from tribune.statuses.policy import OPEN, can_view, visible_q
 
-# Usernames as account_create allows them (Mastodon's: letters, digits, "_").
-USERNAME_RE = re.compile(r"[A-Za-z0-9_]{1,30}")
 COLLECTION_PAGE_SIZE = 20  # Mastodon's page size for outbox and follows
 
 
@@ -38,7 +35,7 @@ def local_actor_get(*, username: str) -> Account:
     """The local account ``username`` (any case) that anyone may see; NotFound
     for an unknown, remote, suspended or not yet approved one, and for a name no
     account could have."""
-    if not USERNAME_RE.fullmatch(username):
+    if len(username) > USERNAME_MAX or not USERNAME_RE.match(username):
         raise NotFound(_("Record not found"))
     return account_lookup(acct=username)
 
@@ -133,10 +130,6 @@ def _visible_accounts_q(prefix: str) -> Q:
                 f"{prefix}__approval_request__isnull": True})
 
 
-def _actor_uri(account: Account) -> str:
-    return absolute(f"/users/{account.username}") if account.is_local else account.uri
-
-
 def follows_page(*, account: Account, direction: str, page: int) -> ActorPage:
     """Page ``page`` (from 1) of the actors following ``account``
     (``direction="followers"``) or that it follows (``"following"``), 20 to a
@@ -151,7 +144,7 @@ def follows_page(*, account: Account, direction: str, page: int) -> ActorPage:
     total = qs.count()
     start = (page - 1) * COLLECTION_PAGE_SIZE
     rows = list(qs.select_related(other).order_by("-id")[start:start + COLLECTION_PAGE_SIZE + 1])
-    items = [_actor_uri(getattr(row, other)) for row in rows[:COLLECTION_PAGE_SIZE]]
+    items = [account_uri(getattr(row, other)) for row in rows[:COLLECTION_PAGE_SIZE]]
     return ActorPage(items=items, total=total, has_next=len(rows) > COLLECTION_PAGE_SIZE)
 
 
