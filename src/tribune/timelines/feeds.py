@@ -112,15 +112,15 @@ class DatabaseFeedStore:
     (fan-out skips inactive accounts).
 
     On SQLite a write transaction holds the database's only write lock, and a
-    writer that finds it taken polls for it (SQLite's busy handler sleeps 1, 2, 5,
-    10 ms, then 15 to 25 ms apart). So a fan-out writes ``SQLITE_CHUNK`` feeds per
-    transaction, a few milliseconds, and then leaves the lock free for as long as it
-    held it, and at least 25 ms: a POST waiting meanwhile gets in within its first
-    few polls, whatever the audience's size (BENCHMARKS.md, benchmark 2).
+    writer that finds it taken polls for it every millisecond, every 5 ms once it
+    has waited 100 ms (``core.sqlite``). So a fan-out writes ``SQLITE_CHUNK`` feeds
+    per transaction, a few milliseconds, and then leaves the lock free for as long
+    as it held it, and at least 5 ms: a POST waiting meanwhile gets in at the first
+    gap, whatever the audience's size (BENCHMARKS.md, benchmark 2).
     """
 
     SQLITE_CHUNK = 50
-    SQLITE_MIN_PAUSE = 0.025  # seconds: the busy handler's polls come 25 ms apart
+    SQLITE_MIN_PAUSE = 0.005  # seconds: a writer that waited long polls 5 ms apart
 
     @property
     def chunk(self) -> int:
