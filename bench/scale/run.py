@@ -327,6 +327,13 @@ def bench_posts(server: Server, meta: dict, seconds: float) -> dict:
     from tribune.statuses.models import Status
 
     out = {}
+    # Warm-up: the first posts of a new server pay for what each process loads and
+    # caches once, which is not the fan-out's cost (posts removed at the end).
+    first = meta["sizes"]["fan_sizes"][0]
+    wrk(server, lines_file([("/api/v1/statuses", meta["named_tokens"][f"fan{first}"],
+                             "status=Warm-up+post+{n}")]),
+        seconds=max(3, seconds / 4), connections=POST_CONNECTIONS, method="POST",
+        delay_ms=POST_DELAY_MS, threads=1)
     for size in meta["sizes"]["fan_sizes"]:
         name = f"fan{size}"
         author, token = meta["named_ids"][name], meta["named_tokens"][name]
