@@ -321,3 +321,28 @@ def test_boolean_settings_are_checked(tmp_path):
     assert result.returncode != 0
     line = one_line(result.stderr)
     assert "TRIBUNE_DEBUG" in line and "ValueError" not in line
+
+
+def _nice_of(pid: int) -> int:
+    """The nice value of process ``pid`` (field 19 of /proc/PID/stat)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_a_task_worker_runs_at_a_lower_priority_than_the_web_server(instance):
+    """Background work gives way to requests (docs/adr/0021): a worker's nice value
+    is TASK_NICENESS above the process that started it."""
+    from tribune.core.capacity import TASK_NICENESS
+
+    worker = subprocess.Popen([TRIBUNE, "worker", "--quiet"], env=_env(instance),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + TASK_NICENESS)
+        deadline = time.monotonic() + 30
+        while _nice_of(worker.pid) != expected and time.monotonic() < deadline:
+            assert worker.poll() is None, worker.communicate()
+            time.sleep(0.1)
+        assert _nice_of(worker.pid) == expected
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)

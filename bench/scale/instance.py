@@ -362,7 +362,11 @@ def generate(backend: str, sizes: Sizes, *, seed: int = 2026) -> dict:
     step("feeds computed", clock)
     if backend == "sqlite":
         from tribune.timelines.models import FeedEntry
+        from tribune.timelines.services import feeds_restamp
 
+        # Recorded as the store holding the current feeds, or the server would
+        # find no stamp as it starts, forget them all and rebuild them.
+        feeds_restamp()
         with transaction.atomic():
             writer = Writer(FeedEntry, ["account_id", "status_id", "reblog_of_id"])
             count = writer.write((aid, sid, None) for aid, feed in zip(main_ids, feeds, strict=True)
@@ -489,8 +493,11 @@ def fill_redis_feeds(meta: dict, feeds: list[list[int]] | None = None) -> None:
     client = redis_client()
     if (client.get("bench:generated") or b"").decode() == redis_marker(meta):
         return
+    from tribune.timelines.services import feeds_restamp
+
     clock = [time.monotonic()]
     client.flushdb()
+    feeds_restamp()  # recorded as the store holding the current feeds (see above)
     if feeds is None:
         feeds = feeds_from_database(meta)
         step("feeds computed from the database", clock)

@@ -43,7 +43,11 @@ def run_worker(*, queues: list[str], interval: float, quiet: bool = False) -> in
     any number of machines, may share one database (embedded) or one Redis.
     """
     names = _queue_names(queues)
+    from tribune.core.capacity import TASK_NICENESS, lower_process_priority
     from tribune.core.db_tasks import worker_id as make_worker_id
+
+    # Background work gives way to requests (docs/adr/0021).
+    lower_process_priority(TASK_NICENESS)
 
     worker_id = make_worker_id(hostname=socket.gethostname(), pid=os.getpid(),
                                suffix=get_random_string(8))

@@ -43,6 +43,11 @@ from tribune.core.errors import Overloaded
 # so a busy core spends about nine tenths of its time on the other work.
 HASHING_NICENESS = 10
 
+# How much lower a task worker's priority is than the web server's: background
+# work (fan-out, deliveries, notifications) gives way to the requests people wait
+# for, and takes every idle cycle (nice 5 has about a third of nice 0's weight).
+TASK_NICENESS = 5
+
 T = TypeVar("T")
 
 
@@ -54,6 +59,14 @@ def _lower_priority() -> None:
         tid = threading.get_native_id()
         os.setpriority(os.PRIO_PROCESS, tid,
                        min(19, os.getpriority(os.PRIO_PROCESS, tid) + HASHING_NICENESS))
+
+
+def lower_process_priority(by: int) -> None:
+    """Raise this process's nice value by ``by`` (capped at 19 by the kernel), for
+    itself and the processes and threads it starts later. Nothing happens where
+    the platform has no nice values."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(by)
 
 
 class Slots:
