@@ -185,3 +185,63 @@ def test_threads_of_one_process_share_slots_of_a_directory(tmp_path):
         thread.join(timeout=30)
     with slots.hold():
         pass
+
+
+def test_a_waiting_place_gets_the_next_free_slot_and_others_are_refused_at_once():
+    """One slot and one waiting place: the second holder waits for the slot and
+    gets it once the first gives it back; a third, finding the place taken, is
+    refused at once."""
+    import time
+
+    slots = Slots(1, waiting=1, wait=5)
+    threads, release = _held_elsewhere(slots, 1)
+    got, waiting = [], threading.Event()
+
+    def second():
+        waiting.set()
+        with slots.hold():
+            got.append(time.monotonic())
+
+    waiter = threading.Thread(target=second, daemon=True)
+    waiter.start()
+    waiting.wait(timeout=30)
+    time.sleep(0.1)  # the waiter now holds the waiting place
+    began = time.monotonic()
+    with pytest.raises(Overloaded), slots.hold():
+        pass
+    assert time.monotonic() - began < 1  # refused without waiting
+    assert got == []  # the waiter is still waiting
+    released = time.monotonic()
+    release.set()
+    for thread in [*threads, waiter]:
+        thread.join(timeout=30)
+    assert len(got) == 1 and got[0] >= released
+
+
+def test_a_wait_for_a_slot_ends_in_a_refusal_after_its_time(tmp_path):
+    """Shared slots (two sets naming one directory stand for two processes): a
+    holder-to-be waits ``wait`` seconds for the other's slot, is refused, and
+    gives its waiting place back."""
+    import time
+
+    one = Slots(1, shared=tmp_path, waiting=1, wait=0.3)
+    other = Slots(1, shared=tmp_path, waiting=1, wait=0.3)
+    threads, release = _held_elsewhere(one, 1)
+    for _ in range(2):  # the place was given back after the first refusal
+        began = time.monotonic()
+        with pytest.raises(Overloaded), other.hold():
+            pass
+        assert time.monotonic() - began >= 0.3
+    release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    with other.hold():
+        pass
+
+
+def test_the_hashing_slots_have_as_many_waiting_places_as_slots(settings):
+    from tribune.core.capacity import HASHING_WAIT_SECONDS, hashing_slots
+
+    settings.TRIBUNE_HASH_CONCURRENCY = 3
+    slots = hashing_slots()
+    assert (slots.size, slots.waiting, slots.wait) == (3, 3, HASHING_WAIT_SECONDS)

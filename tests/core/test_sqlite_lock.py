@@ -70,9 +70,8 @@ def test_a_write_transaction_waits_for_the_lock(database):
     wrapper = _wrapper(path, timeout=20)
     release = _hold_then_commit(holder, 0.3)
     began = time.monotonic()
-    with _atomic(wrapper):
-        with wrapper.cursor() as cursor:
-            cursor.execute("INSERT INTO t VALUES (2)")
+    with _atomic(wrapper), wrapper.cursor() as cursor:
+        cursor.execute("INSERT INTO t VALUES (2)")
     waited = time.monotonic() - began
     release.join()
     assert _values(holder) == [1, 2]
@@ -129,7 +128,7 @@ def test_a_writer_in_autocommit_mode_is_not_starved_by_quick_transactions(databa
                     with wrapper.cursor() as cursor:
                         cursor.execute("INSERT INTO t VALUES (0)")
                     time.sleep(0.003)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             wrapper.close()

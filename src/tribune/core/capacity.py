@@ -27,6 +27,7 @@ import hashlib
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -42,6 +43,11 @@ from tribune.core.errors import Overloaded
 # nice 10 has about a tenth of the weight of nice 0 under Linux's scheduler (CFS),
 # so a busy core spends about nine tenths of its time on the other work.
 HASHING_NICENESS = 10
+
+# A hashing that finds every slot busy may wait for one in one of as many
+# waiting places as there are slots, for about the time of one hashing.
+HASHING_WAIT_SECONDS = 0.05
+WAIT_POLL_SECONDS = 0.001
 
 # How much lower a task worker's priority is than the web server's: background
 # work (fan-out, deliveries, notifications) gives way to the requests people wait
@@ -70,10 +76,17 @@ def lower_process_priority(by: int) -> None:
 
 
 class Slots:
-    """At most ``size`` holders at once, without ever waiting: ``hold()`` takes a
-    slot or raises ``Overloaded``. A thread that already holds one may enter again
-    without taking another, so a sign-in that verifies a password and then
-    re-hashes it with newer parameters holds one slot throughout.
+    """At most ``size`` holders at once: ``hold()`` takes a slot or raises
+    ``Overloaded``. A thread that already holds one may enter again without taking
+    another, so a sign-in that verifies a password and then re-hashes it with
+    newer parameters holds one slot throughout.
+
+    When every slot is taken, at most ``waiting`` holders-to-be wait for one, each
+    for at most ``wait`` seconds (polling every ``WAIT_POLL_SECONDS``); anyone
+    beyond them is refused at once. A steady stream of sign-ups a little above
+    what the slots can start at one instant is then served without 503s, while a
+    surge is still refused at once and keeps at most ``waiting`` request threads
+    waiting.
 
     With ``shared`` (a directory), the slots are shared by every process that
     names that directory, as one lock file per slot (flock(2), released by the
@@ -81,13 +94,20 @@ class Slots:
     ``size`` passwords at once between them, and none refuses while another
     leaves a slot free. Without it they are this process's own."""
 
-    def __init__(self, size: int, shared: Path | None = None):
+    def __init__(self, size: int, shared: Path | None = None, *, waiting: int = 0,
+                 wait: float = 0.0):
         if size < 1:
             raise ValueError("a Slots needs at least one slot")
+        if waiting < 0 or wait < 0:
+            raise ValueError("waiting places and the wait cannot be negative")
         self.size = size
         self.shared = shared
+        self.waiting = waiting
+        self.wait = wait
         self._taken = [threading.Lock() for _ in range(size)]  # by this process's threads
+        self._waiting = [threading.Lock() for _ in range(waiting)]
         self._files: list[int] = []
+        self._waiting_files: list[int] = []
         self._files_pid = 0
         self._local = threading.local()
         self._pool: ThreadPoolExecutor | None = None
@@ -100,15 +120,24 @@ class Slots:
         with self._pool_lock:
             if self._files_pid != os.getpid():
                 self.shared.mkdir(mode=0o700, parents=True, exist_ok=True)
-                self._files = [os.open(self.shared / f"hashing-{n}.lock",
-                                       os.O_RDWR | os.O_CREAT, 0o600) for n in range(self.size)]
+                def opened(name: str) -> int:
+                    return os.open(self.shared / name, os.O_RDWR | os.O_CREAT, 0o600)
+
+                self._files = [opened(f"hashing-{n}.lock") for n in range(self.size)]
+                self._waiting_files = [opened(f"waiting-{n}.lock") for n in range(self.waiting)]
                 self._files_pid = os.getpid()
             return self._files
 
-    def _take(self) -> int | None:
-        """The number of a slot now held by this thread, or None when all are taken."""
-        files = self._lock_files() if self.shared is not None else None
-        for number, taken in enumerate(self._taken):
+    def _take(self, locks: list[threading.Lock] | None = None) -> int | None:
+        """The number of a slot (or, with ``locks=self._waiting``, of a waiting
+        place) now held by this thread, or None when all are taken."""
+        locks = self._taken if locks is None else locks
+        if self.shared is not None:
+            self._lock_files()
+            files = self._files if locks is self._taken else self._waiting_files
+        else:
+            files = None
+        for number, taken in enumerate(locks):
             if not taken.acquire(blocking=False):
                 continue
             if files is None:
@@ -120,10 +149,29 @@ class Slots:
                 taken.release()
         return None
 
-    def _give_back(self, number: int) -> None:
+    def _give_back(self, number: int, locks: list[threading.Lock] | None = None) -> None:
+        locks = self._taken if locks is None else locks
         if self.shared is not None:
-            fcntl.flock(self._files[number], fcntl.LOCK_UN)
-        self._taken[number].release()
+            files = self._files if locks is self._taken else self._waiting_files
+            fcntl.flock(files[number], fcntl.LOCK_UN)
+        locks[number].release()
+
+    def _take_after_waiting(self) -> int | None:
+        """A slot taken within ``wait`` seconds while holding a waiting place, or
+        None at once when every place is taken too, or None after ``wait``."""
+        place = self._take(self._waiting)
+        if place is None:
+            return None
+        try:
+            deadline = time.monotonic() + self.wait
+            while time.monotonic() < deadline:
+                time.sleep(WAIT_POLL_SECONDS)
+                number = self._take()
+                if number is not None:
+                    return number
+            return None
+        finally:
+            self._give_back(place, self._waiting)
 
     def run(self, work: Callable[..., T], /, *args) -> T:
         """``work(*args)`` on one of ``size`` low-priority threads (see the module's
@@ -145,6 +193,8 @@ class Slots:
         depth = getattr(self._local, "depth", 0)
         if depth == 0:
             number = self._take()
+            if number is None:
+                number = self._take_after_waiting()
             if number is None:
                 raise Overloaded(_("The server is busy. Please try again in a moment."))
             self._local.number = number
@@ -177,11 +227,13 @@ def hashing_slots() -> Slots:
     size = settings.TRIBUNE_HASH_CONCURRENCY
     with _lock:
         if _hashing is None or _hashing.size != size:
-            _hashing = Slots(size, shared=_shared_directory())
+            _hashing = Slots(size, shared=_shared_directory(), waiting=size,
+                             wait=HASHING_WAIT_SECONDS)
         return _hashing
 
 
 def hashing_slot():
     """``with hashing_slot(): ...`` around work that hashes passwords; raises
-    ``Overloaded`` at once when every slot is taken."""
+    ``Overloaded`` when every slot is taken: at once when every waiting place is
+    taken too, else after waiting ``HASHING_WAIT_SECONDS`` for a slot in vain."""
     return hashing_slots().hold()
