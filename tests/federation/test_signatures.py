@@ -237,3 +237,36 @@ def test_a_key_that_is_not_pem_is_an_error_not_a_crash(pair):
     _private, private_pem, _public_pem = pair
     with pytest.raises(SignatureError, match="not a PEM public key"):
         verify(signed_post(private_pem), "not a key")
+
+
+# --- pyhttpsig, a second independent implementation ------------------------------
+
+
+def test_pyhttpsig_verifies_our_signature(pair):
+    from httpsig.verify import HeaderVerifier
+
+    _private, private_pem, public_pem = pair
+    headers = signed_post(private_pem)
+    verifier = HeaderVerifier(headers, public_pem, method="POST", path="/users/alice/inbox",
+                              required_headers=["(request-target)", "host", "date", "digest"],
+                              sign_header="signature")
+    assert verifier.verify() is True
+    tampered = {**headers, "Date": "Wed, 04 Mar 2026 05:06:08 GMT"}
+    assert HeaderVerifier(tampered, public_pem, method="POST", path="/users/alice/inbox",
+                          sign_header="signature").verify() is False
+
+
+def test_we_verify_pyhttpsigs_signature(pair):
+    from httpsig.sign import HeaderSigner
+
+    _private, private_pem, public_pem = pair
+    digest = "SHA-256=" + base64.b64encode(hashlib.sha256(BODY).digest()).decode()
+    headers = {"Host": "social.example", "Date": "Wed, 04 Mar 2026 05:00:00 GMT",
+               "Digest": digest}
+    signer = HeaderSigner(KEY_ID, private_pem, algorithm="rsa-sha256",
+                          headers=["(request-target)", "host", "date", "digest"],
+                          sign_header="signature")
+    signed = dict(signer.sign(headers, method="POST", path="/users/alice/inbox"))
+    assert verify(signed, public_pem).key_id == KEY_ID
+    with pytest.raises(SignatureMismatch):
+        verify(signed, public_pem, target="/users/bob/inbox")
