@@ -73,3 +73,34 @@ def start(address: str) -> tuple[Peer, ThreadingHTTPServer]:
     peer.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return peer, server
+
+
+def key_pair() -> tuple[str, str]:
+    """A new RSA-2048 pair as ``(private PEM, public PEM)``."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = private.private_bytes(serialization.Encoding.PEM,
+                                        serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()).decode()
+    public_pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private_pem, public_pem
+
+
+def actor_document(username: str, public_pem: str, /, *, host: str = "remote.test",
+                   **extra: Any) -> dict[str, Any]:
+    """An actor document as Mastodon writes one, for ``https://HOST/users/USERNAME``;
+    ``extra`` replaces or adds properties."""
+    uri = f"https://{host}/users/{username}"
+    return {
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": uri, "type": "Person", "preferredUsername": username,
+        "name": username.title(), "summary": "<p>Hello</p>", "url": f"https://{host}/@{username}",
+        "manuallyApprovesFollowers": False, "inbox": f"{uri}/inbox",
+        "outbox": f"{uri}/outbox", "followers": f"{uri}/followers",
+        "endpoints": {"sharedInbox": f"https://{host}/inbox"},
+        "publicKey": {"id": f"{uri}#main-key", "owner": uri, "publicKeyPem": public_pem},
+        **extra,
+    }
