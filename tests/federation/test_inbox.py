@@ -76,6 +76,20 @@ def test_a_follow_is_made_and_accepted_to_the_followers_inbox(
     assert params.key_id == f"{alice_uri}#main-key"
 
 
+def test_a_remote_follower_gets_no_home_feed_here(zed, zed_keys, alice,
+                                                  django_capture_on_commit_callbacks):
+    from tribune.accounts.models import Account
+    from tribune.statuses.services import status_create
+    from tribune.timelines.feeds import feed_store
+
+    private, _public = zed_keys
+    with django_capture_on_commit_callbacks(execute=True):
+        status_create(account=alice, text="before the follow")
+    with django_capture_on_commit_callbacks(execute=True):
+        post("/users/alice/inbox", follow("/users/alice"), private_pem=private)
+    assert feed_store().entries(account_id=Account.objects.get(uri=ZED).pk) == []
+
+
 def test_the_shared_inbox_takes_a_follow_too(zed, zed_keys, alice,
                                              django_capture_on_commit_callbacks):
     private, _public = zed_keys

@@ -93,7 +93,10 @@ def handle(event: Event) -> None:
         case Followed(follow_id=fid, from_request=from_request):
             follow = Follow.objects.select_related("account", "target").filter(pk=fid).first()
             if follow is not None:
-                timelines.feed_merge_author(feed_account_id=follow.account_id, author_id=follow.target_id)
+                if follow.account.is_local:
+                    # A remote follower's home feed is on its own server.
+                    timelines.feed_merge_author(feed_account_id=follow.account_id,
+                                                author_id=follow.target_id)
                 if from_request:
                     # Accepting a request answers its notification (Mastodon drops it
                     # with the request) and sends no second "follow" one.
