@@ -18,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from tribune.core.conf import (
     available_cpus,
     database_settings,
+    dev_peers,
     env_bool,
     env_int,
     env_networks,
@@ -62,7 +63,12 @@ if not DOMAIN_RE.fullmatch(TRIBUNE_DOMAIN):
     raise ImproperlyConfigured(
         f"TRIBUNE_DOMAIN must be a host name with an optional port, like social.example "
         f"or 127.0.0.1:8000 (no scheme, no path); got {TRIBUNE_DOMAIN!r}")
-TRIBUNE_SCHEME = "http" if DEBUG or is_loopback_host(TRIBUNE_DOMAIN) else "https"
+# Instances on one machine federating with each other (development only): each
+# domain named here is reached over plain HTTP at its loopback address:port, and
+# an instance whose own domain is one of them keeps https:// ids like any other.
+TRIBUNE_DEV_PEERS = dev_peers(os.environ.get("TRIBUNE_DEV_PEERS", ""), debug=DEBUG)
+TRIBUNE_SCHEME = ("https" if split_host(TRIBUNE_DOMAIN) in TRIBUNE_DEV_PEERS
+                  else "http" if DEBUG or is_loopback_host(TRIBUNE_DOMAIN) else "https")
 TRIBUNE_BASE_URL = f"{TRIBUNE_SCHEME}://{TRIBUNE_DOMAIN}"
 TRIBUNE_MAX_CHARACTERS = env_int("TRIBUNE_MAX_CHARACTERS", 500)
 if not 1 <= TRIBUNE_MAX_CHARACTERS <= 100_000:

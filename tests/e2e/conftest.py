@@ -22,9 +22,9 @@ from tests.instances import migrated
 TRIBUNE = [sys.executable, "-m", "tribune.cli"]
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
@@ -45,18 +45,23 @@ def _tribune_cmd() -> list[str]:
     return [exe] if exe else TRIBUNE
 
 
-def start_server(data_dir: Path, **extra_env: str):
-    """Start `tribune serve` on a free port; returns (process, Server, log file). A
-    new data directory starts with its database migrated (``instances.migrated``),
-    as ``tribune serve`` would leave it before serving."""
-    port = free_port()
-    env = {**os.environ, **migrated(data_dir).env, "PYTHONUNBUFFERED": "1", **extra_env}
+def start_server(data_dir: Path, *, host: str = "127.0.0.1", port: int | None = None,
+                 **extra_env: str):
+    """Start `tribune serve` on ``host`` and ``port`` (a free one by default);
+    returns (process, Server, log file). A new data directory starts with its
+    database migrated (``instances.migrated``), as ``tribune serve`` would leave
+    it before serving. ``TRIBUNE_DOMAIN`` is the address served unless
+    ``extra_env`` names one."""
+    port = port or free_port(host)
+    env = {**os.environ, **migrated(data_dir).env, "PYTHONUNBUFFERED": "1"}
     env.pop("TRIBUNE_DOMAIN", None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.update(extra_env)
     log = (data_dir / "server.log").open("w")
-    process = subprocess.Popen([*_tribune_cmd(), "serve", "--port", str(port), "--workers", "2"],
+    process = subprocess.Popen([*_tribune_cmd(), "serve", "--host", host, "--port", str(port),
+                                "--workers", "2"],
                                env=env, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = f"http://{host}:{port}"
     deadline = time.monotonic() + 90
     try:
         while True:

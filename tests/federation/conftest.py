@@ -13,3 +13,27 @@ LD = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 def peer():
     """A client with no session, as a remote server's unsigned fetch is."""
     return Client(HTTP_HOST="localhost")
+
+
+@pytest.fixture
+def remote(settings):
+    """``remote.test``: a server on 127.0.0.2 that the instance reaches as a
+    development peer (its ids are ``https://remote.test/...``)."""
+    from tests.federation import peers
+
+    peer, server = peers.start("127.0.0.2")
+    settings.TRIBUNE_DEV_PEERS = {"remote.test": (peer.address, peer.port)}
+    yield peer
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def canary():
+    """A server on 127.0.0.1 that nothing may reach: SSRF tests count its requests."""
+    from tests.federation import peers
+
+    peer, server = peers.start("127.0.0.1")
+    yield peer
+    server.shutdown()
+    server.server_close()

@@ -325,3 +325,47 @@ def account_password_set(*, account: Account, password: str) -> Account:
     user.set_password(password)
     user.save(update_fields=["password"])
     return account
+
+
+REMOTE_DISPLAY_NAME_MAX = 100  # the column's length; remote servers set their own limits
+
+
+@transaction.atomic
+def account_remote_upsert(*, uri: str, username: str, domain: str, display_name: str = "",
+                          note_html: str = "", url: str = "", locked: bool = False,
+                          bot: bool = False) -> Account:
+    """Store what another server says of one of its accounts: create the account
+    whose ActivityPub id is ``uri`` on ``domain``, or update it.
+
+    ``note_html`` is sanitised with the allowlist of post HTML; the display name is
+    kept as plain text, cut to 100 characters. The username follows Mastodon's rule
+    for remote ones (letters, digits, ``_``, and ``.`` or ``-`` inside), at most
+    30 characters. Raises ValidationFailed for a bad username, domain or URI, and
+    Conflict when another account of ``domain`` already has the username.
+    """
+    from tribune.core.text import sanitize
+
+    domain = domain.strip().lower()
+    if (not username or len(username) > USERNAME_MAX or not USERNAME_RE.match(username)
+            or not domain or domain == settings.TRIBUNE_DOMAIN.lower()
+            or not uri.startswith(("https://", "http://")) or len(uri) > 500):
+        raise ValidationFailed(_("Validation failed: not a remote account"))
+    fields = {"username": username, "display_name": display_name[:REMOTE_DISPLAY_NAME_MAX],
+              "note": "", "note_html": sanitize(note_html), "url": url[:500] if
+              url.startswith(("https://", "http://")) else "", "locked": locked, "bot": bot}
+    account = Account.objects.select_for_update().filter(uri=uri, domain=domain).first()
+    try:
+        with transaction.atomic():
+            if account is None:
+                return Account.objects.create(uri=uri, domain=domain,
+                                              created_at=timezone.now(), **fields)
+            changed = [name for name, value in fields.items()
+                       if getattr(account, name) != value]
+            if changed:
+                for name in changed:
+                    setattr(account, name, fields[name])
+                account.save(update_fields=changed)
+            return account
+    except IntegrityError:
+        raise Conflict(_("Username %(username)s is already taken")
+                       % {"username": f"{username}@{domain}"}) from None

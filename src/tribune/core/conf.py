@@ -155,3 +155,35 @@ def database_settings(url: str, *, default_path) -> dict:
         return config
     raise ImproperlyConfigured(
         f"TRIBUNE_DATABASE_URL must be a postgres:// or sqlite:/// URL; got scheme {scheme!r}")
+
+
+def dev_peers(raw: str, *, debug: bool) -> dict[str, tuple[str, int]]:
+    """``TRIBUNE_DEV_PEERS`` (``a.test=127.0.0.2:8001,b.test=127.0.0.3:8002``) as
+    ``{domain: (loopback address, port)}``: instances on one machine that federate
+    with each other over plain HTTP while their ids keep ``https://DOMAIN/``.
+
+    Empty or unset is ``{}``. Raises ImproperlyConfigured, in one line, when it is
+    set without ``debug`` (it opens loopback addresses to outbound fetches), and
+    for an entry that is not ``domain=address:port`` with a loopback address.
+    """
+    peers: dict[str, tuple[str, int]] = {}
+    entries = [entry.strip() for entry in raw.split(",") if entry.strip()]
+    if entries and not debug:
+        raise ImproperlyConfigured(
+            "TRIBUNE_DEV_PEERS is for development only and needs TRIBUNE_DEBUG=1")
+    for entry in entries:
+        domain, _eq, address = entry.partition("=")
+        domain = domain.strip().lower().rstrip(".")
+        host, _colon, port = address.strip().rpartition(":")
+        host = host.strip("[]")
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not domain or ":" in domain or "/" in domain or not loopback \
+                or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ImproperlyConfigured(
+                f"TRIBUNE_DEV_PEERS must be comma-separated domain=address:port entries "
+                f"with loopback addresses, like a.test=127.0.0.2:8001; got {entry!r}")
+        peers[domain] = (host, int(port))
+    return peers

@@ -18,6 +18,11 @@ previews now, federation later) goes through :func:`fetch`:
   bytes (after decompression), stopping as soon as it has read past the limit;
 * proxies and ``.netrc`` from the environment are ignored.
 
+In development, ``TRIBUNE_DEV_PEERS`` names instances on this machine: a URL on
+one of their domains is fetched over plain HTTP from its loopback address and
+port (keeping the domain in ``Host``), and only those addresses and ports pass
+the check above; the setting needs ``TRIBUNE_DEBUG`` (``core.conf.dev_peers``).
+
 The pinning follows requests-hardened's ``IPFilterAdapter``; it is done here rather
 than with that adapter because operators need a per-host allow-list
 (``TRIBUNE_FETCH_ALLOW_HOSTS``, ``host`` or ``host:port``, comma-separated) to
@@ -29,10 +34,10 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -142,12 +147,25 @@ def _allow_list() -> set[tuple[str, int | None]]:
     return allowed
 
 
+def dev_peer(host: str) -> tuple[str, int] | None:
+    """The ``(loopback address, port)`` that ``TRIBUNE_DEV_PEERS`` gives the domain
+    ``host``, or None (always None outside development)."""
+    peers: Mapping[str, tuple[str, int]] = getattr(settings, "TRIBUNE_DEV_PEERS", {}) or {}
+    return peers.get(host.strip("[]").lower().rstrip("."))
+
+
+def _is_dev_peer_address(host: str, port: int) -> bool:
+    peers: Mapping[str, tuple[str, int]] = getattr(settings, "TRIBUNE_DEV_PEERS", {}) or {}
+    return (host.strip("[]").lower(), port) in peers.values()
+
+
 def host_allowed(host: str, port: int) -> bool:
     """True if the operator named ``host`` (any port) or ``host:port`` in
-    ``TRIBUNE_FETCH_ALLOW_HOSTS``; such hosts may resolve to internal addresses."""
+    ``TRIBUNE_FETCH_ALLOW_HOSTS``, or ``host:port`` is a development peer's
+    address; such hosts may resolve to internal addresses."""
     host = host.strip("[]").lower().rstrip(".")
     allowed = _allow_list()
-    return (host, None) in allowed or (host, port) in allowed
+    return (host, None) in allowed or (host, port) in allowed or _is_dev_peer_address(host, port)
 
 
 def resolve(host: str, port: int) -> IPAddress:
@@ -190,7 +208,9 @@ class PinnedAdapter(HTTPAdapter):
         ip = resolve(hostname, port)
         request.headers = CaseInsensitiveDict(request.headers or {})
         name = f"[{hostname}]" if ":" in hostname else hostname
-        request.headers["Host"] = name if host_params["port"] is None else f"{name}:{port}"
+        if not ("Host" in request.headers and _is_dev_peer_address(hostname, port)):
+            # A development peer is addressed by IP; its Host is the peer's domain.
+            request.headers["Host"] = name if host_params["port"] is None else f"{name}:{port}"
         if scheme == "https":
             pool_kwargs["assert_hostname"] = hostname
             pool_kwargs["server_hostname"] = hostname
@@ -235,6 +255,23 @@ def _check_url(url: str) -> None:
         raise FetchError(f"no host in {url!r}")
 
 
+def _route(url: str, headers: dict[str, str]) -> str:
+    """The URL to connect to for ``url``: itself, or for a development peer's
+    domain the same path over plain HTTP at the peer's address, with ``Host``
+    set in ``headers`` to the domain."""
+    parts = urlsplit(url)
+    peer = dev_peer(parts.hostname or "")
+    if peer is None:
+        return url
+    address, port = peer
+    host = f"[{address}]" if ":" in address else address
+    headers["Host"] = parts.netloc.rpartition("@")[2]
+    return urlunsplit(("http", f"{host}:{port}", parts.path or "/", parts.query, ""))
+
+
+Signer = Callable[[str, str, dict[str, str], bytes | None], dict[str, str]]
+
+
 def fetch(
     url: str,
     *,
@@ -244,6 +281,7 @@ def fetch(
     max_bytes: int = DEFAULT_MAX_BYTES,
     timeout: float = DEFAULT_TIMEOUT,
     truncate: bool = False,
+    sign: Signer | None = None,
 ) -> Fetched:
     """Fetch ``url`` safely and return the response, whatever its status code.
 
@@ -251,6 +289,10 @@ def fetch(
     request was. ``timeout`` (seconds) bounds the whole fetch; ``max_bytes`` the
     decoded body: past it the fetch fails, or with ``truncate`` stops reading and
     returns the first ``max_bytes`` (enough for a page's ``<head>``).
+
+    ``sign(method, url, headers, data)``, when given, returns each hop's
+    headers signed for that hop's URL (HTTP Signatures cover the request
+    target, so a redirect is signed anew).
 
     Raises BlockedAddress for a refused scheme or address (before any connection
     to it) and FetchError for everything else: too many redirects, too large,
@@ -264,8 +306,12 @@ def fetch(
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise FetchError(f"timed out fetching {url!r}")
+            hop_headers = dict(headers or {})
+            if sign is not None:
+                hop_headers = sign(method, url, hop_headers, data)
+            target = _route(url, hop_headers)
             try:
-                response = s.request(method, url, headers=dict(headers or {}), data=data,
+                response = s.request(method, target, headers=hop_headers, data=data,
                                      stream=True, allow_redirects=False,
                                      timeout=(min(CONNECT_TIMEOUT, remaining), remaining))
             except FetchError:

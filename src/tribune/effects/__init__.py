@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 def handle(event: Event) -> None:
     """Apply the consequences of ``event``."""
+    from tribune.federation.outbox import follow_accept_send
     from tribune.graph.models import Follow, FollowRequest
     from tribune.moderation.services import status_scan
     from tribune.notifications.models import NotificationType as N
@@ -90,15 +91,20 @@ def handle(event: Event) -> None:
             if not Favourite.objects.filter(account_id=aid, status_id=sid).exists():
                 _retract_about_status(sid, from_account_id=aid, type=N.FAVOURITE)
         case Followed(follow_id=fid, from_request=from_request):
-            follow = Follow.objects.filter(pk=fid).first()
+            follow = Follow.objects.select_related("account", "target").filter(pk=fid).first()
             if follow is not None:
-                timelines.feed_merge_author(feed_account_id=follow.account_id, author_id=follow.target_id)
+                if follow.account.is_local:
+                    # A remote follower's home feed is on its own server.
+                    timelines.feed_merge_author(feed_account_id=follow.account_id,
+                                                author_id=follow.target_id)
                 if from_request:
                     # Accepting a request answers its notification (Mastodon drops it
                     # with the request) and sends no second "follow" one.
                     notifications_retract(account_id=follow.target_id,
                                           from_account_id=follow.account_id,
                                           type=N.FOLLOW_REQUEST)
+                    # A remote follower's server learns of it by an Accept.
+                    follow_accept_send(follower=follow.account, target=follow.target)
                 else:
                     notify(account_id=follow.target_id, from_account_id=follow.account_id,
                            type=N.FOLLOW)

@@ -13,6 +13,7 @@ and its schemas).
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 from xml.sax.saxutils import quoteattr
@@ -197,3 +198,20 @@ def featured(account: Account, *, statuses: list) -> Document:
     return serializers.ordered_collection(
         f"{serializers.actor_id(account)}/collections/featured",
         [serializers.note(s) for s in statuses])
+
+
+# --- activities to other servers ---------------------------------------------------
+
+
+def accept_follow(account: Account, *, follower_uri: str, follow_id: str | None) -> Document:
+    """``Accept`` of a remote actor's ``Follow`` of the local ``account`` (AS2
+    §3.2; ActivityPub §7.7). ``object`` restates the Follow (its ``id`` when it
+    had one, ``actor``, ``object``), so a server that did not keep the Follow's id
+    still finds its request (Mastodon matches either way)."""
+    actor = serializers.actor_id(account)
+    follow: Document = {"type": "Follow", "actor": follower_uri, "object": actor}
+    if follow_id:
+        follow = {"id": follow_id, **follow}
+    return {"@context": serializers.CONTEXT,
+            "id": f"{actor}#accepts/follows/{uuid.uuid4().hex}",
+            "type": "Accept", "actor": actor, "object": follow}

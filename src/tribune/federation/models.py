@@ -1,4 +1,5 @@
-"""What federation stores: the local actors' signing keys."""
+"""What federation stores: the local actors' signing keys, and what other servers
+said of their actors (where to deliver, which key signs)."""
 
 from __future__ import annotations
 
@@ -20,3 +21,23 @@ class ActorKey(models.Model):
 
     def __str__(self) -> str:
         return f"key of {self.account_id}"
+
+
+class RemoteActor(models.Model):
+    """What federation needs of a remote account beyond ``accounts.Account``: its
+    public key (``publicKey``: id and PEM) to check its signatures, and its inbox,
+    shared inbox and followers collection, as its actor document said when
+    fetched (``fetched_at``). One row per remote account; written only by
+    ``actors``."""
+
+    account = models.OneToOneField("accounts.Account", on_delete=models.CASCADE,
+                                   related_name="remote_actor")
+    key_id = models.CharField(max_length=500, unique=True)
+    public_key_pem = models.TextField()
+    inbox = models.CharField(max_length=500)
+    shared_inbox = models.CharField(max_length=500, blank=True, default="")
+    followers_url = models.CharField(max_length=500, blank=True, default="")
+    fetched_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.key_id

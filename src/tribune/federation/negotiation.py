@@ -51,3 +51,22 @@ def wants_activitystreams(accept: str | None) -> bool:
         elif media_type in HTML_TYPES:
             html_q = max(html_q, q)
     return as_q > 0 and as_q >= html_q
+
+
+def is_activitystreams_type(content_type: str | None) -> bool:
+    """True when a response's ``Content-Type`` is an ActivityStreams type:
+    ``application/activity+json``, or ``application/ld+json`` with the
+    ActivityStreams profile (ActivityPub §3.2). Anything else (``application/json``,
+    an image, text) is not a document to read as an object, whatever its body says.
+    """
+    media_type, *raw_params = (part.strip() for part in (content_type or "").split(";"))
+    media_type = media_type.lower()
+    if media_type == "application/activity+json":
+        return True
+    if media_type != "application/ld+json":
+        return False
+    for raw in raw_params:
+        name, _eq, value = raw.partition("=")
+        if name.strip().lower() == "profile":
+            return AS_PROFILE in value.strip().strip('"').split()
+    return False

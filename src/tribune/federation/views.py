@@ -11,13 +11,15 @@ import json
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST, require_safe
 
 from tribune.accounts.instance import registration_mode
 from tribune.core.errors import NotFound, ValidationFailed
 from tribune.core.ids import parse_id
 from tribune.core.pagination import Cursor
 from tribune.federation import documents, selectors
+from tribune.federation import inbox as inbox_service
 from tribune.federation.keys import actor_key_get_or_create
 from tribune.federation.negotiation import wants_activitystreams
 from tribune.federation.serializers import actor_id
@@ -199,3 +201,29 @@ def featured(request: HttpRequest, username: str) -> HttpResponse:
     except NotFound as error:
         return _error(404, str(error))
     return _json(documents.featured(account, statuses=selectors.featured_statuses(account=account)))
+
+
+@csrf_exempt
+@require_POST
+def inbox(request: HttpRequest, username: str | None = None) -> HttpResponse:
+    """``POST /inbox`` (shared) and ``/users/NAME/inbox``: a signed activity from
+    another server (docs/adr/0023). 202 once its signature and actor check out,
+    whether or not Tribune acts on its type; 401 with ``{"error": ...}`` for a
+    missing or bad signature, 400 for a body that is not an activity, 413 for one
+    over 1 MiB, 503 when the signing key cannot be fetched now; 404 for a user
+    inbox of an account we do not serve."""
+    if username is not None:
+        try:
+            selectors.local_actor_get(username=username)
+        except NotFound as error:
+            return _error(404, str(error))
+    declared = request.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > inbox_service.MAX_BODY:
+        return _error(413, f"the body is over {inbox_service.MAX_BODY} bytes")
+    try:
+        inbox_service.inbox_receive(method=request.method or "POST",
+                                    target=request.get_full_path(),
+                                    headers=request.headers, body=request.body)
+    except inbox_service.InboxRefused as refused:
+        return _error(refused.status, str(refused))
+    return HttpResponse(status=202)

@@ -1,0 +1,196 @@
+"""Remote actors: fetched through ``client``, checked, and stored as an
+``accounts.Account`` with ``domain`` set plus a ``RemoteActor`` row (key, inboxes,
+followers); and the key that a signature's ``keyId`` names (docs/adr/0023).
+
+Rules (ActivityPub §4.1; Mastodon's ActivityPub::FetchRemoteActorService and
+FetchRemoteKeyService): the document's ``id`` must be on the host it was finally
+served from (after redirects), its type an actor type, its ``publicKey`` owned by
+it (``owner`` equal to ``id``) and on the same host. A ``keyId`` that is not the
+actor's own URL with a fragment names a key document, whose ``owner``'s actor
+must list that key back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from django.db import transaction
+from django.utils import timezone
+
+from tribune.accounts.services import account_remote_upsert
+from tribune.core.errors import DomainError
+from tribune.federation.client import FederationRequestError, Signer, get_document
+from tribune.federation.models import RemoteActor
+
+ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
+BOT_TYPES = frozenset({"Service", "Application"})
+
+
+class ActorError(Exception):
+    """An actor or key could not be had; ``temporary`` when fetching it again
+    later may succeed (the server was unreachable or overloaded)."""
+
+    def __init__(self, message: str, *, temporary: bool = False) -> None:
+        super().__init__(message)
+        self.temporary = temporary
+
+
+@dataclass(frozen=True)
+class ActorData:
+    """What Tribune keeps of an actor document, checked."""
+
+    uri: str
+    domain: str
+    username: str
+    display_name: str
+    note_html: str
+    url: str
+    locked: bool
+    bot: bool
+    key_id: str
+    public_key_pem: str
+    inbox: str
+    shared_inbox: str
+    followers_url: str
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).netloc.rpartition("@")[2].lower()
+    except ValueError:
+        return ""
+
+
+def _http_url(value: Any) -> str:
+    """``value`` if it is an http(s) URL with a host, else ``""``."""
+    if isinstance(value, str) and value.startswith(("https://", "http://")) and _host(value):
+        return value
+    return ""
+
+
+def _link(value: Any) -> str:
+    """The first URL of an AS2 link value (a string, a Link object, or a list)."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, dict):
+        value = value.get("href", "")
+    return _http_url(value)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _owned_key(document: dict[str, Any], owner: str) -> dict[str, Any] | None:
+    keys = document.get("publicKey")
+    for key in keys if isinstance(keys, list) else [keys]:
+        if (isinstance(key, dict) and key.get("owner") == owner
+                and isinstance(key.get("id"), str) and isinstance(key.get("publicKeyPem"), str)):
+            return key
+    return None
+
+
+def parse_actor(document: dict[str, Any], *, fetched_url: str) -> ActorData:
+    """The checked contents of an actor ``document`` served from ``fetched_url``
+    (the URL after redirects). Raises ActorError for a document that is not an
+    actor, is served from another host than its ``id``'s, or lacks a username,
+    an inbox or a key of its own on its host."""
+    uri = _http_url(document.get("id"))
+    if not uri:
+        raise ActorError("the actor has no id")
+    if document.get("type") not in ACTOR_TYPES:
+        raise ActorError(f"{uri} is not an actor")
+    domain = _host(uri)
+    if domain != _host(fetched_url):
+        raise ActorError(f"{uri} was served by another host ({_host(fetched_url)})")
+    username = _text(document.get("preferredUsername"))
+    if not username:
+        raise ActorError(f"{uri} has no preferredUsername")
+    inbox = _http_url(document.get("inbox"))
+    if not inbox:
+        raise ActorError(f"{uri} has no inbox")
+    key = _owned_key(document, uri)
+    if key is None or _host(key["id"]) != domain:
+        raise ActorError(f"{uri} has no public key of its own")
+    endpoints = document.get("endpoints")
+    shared = _http_url(endpoints.get("sharedInbox")) if isinstance(endpoints, dict) else ""
+    return ActorData(
+        uri=uri, domain=domain, username=username,
+        display_name=_text(document.get("name")), note_html=_text(document.get("summary")),
+        url=_link(document.get("url")), locked=document.get("manuallyApprovesFollowers") is True,
+        bot=document.get("type") in BOT_TYPES, key_id=key["id"],
+        public_key_pem=key["publicKeyPem"], inbox=inbox, shared_inbox=shared,
+        followers_url=_http_url(document.get("followers")))
+
+
+@transaction.atomic
+def remote_actor_store(data: ActorData) -> RemoteActor:
+    """Create or update the account and ``RemoteActor`` row of ``data``. Raises
+    ActorError when the accounts service refuses it (bad username, taken
+    handle) or another actor already holds its key id."""
+    try:
+        account = account_remote_upsert(
+            uri=data.uri, username=data.username, domain=data.domain,
+            display_name=data.display_name, note_html=data.note_html, url=data.url,
+            locked=data.locked, bot=data.bot)
+    except DomainError as error:
+        raise ActorError(f"{data.uri}: {error}") from None
+    if RemoteActor.objects.filter(key_id=data.key_id).exclude(account=account).exists():
+        raise ActorError(f"{data.key_id} is already another actor's key")
+    actor, _created = RemoteActor.objects.update_or_create(account=account, defaults={
+        "key_id": data.key_id, "public_key_pem": data.public_key_pem, "inbox": data.inbox,
+        "shared_inbox": data.shared_inbox, "followers_url": data.followers_url,
+        "fetched_at": timezone.now()})
+    return actor
+
+
+def _document(url: str, signer: Signer | None) -> tuple[str, dict[str, Any]]:
+    try:
+        fetched = get_document(url, signer=signer)
+    except FederationRequestError as error:
+        raise ActorError(str(error), temporary=error.temporary) from None
+    return fetched.url, fetched.document
+
+
+def remote_actor_fetch(uri: str, *, signer: Signer | None = None) -> RemoteActor:
+    """Fetch the actor ``uri`` (signed by ``signer`` when given), check it and
+    store it; ActorError when it cannot be had or is not acceptable."""
+    fetched_url, document = _document(uri, signer)
+    return remote_actor_store(parse_actor(document, fetched_url=fetched_url))
+
+
+def _without_fragment(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+
+
+def remote_key_get(key_id: str, *, refresh: bool = False,
+                   signer: Signer | None = None) -> RemoteActor:
+    """The remote actor whose key is ``key_id``: the stored one, unless
+    ``refresh`` or none is stored, then fetched (Mastodon refetches once when a
+    signature does not verify with the key it holds).
+
+    ``key_id`` is fetched without its fragment: an actor document (Mastodon's
+    ``<actor>#main-key``) or a key document whose ``owner`` is then fetched; either
+    way the actor's own key must be ``key_id``. Raises ActorError otherwise.
+    """
+    if not refresh:
+        stored = RemoteActor.objects.select_related("account").filter(key_id=key_id).first()
+        if stored is not None:
+            return stored
+    if not _http_url(key_id):
+        raise ActorError("the keyId is not an http(s) URL")
+    fetched_url, document = _document(_without_fragment(key_id), signer)
+    if document.get("type") not in ACTOR_TYPES:
+        key = document if "publicKeyPem" in document else document.get("publicKey")
+        owner = key.get("owner") if isinstance(key, dict) else None
+        if not isinstance(key, dict) or key.get("id") != key_id or not _http_url(owner) \
+                or _host(owner) != _host(key_id) or _host(fetched_url) != _host(key_id):
+            raise ActorError(f"{key_id} is not a key of an actor on its host")
+        fetched_url, document = _document(owner, signer)
+    data = parse_actor(document, fetched_url=fetched_url)
+    if data.key_id != key_id:
+        raise ActorError(f"{data.uri} does not list {key_id} as its key")
+    return remote_actor_store(data)

@@ -1,0 +1,150 @@
+"""What other servers post to our inboxes (docs/adr/0023): the signature checked
+(``signatures``, the key found by ``actors.remote_key_get``), the body read as one
+JSON object, the key's owner required to be the activity's actor; then one
+handler per activity type. ``Follow`` of a local account and ``Undo`` of one are
+handled; every other type is logged and accepted (202), as Mastodon answers what
+it ignores.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from tribune.accounts.models import Account
+from tribune.accounts.selectors import account_by_uri
+from tribune.core.errors import DomainError
+from tribune.federation.actors import ActorError, remote_key_get
+from tribune.federation.models import RemoteActor
+from tribune.federation.outbox import follow_accept_send
+from tribune.federation.signatures import (
+    SignatureError,
+    SignatureMismatch,
+    parse_signature,
+    verify_request,
+)
+from tribune.graph.models import Follow
+from tribune.graph.services import follow_create, follow_delete
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # bytes; Mastodon refuses inbox bodies over 1 MB as well
+
+
+class InboxRefused(Exception):
+    """The inbox does not take the request: ``status`` (400, 401, 413, 503) and
+    the message for the sender."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _signer(*, method: str, target: str, headers: Mapping[str, str],
+            body: bytes) -> RemoteActor:
+    """The remote actor whose key signed the request; InboxRefused (401, or 503
+    when the key's server cannot answer now) otherwise. A signature that does
+    not verify with the stored key is tried once more with the key fetched anew
+    (the actor may have changed keys)."""
+    raw = headers.get("Signature")
+    if raw is None:
+        raise InboxRefused(401, "the request is not signed (no Signature header)")
+    try:
+        params = parse_signature(raw)
+        actor = remote_key_get(params.key_id)
+        try:
+            verify_request(method=method, target=target, headers=headers, body=body,
+                           public_key_pem=actor.public_key_pem, params=params)
+        except SignatureMismatch:
+            actor = remote_key_get(params.key_id, refresh=True)
+            verify_request(method=method, target=target, headers=headers, body=body,
+                           public_key_pem=actor.public_key_pem, params=params)
+    except SignatureError as error:
+        raise InboxRefused(401, str(error)) from None
+    except ActorError as error:
+        if error.temporary:
+            raise InboxRefused(503, f"the signing key cannot be fetched now: {error}") from None
+        raise InboxRefused(401, f"the signing key is not usable: {error}") from None
+    return actor
+
+
+def _id(value: Any) -> str | None:
+    """The id of an AS2 reference: the string itself, or an object's ``id``."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def inbox_receive(*, method: str, target: str, headers: Mapping[str, str],
+                  body: bytes) -> None:
+    """Check and apply one activity posted to an inbox.
+
+    ``target`` is the request's path and query, ``headers`` its headers (any case).
+    Raises InboxRefused: 413 for a body over 1 MiB, 401 for a missing or invalid
+    signature or a key whose owner is not the activity's ``actor``, 400 for a body
+    that is not a JSON object with a type, 503 when the key cannot be fetched now.
+    Whatever passes those checks is accepted, handled or not.
+    """
+    if len(body) > MAX_BODY:
+        raise InboxRefused(413, f"the body is over {MAX_BODY} bytes")
+    signer = _signer(method=method, target=target, headers=headers, body=body)
+    try:
+        activity = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InboxRefused(400, "the body is not JSON") from None
+    if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
+        raise InboxRefused(400, "the body is not an activity")
+    if _id(activity.get("actor")) != signer.account.uri:
+        raise InboxRefused(401, "the signing key does not belong to the activity's actor")
+    receive(activity, sender=signer)
+
+
+def receive(activity: dict[str, Any], *, sender: RemoteActor) -> None:
+    """Apply one verified ``activity`` from ``sender``. Refusals of the domain
+    (a block, a restricted account) and unknown types are logged, not raised."""
+    kind, obj = activity["type"], activity.get("object")
+    try:
+        match kind, obj:
+            case "Follow", _:
+                _follow(activity, sender)
+            case "Undo", {"type": "Follow"}:
+                _unfollow(obj, sender)
+            case _:
+                logger.info("inbox: ignoring %s from %s", kind, sender.account.uri)
+    except DomainError as error:
+        logger.info("inbox: %s from %s refused: %s", kind, sender.account.uri, error)
+
+
+def _local_target(value: Any) -> Account | None:
+    uri = _id(value)
+    account = account_by_uri(uri) if uri else None
+    return account if account is not None and account.is_local else None
+
+
+def _follow(activity: dict[str, Any], sender: RemoteActor) -> None:
+    """A remote actor follows a local account: at once, answered with an Accept
+    to the follower's inbox, or as a request when the account is locked (accepted
+    later by the account, ``effects`` sends the Accept then)."""
+    target = _local_target(activity.get("object"))
+    if target is None:
+        logger.info("inbox: Follow of an unknown account from %s", sender.account.uri)
+        return
+    result = follow_create(account=sender.account, target=target)
+    if isinstance(result, Follow):
+        # A follow that already existed is accepted again: the sender may have
+        # lost our first Accept (Mastodon does the same).
+        follow_accept_send(follower=sender.account, target=target,
+                           follow_id=_id(activity.get("id")))
+
+
+def _unfollow(follow: dict[str, Any], sender: RemoteActor) -> None:
+    """``Undo`` of a Follow: the follow, or the pending request, ends. Only the
+    follower may undo it: the Follow's ``actor`` must be the sender."""
+    if _id(follow.get("actor")) != sender.account.uri:
+        logger.info("inbox: Undo of another actor's Follow from %s", sender.account.uri)
+        return
+    target = _local_target(follow.get("object"))
+    if target is not None:
+        follow_delete(account=sender.account, target=target)
