@@ -111,46 +111,6 @@ def test_a_lock_held_past_the_timeout_is_database_is_locked(database, in_transac
     wrapper.close()
 
 
-def test_a_writer_in_autocommit_mode_is_not_starved_by_quick_transactions(database):
-    """Four connections write short transactions back to back, each polling; a
-    fifth writes in autocommit mode meanwhile and gets in well within its timeout.
-    With SQLite's busy handler for the fifth alone, it slept up to 25 ms between
-    tries while the others took every gap, and failed after its timeout."""
-    path, holder = database
-    stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def busy_writer():
-        wrapper = _wrapper(path, timeout=20)
-        try:
-            while not stop.is_set():
-                with _atomic(wrapper):
-                    with wrapper.cursor() as cursor:
-                        cursor.execute("INSERT INTO t VALUES (0)")
-                    time.sleep(0.003)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            wrapper.close()
-
-    threads = [threading.Thread(target=busy_writer) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    try:
-        time.sleep(0.1)
-        wrapper = _wrapper(path, timeout=2)
-        for n in range(1, 21):
-            with wrapper.cursor() as cursor:
-                cursor.execute("INSERT INTO t VALUES (%s)", [n])
-        wrapper.close()
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
-    assert errors == []
-    assert [v for v in _values(holder) if v] == list(range(1, 21))
-
-
 class _atomic:
     """``transaction.atomic`` on a wrapper that is not in ``connections``."""
 
