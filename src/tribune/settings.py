@@ -160,6 +160,8 @@ INSTALLED_APPS = [
     "tribune.statuses",
     "tribune.links",
     "tribune.lists",
+    "tribune.conversations",
+    "tribune.scheduling",
     "tribune.search",
     "tribune.timelines",
     "tribune.notifications",

@@ -430,3 +430,43 @@ def list_out(lst) -> dict[str, Any]:
         "replies_policy": lst.replies_policy,
         "exclusive": lst.exclusive,
     }
+
+
+# --- conversations and scheduled posts ------------------------------------------------
+
+
+def conversations_out(rows: list, viewer: Account) -> list[dict[str, Any]]:
+    """Conversation entities for rows of ``conversations.selectors`` (participants
+    and last statuses loaded), the viewer's state of the statuses in bulk."""
+    statuses = statuses_out([row.last_status for row in rows], viewer)
+    return [{"id": str(row.pk), "unread": row.unread,
+             "accounts": [account_out(a) for a in row.participants],
+             "last_status": status}
+            for row, status in zip(rows, statuses, strict=True)]
+
+
+def scheduled_status_out(row) -> dict[str, Any]:
+    """The ScheduledStatus entity: the time and the parameters the post will be
+    published with (``params`` as Mastodon stores them; ``application_id`` 0 for a
+    post scheduled from the web interface, which has no application)."""
+    media = sorted(row.media_attachments.all(), key=lambda m: row.media_ids.index(str(m.pk))
+                   if str(m.pk) in row.media_ids else len(row.media_ids))
+    return {
+        "id": str(row.pk),
+        "scheduled_at": iso(row.scheduled_at),
+        "params": {
+            "text": row.text,
+            "poll": None,
+            "media_ids": list(row.media_ids) or None,
+            "sensitive": row.sensitive,
+            "spoiler_text": row.spoiler_text or None,
+            "visibility": row.visibility,
+            "in_reply_to_id": row.in_reply_to_id,
+            "language": row.language,
+            "application_id": row.application_id or 0,
+            "scheduled_at": None,
+            "idempotency": row.idempotency,
+            "with_rate_limit": False,
+        },
+        "media_attachments": [media_attachment_out(m) for m in media],
+    }

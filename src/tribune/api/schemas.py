@@ -316,3 +316,32 @@ class List(Out):
     title: str
     replies_policy: str
     exclusive: bool
+
+
+class Conversation(Out):
+    id: str
+    unread: bool
+    accounts: list[Account]
+    last_status: Status | None
+
+
+class ScheduledStatusParams(Out):
+    text: str
+    poll: dict[str, Any] | None
+    media_ids: list[str] | None
+    sensitive: bool | None
+    spoiler_text: str | None
+    visibility: str
+    in_reply_to_id: int | None
+    language: str | None
+    application_id: int
+    scheduled_at: str | None
+    idempotency: str | None
+    with_rate_limit: bool
+
+
+class ScheduledStatus(Out):
+    id: str
+    scheduled_at: str
+    params: ScheduledStatusParams
+    media_attachments: list[MediaAttachment]

@@ -32,6 +32,10 @@ logger = logging.getLogger(__name__)
 
 def handle(event: Event) -> None:
     """Apply the consequences of ``event``."""
+    from tribune.conversations.services import (
+        conversation_add_status,
+        conversations_repair,
+    )
     from tribune.federation.outbox import follow_accept_send
     from tribune.graph.models import Follow, FollowRequest
     from tribune.moderation.services import status_scan
@@ -56,6 +60,8 @@ def handle(event: Event) -> None:
                 notify(account_id=status.reblog_of.account_id, from_account_id=status.account_id,
                        type=N.REBLOG, status_id=status.reblog_of_id)
                 return
+            if status.visibility == "direct":
+                conversation_add_status(status_id=sid)
             for account_id in Mention.objects.filter(status=status).values_list("account_id", flat=True):
                 notify(account_id=account_id, from_account_id=status.account_id,
                        type=N.MENTION, status_id=sid)
@@ -79,6 +85,8 @@ def handle(event: Event) -> None:
             _preview_card(sid)
         case StatusDeleted(status_id=sid, account_id=aid, reblog_of_id=original_id):
             timelines.unfanout_status(status_id=sid, account_id=aid, reblog_of_id=original_id)
+            if original_id is None:
+                conversations_repair()  # conversations whose last status it was
             if original_id is not None and not Status.objects.filter(
                     account_id=aid, reblog_of_id=original_id).exists():
                 _retract_about_status(original_id, from_account_id=aid, type=N.REBLOG)

@@ -34,8 +34,9 @@ class MediaAttachment(models.Model):
 
     ``meta`` is Mastodon's ``meta`` object (``original``/``small`` with width,
     height, size, aspect; ``duration`` for time-based media; ``focus``);
-    ``blurhash`` the BlurHash of the preview. Never attached within a day of
-    upload, it is deleted with its files (``services.media_cleanup_orphans``).
+    ``blurhash`` the BlurHash of the preview. Never attached nor reserved for a
+    scheduled post within a day of upload, it is deleted with its files
+    (``services.media_cleanup_orphans``).
     """
 
     id = IdField()
@@ -43,6 +44,11 @@ class MediaAttachment(models.Model):
                                 related_name="media_attachments")
     status = models.ForeignKey("statuses.Status", null=True, blank=True,
                                on_delete=models.SET_NULL, related_name="media_attachments")
+    # Reserved for a scheduled post until it is published (Mastodon's
+    # ``scheduled_status_id``): not an unused upload, not attachable elsewhere.
+    scheduled_status = models.ForeignKey("scheduling.ScheduledStatus", null=True, blank=True,
+                                         on_delete=models.SET_NULL,
+                                         related_name="media_attachments")
     position = models.PositiveSmallIntegerField(default=0)  # order within the status
     type = models.CharField(max_length=10, choices=MediaType.choices, default=MediaType.UNKNOWN)
     state = models.CharField(max_length=10, choices=ProcessingState.choices,

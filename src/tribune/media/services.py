@@ -354,9 +354,10 @@ def media_update(*, account: Account, media_id: int | str, description: str | No
 
 def media_delete(*, account: Account, media_id: int | str) -> None:
     """Delete one of ``account``'s unattached attachments with its files (``DELETE
-    /api/v1/media/:id``). NotFound for others'; ValidationFailed once attached."""
+    /api/v1/media/:id``). NotFound for others'; ValidationFailed once attached or
+    reserved for a scheduled post."""
     media = media_get(account=account, media_id=media_id)
-    if media.status_id is not None:
+    if media.status_id is not None or media.scheduled_status_id is not None:
         raise ValidationFailed(_("Media attachment is currently used by a status"))
     with transaction.atomic():
         MediaAttachment.objects.filter(pk=media.pk).delete()
@@ -392,24 +393,57 @@ def _check_ready(rows: list[MediaAttachment]) -> None:
         raise ValidationFailed(_("Cannot attach a video to a post that already contains images"))
 
 
-def media_attach(*, account: Account, media_ids: Iterable[int | str], status) -> list[MediaAttachment]:
-    """Attach ``account``'s unattached, processed attachments ``media_ids`` to
-    ``status`` in that order; call inside the transaction that writes the status.
-
-    Raises ValidationFailed with Mastodon's messages (PostStatusService): more than
-    four, an id that is unknown, someone else's, failed or already attached, one
-    still processing, or a video or audio together with anything else.
-    """
-    ids = _ids(media_ids)
-    if not ids:
-        return []
+def _free_for_update(account: Account, ids: list[int]) -> list[MediaAttachment]:
+    """``account``'s attachments ``ids`` that are neither attached nor reserved nor
+    failed, locked, in the order of ``ids``; ValidationFailed naming the others."""
     found = {m.pk: m for m in MediaAttachment.objects.select_for_update().filter(
-        pk__in=ids, account=account, status__isnull=True).exclude(state=ProcessingState.FAILED)}
+        pk__in=ids, account=account, status__isnull=True, scheduled_status__isnull=True,
+    ).exclude(state=ProcessingState.FAILED)}
     missing = [str(i) for i in ids if i not in found]
     if missing:
         raise ValidationFailed(
             _("Media with IDs %(ids)s not found or already attached to another post")
             % {"ids": ", ".join(missing)})
+    return [found[i] for i in ids]
+
+
+def media_reserve(*, account: Account, media_ids: Iterable[int | str],
+                  scheduled_status_id: int) -> list[str]:
+    """Reserve ``account``'s free, processed attachments ``media_ids`` for the
+    scheduled post ``scheduled_status_id`` and return their ids as strings, in
+    order; call inside the transaction that writes the scheduled post. The same
+    rules and messages as :func:`media_attach`. A reserved upload is not removed
+    as unused, cannot be deleted and cannot go to another post; publication
+    releases it (:func:`media_release`) just before attaching it."""
+    ids = _ids(media_ids)
+    if not ids:
+        return []
+    rows = _free_for_update(account, ids)
+    _check_ready(rows)
+    MediaAttachment.objects.filter(pk__in=ids).update(scheduled_status_id=scheduled_status_id)
+    return [str(i) for i in ids]
+
+
+def media_release(*, scheduled_status_id: int) -> int:
+    """Free the attachments reserved for ``scheduled_status_id``; returns how many.
+    Call inside the transaction that publishes or deletes the scheduled post."""
+    return MediaAttachment.objects.filter(scheduled_status_id=scheduled_status_id).update(
+        scheduled_status_id=None)
+
+
+def media_attach(*, account: Account, media_ids: Iterable[int | str], status) -> list[MediaAttachment]:
+    """Attach ``account``'s unattached, processed attachments ``media_ids`` to
+    ``status`` in that order; call inside the transaction that writes the status.
+
+    Raises ValidationFailed with Mastodon's messages (PostStatusService): more than
+    four, an id that is unknown, someone else's, failed, already attached or
+    reserved for a scheduled post, one still processing, or a video or audio
+    together with anything else.
+    """
+    ids = _ids(media_ids)
+    if not ids:
+        return []
+    found = {m.pk: m for m in _free_for_update(account, ids)}
     rows = [found[i] for i in ids]
     _check_ready(rows)
     for position, media in enumerate(rows):
@@ -463,11 +497,13 @@ def media_delete_for_statuses(*, status_ids: Iterable[int]) -> int:
 
 def media_cleanup_orphans(*, now: datetime | None = None, older_than: timedelta = ORPHAN_AGE,
                           media_id: int | str | None = None) -> int:
-    """Delete uploads never attached to a status within ``older_than`` of their
-    upload (a day by default), with their files; only ``media_id`` when given.
+    """Delete uploads neither attached to a status nor reserved for a scheduled
+    post within ``older_than`` of their upload (a day by default), with their
+    files; only ``media_id`` when given.
     Returns how many were deleted."""
     cutoff = (now or timezone.now()) - older_than
-    qs = MediaAttachment.objects.filter(status__isnull=True, created_at__lte=cutoff)
+    qs = MediaAttachment.objects.filter(status__isnull=True, scheduled_status__isnull=True,
+                                        created_at__lte=cutoff)
     if media_id is not None:
         qs = qs.filter(pk=media_id)
     deleted = 0

@@ -416,3 +416,18 @@ def pin_create(*, account: Account, status: Status) -> Pin:
 def pin_delete(*, account: Account, status: Status) -> None:
     """Unpin; a no-op if not pinned."""
     Pin.objects.filter(account=account, status=status).delete()
+
+
+def status_check(*, account: Account, text: str, visibility: str | None = None,
+                 spoiler_text: str = "", language: str | None = None,
+                 in_reply_to_id: int | str | None = None, has_media: bool = False) -> None:
+    """Check a post's parameters as :func:`status_create` will, writing nothing:
+    for a post kept to be published later (``tribune.scheduling``). Raises
+    Forbidden for a restricted account, ValidationFailed (text, character limit,
+    visibility, language) and NotFound for a replied-to status ``account`` cannot
+    see."""
+    ensure_can_act(account)
+    _validate(text, spoiler_text or "", visibility or account.default_visibility,
+              language or account.default_language or None, has_media=has_media)
+    if in_reply_to_id not in (None, ""):
+        _visible_or_404(in_reply_to_id, account)

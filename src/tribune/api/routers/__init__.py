@@ -10,6 +10,7 @@ from tribune.api.routers import (
     admin_accounts,
     admin_reports,
     apps,
+    conversations,
     graph,
     instance,
     lists,
@@ -18,10 +19,12 @@ from tribune.api.routers import (
     notifications,
     registrations,
     reports,
+    scheduled_statuses,
     statuses,
     timelines,
 )
 
 for module in (instance, media, statuses, timelines, graph, accounts, lists, registrations,
-               notifications, reports, admin_reports, admin_accounts, apps, misc):
+               notifications, reports, admin_reports, admin_accounts, apps, conversations,
+               scheduled_statuses, misc):
     api.add_router("/", module.router)

@@ -1,5 +1,5 @@
 """Markers, search, and the endpoints apps call that Tribune has no content for yet
-(filters, trends, conversations, ...). Those answer a valid empty result, as
+(filters, trends, ...). Those answer a valid empty result, as
 Takahē's do, so apps keep working (client-api.md, tier 2)."""
 
 from __future__ import annotations
@@ -125,12 +125,10 @@ EMPTY_LISTS = [
     ("/v1/trends/tags", public(None), "Trending hashtags."),
     ("/v1/trends/statuses", public(None), "Trending statuses."),
     ("/v1/trends/links", public(None), "Trending links."),
-    ("/v1/conversations", read("statuses"), "The caller's direct conversations."),
     ("/v1/announcements", Scoped("read"), "The instance's announcements."),
     ("/v1/suggestions", Scoped("read"), "Accounts to follow (v1)."),
     ("/v2/suggestions", Scoped("read"), "Accounts to follow."),
     ("/v1/followed_tags", read("follows"), "Hashtags the caller follows."),
-    ("/v1/scheduled_statuses", read("statuses"), "The caller's scheduled statuses."),
     ("/v1/domain_blocks", read("blocks"), "Domains the caller blocks."),
     ("/v1/endorsements", read("accounts"), "Accounts the caller features."),
     ("/v1/featured_tags", read("accounts"), "Hashtags the caller features."),

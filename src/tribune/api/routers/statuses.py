@@ -7,10 +7,24 @@ from ninja import Query, Router, Schema
 
 from tribune.api.auth import public, write
 from tribune.api.base import cursor, link_header, responses
-from tribune.api.presenters import account_out, status_edit_out, statuses_out
+from tribune.api.presenters import (
+    account_out,
+    scheduled_status_out,
+    status_edit_out,
+    statuses_out,
+)
 from tribune.api.ratelimit import note_window
-from tribune.api.schemas import Account, Context, Status, StatusEdit, StatusSource
+from tribune.api.schemas import (
+    Account,
+    Context,
+    ScheduledStatus,
+    Status,
+    StatusEdit,
+    StatusSource,
+)
 from tribune.core.errors import ValidationFailed
+from tribune.scheduling.selectors import scheduled_status_get
+from tribune.scheduling.services import scheduled_status_create
 from tribune.statuses import selectors, services
 
 router = Router(tags=["statuses"])
@@ -61,11 +75,33 @@ def _refresh(request, status_id: int):
     return selectors.status_get_visible(status_id=status_id, viewer=request.auth.account)
 
 
-@router.post("/v1/statuses", response=responses(Status), auth=write("statuses"))
+def _schedule(request, payload: StatusIn) -> dict:
+    """Keep the post for ``scheduled_at`` and answer its ScheduledStatus entity."""
+    if payload.poll:
+        raise ValidationFailed("Validation failed: Polls are not supported yet in "
+                               "scheduled posts")
+    account = request.auth.require_account()
+    row = scheduled_status_create(
+        account=account, scheduled_at=payload.scheduled_at, text=payload.status or "",
+        visibility=payload.visibility or None, spoiler_text=payload.spoiler_text or "",
+        sensitive=payload.sensitive, language=payload.language or None,
+        in_reply_to_id=payload.in_reply_to_id, media_ids=payload.media_ids or None,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        application_id=request.auth.application_id)
+    return scheduled_status_out(scheduled_status_get(account=account,
+                                                     scheduled_status_id=row.pk))
+
+
+@router.post("/v1/statuses", response=responses(Status | ScheduledStatus),
+             auth=write("statuses"))
 def status_create(request, payload: StatusIn):
     """Post a status (honours the Idempotency-Key header). The rate-limit headers
     show the account's posting budget when it is the tightest (Mastodon's
-    ``override_rate_limit_headers :create, family: :statuses``)."""
+    ``override_rate_limit_headers :create, family: :statuses``). With
+    ``scheduled_at`` (ISO 8601, at least five minutes ahead) the post is kept for
+    then and the answer is a ScheduledStatus."""
+    if payload.scheduled_at:
+        return _schedule(request, payload)
     _refuse_unsupported(payload)
     account = request.auth.require_account()
     status = services.status_create(
