@@ -260,13 +260,14 @@ def test_rq_schedules_the_job_at_its_time(alice, settings):
     if not settings.TRIBUNE_REDIS_URL:
         pytest.skip("needs TRIBUNE_REDIS_URL")
     import django_rq
+    from django_tasks_rq import Job
 
     when = (timezone.now() + timedelta(minutes=10)).replace(microsecond=0)
     row = scheduled_status_create(account=alice, text="on time", scheduled_at=when)
-    queue = django_rq.get_queue("default")
+    queue = django_rq.get_queue("default", job_class=Job)
     registry = queue.scheduled_job_registry
     [job_id] = registry.get_job_ids()
-    assert registry.get_scheduled_time(job_id) == when.replace(tzinfo=None)
+    assert registry.get_scheduled_time(job_id) == when
     job = queue.fetch_job(job_id)
     assert job.args == (str(row.pk),)
     job.perform()  # the worker at its time, early here: the post is not due yet
