@@ -92,6 +92,22 @@ def seed() -> None:
     friends = list_create(account=alice, title="Friends « ☕ »", replies_policy="followed")
     list_accounts_add(account=alice, list_id=friends.id, members=[bob, alice])
     account_seen(account=alice)
+    # A direct message (conversations) and a scheduled post holding an upload, which
+    # refers to the scheduled post's row.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tribune.conversations.services import conversation_add_status
+    from tribune.scheduling.services import scheduled_status_create
+
+    secret = status_create(account=bob, text="@alice between us « ☕ »", visibility="direct")
+    conversation_add_status(status_id=secret.pk)  # its effect, queued but not run here
+    later = media_create(account=alice, upload=SimpleUploadedFile(
+        "later.png", _png((30, 200, 30)), content_type="image/png"), process_now=True)
+    scheduled_status_create(account=alice, text="Later « ☕ »", visibility="unlisted",
+                            scheduled_at=timezone.now() + timedelta(days=3),
+                            media_ids=[later.id])
 
 
 def _value(value):
