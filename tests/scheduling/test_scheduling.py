@@ -101,7 +101,7 @@ def test_twenty_five_a_day_and_three_hundred_in_all(alice):
                             scheduled_at=NOW + timedelta(days=2 + i // 20))
             for i in range(300 - 26)]
     ScheduledStatus.objects.bulk_create(rows)
-    with pytest.raises(ValidationFailed, match="limit of 300 scheduled posts$"):
+    with pytest.raises(ValidationFailed, match=r"limit of 300 scheduled posts$"):
         schedule(alice, 60 * 24 * 60)
 
 

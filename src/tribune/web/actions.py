@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -29,6 +30,7 @@ from tribune.core.errors import (
 from tribune.graph import services as graph
 from tribune.graph.selectors import follow_requests_count
 from tribune.media import services as media
+from tribune.scheduling import services as scheduling
 from tribune.statuses import selectors
 from tribune.statuses import services as statuses
 from tribune.timelines.services import feed_add_status
@@ -110,7 +112,8 @@ def status_action(request: HttpRequest, status_id: str, action: str) -> HttpResp
 @require_POST
 @account_required
 def compose(request: HttpRequest) -> HttpResponse:
-    """Post a status from any compose box; errors come back on a compose page (429
+    """Post a status from any compose box, or keep it for later when a time is
+    given (then on to the scheduled posts); errors come back on a compose page (429
     when the account's posting budget is spent, 422 otherwise)."""
     viewer = request.viewer
     code = 422
@@ -130,6 +133,15 @@ def compose(request: HttpRequest) -> HttpResponse:
                 except ValidationFailed as exc:
                     form.add_error(field, str(exc))
                     raise
+            if form.cleaned_data["scheduled_at"]:
+                scheduling.scheduled_status_create(
+                    account=viewer, text=form.cleaned_data["text"],
+                    spoiler_text=form.cleaned_data["spoiler_text"],
+                    visibility=form.cleaned_data["visibility"],
+                    in_reply_to_id=form.cleaned_data["in_reply_to_id"] or None,
+                    media_ids=uploaded or None,
+                    scheduled_at=form.cleaned_data["scheduled_at"])
+                return _see_other(reverse("web:scheduled_statuses"))
             status = statuses.status_create(
                 account=viewer, text=form.cleaned_data["text"],
                 spoiler_text=form.cleaned_data["spoiler_text"],

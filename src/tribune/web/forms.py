@@ -24,6 +24,24 @@ VISIBILITY_CHOICES = [
 
 MEDIA_SLOTS = MAX_ATTACHMENTS
 IMAGE_ACCEPT = ",".join(IMAGE_TYPES)
+# A browser's date-and-time field sends this form (HTML's local date and time string).
+LOCAL_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+
+def schedule_field(*, required: bool) -> forms.DateTimeField:
+    """A date and time in UTC (the interface knows no time zone of its reader's),
+    entered with the browser's own picker, which needs no script."""
+    return forms.DateTimeField(
+        label=_("Schedule for (UTC)"), required=required,
+        input_formats=LOCAL_DATETIME_FORMATS,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                   format="%Y-%m-%dT%H:%M"))
+
+
+class ScheduleForm(forms.Form):
+    """A new time for a scheduled post."""
+
+    scheduled_at = schedule_field(required=True)
 
 
 class ComposeForm(forms.Form):
@@ -38,6 +56,8 @@ class ComposeForm(forms.Form):
         attrs={"rows": 4}), required=False, strip=False)
     visibility = forms.ChoiceField(label=_("Visibility"), choices=VISIBILITY_CHOICES)
     in_reply_to_id = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Empty: publish now; else kept for then (tribune.scheduling).
+    scheduled_at = schedule_field(required=False)
 
     def __init__(self, viewer: Account, *args, in_reply_to: Status | None = None,
                  initial_text: str = "", **kwargs):

@@ -5,11 +5,13 @@ from django.urls import include, path
 
 from tribune.web import (
     actions,
+    conversation_views,
     images,
     jury_views,
     moderation_views,
     notice_views,
     pages,
+    scheduled_views,
     search_views,
 )
 from tribune.web.transparency_views import transparency, transparency_json
@@ -25,6 +27,16 @@ urlpatterns = [
     path("tags/<str:name>", pages.tag, name="tag"),
     path("search", search_views.search, name="search"),
     path("notifications", pages.notifications, name="notifications"),
+    path("conversations", conversation_views.conversations, name="conversations"),
+    path("conversations/<str:conversation_id>", conversation_views.conversation,
+         name="conversation"),
+    path("conversations/<str:conversation_id>/remove", conversation_views.conversation_remove,
+         name="conversation_remove"),
+    path("scheduled_statuses", scheduled_views.scheduled_statuses, name="scheduled_statuses"),
+    path("scheduled_statuses/<str:scheduled_status_id>/reschedule",
+         scheduled_views.scheduled_status_reschedule, name="scheduled_status_reschedule"),
+    path("scheduled_statuses/<str:scheduled_status_id>/cancel",
+         scheduled_views.scheduled_status_cancel, name="scheduled_status_cancel"),
     path("bookmarks", pages.bookmarks, name="bookmarks"),
     path("favourites", pages.favourites, name="favourites"),
     path("follow_requests", pages.follow_requests, name="follow_requests"),
