@@ -365,3 +365,16 @@ def test_api_a_page_costs_the_same_queries_whatever_its_size(alice, api_as):
     with CaptureQueriesContext(connection) as large:
         assert len(api.get("/api/v1/scheduled_statuses").json()) == 7
     assert len(large) == len(small)
+
+
+def test_the_catch_up_command(alice, capsys):
+    from tribune.cli import main
+
+    row = scheduled_status_create(account=alice, text="overdue", now=NOW,
+                                  scheduled_at=NOW + timedelta(minutes=10))
+    scheduled_status_create(account=alice, text="later", scheduled_at=timezone.now()
+                            + timedelta(hours=1))
+    assert main(["scheduled", "publish-due"]) == 0
+    assert "scheduled posts published: 1" in capsys.readouterr().out
+    assert not ScheduledStatus.objects.filter(pk=row.pk).exists()
+    assert list(Status.objects.values_list("text", flat=True)) == ["overdue"]

@@ -171,6 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
                     "after it came; this catches up when they were stopped. Safe to run "
                     "at any time.")
 
+    scheduled = commands.add_parser("scheduled", help="scheduled posts",
+                                    description="Maintain scheduled posts.")
+    scheduled_commands = scheduled.add_subparsers(dest="scheduled_command",
+                                                  metavar="SUBCOMMAND", required=True)
+    scheduled_commands.add_parser(
+        "publish-due", help="publish the scheduled posts whose time has come",
+        description="Publish every scheduled post whose time has come and that has not "
+                    "failed. The task workers publish each post at its time; this "
+                    "catches up when they were stopped or their queue was lost. A post "
+                    "is published once however often this runs.")
+
     from tribune.cli.backup import add_parsers as add_backup_parsers
 
     add_backup_parsers(commands)

@@ -302,6 +302,14 @@ def cmd_media(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scheduled(args: argparse.Namespace) -> int:
+    """``tribune scheduled publish-due``: publish the scheduled posts that are due."""
+    from tribune.scheduling.services import scheduled_statuses_publish_due
+
+    print(f"scheduled posts published: {scheduled_statuses_publish_due()}")
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from tribune.cli.backup import cmd_backup
 
@@ -335,6 +343,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "token": cmd_token,
     "moderation": cmd_moderation,
     "media": cmd_media,
+    "scheduled": cmd_scheduled,
     "backup": cmd_backup,
     "restore": cmd_restore,
     "export": cmd_export,
