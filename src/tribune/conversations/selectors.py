@@ -50,8 +50,3 @@ def conversation_get(*, account: Account, conversation_id: int | str) -> Account
     _with_participants([row], account)
     return row
 
-
-def unread_count(*, account: Account) -> int:
-    """How many of ``account``'s conversations are unread."""
-    return AccountConversation.objects.filter(account=account, unread=True,
-                                              last_status__isnull=False).count()
