@@ -54,8 +54,10 @@ def test_at_least_five_minutes_ahead(alice):
             schedule(alice, minutes)
     row = schedule(alice, 5)
     assert row.scheduled_at == NOW + timedelta(minutes=5)
-    with pytest.raises(ValidationFailed, match="not a valid date"):
-        scheduled_status_create(account=alice, text="x", scheduled_at="next tuesday", now=NOW)
+    for nonsense in ("next tuesday", "", "2026-13-45T10:00:00Z", "9999-12-31T23:00:00Z",
+                     "0001-01-01T00:00:00+14:00"):
+        with pytest.raises(ValidationFailed, match="not a valid date"):
+            scheduled_status_create(account=alice, text="x", scheduled_at=nonsense, now=NOW)
 
 
 def test_iso_8601_with_offsets_and_without(alice):

@@ -36,18 +36,20 @@ MIN_SCHEDULE_OFFSET = timedelta(minutes=5)
 
 
 def parse_scheduled_at(value: str | datetime) -> datetime:
-    """An aware datetime from ISO 8601 text (``2026-12-01T12:00:00Z``, with an
-    offset, or without one meaning UTC); ValidationFailed for anything else."""
-    if isinstance(value, datetime):
-        when = value
-    else:
-        try:
-            when = datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            raise ValidationFailed(
-                _("Validation failed: Scheduled at is not a valid date and time")) from None
-    if timezone.is_naive(when):
-        when = when.replace(tzinfo=UTC)
+    """An aware datetime in UTC from ISO 8601 text (``2026-12-01T12:00:00Z``, with
+    an offset, or without one meaning UTC) or a datetime; ValidationFailed for
+    anything else, and for the last day a datetime can hold."""
+    try:
+        when = value if isinstance(value, datetime) else datetime.fromisoformat(
+            str(value).strip())
+        if timezone.is_naive(when):
+            when = when.replace(tzinfo=UTC)
+        # In UTC, and a day to spare, so the daily limit's day cannot overflow.
+        when = when.astimezone(UTC)
+        when + timedelta(days=1)
+    except (ValueError, OverflowError):
+        raise ValidationFailed(
+            _("Validation failed: Scheduled at is not a valid date and time")) from None
     return when
 
 
@@ -65,7 +67,7 @@ def _check_time(account: Account, when: datetime, now: datetime, *,
         raise ValidationFailed(
             _("Validation failed: You have exceeded the limit of %(limit)d scheduled "
               "posts") % {"limit": TOTAL_LIMIT})
-    day = datetime.combine(when.astimezone(UTC).date(), time.min, tzinfo=UTC)
+    day = datetime.combine(when.date(), time.min, tzinfo=UTC)
     if mine.filter(scheduled_at__gte=day,
                    scheduled_at__lt=day + timedelta(days=1)).count() >= DAILY_LIMIT:
         raise ValidationFailed(
