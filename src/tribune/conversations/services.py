@@ -9,6 +9,7 @@ deletion :func:`conversations_repair`; people call :func:`conversation_read` and
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account, Visibility
@@ -65,11 +66,9 @@ def conversation_add_status(*, status_id: int) -> int:
             ConversationStatus.objects.bulk_create(
                 [ConversationStatus(conversation=row, status_id=status.pk)],
                 ignore_conflicts=True)
-            AccountConversation.objects.filter(pk=row.pk).filter(
-                last_status_id__isnull=True).update(last_status_id=status.pk,
-                                                    unread=recipient != author)
-            AccountConversation.objects.filter(pk=row.pk, last_status_id__lt=status.pk).update(
-                last_status_id=status.pk, unread=recipient != author)
+            AccountConversation.objects.filter(
+                Q(last_status_id__isnull=True) | Q(last_status_id__lt=status.pk), pk=row.pk,
+            ).update(last_status_id=status.pk, unread=recipient != author)
         joined += 1
     return joined
 
