@@ -6,7 +6,7 @@ reserved by ``media.MediaAttachment.scheduled_status`` (Mastodon's
 ``media_attachments.scheduled_status_id``) so they are neither deleted as unused
 uploads nor attached to another post meanwhile. Publication deletes the row in the
 transaction that creates the status; a publication the rules refuse keeps the row
-with ``failed_at`` and ``error`` (docs/adr/0024).
+with ``failed_at`` and ``error`` (docs/adr/0025).
 """
 
 from __future__ import annotations

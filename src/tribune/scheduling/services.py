@@ -9,7 +9,7 @@ too; the row is deleted in the transaction that creates the status, so the post
 is published once however many times the task runs. When the rules refuse it
 then (a restricted account, a deleted parent), Mastodon drops it without a word;
 Tribune keeps it, marked failed with the reason, for its author to see, move or
-cancel (docs/adr/0024).
+cancel (docs/adr/0025).
 """
 
 from __future__ import annotations
