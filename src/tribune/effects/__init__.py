@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 def handle(event: Event) -> None:
     """Apply the consequences of ``event``."""
+    from tribune.federation import outbox
     from tribune.federation.outbox import follow_accept_send
     from tribune.graph.models import Follow, FollowRequest
     from tribune.moderation.services import status_scan
@@ -109,23 +110,47 @@ def handle(event: Event) -> None:
                     notify(account_id=follow.target_id, from_account_id=follow.account_id,
                            type=N.FOLLOW)
         case FollowRequested(follow_request_id=rid):
-            request = FollowRequest.objects.filter(pk=rid).first()
-            if request is not None:
+            request = (FollowRequest.objects.select_related("account", "target")
+                       .filter(pk=rid).first())
+            if request is None:
+                return
+            if request.target.is_local:
                 notify(account_id=request.target_id, from_account_id=request.account_id,
                        type=N.FOLLOW_REQUEST)
+            else:
+                # The remote account's server decides: an Accept or a Reject comes back.
+                outbox.follow_send(follower=request.account, target=request.target)
         case FollowRequestWithdrawn(account_id=requester, target_id=target):
             if not FollowRequest.objects.filter(account_id=requester, target_id=target).exists():
                 notifications_retract(account_id=target, from_account_id=requester,
                                       type=N.FOLLOW_REQUEST)
+                _follow_undo(requester, target)
         case Unfollowed(follower_id=follower, target_id=target):
             timelines.feed_forget_author(feed_account_id=follower, author_id=target)
             if not Follow.objects.filter(account_id=follower, target_id=target).exists():
                 notifications_retract(account_id=target, from_account_id=follower, type=N.FOLLOW)
+                _follow_undo(follower, target)
         case Blocked(account_id=a, target_id=b):
             timelines.feed_forget_author(feed_account_id=a, author_id=b)
             timelines.feed_forget_author(feed_account_id=b, author_id=a)
         case _:
             logger.info("no effects for %s", type(event).__name__)
+
+
+def _follow_undo(follower_id: int, target_id: int) -> None:
+    """Tell a remote account's server that the local ``follower_id`` no longer
+    follows it (nor asks to), unless a new request or follow came since."""
+    from tribune.accounts.models import Account
+    from tribune.federation import outbox
+    from tribune.graph.models import Follow, FollowRequest
+
+    if (Follow.objects.filter(account_id=follower_id, target_id=target_id).exists()
+            or FollowRequest.objects.filter(account_id=follower_id,
+                                            target_id=target_id).exists()):
+        return
+    accounts = Account.objects.in_bulk([follower_id, target_id])
+    if follower_id in accounts and target_id in accounts:
+        outbox.follow_undo_send(follower=accounts[follower_id], target=accounts[target_id])
 
 
 def _preview_card(status_id: int, *, new: bool = False) -> None:

@@ -1,8 +1,8 @@
 """What other servers post to our inboxes (docs/adr/0023): the signature checked
 (``signatures``, the key found by ``actors.remote_key_get``), the body read as one
 JSON object, the key's owner required to be the activity's actor; then one
-handler per activity type. ``Follow`` of a local account and ``Undo`` of one are
-handled; every other type is logged and accepted (202), as Mastodon answers what
+handler per activity type. ``Follow`` of a local account and ``Undo`` of one,
+``Accept`` and ``Reject`` of a local account's Follow are handled; every other type is logged and accepted (202), as Mastodon answers what
 it ignores.
 """
 
@@ -25,8 +25,14 @@ from tribune.federation.signatures import (
     parse_signature,
     verify_request,
 )
-from tribune.graph.models import Follow
-from tribune.graph.services import follow_create, follow_delete
+from tribune.graph.models import Follow, FollowRequest
+from tribune.graph.services import (
+    follow_create,
+    follow_delete,
+    follow_request_authorize,
+    follow_request_reject,
+    follower_remove,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +117,8 @@ def receive(activity: dict[str, Any], *, sender: RemoteActor) -> None:
                 _follow(activity, sender)
             case "Undo", {"type": "Follow"}:
                 _unfollow(obj, sender)
+            case "Accept" | "Reject", _:
+                _follow_answer(kind, obj, sender)
             case _:
                 logger.info("inbox: ignoring %s from %s", kind, sender.account.uri)
     except DomainError as error:
@@ -148,3 +156,42 @@ def _unfollow(follow: dict[str, Any], sender: RemoteActor) -> None:
     target = _local_target(follow.get("object"))
     if target is not None:
         follow_delete(account=sender.account, target=target)
+
+
+def _local_follower(follow: Any, sender: RemoteActor) -> Account | None:
+    """The local account whose Follow of ``sender`` an Accept or Reject answers:
+    the Follow restated (``actor`` local, ``object`` the sender), or the id of a
+    Follow we sent (``activities.follow_id``: ``<actor>#follows/<target id>``,
+    whose target must be the sender)."""
+    if isinstance(follow, dict):
+        if follow.get("type") not in (None, "Follow"):
+            return None
+        if follow.get("actor") is not None or follow.get("object") is not None:
+            if _id(follow.get("object")) != sender.account.uri:
+                return None
+            return _local_target(follow.get("actor"))
+        follow = follow.get("id")
+    if not isinstance(follow, str):
+        return None
+    actor, _sep, target_id = follow.partition("#follows/")
+    if target_id != str(sender.account.pk):
+        return None
+    return _local_target(actor)
+
+
+def _follow_answer(kind: str, follow: Any, sender: RemoteActor) -> None:
+    """``Accept`` or ``Reject`` of a local account's Follow of the sender: an
+    Accept makes the pending request a follow (``follow_request_authorize``); a
+    Reject ends the request, or the follow if it was accepted already (Mastodon's
+    RejectFollow). Anything else (an Accept of another kind) is ignored."""
+    follower = _local_follower(follow, sender)
+    if follower is None:
+        logger.info("inbox: %s of nothing we asked from %s", kind, sender.account.uri)
+        return
+    if kind == "Accept":
+        follow_request_authorize(account=sender.account, requester=follower)
+        return
+    if FollowRequest.objects.filter(account=follower, target=sender.account).exists():
+        follow_request_reject(account=sender.account, requester=follower)
+    else:
+        follower_remove(account=sender.account, follower=follower)
