@@ -53,6 +53,7 @@ def handle(event: Event) -> None:
             status = Status.objects.filter(pk=sid).select_related("reblog_of").first()
             if status is None:
                 return
+            outbox.status_create_send(status_id=sid)  # local posts only
             if status.reblog_of_id:
                 notify(account_id=status.reblog_of.account_id, from_account_id=status.account_id,
                        type=N.REBLOG, status_id=status.reblog_of_id)
@@ -73,6 +74,7 @@ def handle(event: Event) -> None:
             if status is None:
                 return
             status_scan(status_id=sid)
+            outbox.status_update_send(status_id=sid)  # local posts only
             interested = set(Status.objects.filter(reblog_of_id=sid).values_list("account_id", flat=True))
             interested |= set(Favourite.objects.filter(status_id=sid).values_list("account_id", flat=True))
             notify_many(account_ids=interested, from_account_id=status.account_id,
@@ -80,17 +82,21 @@ def handle(event: Event) -> None:
             _preview_card(sid)
         case StatusDeleted(status_id=sid, account_id=aid, reblog_of_id=original_id):
             timelines.unfanout_status(status_id=sid, account_id=aid, reblog_of_id=original_id)
+            outbox.status_delete_send(account_id=aid, status_id=sid, reblog_of_id=original_id)
             if original_id is not None and not Status.objects.filter(
                     account_id=aid, reblog_of_id=original_id).exists():
                 _retract_about_status(original_id, from_account_id=aid, type=N.REBLOG)
         case Favourited(favourite_id=fid):
-            favourite = Favourite.objects.filter(pk=fid).select_related("status").first()
+            favourite = (Favourite.objects.filter(pk=fid)
+                         .select_related("account", "status__account").first())
             if favourite is not None:
+                outbox.favourite_send(account=favourite.account, status=favourite.status)
                 notify(account_id=favourite.status.account_id, from_account_id=favourite.account_id,
                        type=N.FAVOURITE, status_id=favourite.status_id)
         case FavouriteRemoved(account_id=aid, status_id=sid):
             if not Favourite.objects.filter(account_id=aid, status_id=sid).exists():
                 _retract_about_status(sid, from_account_id=aid, type=N.FAVOURITE)
+                _unfavourite_send(aid, sid)
         case Followed(follow_id=fid, from_request=from_request):
             follow = Follow.objects.select_related("account", "target").filter(pk=fid).first()
             if follow is not None:
@@ -135,6 +141,19 @@ def handle(event: Event) -> None:
             timelines.feed_forget_author(feed_account_id=b, author_id=a)
         case _:
             logger.info("no effects for %s", type(event).__name__)
+
+
+def _unfavourite_send(account_id: int, status_id: int) -> None:
+    """Tell a remote author's server that the local ``account_id`` no longer
+    favourites its post ``status_id``."""
+    from tribune.accounts.models import Account
+    from tribune.federation import outbox
+    from tribune.statuses.models import Status
+
+    account = Account.objects.filter(pk=account_id).first()
+    status = Status.objects.select_related("account").filter(pk=status_id).first()
+    if account is not None and status is not None:
+        outbox.favourite_send(account=account, status=status, undo=True)
 
 
 def _follow_undo(follower_id: int, target_id: int) -> None:
