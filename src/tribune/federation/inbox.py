@@ -2,7 +2,9 @@
 (``signatures``, the key found by ``actors.remote_key_get``), the body read as one
 JSON object, the key's owner required to be the activity's actor; then one
 handler per activity type. ``Follow`` of a local account and ``Undo`` of one,
-``Accept`` and ``Reject`` of a local account's Follow are handled; every other type is logged and accepted (202), as Mastodon answers what
+``Accept`` and ``Reject`` of a local account's Follow, and the activities about
+posts (``interactions``: Create, Update, Delete, Announce, Like, Undo) are
+handled; every other type is logged and accepted (202), as Mastodon answers what
 it ignores.
 """
 
@@ -16,6 +18,7 @@ from typing import Any
 from tribune.accounts.models import Account
 from tribune.accounts.selectors import account_by_uri
 from tribune.core.errors import DomainError
+from tribune.federation import interactions
 from tribune.federation.actors import ActorError, remote_key_get
 from tribune.federation.models import RemoteActor
 from tribune.federation.outbox import follow_accept_send
@@ -119,6 +122,18 @@ def receive(activity: dict[str, Any], *, sender: RemoteActor) -> None:
                 _unfollow(obj, sender)
             case "Accept" | "Reject", _:
                 _follow_answer(kind, obj, sender)
+            case "Create", _:
+                interactions.create_receive(activity, sender)
+            case "Update", _:
+                interactions.update_receive(activity, sender)
+            case "Delete", _:
+                interactions.delete_receive(activity, sender)
+            case "Announce", _:
+                interactions.announce_receive(activity, sender)
+            case "Like", _:
+                interactions.like_receive(activity, sender)
+            case "Undo", _:
+                interactions.undo_receive(obj, sender)
             case _:
                 logger.info("inbox: ignoring %s from %s", kind, sender.account.uri)
     except DomainError as error:
