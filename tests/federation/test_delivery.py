@@ -32,9 +32,8 @@ def posted(peer):
 
 
 @pytest.fixture
-def followers(zed, zed_keys, alice, db):
+def followers(zed, alice, db):
     """zed and yan on remote.test (one shared inbox) follow alice."""
-    _private, public = zed_keys
     zed.json("/users/yan", actor_document("yan", key_pair()[1]))
     zed.routes["/inbox"] = (202, {}, b"")
     zed.routes["/users/yan/inbox"] = (202, {}, b"")
