@@ -84,6 +84,8 @@ def test_a_followed_accounts_post_is_stored_sanitised_and_in_the_home_feed(
     client.force_login(alice.user)
     page = client.get("/").content.decode()
     assert "there</a>" in page and "alert(" not in page and "onerror" not in page
+    assert 'href="/@zed@remote.test"' in page  # the author's profile here, not a local zed
+    assert client.get("/@zed@remote.test").status_code == 200
 
 
 def test_a_post_delivered_twice_is_stored_once(zed_keys, zed_account,
