@@ -198,3 +198,9 @@ def test_an_actor_on_another_host_must_be_confirmed_by_its_own_webfinger(
 def test_an_unknown_handle_is_404(zed, alice, api_as):
     assert api_as(alice).get("/api/v1/accounts/lookup",
                              {"acct": "nobody@remote.test"}).status_code == 404
+
+
+def test_a_visitor_lookup_does_not_fetch(zed, api_as, db):
+    serve_webfinger(zed, "zed", ZED)
+    assert api_as().get("/api/v1/accounts/lookup", {"acct": "zed@remote.test"}).status_code == 404
+    assert zed.received == []

@@ -129,9 +129,13 @@ def preferences(request):
 
 @router.get("/v1/accounts/lookup", response=responses(Account), auth=public("read:accounts"))
 def account_lookup(request, acct: str):
-    """The account for ``user`` or ``user@domain``; an unknown remote one is
-    looked up on its server (WebFinger, then its actor), as Mastodon's
-    ResolveAccountService does. 404 when there is none."""
+    """The account for ``user`` or ``user@domain``. For a signed-in caller an
+    unknown remote one is looked up on its server (WebFinger, then its actor;
+    ``federation.webfinger``); visitors get known accounts only, so they cannot
+    make the server fetch from anywhere (Mastodon's lookup never fetches). 404
+    when there is none."""
+    if request.auth.account is None:
+        return account_out(accounts.account_lookup(acct=acct))
     return account_out(account_resolve(acct=acct))
 
 
