@@ -16,12 +16,13 @@ from tribune.api.routers import (
     media,
     misc,
     notifications,
+    polls,
     registrations,
     reports,
     statuses,
     timelines,
 )
 
-for module in (instance, media, statuses, timelines, graph, accounts, lists, registrations,
+for module in (instance, media, statuses, polls, timelines, graph, accounts, lists, registrations,
                notifications, reports, admin_reports, admin_accounts, apps, misc):
     api.add_router("/", module.router)
