@@ -74,7 +74,6 @@ def test_update_credentials_with_put(alice, api_as):
 
 
 @pytest.mark.parametrize("body", [
-    {"status": "q?", "poll": {"options": ["a", "b"], "expires_in": 300}},
     {"status": "later", "scheduled_at": "2030-01-01T00:00:00Z"},
 ])
 def test_unsupported_parts_of_a_status_are_refused_not_dropped(alice, api_as, body):

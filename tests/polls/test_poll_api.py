@@ -158,6 +158,6 @@ def test_instance_announces_the_limits_the_server_applies(api_as):
 
     expected = {"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300,
                 "max_expiration": 2629746}
-    assert POLL_LIMITS == expected
+    assert expected == POLL_LIMITS
     assert api_as().get("/api/v1/instance").json()["configuration"]["polls"] == expected
     assert api_as().get("/api/v2/instance").json()["configuration"]["polls"] == expected

@@ -30,7 +30,7 @@ def _end_now(poll: Poll) -> None:
 
 def test_the_end_notifies_author_and_voters_once(alice, bob, carol, make_account,
                                                  django_capture_on_commit_callbacks):
-    dave = make_account("dave")
+    make_account("dave")  # neither author nor voter
     status = status_create(account=alice, text="?",
                            poll=poll_spec(options=["a", "b"], expires_in=600, multiple=True))
     poll_vote(account=bob, poll=status.poll, choices=[0, 1])
