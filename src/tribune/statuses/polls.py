@@ -132,6 +132,58 @@ def poll_replace_for(*, status: Status, spec: PollSpec | None, now: datetime) ->
     return True
 
 
+# An archive's poll may come from a server with other limits (statuses.importing).
+MAX_IMPORTED_OPTIONS = 20
+MAX_IMPORTED_OPTION_CHARACTERS = 500
+
+
+@dataclass(frozen=True)
+class PollResults:
+    """A poll as an archive keeps it (an ActivityStreams ``Question``): option
+    titles with their vote counts, whether several could be chosen, when it ended
+    (or ends) and how many people voted."""
+
+    options: tuple[str, ...]
+    tallies: tuple[int, ...]
+    multiple: bool
+    ends_at: datetime
+    voters_count: int
+
+
+def poll_results(*, options: list, tallies: list, multiple: bool, ends_at: datetime,
+                 voters_count: int | None) -> PollResults:
+    """Check an archived poll: 2 to :data:`MAX_IMPORTED_OPTIONS` non-empty titles
+    (cut at :data:`MAX_IMPORTED_OPTION_CHARACTERS`), a count of at least 0 each,
+    an aware end time. ``voters_count`` None (an archive without it) counts the
+    votes, which is right for a single-choice poll. Raises ValidationFailed with a
+    message for the person whose import it is."""
+    if (not isinstance(options, list) or not 2 <= len(options) <= MAX_IMPORTED_OPTIONS
+            or len(tallies) != len(options)):
+        raise ValidationFailed(_("The poll's choices cannot be read."))
+    titles = tuple(str(o).strip()[:MAX_IMPORTED_OPTION_CHARACTERS] for o in options)
+    if not all(titles) or not all(isinstance(t, int) and t >= 0 for t in tallies):
+        raise ValidationFailed(_("The poll's choices cannot be read."))
+    if timezone.is_naive(ends_at):
+        raise ValidationFailed(_("The poll's end has no time zone."))
+    votes = sum(tallies)
+    voters = voters_count if isinstance(voters_count, int) and voters_count >= 0 else votes
+    return PollResults(options=titles, tallies=tuple(tallies), multiple=bool(multiple),
+                       ends_at=ends_at, voters_count=voters)
+
+
+def poll_import_for(*, status: Status, results: PollResults) -> Poll:
+    """Give an imported post (``statuses.importing``, inside its transaction) its
+    poll, closed with the archive's counts: the voters are not known here, so no
+    one may vote again, and its end notifies no one (it is marked notified). A poll
+    still running in the archive ends now."""
+    ended = min(results.ends_at, timezone.now())
+    return Poll.objects.create(
+        status=status, options=list(results.options), tallies=list(results.tallies),
+        multiple=results.multiple, expires_at=ended, votes_count=sum(results.tallies),
+        voters_count=results.voters_count, ended_notified_at=ended,
+        created_at=status.created_at)
+
+
 def poll_expired(poll: Poll, now: datetime | None = None) -> bool:
     """Whether ``poll`` has ended (at ``now``, by default the present)."""
     return poll.expires_at is not None and poll.expires_at <= (now or timezone.now())
