@@ -240,7 +240,7 @@ class ViewerState:
         # Written out rather than as a union of querysets: compiling those took a
         # quarter of a cached home timeline page.
         parts = [
-            f'SELECT {kind}, "{column}", NULL FROM "{model._meta.db_table}" '
+            f'SELECT {kind}, "{column}", CAST(NULL AS INTEGER) FROM "{model._meta.db_table}" '
             f'WHERE "account_id" = %s AND "{column}" IN ({marks})'
             for kind, (model, column) in enumerate(
                 [(Favourite, "status_id"), (Status, "reblog_of_id"), (Bookmark, "status_id"),
