@@ -161,3 +161,28 @@ def test_instance_announces_the_limits_the_server_applies(api_as):
     assert expected == POLL_LIMITS
     assert api_as().get("/api/v1/instance").json()["configuration"]["polls"] == expected
     assert api_as().get("/api/v2/instance").json()["configuration"]["polls"] == expected
+
+
+@pytest.mark.parametrize("body", [
+    {"status": "?", "poll": "yes"},
+    {"status": "?", "poll": {"options": {"a": 1}, "expires_in": 600}},
+    {"status": "?", "poll": {"options": ["a", "b"], "expires_in": [600]}},
+    {"status": "?", "poll": {"options": ["a", "b"], "expires_in": 1e30}},
+    {"status": "?", "poll": {"options": ["a", 2], "expires_in": 600}},
+    {"status": "?", "poll": {"options": ["a", "b"], "expires_in": True}},
+])
+def test_malformed_poll_parameters_are_422(alice, api_as, body):
+    response = api_as(alice).post("/api/v1/statuses", json=body)
+    assert response.status_code in (400, 422), response.content
+    assert "error" in response.json()
+    assert not Poll.objects.exists()
+
+
+def test_malformed_form_poll_and_choices_are_422(alice, bob, api_as):
+    response = api_as(alice).post("/api/v1/statuses", data={
+        "status": "?", "poll[options]": "a", "poll[expires_in]": "600"})
+    assert response.status_code == 422
+    poll_id = _post_poll(api_as(alice))["poll"]["id"]
+    for body in ({"choices": {"a": 1}}, {"choices": [[0]]}, {"choices": ["99999999999999999999"]}):
+        refused = api_as(bob).post(f"/api/v1/polls/{poll_id}/votes", json=body)
+        assert refused.status_code in (400, 422), (body, refused.content)
