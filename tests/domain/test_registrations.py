@@ -118,3 +118,34 @@ def test_the_username_check_probes_the_handle_index(db, make_account):
             cursor.execute("EXPLAIN " + sql, params)
             plan = " ".join(row[0] for row in cursor.fetchall())
     assert "account_handle_unique" in plan, plan
+
+
+def test_an_app_sign_up_whose_token_is_refused_leaves_no_login(db):
+    """The login, its account and the app's token are made in one transaction: an
+    app whose stored scopes no longer name a known scope cannot issue the token, and
+    the sign-up leaves nothing behind (it used to leave a login without a token)."""
+    from django.contrib.auth import get_user_model
+
+    from tribune.accounts.models import Account
+    from tribune.oauth.models import Application
+    from tribune.oauth.services import app_sign_up, application_create
+
+    registration_mode_set(mode="open")
+    app, _secret = application_create(name="Client", redirect_uris="urn:ietf:wg:oauth:2.0:oob",
+                                      scopes="read write")
+    Application.objects.filter(pk=app.pk).update(scopes="read write:retired")
+    app.refresh_from_db()
+    with pytest.raises(ValidationFailed):
+        app_sign_up(application=app, username="tokenless", email="tokenless@example.test",
+                    password=PASSWORD, agreement=True)
+    assert not Account.objects.filter(username="tokenless").exists()
+    assert not get_user_model().objects.filter(username="tokenless").exists()
+
+    app.scopes = "read write"
+    app.save()
+    account, raw = app_sign_up(application=app, username="tokenless",
+                               email="tokenless@example.test", password=PASSWORD, agreement=True)
+    from tribune.oauth.models import AccessToken
+
+    assert AccessToken.objects.get(user=account.user).scope == "read write"
+    assert len(raw) > 20

@@ -37,3 +37,22 @@ def canary():
     yield peer
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def zed_keys():
+    """zed@remote.test's key pair: ``(private PEM, public PEM)``."""
+    from tests.federation.peers import key_pair
+
+    return key_pair()
+
+
+@pytest.fixture
+def zed(remote, zed_keys):
+    """zed@remote.test: its actor document is served, its inbox answers 202."""
+    from tests.federation.peers import actor_document
+
+    _private, public = zed_keys
+    remote.json("/users/zed", actor_document("zed", public))
+    remote.routes["/users/zed/inbox"] = (202, {}, b"")
+    return remote

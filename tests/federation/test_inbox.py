@@ -21,20 +21,6 @@ KEY_ID = f"{ZED}#main-key"
 HOST = urlsplit(settings.TRIBUNE_BASE_URL).netloc
 
 
-@pytest.fixture(scope="module")
-def zed_keys():
-    return key_pair()
-
-
-@pytest.fixture
-def zed(remote, zed_keys):
-    """zed@remote.test: its actor document is served, its inbox answers 202."""
-    _private, public = zed_keys
-    remote.json("/users/zed", actor_document("zed", public))
-    remote.routes["/users/zed/inbox"] = (202, {}, b"")
-    return remote
-
-
 def post(path: str, activity, *, private_pem: str, key_id: str = KEY_ID,
          body: bytes | None = None, tamper: bytes | None = None):
     """POST ``activity`` to ``path`` signed with ``private_pem``; ``tamper``

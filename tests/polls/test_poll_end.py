@@ -66,7 +66,7 @@ def test_a_deleted_poll_ends_quietly(alice, bob):
 def test_the_end_is_queued_for_the_polls_end_on_the_database_backend(
         alice, settings, django_capture_on_commit_callbacks):
     """django-tasks-db stores a deferred task with its ``run_after``; its worker runs
-    it then (the RQ backend schedules it the same way, docs/adr/0024)."""
+    it then (the RQ backend schedules it the same way, docs/adr/0025)."""
     from django_tasks_db.models import DBTaskResult
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",

@@ -3,6 +3,7 @@ sign-ups awaiting approval, and invites."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
@@ -35,6 +36,7 @@ INVITE_ERRORS = {
 def account_sign_up(
     *, username: str, email: str, password: str, agreement: bool,
     reason: str = "", invite_code: str = "",
+    then: Callable[[Account], None] | None = None,
 ) -> Account:
     """Join this server under the current registration mode; returns the new account.
 
@@ -53,6 +55,10 @@ def account_sign_up(
     Conflict (username or email taken), and Overloaded when no password-hashing
     slot is free. The password is hashed before the transaction opens, so a
     sign-up holds no database lock while it hashes.
+
+    ``then(account)``, if given, runs inside the sign-up's transaction after the
+    account is made (an app's sign-up issues the login's token there), so the
+    sign-up and what follows from it are kept or undone together.
     """
     mode = registration_mode()
     if mode == "closed":
@@ -81,6 +87,8 @@ def account_sign_up(
         if needs_review:
             ApprovalRequest.objects.create(account=account, reason=reason,
                                            created_at=timezone.now())
+        if then is not None:
+            then(account)
     return account
 
 

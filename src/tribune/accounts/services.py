@@ -90,7 +90,9 @@ def account_create(
         hashed_password = password_hash(password, check=False)  # checked above
     now = timezone.now()
     try:
-        with transaction.atomic():
+        # No savepoint inside a caller's transaction (a sign-up's): a refused
+        # insert raises Conflict, which undoes the caller's transaction too.
+        with transaction.atomic(savepoint=False):
             user = User(username=username, email=User.objects.normalize_email(email),
                         password=hashed_password, is_staff=admin, is_superuser=admin,
                         is_active=active)

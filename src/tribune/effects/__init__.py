@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 def handle(event: Event) -> None:
     """Apply the consequences of ``event``."""
+    from tribune.federation import outbox
     from tribune.federation.outbox import follow_accept_send
     from tribune.graph.models import Follow, FollowRequest
     from tribune.moderation.services import status_scan
@@ -53,6 +54,7 @@ def handle(event: Event) -> None:
             status = Status.objects.filter(pk=sid).select_related("reblog_of").first()
             if status is None:
                 return
+            outbox.status_create_send(status_id=sid)  # local posts only
             if status.reblog_of_id:
                 notify(account_id=status.reblog_of.account_id, from_account_id=status.account_id,
                        type=N.REBLOG, status_id=status.reblog_of_id)
@@ -74,6 +76,7 @@ def handle(event: Event) -> None:
                 return
             poll_end_schedule(status_id=sid)  # an edit may have changed the poll's end
             status_scan(status_id=sid)
+            outbox.status_update_send(status_id=sid)  # local posts only
             interested = set(Status.objects.filter(reblog_of_id=sid).values_list("account_id", flat=True))
             interested |= set(Favourite.objects.filter(status_id=sid).values_list("account_id", flat=True))
             notify_many(account_ids=interested, from_account_id=status.account_id,
@@ -81,17 +84,21 @@ def handle(event: Event) -> None:
             _preview_card(sid)
         case StatusDeleted(status_id=sid, account_id=aid, reblog_of_id=original_id):
             timelines.unfanout_status(status_id=sid, account_id=aid, reblog_of_id=original_id)
+            outbox.status_delete_send(account_id=aid, status_id=sid, reblog_of_id=original_id)
             if original_id is not None and not Status.objects.filter(
                     account_id=aid, reblog_of_id=original_id).exists():
                 _retract_about_status(original_id, from_account_id=aid, type=N.REBLOG)
         case Favourited(favourite_id=fid):
-            favourite = Favourite.objects.filter(pk=fid).select_related("status").first()
+            favourite = (Favourite.objects.filter(pk=fid)
+                         .select_related("account", "status__account").first())
             if favourite is not None:
+                outbox.favourite_send(account=favourite.account, status=favourite.status)
                 notify(account_id=favourite.status.account_id, from_account_id=favourite.account_id,
                        type=N.FAVOURITE, status_id=favourite.status_id)
         case FavouriteRemoved(account_id=aid, status_id=sid):
             if not Favourite.objects.filter(account_id=aid, status_id=sid).exists():
                 _retract_about_status(sid, from_account_id=aid, type=N.FAVOURITE)
+                _unfavourite_send(aid, sid)
         case Followed(follow_id=fid, from_request=from_request):
             follow = Follow.objects.select_related("account", "target").filter(pk=fid).first()
             if follow is not None:
@@ -111,18 +118,26 @@ def handle(event: Event) -> None:
                     notify(account_id=follow.target_id, from_account_id=follow.account_id,
                            type=N.FOLLOW)
         case FollowRequested(follow_request_id=rid):
-            request = FollowRequest.objects.filter(pk=rid).first()
-            if request is not None:
+            request = (FollowRequest.objects.select_related("account", "target")
+                       .filter(pk=rid).first())
+            if request is None:
+                return
+            if request.target.is_local:
                 notify(account_id=request.target_id, from_account_id=request.account_id,
                        type=N.FOLLOW_REQUEST)
+            else:
+                # The remote account's server decides: an Accept or a Reject comes back.
+                outbox.follow_send(follower=request.account, target=request.target)
         case FollowRequestWithdrawn(account_id=requester, target_id=target):
             if not FollowRequest.objects.filter(account_id=requester, target_id=target).exists():
                 notifications_retract(account_id=target, from_account_id=requester,
                                       type=N.FOLLOW_REQUEST)
+                _follow_undo(requester, target)
         case Unfollowed(follower_id=follower, target_id=target):
             timelines.feed_forget_author(feed_account_id=follower, author_id=target)
             if not Follow.objects.filter(account_id=follower, target_id=target).exists():
                 notifications_retract(account_id=target, from_account_id=follower, type=N.FOLLOW)
+                _follow_undo(follower, target)
         case Blocked(account_id=a, target_id=b):
             timelines.feed_forget_author(feed_account_id=a, author_id=b)
             timelines.feed_forget_author(feed_account_id=b, author_id=a)
@@ -132,7 +147,7 @@ def handle(event: Event) -> None:
 
 def poll_end_schedule(*, status_id: int) -> None:
     """Queue the end of the poll of ``status_id`` (if it has one still to notify) to
-    run at its end, with ``run_after`` (docs/adr/0024). On a backend that cannot
+    run at its end, with ``run_after`` (docs/adr/0025). On a backend that cannot
     defer (the tests' immediate one) nothing is queued; a poll already ended is
     handled now. Queuing it twice is harmless: the end is claimed once."""
     from django.utils import timezone
@@ -170,6 +185,35 @@ def poll_ended(*, poll_id: int) -> int:
         poll, voter_ids = claimed
         return notify_poll_ended(author_id=poll.status.account_id, status_id=poll.status_id,
                                  voter_ids=voter_ids)
+
+
+def _unfavourite_send(account_id: int, status_id: int) -> None:
+    """Tell a remote author's server that the local ``account_id`` no longer
+    favourites its post ``status_id``."""
+    from tribune.accounts.models import Account
+    from tribune.federation import outbox
+    from tribune.statuses.models import Status
+
+    account = Account.objects.filter(pk=account_id).first()
+    status = Status.objects.select_related("account").filter(pk=status_id).first()
+    if account is not None and status is not None:
+        outbox.favourite_send(account=account, status=status, undo=True)
+
+
+def _follow_undo(follower_id: int, target_id: int) -> None:
+    """Tell a remote account's server that the local ``follower_id`` no longer
+    follows it (nor asks to), unless a new request or follow came since."""
+    from tribune.accounts.models import Account
+    from tribune.federation import outbox
+    from tribune.graph.models import Follow, FollowRequest
+
+    if (Follow.objects.filter(account_id=follower_id, target_id=target_id).exists()
+            or FollowRequest.objects.filter(account_id=follower_id,
+                                            target_id=target_id).exists()):
+        return
+    accounts = Account.objects.in_bulk([follower_id, target_id])
+    if follower_id in accounts and target_id in accounts:
+        outbox.follow_undo_send(follower=accounts[follower_id], target=accounts[target_id])
 
 
 def _preview_card(status_id: int, *, new: bool = False) -> None:

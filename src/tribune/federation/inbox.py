@@ -1,7 +1,9 @@
 """What other servers post to our inboxes (docs/adr/0023): the signature checked
 (``signatures``, the key found by ``actors.remote_key_get``), the body read as one
 JSON object, the key's owner required to be the activity's actor; then one
-handler per activity type. ``Follow`` of a local account and ``Undo`` of one are
+handler per activity type. ``Follow`` of a local account and ``Undo`` of one,
+``Accept`` and ``Reject`` of a local account's Follow, and the activities about
+posts (``interactions``: Create, Update, Delete, Announce, Like, Undo) are
 handled; every other type is logged and accepted (202), as Mastodon answers what
 it ignores.
 """
@@ -16,6 +18,7 @@ from typing import Any
 from tribune.accounts.models import Account
 from tribune.accounts.selectors import account_by_uri
 from tribune.core.errors import DomainError
+from tribune.federation import interactions
 from tribune.federation.actors import ActorError, remote_key_get
 from tribune.federation.models import RemoteActor
 from tribune.federation.outbox import follow_accept_send
@@ -25,8 +28,14 @@ from tribune.federation.signatures import (
     parse_signature,
     verify_request,
 )
-from tribune.graph.models import Follow
-from tribune.graph.services import follow_create, follow_delete
+from tribune.graph.models import Follow, FollowRequest
+from tribune.graph.services import (
+    follow_create,
+    follow_delete,
+    follow_request_authorize,
+    follow_request_reject,
+    follower_remove,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +120,20 @@ def receive(activity: dict[str, Any], *, sender: RemoteActor) -> None:
                 _follow(activity, sender)
             case "Undo", {"type": "Follow"}:
                 _unfollow(obj, sender)
+            case "Accept" | "Reject", _:
+                _follow_answer(kind, obj, sender)
+            case "Create", _:
+                interactions.create_receive(activity, sender)
+            case "Update", _:
+                interactions.update_receive(activity, sender)
+            case "Delete", _:
+                interactions.delete_receive(activity, sender)
+            case "Announce", _:
+                interactions.announce_receive(activity, sender)
+            case "Like", _:
+                interactions.like_receive(activity, sender)
+            case "Undo", _:
+                interactions.undo_receive(obj, sender)
             case _:
                 logger.info("inbox: ignoring %s from %s", kind, sender.account.uri)
     except DomainError as error:
@@ -148,3 +171,42 @@ def _unfollow(follow: dict[str, Any], sender: RemoteActor) -> None:
     target = _local_target(follow.get("object"))
     if target is not None:
         follow_delete(account=sender.account, target=target)
+
+
+def _local_follower(follow: Any, sender: RemoteActor) -> Account | None:
+    """The local account whose Follow of ``sender`` an Accept or Reject answers:
+    the Follow restated (``actor`` local, ``object`` the sender), or the id of a
+    Follow we sent (``activities.follow_id``: ``<actor>#follows/<target id>``,
+    whose target must be the sender)."""
+    if isinstance(follow, dict):
+        if follow.get("type") not in (None, "Follow"):
+            return None
+        if follow.get("actor") is not None or follow.get("object") is not None:
+            if _id(follow.get("object")) != sender.account.uri:
+                return None
+            return _local_target(follow.get("actor"))
+        follow = follow.get("id")
+    if not isinstance(follow, str):
+        return None
+    actor, _sep, target_id = follow.partition("#follows/")
+    if target_id != str(sender.account.pk):
+        return None
+    return _local_target(actor)
+
+
+def _follow_answer(kind: str, follow: Any, sender: RemoteActor) -> None:
+    """``Accept`` or ``Reject`` of a local account's Follow of the sender: an
+    Accept makes the pending request a follow (``follow_request_authorize``); a
+    Reject ends the request, or the follow if it was accepted already (Mastodon's
+    RejectFollow). Anything else (an Accept of another kind) is ignored."""
+    follower = _local_follower(follow, sender)
+    if follower is None:
+        logger.info("inbox: %s of nothing we asked from %s", kind, sender.account.uri)
+        return
+    if kind == "Accept":
+        follow_request_authorize(account=sender.account, requester=follower)
+        return
+    if FollowRequest.objects.filter(account=follower, target=sender.account).exists():
+        follow_request_reject(account=sender.account, requester=follower)
+    else:
+        follower_remove(account=sender.account, follower=follower)

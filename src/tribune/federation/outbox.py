@@ -1,13 +1,21 @@
-"""Activities Tribune sends to other servers, and to whom (docs/adr/0023).
+"""Activities Tribune sends to other servers, and to whom (docs/adr/0023, 0024).
 Each is delivered by ``tasks.deliver`` on the ``federation`` queue after the
-current transaction commits."""
+current transaction commits; ``effects`` calls these after local accounts act."""
 
 from __future__ import annotations
 
 from tribune.accounts.models import Account
-from tribune.federation import documents
+from tribune.federation import activities, documents
 from tribune.federation.models import RemoteActor
 from tribune.federation.tasks import delivery_enqueue
+
+
+def _inbox(account: Account) -> str | None:
+    """The personal inbox of the remote ``account``, None when it is local or its
+    actor is not known here."""
+    if account.is_local:
+        return None
+    return RemoteActor.objects.filter(account=account).values_list("inbox", flat=True).first()
 
 
 def follow_accept_send(*, follower: Account, target: Account,
@@ -18,9 +26,147 @@ def follow_accept_send(*, follower: Account, target: Account,
     is not known here."""
     if follower.is_local or not target.is_local:
         return False
-    actor = RemoteActor.objects.filter(account=follower).first()
-    if actor is None:
+    inbox = _inbox(follower)
+    if inbox is None:
         return False
     accept = documents.accept_follow(target, follower_uri=follower.uri, follow_id=follow_id)
-    delivery_enqueue(account_id=target.pk, inbox=actor.inbox, activity=accept)
+    delivery_enqueue(account_id=target.pk, inbox=inbox, activity=accept)
+    return True
+
+
+def follow_send(*, follower: Account, target: Account) -> bool:
+    """Send the local ``follower``'s ``Follow`` to the remote ``target``'s inbox
+    (its request stays pending until the Accept). False when there is nothing to
+    send: a local target, a remote follower, an actor not known here."""
+    inbox = _inbox(target) if follower.is_local else None
+    if inbox is None:
+        return False
+    delivery_enqueue(account_id=follower.pk, inbox=inbox,
+                     activity=activities.follow(follower, target))
+    return True
+
+
+def follow_undo_send(*, follower: Account, target: Account) -> bool:
+    """Send the ``Undo`` of the local ``follower``'s Follow to the remote
+    ``target`` (an unfollow, or a request withdrawn). False as ``follow_send``."""
+    inbox = _inbox(target) if follower.is_local else None
+    if inbox is None:
+        return False
+    delivery_enqueue(account_id=follower.pk, inbox=inbox,
+                     activity=activities.undo_follow(follower, target))
+    return True
+
+
+# --- posts, boosts and favourites ------------------------------------------------------
+
+
+def _preferred_inboxes(account_ids) -> set[str]:
+    """The shared inbox, else the personal one, of each remote account among
+    ``account_ids`` (a list or a queryset of ids), each address once: one
+    delivery per server that has a shared inbox (Mastodon's
+    ``preferred_inbox_url``). One query."""
+    rows = RemoteActor.objects.filter(account_id__in=account_ids).values_list(
+        "shared_inbox", "inbox")
+    return {shared or inbox for shared, inbox in rows}
+
+
+def _followers_inboxes(account: Account) -> set[str]:
+    from tribune.graph.models import Follow
+
+    return _preferred_inboxes(Follow.objects.filter(target=account)
+                              .exclude(account__domain="").values("account_id"))
+
+
+def status_inboxes(status) -> set[str]:
+    """Where a local post goes (Mastodon's ActivityPub::DistributionWorker and
+    its audience): its author's remote followers unless it is direct, the remote
+    accounts it mentions, and the remote author of the post it replies to; by
+    shared inbox where there is one, each address once. A constant number of
+    queries."""
+    from tribune.statuses.models import Mention
+
+    inboxes = set() if status.visibility == "direct" else _followers_inboxes(status.account)
+    others = list(Mention.objects.filter(status=status).exclude(account__domain="")
+                  .values_list("account_id", flat=True))
+    if status.in_reply_to_account_id:
+        others.append(status.in_reply_to_account_id)
+    if status.reblog_of_id:
+        others.append(status.reblog_of.account_id)
+    return inboxes | _preferred_inboxes(others)
+
+
+def _send(account: Account, inboxes: set[str], activity: dict) -> int:
+    for inbox in sorted(inboxes):
+        delivery_enqueue(account_id=account.pk, inbox=inbox, activity=activity)
+    return len(inboxes)
+
+
+def _loaded(status_id: int):
+    from tribune.statuses.models import Status
+
+    return (Status.objects.select_related("account", "in_reply_to__account",
+                                          "reblog_of__account")
+            .prefetch_related("mentions__account", "tags", "media_attachments")
+            .filter(pk=status_id, account__domain="").first())
+
+
+def status_create_send(*, status_id: int) -> int:
+    """Deliver the ``Create`` of the local post ``status_id`` (or the
+    ``Announce`` of a local boost) to ``status_inboxes``; returns how many
+    deliveries were queued (0 for a remote or vanished post, or an imported one,
+    which was never new)."""
+    status = _loaded(status_id)
+    if status is None or status.imported:
+        return 0
+    if status.reblog_of_id:
+        return _send(status.account, status_inboxes(status), activities.announce(status))
+    return _send(status.account, status_inboxes(status), activities.create(status))
+
+
+def status_update_send(*, status_id: int) -> int:
+    """Deliver the ``Update`` of the edited local post ``status_id`` to the same
+    audience as its ``Create``."""
+    status = _loaded(status_id)
+    if status is None or status.reblog_of_id:
+        return 0
+    return _send(status.account, status_inboxes(status), activities.update(status))
+
+
+def status_delete_send(*, account_id: int, status_id: int,
+                       reblog_of_id: int | None) -> int:
+    """Deliver what follows the deletion of the local post or boost
+    ``status_id``: a ``Delete`` of the post, or the ``Undo`` of the boost (to the
+    boosted author as well), to the author's remote followers. The post is gone,
+    so its mentions are not known any more: mentioned accounts that do not follow
+    the author are not told."""
+    from tribune.accounts.selectors import account_uri
+    from tribune.statuses.models import Status
+
+    account = Account.objects.filter(pk=account_id, domain="").first()
+    if account is None:
+        return 0
+    inboxes = _followers_inboxes(account)
+    uri = f"{account_uri(account)}/statuses/{status_id}"
+    if reblog_of_id is None:
+        return _send(account, inboxes, activities.delete(account, uri))
+    original = Status.objects.select_related("account").filter(pk=reblog_of_id).first()
+    if original is None:
+        return 0
+    from tribune.federation.serializers import status_id as object_id
+
+    inboxes |= _preferred_inboxes([original.account_id])
+    return _send(account, inboxes, activities.undo_announce(account, uri, object_id(original)))
+
+
+def favourite_send(*, account: Account, status, undo: bool = False) -> bool:
+    """Deliver the local ``account``'s ``Like`` of ``status`` (its ``Undo`` when
+    ``undo``) to the status's remote author. False when there is no one to tell
+    (a local author, a remote account liking)."""
+    if not account.is_local:
+        return False
+    inbox = _inbox(status.account)
+    if inbox is None:
+        return False
+    document = (activities.undo_like if undo else activities.like)(account, status)
+    delivery_enqueue(account_id=account.pk, inbox=inbox, activity=document)
     return True

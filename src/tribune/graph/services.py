@@ -73,7 +73,10 @@ def _remove_follow(account: Account, target: Account) -> bool:
 @transaction.atomic
 def follow_create(*, account: Account, target: Account, show_reblogs: bool | None = None,
                   notify: bool | None = None) -> Follow | FollowRequest:
-    """Follow ``target``: at once if it is unlocked, else as a pending request.
+    """Follow ``target``: at once if it is local and unlocked, else as a pending
+    request. A remote ``target`` is always requested first: its server answers the
+    Follow that ``effects`` sends with an Accept (``follow_request_authorize``) or a
+    Reject (Mastodon's FollowService shows ``requested: true`` until then).
 
     Following again updates ``show_reblogs``/``notify`` and changes nothing else
     (Mastodon's FollowService). Raises ValidationFailed for oneself and Forbidden
@@ -98,7 +101,7 @@ def follow_create(*, account: Account, target: Account, show_reblogs: bool | Non
         return existing
     options = {"show_reblogs": True if show_reblogs is None else show_reblogs,
                "notify": bool(notify)}
-    if target.locked:
+    if target.locked or not target.is_local:
         request, created = FollowRequest.objects.get_or_create(
             account=account, target=target, defaults=options)
         if created:

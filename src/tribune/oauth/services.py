@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import (
@@ -82,8 +81,7 @@ def token_create(*, user: AbstractBaseUser, application: Application,
         expires=timezone.now() + timedelta(seconds=lifetime),
     )
     set_token_value(token, raw)
-    with transaction.atomic():
-        token.save()
+    token.save()  # one INSERT: atomic by itself, and no savepoint inside a caller's transaction
     return raw
 
 
@@ -94,17 +92,24 @@ def app_sign_up(*, application: Application, username: str, email: str, password
     access token for the new login through ``application`` with the app's scopes.
     Returns the account and the raw token (shown once).
 
-    Not one transaction: the sign-up hashes the password before its own
-    transaction opens, so that no database lock is held while it hashes; the
-    token (whose scopes the app registered, so it cannot be refused) follows.
-    A sign-up awaiting approval gets its token too; it works once the account is
-    approved. Raises what ``account_sign_up`` raises (Forbidden, ValidationFailed,
-    Conflict, and Overloaded when no password-hashing slot is free).
+    One transaction for the login, its account and the token (the token is made
+    in the sign-up's transaction, ``account_sign_up(then=...)``), so a refused or
+    failed sign-up leaves neither behind; the password is hashed before it opens,
+    so that no database lock is held while it hashes. A sign-up awaiting approval
+    gets its token too; it works once the account is approved. Raises what
+    ``account_sign_up`` raises (Forbidden, ValidationFailed, Conflict, and
+    Overloaded when no password-hashing slot is free).
     """
+    tokens: list[str] = []
+
+    def issue(account: Account) -> None:
+        tokens.append(token_create(user=account.user, application=application,
+                                   scopes=application.scopes.split()))
+
     account = account_sign_up(username=username, email=email, password=password,
-                              agreement=agreement, reason=reason, invite_code=invite_code)
-    raw = token_create(user=account.user, application=application,
-                       scopes=application.scopes.split())
+                              agreement=agreement, reason=reason, invite_code=invite_code,
+                              then=issue)
+    raw = tokens[0]
     return account, raw
 
 

@@ -84,6 +84,9 @@ class Status(Versioned):
                 fields=["account", "reblog_of"], name="reblog_once",
                 condition=models.Q(reblog_of__isnull=False),
             ),
+            # A remote post (or boost) is found by its ActivityPub id, stored once.
+            models.UniqueConstraint(fields=["uri"], name="status_uri_once",
+                                    condition=~models.Q(uri="")),
         ]
 
     def __str__(self) -> str:

@@ -71,6 +71,28 @@ def status_poll(status: Status) -> Poll | None:
         return None
 
 
+def status_by_uri(uri: str) -> Status | None:
+    """The status whose ActivityPub id is ``uri``: a local one
+    (``https://DOMAIN/users/NAME/statuses/ID``) or a remote one by its stored
+    ``uri``; None when none is known. Visibility is the caller's question."""
+    from tribune.core.urls import absolute
+
+    prefix = absolute("/users/")
+    if uri.startswith(prefix):
+        username, sep, status_id = uri[len(prefix):].partition("/statuses/")
+        if not sep or not username or "/" in status_id:
+            return None
+        try:
+            pk = parse_id(status_id)
+        except (ValueError, TypeError, OverflowError):
+            return None
+        return (Status.objects.select_related("account")
+                .filter(pk=pk, account__domain="", account__username=username).first())
+    if not uri:
+        return None
+    return Status.objects.select_related("account").filter(uri=uri).first()
+
+
 def statuses_by_ids(ids: list[int]) -> list[Status]:
     """Statuses in the given order (missing ids skipped), with relations loaded."""
     rows = {s.pk: s for s in with_relations(Status.objects.filter(pk__in=ids))}

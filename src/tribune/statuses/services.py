@@ -314,8 +314,12 @@ def status_delete(*, account: Account, status: Status) -> None:
             raise NotFound(_("Record not found"))
 
 
-def reblog_create(*, account: Account, status: Status, visibility: str = Visibility.PUBLIC) -> Status:
+def reblog_create(*, account: Account, status: Status, visibility: str = Visibility.PUBLIC,
+                  uri: str = "") -> Status:
     """Reblog ``status`` (or the original of a reblog) and return the reblog; idempotent.
+
+    ``uri`` is the id of a remote account's ``Announce`` (the reblog's own id
+    elsewhere, by which its ``Undo`` names it).
 
     Raises NotFound when not visible or deleted meanwhile, Forbidden when it may not
     be reblogged (private posts of others, direct posts), ValidationFailed for a
@@ -343,7 +347,7 @@ def reblog_create(*, account: Account, status: Status, visibility: str = Visibil
                 # A concurrent duplicate fails here on reblog_once, before any counter moves.
                 reblog = Status.objects.create(account=account, reblog_of=original,
                                                visibility=visibility, created_at=timezone.now(),
-                                               thread_id=None)
+                                               thread_id=None, uri=uri[:500])
                 if not Status.objects.filter(pk=original.pk).update(
                         reblogs_count=F("reblogs_count") + 1, version=new_version()):
                     raise NotFound(_("Record not found"))  # the original was deleted meanwhile

@@ -17,6 +17,7 @@ from tribune.api.presenters import (
     statuses_out,
 )
 from tribune.api.schemas import Account, CredentialAccount, PreferencesOut, Status
+from tribune.federation.webfinger import account_resolve
 from tribune.graph import selectors as graph
 from tribune.media.account_images import account_profile_update
 from tribune.oauth.scopes import grants
@@ -128,8 +129,14 @@ def preferences(request):
 
 @router.get("/v1/accounts/lookup", response=responses(Account), auth=public("read:accounts"))
 def account_lookup(request, acct: str):
-    """The account for ``user`` or ``user@domain``, without a remote lookup."""
-    return account_out(accounts.account_lookup(acct=acct))
+    """The account for ``user`` or ``user@domain``. For a signed-in caller an
+    unknown remote one is looked up on its server (WebFinger, then its actor;
+    ``federation.webfinger``); visitors get known accounts only, so they cannot
+    make the server fetch from anywhere (Mastodon's lookup never fetches). 404
+    when there is none."""
+    if request.auth.account is None:
+        return account_out(accounts.account_lookup(acct=acct))
+    return account_out(account_resolve(acct=acct))
 
 
 @router.get("/v1/accounts/search", response=responses(list[Account]), auth=read("accounts"))

@@ -12,7 +12,9 @@ from tribune.api.auth import ApiError, Scoped, public, read, write
 from tribune.api.base import offset_param, responses
 from tribune.api.presenters import account_out, marker_out, statuses_out, tag_out
 from tribune.api.schemas import Marker, Search, SearchV1
+from tribune.core.errors import DomainError
 from tribune.core.ids import parse_id
+from tribune.federation.webfinger import account_resolve, looks_like_handle
 from tribune.graph.selectors import account_search
 from tribune.search.selectors import status_search
 from tribune.statuses.selectors import tag_search
@@ -73,6 +75,8 @@ def _search(request, q: str, type: str | None, limit: int | None, offset: int | 
     if type in (None, "", "accounts"):
         accounts = account_search(query=q, viewer=viewer, following=following,
                                   limit=limit, offset=offset)
+        if resolve and not offset and looks_like_handle(q):
+            accounts = _resolved(q, accounts)
     if type in (None, "", "hashtags"):
         tags = tag_search(query=q, limit=limit, offset=offset)
     if type in (None, "", "statuses"):
@@ -85,6 +89,16 @@ def _search(request, q: str, type: str | None, limit: int | None, offset: int | 
         statuses = status_search(viewer=viewer, query=q, account_id=author,
                                  offset=offset, limit=limit)
     return accounts, tags, statuses
+
+
+def _resolved(query: str, found: list) -> list:
+    """``found`` with the account of the handle ``query`` first, looked up on its
+    server when unknown (``resolve=true``); unchanged when it cannot be had."""
+    try:
+        account = account_resolve(acct=query)
+    except DomainError:
+        return found
+    return [account, *(a for a in found if a.pk != account.pk)]
 
 
 @router.get("/v2/search", response=responses(Search), auth=public("read:search"))

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0008_account_moving'),
-        ('statuses', '0004_status_imported'),
+        ('statuses', '0005_status_uri_once'),
     ]
 
     operations = [

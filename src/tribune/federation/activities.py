@@ -1,0 +1,114 @@
+"""The activities local accounts send (docs/adr/0024): Follow, Undo, Like,
+Update and Delete, as Mastodon writes them. Create and Announce are
+``serializers.create`` and ``serializers.announce``, the same documents the
+outbox and the archive export serve. Pure functions; each document carries
+``@context``.
+
+Sources: ActivityStreams 2.0 §3.2 (``Follow``, ``Undo``, ``Like``, ``Update``,
+``Delete``, ``Tombstone``), ActivityPub §6.5-6.10 and §7, and Mastodon's
+serializers (ActivityPub::FollowSerializer, UndoFollowSerializer,
+LikeSerializer, UndoLikeSerializer, UpdateSerializer, DeleteSerializer) for ids
+and addressing: a Delete and an Update go to the post's own audience, a Like and
+a Follow to their object's author.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tribune.accounts.models import Account
+from tribune.federation import serializers
+
+Document = dict[str, Any]
+
+
+def _with_context(document: Document) -> Document:
+    return {"@context": serializers.CONTEXT, **document}
+
+
+def follow_id(follower: Account, target_id: int) -> str:
+    """The id of ``follower``'s Follow of the account ``target_id``:
+    ``<actor>#follows/<target id>``, the same for the Follow and its Undo (a
+    server that kept the Follow's id finds it again)."""
+    return f"{serializers.actor_id(follower)}#follows/{target_id}"
+
+
+def follow(follower: Account, target: Account) -> Document:
+    """``Follow`` of the remote ``target`` by the local ``follower``."""
+    return _with_context({"id": follow_id(follower, target.pk), "type": "Follow",
+                          "actor": serializers.actor_id(follower), "object": target.uri})
+
+
+def undo(actor: Account, obj: Document, *, suffix: str) -> Document:
+    """``Undo`` of ``obj`` (without its ``@context``) by ``actor``, addressed as
+    ``obj`` was; its id is ``obj``'s id plus ``/undo`` or ``#undo``."""
+    obj = {k: v for k, v in obj.items() if k != "@context"}
+    document: Document = {"id": f"{obj['id']}{suffix}", "type": "Undo",
+                          "actor": serializers.actor_id(actor), "object": obj}
+    for key in ("to", "cc"):
+        if key in obj:
+            document[key] = obj[key]
+    return _with_context(document)
+
+
+def undo_follow(follower: Account, target: Account) -> Document:
+    """``Undo`` of ``follower``'s ``Follow`` of ``target``."""
+    return undo(follower, follow(follower, target), suffix="/undo")
+
+
+def like_id(account: Account, status_id: int) -> str:
+    """The id of ``account``'s Like of the status ``status_id``:
+    ``<actor>#likes/<status id>``."""
+    return f"{serializers.actor_id(account)}#likes/{status_id}"
+
+
+def like(account: Account, status) -> Document:
+    """``Like`` of ``status`` by the local ``account`` (Mastodon's LikeSerializer:
+    no addressing, sent to the author's inbox)."""
+    return _with_context({"id": like_id(account, status.pk), "type": "Like",
+                          "actor": serializers.actor_id(account),
+                          "object": serializers.status_id(status)})
+
+
+def undo_like(account: Account, status) -> Document:
+    """``Undo`` of ``account``'s ``Like`` of ``status``."""
+    return undo(account, like(account, status), suffix="/undo")
+
+
+def create(status) -> Document:
+    """``Create`` of a local post, its ``Note`` inside."""
+    return _with_context(serializers.create(status))
+
+
+def update(status) -> Document:
+    """``Update`` of an edited local post: the ``Note`` as it is now, with
+    ``updated``; the id names the edit time so each edit is a new activity."""
+    note = serializers.note(status)
+    stamp = note.get("updated") or note["published"]
+    return _with_context({"id": f"{note['id']}#updates/{stamp}", "type": "Update",
+                          "actor": note["attributedTo"], "published": stamp,
+                          "to": note["to"], "cc": note["cc"], "object": note})
+
+
+def delete(account: Account, status_uri: str) -> Document:
+    """``Delete`` of the post ``status_uri`` by its author: a ``Tombstone`` with
+    the post's id, to Public (Mastodon's DeleteSerializer)."""
+    return _with_context({"id": f"{status_uri}#delete", "type": "Delete",
+                          "actor": serializers.actor_id(account),
+                          "to": [serializers.PUBLIC],
+                          "object": {"id": status_uri, "type": "Tombstone",
+                                     "atomUri": status_uri}})
+
+
+def announce(reblog) -> Document:
+    """``Announce`` of a boost (``reblog`` with ``reblog_of__account`` loaded)."""
+    return _with_context(serializers.announce(reblog))
+
+
+def undo_announce(account: Account, reblog_uri: str, original_uri: str) -> Document:
+    """``Undo`` of the boost ``reblog_uri`` of ``original_uri`` (the boost is
+    gone by then, so the ``Announce`` is restated from the ids)."""
+    announce_doc = {"id": f"{reblog_uri}/activity", "type": "Announce",
+                    "actor": serializers.actor_id(account), "object": original_uri,
+                    "to": [serializers.PUBLIC], "cc": [serializers.followers_id(account)]}
+    return undo(account, announce_doc, suffix="/undo")

@@ -1,0 +1,215 @@
+"""Posts from other servers (docs/adr/0024): a ``Note`` read, checked and
+stored through ``statuses.remote``, or fetched from its origin when it is not
+known here.
+
+Trust (Mastodon's ActivityPub::Activity::Create and FetchRemoteStatusService):
+a Note is stored only from where its origin vouches for it: delivered by its
+own author in a signed activity (the caller checks the signer; ``note_store``
+checks that its ``id`` is on the author's host), or fetched from its ``id``,
+whose host must be the host that finally served it and its author's host.
+Replies are stored under their parent, which is fetched when unknown, at most
+``MAX_PARENT_DEPTH`` levels up.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from tribune.accounts.models import Account
+from tribune.accounts.selectors import account_by_uri
+from tribune.core.errors import DomainError
+from tribune.federation.actors import ActorError, remote_actor_fetch
+from tribune.federation.client import FederationRequestError, get_document
+from tribune.federation.models import RemoteActor
+from tribune.federation.serializers import visibility_of
+from tribune.statuses.models import Status
+from tribune.statuses.remote import status_remote_create, status_remote_update
+from tribune.statuses.selectors import status_by_uri
+
+logger = logging.getLogger(__name__)
+
+NOTE_TYPES = frozenset({"Note", "Article"})
+MAX_PARENT_DEPTH = 3  # replies above this many unknown parents are stored unthreaded
+
+
+class NoteRefused(Exception):
+    """A Note that is not stored: not a Note, from the wrong host or author,
+    or not to be had from its origin."""
+
+
+def host(url: Any) -> str:
+    """The lower-cased host (with port) of ``url``, ``""`` when it has none."""
+    if not isinstance(url, str):
+        return ""
+    try:
+        return urlsplit(url).netloc.rpartition("@")[2].lower()
+    except ValueError:
+        return ""
+
+
+def ref_id(value: Any) -> str | None:
+    """The id of an AS2 reference: a string, or an object's ``id``; the first of
+    a list."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def _ids(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return [i for i in (ref_id(item) for item in items) if i]
+
+
+def _content(note: dict[str, Any]) -> tuple[str, str | None]:
+    """The note's HTML and its language (``contentMap``'s first key)."""
+    content = note.get("content")
+    language = None
+    content_map = note.get("contentMap")
+    if isinstance(content_map, dict) and content_map:
+        language, mapped = next(iter(content_map.items()))
+        if not isinstance(content, str):
+            content = mapped
+    return (content if isinstance(content, str) else ""), (
+        language if isinstance(language, str) else None)
+
+
+def _published(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _tags(note: dict[str, Any]) -> tuple[list[Account], list[str]]:
+    """The known accounts the note mentions and its hashtags' names."""
+    mentioned: dict[int, Account] = {}
+    hashtags: list[str] = []
+    tags = note.get("tag")
+    for tag in (tags if isinstance(tags, list) else [tags])[:200]:
+        if not isinstance(tag, dict):
+            continue
+        if tag.get("type") == "Mention" and isinstance(tag.get("href"), str):
+            account = account_by_uri(tag["href"])
+            if account is not None:
+                mentioned[account.pk] = account
+        elif tag.get("type") == "Hashtag" and isinstance(tag.get("name"), str):
+            hashtags.append(tag["name"])
+    return list(mentioned.values()), hashtags
+
+
+def _parent(note: dict[str, Any], depth: int) -> Status | None:
+    uri = ref_id(note.get("inReplyTo"))
+    if uri is None:
+        return None
+    parent = status_by_uri(uri)
+    if parent is None and depth < MAX_PARENT_DEPTH:
+        try:
+            parent = note_fetch(uri, depth=depth + 1)
+        except NoteRefused as error:
+            logger.info("the parent %s of a reply cannot be had: %s", uri, error)
+    return parent
+
+
+def _checked(note: dict[str, Any], author: RemoteActor) -> str:
+    """The note's id, when ``note`` is a Note on its author's host and
+    attributed to ``author``; NoteRefused otherwise."""
+    if note.get("type") not in NOTE_TYPES:
+        raise NoteRefused(f"{note.get('type')!r} is not a Note")
+    uri = ref_id(note.get("id"))
+    if uri is None or host(uri) != host(author.account.uri):
+        raise NoteRefused(f"{uri} is not on its author's host")
+    if ref_id(note.get("attributedTo")) != author.account.uri:
+        raise NoteRefused(f"{uri} is not attributed to {author.account.uri}")
+    return uri
+
+
+def note_fields(note: dict[str, Any], author: RemoteActor) -> dict[str, Any]:
+    """What ``statuses.remote`` takes of ``note``: content, warning, language,
+    sensitivity, mentions and hashtags."""
+    content, language = _content(note)
+    mentioned, hashtags = _tags(note)
+    summary = note.get("summary")
+    return {"content_html": content, "spoiler_text": summary if isinstance(summary, str) else "",
+            "sensitive": note.get("sensitive") is True, "language": language,
+            "mentioned": mentioned, "tag_names": hashtags}
+
+
+def note_store(note: dict[str, Any], *, author: RemoteActor, depth: int = 0) -> Status:
+    """Store the ``note`` that ``author`` vouches for (see the module's
+    docstring) and return its status; the stored one if it is known. Raises
+    NoteRefused for a note that is not ``author``'s or that the statuses
+    service refuses."""
+    uri = _checked(note, author)
+    known = status_by_uri(uri)
+    if known is not None:
+        if known.account_id != author.account_id:
+            raise NoteRefused(f"{uri} is another account's post")
+        return known
+    to, cc = _ids(note.get("to")), _ids(note.get("cc"))
+    url = ref_id(note.get("url")) or ""
+    if isinstance(note.get("url"), dict):
+        url = note["url"].get("href") or ""
+    try:
+        return status_remote_create(
+            account=author.account, uri=uri, url=url if host(url) == host(uri) else "",
+            visibility=visibility_of(to, cc, followers=author.followers_url or None),
+            created_at=_published(note.get("published")),
+            in_reply_to=_parent(note, depth), **note_fields(note, author))
+    except DomainError as error:
+        raise NoteRefused(f"{uri}: {error}") from None
+
+
+def note_update(note: dict[str, Any], *, author: RemoteActor) -> Status | None:
+    """Apply an ``Update`` of a Note by ``author``: only the author's own, known
+    post changes (None when it is not known: nothing to update). Raises
+    NoteRefused for another author's note."""
+    uri = _checked(note, author)
+    status = status_by_uri(uri)
+    if status is None:
+        return None
+    try:
+        return status_remote_update(account=author.account, status=status,
+                                    edited_at=_published(note.get("updated")),
+                                    **note_fields(note, author))
+    except DomainError as error:
+        raise NoteRefused(f"{uri}: {error}") from None
+
+
+def _author(uri: str | None, *, note_host: str) -> RemoteActor:
+    """The remote actor ``uri``, known or fetched, on ``note_host``."""
+    if uri is None or host(uri) != note_host:
+        raise NoteRefused(f"the author {uri} is not on {note_host}")
+    actor = RemoteActor.objects.select_related("account").filter(account__uri=uri).first()
+    if actor is not None:
+        return actor
+    try:
+        return remote_actor_fetch(uri)
+    except ActorError as error:
+        raise NoteRefused(f"the author {uri} cannot be had: {error}") from None
+
+
+def note_fetch(uri: str, *, depth: int = 0) -> Status:
+    """The status ``uri``: known, or fetched from its origin and stored (its
+    author fetched too when unknown). The document must come from ``uri``'s
+    host after redirects and carry an ``id`` on it. Raises NoteRefused."""
+    known = status_by_uri(uri)
+    if known is not None:
+        return known
+    try:
+        fetched = get_document(uri)
+    except FederationRequestError as error:
+        raise NoteRefused(f"{uri} cannot be fetched: {error}") from None
+    note = fetched.document
+    note_id = ref_id(note.get("id"))
+    if note_id is None or host(note_id) != host(fetched.url) or host(uri) != host(fetched.url):
+        raise NoteRefused(f"{uri} was served by another host ({host(fetched.url)})")
+    author = _author(ref_id(note.get("attributedTo")), note_host=host(note_id))
+    return note_store(note, author=author, depth=depth)
