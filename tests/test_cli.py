@@ -283,7 +283,7 @@ def test_demo_content_is_made_once(settings):
     from tribune.cli.demo import demo_content_create
     from tribune.graph.models import Follow
     from tribune.moderation.models import Rule
-    from tribune.statuses.models import Favourite, Mention, Status
+    from tribune.statuses.models import Favourite, Mention, PollVote, Status
 
     def counts() -> dict[str, int]:
         return {
@@ -296,6 +296,7 @@ def test_demo_content_is_made_once(settings):
             "tagged": Status.objects.exclude(tags=None).distinct().count(),
             "follows": Follow.objects.count(),
             "rules": Rule.objects.count(),
+            "poll votes": PollVote.objects.count(),
             "queued tasks": DBTaskResult.objects.count(),
         }
 
@@ -308,7 +309,7 @@ def test_demo_content_is_made_once(settings):
     assert counts() == made
     assert made["accounts"] >= 20 and made["posts"] >= 100
     for kind in ("replies", "reblogs", "favourites", "mentions", "tagged", "follows",
-                 "queued tasks"):
+                 "poll votes", "queued tasks"):
         assert made[kind] > 0, kind
     assert 3 <= made["rules"] <= 4
     languages = set(Status.objects.filter(reblog_of=None).values_list("language", flat=True))

@@ -74,7 +74,8 @@ def test_update_credentials_with_put(alice, api_as):
 
 
 @pytest.mark.parametrize("body", [
-    {"status": "q?", "poll": {"options": ["a", "b"], "expires_in": 300}},
+    {"status": "later?", "poll": {"options": ["a", "b"], "expires_in": 300},
+     "scheduled_at": "2030-01-01T00:00:00Z"},
 ])
 def test_unsupported_parts_of_a_status_are_refused_not_dropped(alice, api_as, body):
     response = api_as(alice).post("/api/v1/statuses", json=body)

@@ -3,7 +3,8 @@
 App registration, the OAuth authorization-code flow over plain HTTP (with and without
 PKCE), then the social core through the client library: follow, post with mention and
 hashtag, timelines, favourite, reblog, reply and context, notifications, edit and
-history, delete, pagination of 45 posts through Link headers, and the error cases.
+history, delete, a poll voted in and read, pagination of 45 posts through Link
+headers, and the error cases.
 """
 
 from __future__ import annotations
@@ -182,6 +183,29 @@ def test_social_journey(clients):
     eventually(lambda: post["id"] not in [s["id"] for s in alice.timeline_home()]
                and all((s.get("reblog") or {}).get("id") != post["id"] for s in alice.timeline_home()))
     assert post["id"] not in [s["id"] for s in alice.timeline_local()]
+
+
+def test_poll_journey(clients):
+    alice, bob, _, _ = clients
+    poll = alice.make_poll(["Rain", "Sun", "Snow"], expires_in=600, multiple=True)
+    post = alice.status_post("Tomorrow's weather?", poll=poll)
+    poll_id = post["poll"]["id"]
+    assert [o["title"] for o in post["poll"]["options"]] == ["Rain", "Sun", "Snow"]
+    assert post["poll"]["multiple"] is True and post["poll"]["expired"] is False
+
+    voted = bob.poll_vote(poll_id, [0, 2])
+    assert (voted["voted"], voted["own_votes"]) == (True, [0, 2])
+    with pytest.raises(MastodonAPIError) as twice:
+        bob.poll_vote(poll_id, [1])
+    assert twice.value.args[1] == 422
+    with pytest.raises(MastodonAPIError) as own:
+        alice.poll_vote(poll_id, [1])
+    assert own.value.args[1] == 422
+
+    results = alice.poll(poll_id)
+    assert [o["votes_count"] for o in results["options"]] == [1, 0, 1]
+    assert (results["votes_count"], results["voters_count"]) == (2, 1)
+    assert bob.status(post["id"])["poll"]["own_votes"] == [0, 2]
 
 
 def test_pagination_through_link_headers(clients):

@@ -159,3 +159,21 @@ def test_a_delivery_that_may_pass_is_tried_again_later(zed, alice, settings):
     deliver.call(account_id=alice.pk, inbox=f"{ZED}/inbox",
                  activity={"type": "Like", "id": "x"})
     assert DBTaskResult.objects.count() == 1  # a final answer is not tried again
+
+
+def test_a_post_with_a_poll_goes_out_as_a_question(zed, followers, alice,
+                                                   django_capture_on_commit_callbacks):
+    from tribune.statuses.polls import poll_spec
+
+    with django_capture_on_commit_callbacks(execute=True):
+        status = status_create(account=alice, text="Tea or coffee?",
+                               poll=poll_spec(options=["Tea", "Coffee"], expires_in=600,
+                                              multiple=True))
+    ((_path, create),) = posted(zed)
+    question = create["object"]
+    assert question["type"] == "Question"
+    assert [(o["name"], o["replies"]["totalItems"]) for o in question["anyOf"]] == [
+        ("Tea", 0), ("Coffee", 0)]
+    end = status.poll.expires_at
+    assert question["endTime"] == end.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert question["votersCount"] == 0 and "closed" not in question

@@ -92,7 +92,7 @@ def test_a_mastodon_zip_comes_back_with_dates_threads_and_media(
         "imported", "imported", "imported", "imported", "failed", "skipped", "imported",
         "imported", "imported", "failed", "skipped"]
     assert "not on this server" in result[7][2]
-    assert "Polls" in result[5][2] and "Boosts" in result[6][2]
+    assert "poll" in result[5][2] and "Boosts" in result[6][2]
     assert result[11][0] == "likes.json" and "1 favourite is not imported" in result[11][2]
 
     first, reply, tart, direct, answer = posts(alice)

@@ -23,8 +23,8 @@ from tribune.accounts.selectors import (
 from tribune.core.urls import absolute
 from tribune.graph.selectors import Relationship
 from tribune.links.selectors import card_image_url, status_card
-from tribune.statuses.models import Status, StatusEdit
-from tribune.statuses.selectors import ViewerState
+from tribune.statuses.models import Poll, Status, StatusEdit
+from tribune.statuses.selectors import ViewerState, status_poll
 
 MASTODON_VERSION = "4.3.0"
 VERSION = f"{MASTODON_VERSION} (compatible; Tribune {__version__})"
@@ -198,9 +198,46 @@ def status_shared(status: Status) -> dict[str, Any]:
                          "website": status.application.website or None}
                         if status.application_id and status.application else None),
         "reblog": None,
-        "poll": None,
+        "poll": poll_shared(p) if (p := status_poll(status)) is not None else None,
         "card": preview_card_out(status),
     }
+
+
+def poll_shared(poll: Poll) -> dict[str, Any]:
+    """The viewer-independent part of the Poll entity (docs: entities/Poll.md), as
+    the entity cache keeps it: every count, and the private ``_hide_totals`` that
+    :func:`poll_entity` needs to finish it for one viewer."""
+    return {
+        "id": str(poll.pk),
+        "expires_at": iso(poll.expires_at),
+        "multiple": poll.multiple,
+        "votes_count": poll.votes_count,
+        "voters_count": poll.voters_count,
+        "options": [{"title": title, "votes_count": count}
+                    for title, count in zip(poll.options, poll.tallies, strict=False)],
+        "emojis": [],
+        "_hide_totals": poll.hide_totals,
+    }
+
+
+def poll_entity(shared: dict[str, Any], *, viewer_id: int | None, author_id: int,
+                own_votes: tuple[int, ...] | None, now: str | None = None) -> dict[str, Any]:
+    """The Poll entity for one viewer from :func:`poll_shared`: ``expired`` as of
+    ``now`` (an :func:`iso` string; the present by default: the cached part may be
+    older than the poll's end), ``voted`` and ``own_votes`` only for a signed-in
+    viewer (as Mastodon's REST::PollSerializer), and the options' counts null while
+    a poll with hidden totals runs, except for its author."""
+    now = now or iso(datetime.now(UTC))
+    expired = shared["expires_at"] is not None and shared["expires_at"] <= now
+    hidden = shared["_hide_totals"] and not expired and viewer_id != author_id
+    data = {key: value for key, value in shared.items() if not key.startswith("_")}
+    data["expired"] = expired
+    if hidden:
+        data["options"] = [{"title": o["title"], "votes_count": None} for o in shared["options"]]
+    if viewer_id is not None:
+        data["voted"] = own_votes is not None or viewer_id == author_id
+        data["own_votes"] = list(own_votes or ())
+    return data
 
 
 VIEWER_FIELDS = ("favourited", "reblogged", "bookmarked", "muted", "pinned", "filtered")
@@ -223,6 +260,9 @@ def status_entity(shared: dict[str, Any], account: dict[str, Any], *, author_id:
         "pinned": original_id in state.pinned if viewer_id == author_id else None,
         "filtered": [],
     }
+    if shared["poll"] is not None:
+        data["poll"] = poll_entity(shared["poll"], viewer_id=viewer_id, author_id=author_id,
+                                   own_votes=state.poll_votes.get(original_id))
     if original is not None:
         data.update(
             content="", spoiler_text="", sensitive=False, language=None,

@@ -122,6 +122,24 @@ class MediaAttachment(Out):
     blurhash: str | None
 
 
+class PollOption(Out):
+    title: str
+    votes_count: int | None
+
+
+class Poll(Out):
+    id: str
+    expires_at: str | None
+    expired: bool
+    multiple: bool
+    votes_count: int
+    voters_count: int | None
+    options: list[PollOption]
+    emojis: list[dict[str, Any]]
+    voted: bool | None = None
+    own_votes: list[int] | None = None
+
+
 class Status(Out):
     id: str
     uri: str
@@ -146,7 +164,7 @@ class Status(Out):
     emojis: list[dict[str, Any]]
     application: StatusApplication | None
     reblog: Status | None
-    poll: dict[str, Any] | None
+    poll: Poll | None
     card: dict[str, Any] | None
     favourited: bool | None
     reblogged: bool | None

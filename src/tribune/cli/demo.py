@@ -29,6 +29,7 @@ from tribune.graph.services import follow_create
 from tribune.moderation.selectors import rule_list
 from tribune.moderation.services import rule_create
 from tribune.statuses.models import Status
+from tribune.statuses.polls import poll_spec, poll_vote
 from tribune.statuses.services import favourite_create, reblog_create, status_create
 
 SEED = 20250601
@@ -135,6 +136,7 @@ def demo_content_create() -> DemoResult:
         _follows(rng, accounts)
         posts = _posts(rng, accounts, {p.username: p for p in people})
         _reactions(rng, accounts, posts)
+        posts += _polls(rng, accounts, {p.username: p for p in people})
         if not rule_list():
             for text, hint in RULES:
                 rule_create(text=text, hint=hint)
@@ -187,6 +189,33 @@ def _posts(rng: random.Random, accounts: list[Account],
             in_reply_to_id=parent.pk if parent else None, created_at=at,
         ))
     return posts
+
+
+# One open poll per language, asked an hour ago, running for three days.
+POLLS = {
+    "en": ("Where should the next neighbourhood picnic be?",
+           ["By the river", "In the park", "On the old bridge"]),
+    "fr": ("On se retrouve où pour le prochain pique-nique du quartier ?",
+           ["Au bord de la rivière", "Au parc", "Sur le vieux pont"]),
+}
+
+
+def _polls(rng: random.Random, accounts: list[Account],
+           people: dict[str, Persona]) -> list[Status]:
+    made = []
+    for language, (question, options) in POLLS.items():
+        speakers = [a for a in accounts if people[a.username].language == language]
+        if not speakers:
+            continue
+        author = rng.choice(speakers)
+        status = status_create(
+            account=author, text=question, visibility="public", language=language,
+            created_at=timezone.now() - timedelta(hours=1),
+            poll=poll_spec(options=options, expires_in=3 * 86400))
+        for voter in rng.sample([a for a in accounts if a.pk != author.pk], k=8):
+            poll_vote(account=voter, poll=status.poll, choices=[rng.randrange(len(options))])
+        made.append(status)
+    return made
 
 
 def _fill(template: str, voice: Voice, fake: Faker, rng: random.Random, *, other: str) -> str:

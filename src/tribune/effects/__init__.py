@@ -51,6 +51,7 @@ def handle(event: Event) -> None:
 
     match event:
         case StatusCreated(status_id=sid):
+            poll_end_schedule(status_id=sid)
             timelines.fanout_status(status_id=sid)
             status_scan(status_id=sid)  # detectors may only open or raise a case
             _preview_card(sid, new=True)
@@ -79,6 +80,7 @@ def handle(event: Event) -> None:
             status = Status.objects.filter(pk=sid).first()
             if status is None:
                 return
+            poll_end_schedule(status_id=sid)  # an edit may have changed the poll's end
             status_scan(status_id=sid)
             outbox.status_update_send(status_id=sid)  # local posts only
             interested = set(Status.objects.filter(reblog_of_id=sid).values_list("account_id", flat=True))
@@ -149,6 +151,48 @@ def handle(event: Event) -> None:
             timelines.feed_forget_author(feed_account_id=b, author_id=a)
         case _:
             logger.info("no effects for %s", type(event).__name__)
+
+
+def poll_end_schedule(*, status_id: int) -> None:
+    """Queue the end of the poll of ``status_id`` (if it has one still to notify) to
+    run at its end, with ``run_after`` (docs/adr/0026). On a backend that cannot
+    defer (the tests' immediate one) nothing is queued; a poll already ended is
+    handled now. Queuing it twice is harmless: the end is claimed once."""
+    from django.utils import timezone
+
+    from tribune.effects.tasks import poll_end
+    from tribune.statuses.models import Poll
+
+    poll = (Poll.objects.filter(status_id=status_id, ended_notified_at__isnull=True)
+            .values("id", "expires_at").first())
+    if poll is None or poll["expires_at"] is None:
+        return
+    if poll["expires_at"] <= timezone.now():
+        poll_ended(poll_id=poll["id"])
+        return
+    if not poll_end.get_backend().supports_defer:
+        logger.info("polls: the task backend cannot defer the end of poll %s", poll["id"])
+        return
+    poll_end.using(run_after=poll["expires_at"]).enqueue(poll_id=poll["id"])
+
+
+def poll_ended(*, poll_id: int) -> int:
+    """Send the ``poll`` notifications of poll ``poll_id`` if it has ended and they
+    were not sent yet: to its author and every local voter. The claim and the
+    notifications are one transaction, so a run that fails sends nothing and a
+    second run after a success sends nothing again. Returns how many were sent."""
+    from django.db import transaction
+
+    from tribune.notifications.services import notify_poll_ended
+    from tribune.statuses.polls import poll_end_claim
+
+    with transaction.atomic():
+        claimed = poll_end_claim(poll_id=poll_id)
+        if claimed is None:
+            return 0
+        poll, voter_ids = claimed
+        return notify_poll_ended(author_id=poll.status.account_id, status_id=poll.status_id,
+                                 voter_ids=voter_ids)
 
 
 def _unfavourite_send(account_id: int, status_id: int) -> None:

@@ -15,3 +15,12 @@ def handle_event(name: str, payload: dict[str, Any]) -> None:
     from tribune.effects import handle
 
     handle(Event.load(name, payload))
+
+
+@task(queue_name="default")
+def poll_end(poll_id: int) -> None:
+    """At the end of poll ``poll_id``: its ``poll`` notifications, once
+    (``tribune.effects.poll_ended``). Enqueued to run after the poll's end."""
+    from tribune.effects import poll_ended
+
+    poll_ended(poll_id=poll_id)

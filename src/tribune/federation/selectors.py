@@ -76,7 +76,7 @@ def actor_by_resource(resource: str) -> Account:
 
 def _documented(qs: QuerySet[Status]) -> QuerySet[Status]:
     """``qs`` with what ``serializers.note``/``create``/``announce`` read."""
-    return qs.select_related("account", "in_reply_to__account", "reblog_of__account") \
+    return qs.select_related("account", "in_reply_to__account", "reblog_of__account", "poll") \
         .prefetch_related(Prefetch("mentions", queryset=Mention.objects.select_related("account")),
                           "tags", "media_attachments")
 

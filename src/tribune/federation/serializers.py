@@ -29,6 +29,8 @@ from django.core.files.storage import default_storage
 from tribune.accounts.models import Account, Visibility
 from tribune.accounts.selectors import account_profile_url, account_uri
 from tribune.core.urls import absolute
+from tribune.statuses.polls import poll_expired
+from tribune.statuses.selectors import status_poll
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
@@ -48,6 +50,7 @@ CONTEXT: list[Any] = [
         "indexable": "toot:indexable",
         "blurhash": "toot:blurhash",
         "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
+        "votersCount": "toot:votersCount",
     },
 ]
 
@@ -264,6 +267,24 @@ def note(status, *, attachment_url: Callable[[Any], str] | None = None) -> Docum
         attachment(m, url=attachment_url(m) if attachment_url else None)
         for m in sorted(status.media_attachments.all(), key=lambda m: m.position)]
     document["tag"] = _tags(status)
+    if (poll := status_poll(status)) is not None:
+        document.update(question(poll))
+    return document
+
+
+def question(poll) -> Document:
+    """What a post with a poll adds to its ``Note``, which becomes a ``Question``
+    (AS2 §3.1 Question; Mastodon's NoteSerializer): the options under ``oneOf``
+    or, when several may be chosen, ``anyOf``, each a ``Note`` with its title as
+    ``name`` and its votes as ``replies.totalItems``; ``endTime``, ``closed`` once
+    it has ended, and ``votersCount`` (toot:votersCount)."""
+    options = [{"type": "Note", "name": title,
+                "replies": {"type": "Collection", "totalItems": count}}
+               for title, count in zip(poll.options, poll.tallies, strict=False)]
+    document: Document = {"type": "Question", "anyOf" if poll.multiple else "oneOf": options,
+                          "endTime": iso(poll.expires_at), "votersCount": poll.voters_count}
+    if poll_expired(poll):
+        document["closed"] = iso(poll.expires_at)
     return document
 
 

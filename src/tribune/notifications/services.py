@@ -10,11 +10,12 @@ from tribune.graph.selectors import notification_muted_ids
 from tribune.notifications.models import Notification, NotificationType
 
 
-def notify(*, account_id: int, from_account_id: int, type: str, status_id: int | None = None) -> Notification | None:
-    """Notify ``account_id`` unless it is the actor itself, is remote, or hides the
-    actor (block either way, or a mute with notifications). Idempotent per
-    (recipient, actor, type, status)."""
-    if account_id == from_account_id:
+def notify(*, account_id: int, from_account_id: int, type: str, status_id: int | None = None,
+           to_self: bool = False) -> Notification | None:
+    """Notify ``account_id`` unless it is the actor itself (but with ``to_self``, as
+    the end of one's own poll is), is remote, or hides the actor (block either way,
+    or a mute with notifications). Idempotent per (recipient, actor, type, status)."""
+    if account_id == from_account_id and not to_self:
         return None
     recipient = Account.objects.filter(pk=account_id, domain="").first()
     if recipient is None:
@@ -31,6 +32,17 @@ def notify_many(*, account_ids: set[int], from_account_id: int, type: str = Noti
     """Notify several accounts of one event; returns how many were notified."""
     return sum(1 for a in account_ids if notify(account_id=a, from_account_id=from_account_id,
                                                 type=type, status_id=status_id))
+
+
+def notify_poll_ended(*, author_id: int, status_id: int, voter_ids: list[int]) -> int:
+    """Tell the author of the poll of ``status_id`` and each of its local voters that
+    it has ended: ``poll`` notifications from the author, as Mastodon's
+    PollExpirationNotifyWorker sends them. Returns how many were made or found."""
+    sent = int(notify(account_id=author_id, from_account_id=author_id,
+                      type=NotificationType.POLL, status_id=status_id, to_self=True) is not None)
+    return sent + notify_many(account_ids=set(voter_ids) - {author_id},
+                              from_account_id=author_id, type=NotificationType.POLL,
+                              status_id=status_id)
 
 
 def notification_dismiss(*, account: Account, notification_id: int | str) -> None:

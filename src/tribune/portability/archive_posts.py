@@ -43,6 +43,7 @@ from tribune.portability.rows import Outcome, Step
 from tribune.portability.selectors import imported_status, status_for_uri
 from tribune.statuses.importing import status_import
 from tribune.statuses.policy import can_view
+from tribune.statuses.polls import PollResults
 
 _ALREADY = object()
 
@@ -74,6 +75,7 @@ class ArchivedPost:
     media: list[ArchivedMedia] = field(default_factory=list)
     missing_media: int = 0
     link_mentions: bool = True
+    poll: PollResults | None = None
 
     @property
     def label(self) -> str:
@@ -154,7 +156,7 @@ def post_step(account: Account, archive: Archive, post: ArchivedPost) -> Step:
             visibility=post.visibility, spoiler_text=post.spoiler_text,
             sensitive=post.sensitive, language=post.language, in_reply_to=parent,
             media_ids=[m.pk for m in made], link_mentions=post.link_mentions,
-            origin=f"{post.source}:{post.source_id}")
+            origin=f"{post.source}:{post.source_id}", poll=post.poll)
         ImportedItem.objects.create(account=account, source=post.source,
                                     source_id=post.source_id, status=status)
         left_out = post.missing_media + max(0, len(post.media) - MAX_ATTACHMENTS)

@@ -8,9 +8,11 @@ from older releases, gzip tar: what of it comes back.
   uploads). Replies to posts of the same archive become replies again; replies
   to others' posts are imported on their own. The HTML content becomes the plain
   text it was written as: mentions keep their full ``@user@domain`` from the
-  ``tag`` list, so they link only to the account they meant. Polls (``Question``)
-  and boosts (``Announce``) are reported, not imported, and so is a post whose
-  ``attributedTo`` is another actor than the archive's.
+  ``tag`` list, so they link only to the account they meant. A post with a poll
+  (a ``Question``) comes back with its poll closed, with its counts
+  (``oneOf``/``anyOf``, ``endTime``, ``votersCount``). Boosts (``Announce``) are
+  reported, not imported, and so is a post whose ``attributedTo`` is another
+  actor than the archive's.
 * ``bookmarks.json``: posts of this server bookmarked again (your own imported
   posts included, found by their old ids).
 * ``likes.json``: reported, not imported (favouriting notifies the author).
@@ -58,6 +60,7 @@ from tribune.portability.imports import bookmark_steps, csv_steps
 from tribune.portability.models import Import, ImportKind, RowResult
 from tribune.portability.moving import move_statement_accept
 from tribune.portability.rows import Outcome, Plan, Step
+from tribune.statuses.polls import PollResults, poll_results
 
 SOURCE = "mastodon"
 JSON_LIMIT = 256 * 1024 * 1024
@@ -246,7 +249,28 @@ def _post(archive: Archive, note: dict, followers: str | None) -> ArchivedPost:
         spoiler_text=str(note.get("summary") or ""), sensitive=note.get("sensitive") is True,
         language=language if isinstance(language, str) else None,
         reply_to=reply_to if isinstance(reply_to, str) else None,
-        media=media, missing_media=missing)
+        media=media, missing_media=missing,
+        poll=_poll(note) if note.get("type") == "Question" else None)
+
+
+def _poll(question: dict) -> PollResults:
+    """The poll of a ``Question`` (Mastodon's NoteSerializer: ``oneOf`` or ``anyOf``
+    options named by ``name``, their votes in ``replies.totalItems``; ``endTime``,
+    or ``closed`` once ended; ``votersCount``)."""
+    multiple = isinstance(question.get("anyOf"), list)
+    options = question.get("anyOf") if multiple else question.get("oneOf")
+    if not isinstance(options, list) or not all(isinstance(o, dict) for o in options):
+        raise ValidationFailed(_("The poll's choices cannot be read."))
+    titles = [o.get("name") if isinstance(o.get("name"), str) else "" for o in options]
+    tallies = [(o.get("replies") or {}).get("totalItems", 0)
+               if isinstance(o.get("replies"), dict | None) else -1 for o in options]
+    end = question.get("endTime") or question.get("closed") or question.get("published")
+    try:
+        ends_at = _date(end)
+    except ValidationFailed:
+        raise ValidationFailed(_("The poll's end cannot be read.")) from None
+    return poll_results(options=titles, tallies=tallies, multiple=multiple, ends_at=ends_at,
+                        voters_count=question.get("votersCount"))
 
 
 def _ids(value: Any) -> list[str]:
@@ -262,7 +286,7 @@ def _outbox_row(account: Account, archive: Archive, number: int, item: Any,
     posts first). ``owner`` is the archive's actor id, when known."""
     kind = item.get("type") if isinstance(item, dict) else None
     obj = item.get("object") if isinstance(item, dict) else None
-    if kind == "Create" and isinstance(obj, dict) and obj.get("type") == "Note":
+    if kind == "Create" and isinstance(obj, dict) and obj.get("type") in ("Note", "Question"):
         owner = owner or (item.get("actor") if isinstance(item.get("actor"), str) else None)
         authors = _ids(obj.get("attributedTo"))
         if owner and authors and owner not in authors:
@@ -278,9 +302,7 @@ def _outbox_row(account: Account, archive: Archive, number: int, item: Any,
         return Planned(number, post_step(account, archive, post),
                        post.created_at.timestamp(), post)
     label = str((obj.get("id") if isinstance(obj, dict) else obj) or kind or _("an item"))
-    if kind == "Create" and isinstance(obj, dict) and obj.get("type") == "Question":
-        step = _fixed(label, RowResult.FAILED, _("Polls cannot be imported yet."))
-    elif kind == "Announce":
+    if kind == "Announce":
         step = _fixed(label, RowResult.SKIPPED, _("Boosts are not imported; the boosted "
                                                   "post stays with its author."))
     else:

@@ -72,7 +72,7 @@ def own_statuses(account: Account) -> Iterator[Status]:
     serialisers read (federation.serializers). Posts a moderation decision removed
     are left out: they are not the author's to publish again elsewhere."""
     return (Status.objects.filter(account=account, removed_at__isnull=True)
-            .select_related("account", "in_reply_to__account", "reblog_of__account")
+            .select_related("account", "in_reply_to__account", "reblog_of__account", "poll")
             .prefetch_related("mentions__account", "tags", "media_attachments")
             .order_by("id").iterator(chunk_size=CHUNK))
 

@@ -36,6 +36,7 @@ from tribune.core.text import count_characters, extract_mentions
 from tribune.media.services import media_attach
 from tribune.statuses.models import Mention, Status
 from tribune.statuses.policy import can_view
+from tribune.statuses.polls import PollResults, poll_import_for
 from tribune.statuses.services import _render, _tags_for, ensure_can_act
 
 # Imported posts were valid where they were written, which may allow longer posts
@@ -47,7 +48,7 @@ def status_import(
     *, account: Account, text: str, created_at: datetime, visibility: str,
     spoiler_text: str = "", sensitive: bool = False, language: str | None = None,
     in_reply_to: Status | None = None, media_ids: list | None = None,
-    link_mentions: bool = True, origin: str = "",
+    link_mentions: bool = True, origin: str = "", poll: PollResults | None = None,
 ) -> Status:
     """Write one of ``account``'s earlier posts, dated ``created_at``, and return it.
 
@@ -58,7 +59,8 @@ def status_import(
     ``account``'s processed uploads. A ``language`` that is not a language code is
     dropped rather than refused. ``origin`` names where the post came from (e.g.
     ``mastodon:<its ActivityPub id>``); it picks the id's low bits, so that posts of
-    the same millisecond get different ids. Call inside the caller's transaction to
+    the same millisecond get different ids. ``poll`` (``statuses.polls.poll_results``)
+    comes back closed, with its counts (``poll_import_for``). Call inside the caller's transaction to
     write more beside it atomically.
 
     Raises Forbidden for an account restricted by a moderation decision,
@@ -108,6 +110,8 @@ def status_import(
         status.tags.set(_tags_for(text))
         if media_ids:
             media_attach(account=account, media_ids=media_ids, status=status)
+        if poll is not None:
+            poll_import_for(status=status, results=poll)
         Account.objects.filter(pk=account.pk).update(
             version=new_version(), statuses_count=F("statuses_count") + 1)
         # last_status_at only moves forward: an old post does not make one look idle.

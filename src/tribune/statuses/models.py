@@ -9,7 +9,8 @@ from tribune.accounts.models import Visibility
 from tribune.core.fields import IdField
 from tribune.core.models import Versioned
 
-__all__ = ["Bookmark", "Favourite", "Mention", "Pin", "Status", "StatusEdit", "Tag", "Visibility"]
+__all__ = ["Bookmark", "Favourite", "Mention", "Pin", "Poll", "PollVote", "Status", "StatusEdit", "Tag",
+           "Visibility"]
 
 
 class Tag(models.Model):
@@ -157,3 +158,52 @@ class Pin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} pins {self.status_id}"
+
+
+class Poll(models.Model):
+    """The poll of a status (at most one; Mastodon's ``Poll``).
+
+    ``options`` are the choices' titles in order and ``tallies`` their vote counts,
+    index for index. ``votes_count`` counts every vote (a voter of a multiple-choice
+    poll may cast several), ``voters_count`` the accounts that voted. The counts are
+    recomputed from ``PollVote`` rows in each vote's transaction, under a lock of
+    this row (``statuses.polls.poll_vote``). ``ended_notified_at`` is set once the
+    end-of-poll notifications are sent, so they go out once.
+    """
+
+    id = IdField()
+    status = models.OneToOneField(Status, on_delete=models.CASCADE, related_name="poll")
+    options = models.JSONField(default=list)  # list[str]
+    tallies = models.JSONField(default=list)  # list[int], one per option
+    multiple = models.BooleanField(default=False)
+    hide_totals = models.BooleanField(default=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    votes_count = models.PositiveIntegerField(default=0)
+    voters_count = models.PositiveIntegerField(default=0)
+    ended_notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="poll_expires_at",
+                                condition=models.Q(ended_notified_at__isnull=True))]
+
+    def __str__(self) -> str:
+        return f"Poll {self.pk} of status {self.status_id}"
+
+
+class PollVote(models.Model):
+    """``account`` chose option ``choice`` (an index into ``Poll.options``)."""
+
+    id = IdField()
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="votes")
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="poll_votes")
+    choice = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["poll", "account", "choice"],
+                                               name="poll_vote_once_per_choice")]
+        indexes = [models.Index(fields=["account", "poll"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} votes {self.choice} in poll {self.poll_id}"

@@ -3,7 +3,7 @@ costs the same number of queries."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -16,12 +16,21 @@ from tribune.core.pagination import Cursor, Page, paginate
 from tribune.core.text import normalize_tag
 from tribune.graph.selectors import hidden_account_ids
 from tribune.media.models import MediaAttachment
-from tribune.statuses.models import Bookmark, Favourite, Pin, Status, StatusEdit
+from tribune.statuses.models import (
+    Bookmark,
+    Favourite,
+    Pin,
+    Poll,
+    PollVote,
+    Status,
+    StatusEdit,
+)
 from tribune.statuses.policy import can_view, public_q, visible_q
 
 STATUS_RELATED = ("account", "application", "reblog_of", "reblog_of__account",
                   "reblog_of__application",
-                  "status_card__card", "reblog_of__status_card__card")  # tribune.links
+                  "status_card__card", "reblog_of__status_card__card",  # tribune.links
+                  "poll", "reblog_of__poll")
 STATUS_PREFETCH = ("mentions__account", "tags", "reblog_of__mentions__account",
                    "reblog_of__tags", "media_attachments", "reblog_of__media_attachments")
 CONTEXT_LIMIT = 4096
@@ -52,6 +61,14 @@ def status_get_own(*, status_id: int | str, account: Account) -> Status:
     if status.account_id != account.pk:
         raise NotFound(_("Record not found"))
     return status
+
+
+def status_poll(status: Status) -> Poll | None:
+    """The poll of ``status``, or None (loaded with ``with_relations``)."""
+    try:
+        return status.poll
+    except Poll.DoesNotExist:
+        return None
 
 
 def status_by_uri(uri: str) -> Status | None:
@@ -212,12 +229,17 @@ def status_history(*, status: Status) -> list[StatusEdit]:
 
 @dataclass(frozen=True)
 class ViewerState:
-    """What one viewer has done to a page of statuses, fetched in bulk (one query)."""
+    """What one viewer has done to a page of statuses, fetched in bulk (one query).
+
+    ``poll_votes`` maps the id of each status whose poll the viewer voted in to the
+    option indexes chosen, in order.
+    """
 
     favourited: frozenset[int]
     reblogged: frozenset[int]
     bookmarked: frozenset[int]
     pinned: frozenset[int]
+    poll_votes: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> ViewerState:
@@ -232,25 +254,34 @@ class ViewerState:
     @classmethod
     def for_ids(cls, ids: set[int], viewer_id: int | None) -> ViewerState:
         """The viewer's state for the original statuses ``ids``, in one query (a
-        UNION ALL of favourites, reblogs, bookmarks and pins)."""
+        UNION ALL of favourites, reblogs, bookmarks, pins and poll votes)."""
         if viewer_id is None or not ids:
             return cls.empty()
         ids = list(ids)
         marks = ",".join(["%s"] * len(ids))
-        # Written out rather than as a union of four querysets: compiling those took
-        # a quarter of a cached home timeline page.
-        sql = " UNION ALL ".join(
-            f'SELECT {kind}, "{column}" FROM "{model._meta.db_table}" '
+        # Written out rather than as a union of querysets: compiling those took a
+        # quarter of a cached home timeline page.
+        parts = [
+            f'SELECT {kind}, "{column}", CAST(NULL AS INTEGER) FROM "{model._meta.db_table}" '
             f'WHERE "account_id" = %s AND "{column}" IN ({marks})'
             for kind, (model, column) in enumerate(
                 [(Favourite, "status_id"), (Status, "reblog_of_id"), (Bookmark, "status_id"),
-                 (Pin, "status_id")]))
+                 (Pin, "status_id")])]
+        votes, polls = PollVote._meta.db_table, Poll._meta.db_table
+        parts.append(f'SELECT 4, p."status_id", v."choice" FROM "{votes}" v '
+                     f'JOIN "{polls}" p ON p."id" = v."poll_id" '
+                     f'WHERE v."account_id" = %s AND p."status_id" IN ({marks})')
         found: tuple[set[int], ...] = (set(), set(), set(), set())
+        chosen: dict[int, list[int]] = {}
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*([viewer_id, *ids] * 4)])
-            for kind, status_id in cursor.fetchall():
-                found[kind].add(status_id)
-        return cls(*(frozenset(f) for f in found))
+            cursor.execute(" UNION ALL ".join(parts), [*([viewer_id, *ids] * 5)])
+            for kind, status_id, choice in cursor.fetchall():
+                if kind == 4:
+                    chosen.setdefault(status_id, []).append(choice)
+                else:
+                    found[kind].add(status_id)
+        return cls(*(frozenset(f) for f in found),
+                   poll_votes={k: tuple(sorted(v)) for k, v in chosen.items()})
 
 
 def tag_search(*, query: str, limit: int = 20, offset: int = 0) -> list:

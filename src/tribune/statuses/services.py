@@ -46,11 +46,13 @@ from tribune.statuses.models import (
     Favourite,
     Mention,
     Pin,
+    Poll,
     Status,
     StatusEdit,
     Tag,
 )
 from tribune.statuses.policy import can_reblog, can_view
+from tribune.statuses.polls import PollSpec, poll_create_for, poll_replace_for
 
 MAX_PINS = 5
 # Mastodon's ``statuses`` family (app/lib/rate_limiter.rb): 300 posts and boosts per
@@ -88,7 +90,10 @@ def _render(text: str, mentioned: dict[str, Account]) -> str:
 
 
 def _validate(text: str, spoiler_text: str, visibility: str, language: str | None,
-              *, has_media: bool = False) -> None:
+              *, has_media: bool = False, has_poll: bool = False) -> None:
+    if has_media and has_poll:
+        # Mastodon refuses both together (PostStatusService#validate_media!).
+        raise ValidationFailed(_("Validation failed: A post with a poll cannot have media attachments"))
     if not text.strip() and not has_media:
         raise ValidationFailed(_("Validation failed: Text can't be blank"))
     limit = settings.TRIBUNE_MAX_CHARACTERS
@@ -115,6 +120,7 @@ def status_create(
     sensitive: bool | None = None, language: str | None = None,
     in_reply_to_id: int | str | None = None, application_id: int | None = None,
     idempotency_key: str | None = None, created_at=None, media_ids: list | None = None,
+    poll: PollSpec | None = None,
 ) -> Status:
     """Post a status as ``account`` and return it.
 
@@ -123,7 +129,9 @@ def status_create(
     ``idempotency_key``, a repeat within an hour returns the first status (Mastodon's
     Idempotency-Key header). ``media_ids`` attaches up to four of the author's
     processed uploads (``media.services.media_attach``); with media the text may be
-    empty. Each new status spends one of the author's ``POSTING`` budget (Mastodon:
+    empty. ``poll`` (checked by ``statuses.polls.poll_spec``) is made in the same
+    transaction; a post cannot have both a poll and media. Each new status spends
+    one of the author's ``POSTING`` budget (Mastodon:
     300 per 3 hours; a repeat with the same idempotency key spends nothing). Raises
     ValidationFailed (422), NotFound (404) when the replied-to status is unknown,
     not visible, or deleted while this one was written, and RateLimited (429) when
@@ -138,7 +146,8 @@ def status_create(
     visibility = visibility or account.default_visibility
     spoiler_text = spoiler_text or ""
     language = language or account.default_language or None
-    _validate(text, spoiler_text, visibility, language, has_media=bool(media_ids))
+    _validate(text, spoiler_text, visibility, language, has_media=bool(media_ids),
+              has_poll=poll is not None)
     in_reply_to = None
     if in_reply_to_id not in (None, ""):
         in_reply_to = _visible_or_404(in_reply_to_id, account)
@@ -164,6 +173,8 @@ def status_create(
         status.tags.set(_tags_for(text))
         if media_ids:
             media_attach(account=account, media_ids=media_ids, status=status)
+        if poll is not None:
+            poll_create_for(status=status, spec=poll, now=now)
         Account.objects.filter(pk=account.pk).update(
             version=new_version(), statuses_count=F("statuses_count") + 1, last_status_at=now)
         # The update locks the parent row (PostgreSQL; SQLite serialises writers), so a
@@ -194,14 +205,22 @@ def _snapshot(status: Status, at) -> StatusEdit:
                       created_at=at)
 
 
+UNCHANGED = object()
+"""``status_update``'s ``poll`` when the edit leaves the poll as it is."""
+
+
 def status_update(
     *, account: Account, status: Status, text: str, spoiler_text: str | None = None,
     sensitive: bool | None = None, language: str | None = None, media_ids: list | None = None,
+    poll: PollSpec | object | None = UNCHANGED,
 ) -> Status:
     """Edit ``status`` (its author only) and keep the previous version in its history.
 
     ``media_ids`` (None: unchanged) becomes the list of attachments: kept ones stay,
-    new uploads are attached, removed ones are deleted with their files.
+    new uploads are attached, removed ones are deleted with their files. ``poll``
+    (default :data:`UNCHANGED`) replaces the poll, None removing it, as Mastodon's
+    edit does: other options or another ``multiple`` drop the votes cast
+    (``statuses.polls.poll_replace_for``).
 
     Raises NotFound for someone else's status (Mastodon looks only among the
     caller's own), Forbidden for a reblog, ValidationFailed for bad input. New
@@ -214,7 +233,10 @@ def status_update(
         raise Forbidden(_("This action is not allowed"))
     spoiler_text = status.spoiler_text if spoiler_text is None else spoiler_text
     has_media = bool(media_ids) if media_ids is not None else status.media_attachments.exists()
-    _validate(text, spoiler_text, status.visibility, language, has_media=has_media)
+    has_poll = (poll is not None if poll is not UNCHANGED
+                else Poll.objects.filter(status=status).exists())
+    _validate(text, spoiler_text, status.visibility, language, has_media=has_media,
+              has_poll=has_poll)
     mentioned = accounts_by_handles(extract_mentions(text))
     now = timezone.now()
     with transaction.atomic():
@@ -237,6 +259,8 @@ def status_update(
         status.tags.set(_tags_for(text))
         if media_ids is not None:
             media_replace(account=account, media_ids=media_ids, status=status)
+        if poll is not UNCHANGED:
+            poll_replace_for(status=status, spec=poll, now=now)  # type: ignore[arg-type]
         publish(StatusUpdated(status_id=status.pk))
     return status
 

@@ -31,7 +31,7 @@ from tribune.graph import services as graph
 from tribune.graph.selectors import follow_requests_count
 from tribune.media import services as media
 from tribune.scheduling import services as scheduling
-from tribune.statuses import selectors
+from tribune.statuses import polls, selectors
 from tribune.statuses import services as statuses
 from tribune.timelines.services import feed_add_status
 from tribune.web.cards import cards_for
@@ -133,7 +133,14 @@ def compose(request: HttpRequest) -> HttpResponse:
                 except ValidationFailed as exc:
                     form.add_error(field, str(exc))
                     raise
+            poll = None
+            if options := form.poll_options():
+                poll = polls.poll_spec(options=options,
+                                       expires_in=form.cleaned_data["poll_duration"],
+                                       multiple=form.cleaned_data["poll_multiple"])
             if form.cleaned_data["scheduled_at"]:
+                if poll is not None:
+                    raise ValidationFailed(_("A scheduled post cannot have a poll yet."))
                 scheduling.scheduled_status_create(
                     account=viewer, text=form.cleaned_data["text"],
                     spoiler_text=form.cleaned_data["spoiler_text"],
@@ -147,7 +154,7 @@ def compose(request: HttpRequest) -> HttpResponse:
                 spoiler_text=form.cleaned_data["spoiler_text"],
                 visibility=form.cleaned_data["visibility"],
                 in_reply_to_id=form.cleaned_data["in_reply_to_id"] or None,
-                media_ids=uploaded or None,
+                media_ids=uploaded or None, poll=poll,
             )
         except NotFound:
             form.add_error(None, _("The post you are replying to is gone."))
@@ -171,6 +178,31 @@ def compose(request: HttpRequest) -> HttpResponse:
             media.media_delete(account=viewer, media_id=media_id)
     return render(request, "web/compose.html", {"title": _("New post"), "compose": form},
                   status=code)
+
+
+@require_POST
+@account_required
+def poll_vote(request: HttpRequest, status_id: str) -> HttpResponse:
+    """Vote in a post's poll with the chosen options (``choice``, one or more option
+    indexes); htmx gets the poll with its results in place, a plain form post goes
+    back to where it came from. A refused vote says why (422)."""
+    status = _status_or_404(request, status_id)
+    poll = selectors.status_poll(status)
+    if poll is None:
+        raise Http404
+    try:
+        polls.poll_vote(account=request.viewer, poll=poll, choices=request.POST.getlist("choice"))
+    except (Forbidden, ValidationFailed) as exc:
+        if request.htmx:
+            card = cards_for([status], request.viewer)[0]
+            return render(request, "web/_status_poll.html", {"card": card, "error": str(exc)},
+                          status=422)
+        return _error_page(request, exc)
+    if request.htmx:
+        fresh = selectors.status_get_visible(status_id=status.pk, viewer=request.viewer)
+        return render(request, "web/_status_poll.html",
+                      {"card": cards_for([fresh], request.viewer)[0]})
+    return redirect_back(request)
 
 
 def _see_other(url: str) -> HttpResponseRedirect:

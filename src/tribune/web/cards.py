@@ -6,9 +6,66 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tribune.accounts.models import Account, Visibility
-from tribune.statuses.models import Status
+from tribune.statuses.models import Poll, Status
 from tribune.statuses.policy import can_reblog
-from tribune.statuses.selectors import ViewerState
+from tribune.statuses.polls import poll_expired
+from tribune.statuses.selectors import ViewerState, status_poll
+
+
+@dataclass(frozen=True)
+class PollOptionView:
+    """One option as shown: its index (the value voted), title, votes and share of
+    the voters in whole percent (None while totals are hidden)."""
+
+    index: int
+    title: str
+    votes: int | None
+    percent: int | None
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class PollView:
+    """A status's poll as one viewer sees it: whether they may still vote, whether
+    the results show (after voting, at the end, to the author, or to visitors who
+    cannot vote) and whether the totals are hidden until the end."""
+
+    poll: Poll
+    options: list[PollOptionView]
+    expired: bool
+    voted: bool
+    can_vote: bool
+    show_results: bool
+    totals_hidden: bool
+
+    @property
+    def input_type(self) -> str:
+        return "checkbox" if self.poll.multiple else "radio"
+
+
+def poll_view(status: Status, viewer: Account | None, own_votes: tuple[int, ...] | None) -> PollView | None:
+    """The :class:`PollView` of ``status``'s poll for ``viewer``, or None. Shares are
+    of the voters, as Mastodon's interface counts them (on a multiple-choice poll
+    they may add up to more than 100)."""
+    poll = status_poll(status)
+    if poll is None:
+        return None
+    expired = poll_expired(poll)
+    own = viewer is not None and status.account_id == viewer.pk
+    voted = own_votes is not None
+    totals_hidden = poll.hide_totals and not expired and not own
+    denominator = poll.voters_count if poll.multiple else poll.votes_count
+    options = []
+    for index, title in enumerate(poll.options):
+        votes = poll.tallies[index] if index < len(poll.tallies) else 0
+        percent = round(100 * votes / denominator) if denominator else 0
+        options.append(PollOptionView(
+            index=index, title=title, votes=None if totals_hidden else votes,
+            percent=None if totals_hidden else percent,
+            chosen=voted and index in (own_votes or ())))
+    can_vote = viewer is not None and not own and not voted and not expired
+    return PollView(poll=poll, options=options, expired=expired, voted=voted,
+                    can_vote=can_vote, show_results=not can_vote, totals_hidden=totals_hidden)
 
 
 @dataclass(frozen=True)
@@ -25,6 +82,7 @@ class Card:
     can_reblog: bool
     pinned: bool = False
     can_pin: bool = False
+    poll: PollView | None = None
 
     @property
     def reblogged_by(self) -> Account | None:
@@ -52,5 +110,6 @@ def cards_for(statuses: list[Status], viewer: Account | None) -> list[Card]:
             pinned=shown.pk in state.pinned,
             can_pin=(viewer is not None and shown.account_id == viewer.pk
                      and shown.visibility != Visibility.DIRECT),
+            poll=poll_view(shown, viewer, state.poll_votes.get(shown.pk)),
         ))
     return cards

@@ -13,6 +13,7 @@ from tribune.accounts.models import Account, Visibility
 from tribune.media.processing import IMAGE_TYPES
 from tribune.media.services import DESCRIPTION_LIMIT, MAX_ATTACHMENTS
 from tribune.statuses.models import Status
+from tribune.statuses.polls import MAX_OPTION_CHARACTERS, MAX_OPTIONS
 
 VISIBILITY_CHOICES = [
     (Visibility.PUBLIC, pgettext_lazy("visibility", "Public")),
@@ -23,6 +24,17 @@ VISIBILITY_CHOICES = [
 
 
 MEDIA_SLOTS = MAX_ATTACHMENTS
+POLL_SLOTS = MAX_OPTIONS
+# Mastodon's compose box offers these durations (seconds).
+POLL_DURATIONS = [
+    (300, _("5 minutes")),
+    (1800, _("30 minutes")),
+    (3600, _("1 hour")),
+    (6 * 3600, _("6 hours")),
+    (86400, _("1 day")),
+    (3 * 86400, _("3 days")),
+    (7 * 86400, _("7 days")),
+]
 IMAGE_ACCEPT = ",".join(IMAGE_TYPES)
 # A browser's date-and-time field sends this form (HTML's local date and time string).
 LOCAL_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -45,8 +57,9 @@ class ScheduleForm(forms.Form):
 
 
 class ComposeForm(forms.Form):
-    """A new post or a reply, with up to four pictures, each with its description.
-    ``in_reply_to`` pre-fills the mentions and visibility as Mastodon's compose box
+    """A new post or a reply, with up to four pictures, each with its description,
+    or a poll (its options, duration and whether several may be chosen; the poll
+    rules are ``statuses.polls.poll_spec``'s). ``in_reply_to`` pre-fills the mentions and visibility as Mastodon's compose box
     does."""
 
     spoiler_text = forms.CharField(label=_("Content warning"), required=False,
@@ -58,6 +71,10 @@ class ComposeForm(forms.Form):
     in_reply_to_id = forms.CharField(required=False, widget=forms.HiddenInput)
     # Empty: publish now; else kept for then (tribune.scheduling).
     scheduled_at = schedule_field(required=False)
+    poll_duration = forms.TypedChoiceField(label=_("Poll duration"), choices=POLL_DURATIONS,
+                                           coerce=int, initial=86400, required=False,
+                                           empty_value=86400)
+    poll_multiple = forms.BooleanField(label=_("Allow several choices"), required=False)
 
     def __init__(self, viewer: Account, *args, in_reply_to: Status | None = None,
                  initial_text: str = "", **kwargs):
@@ -84,6 +101,25 @@ class ComposeForm(forms.Form):
             self.fields[f"description_{n}"] = forms.CharField(
                 label=_("Description of picture %(n)d (alt text)") % {"n": n}, required=False,
                 max_length=DESCRIPTION_LIMIT, widget=forms.Textarea(attrs={"rows": 2}))
+        for n in range(1, POLL_SLOTS + 1):
+            self.fields[f"poll_option_{n}"] = forms.CharField(
+                label=_("Choice %(n)d") % {"n": n}, required=False,
+                max_length=MAX_OPTION_CHARACTERS)
+
+    def poll_slots(self) -> list[forms.BoundField]:
+        """The poll's option fields, in order."""
+        return [self[f"poll_option_{n}"] for n in range(1, POLL_SLOTS + 1)]
+
+    def poll_options_sent(self) -> bool:
+        """Whether the sent form had any poll choice typed (to show the poll part
+        open again with its errors)."""
+        return self.is_bound and any(
+            (self.data.get(f"poll_option_{n}") or "").strip() for n in range(1, POLL_SLOTS + 1))
+
+    def poll_options(self) -> list[str]:
+        """The options typed (after is_valid), blanks left out: none, no poll."""
+        return [value for n in range(1, POLL_SLOTS + 1)
+                if (value := self.cleaned_data.get(f"poll_option_{n}", "").strip())]
 
     def media_slots(self) -> list[tuple[forms.BoundField, forms.BoundField, int]]:
         """(file field, its description field, its number) for each picture slot."""

@@ -44,6 +44,7 @@ urlpatterns = [
          name="follow_request_answer"),
     path("statuses", actions.compose, name="compose"),
     path("statuses/<str:status_id>/delete", actions.delete, name="delete"),
+    path("statuses/<str:status_id>/vote", actions.poll_vote, name="poll_vote"),
     path("statuses/<str:status_id>/<str:action>", actions.status_action, name="status_action"),
     path("accounts/<str:account_id>/<str:action>", actions.account_action,
          name="account_action"),

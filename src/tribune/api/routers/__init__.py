@@ -17,6 +17,7 @@ from tribune.api.routers import (
     media,
     misc,
     notifications,
+    polls,
     registrations,
     reports,
     scheduled_statuses,
@@ -24,7 +25,7 @@ from tribune.api.routers import (
     timelines,
 )
 
-for module in (instance, media, statuses, timelines, graph, accounts, lists, registrations,
-               notifications, reports, admin_reports, admin_accounts, apps, conversations,
-               scheduled_statuses, misc):
+for module in (instance, media, statuses, polls, timelines, graph, accounts, lists,
+               registrations, notifications, reports, admin_reports, admin_accounts, apps,
+               conversations, scheduled_statuses, misc):
     api.add_router("/", module.router)

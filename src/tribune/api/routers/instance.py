@@ -16,12 +16,12 @@ from tribune.api.schemas import Rule
 from tribune.core.urls import absolute
 from tribune.media.selectors import media_configuration
 from tribune.moderation.selectors import rule_list as rules_published
+from tribune.statuses.polls import POLL_LIMITS
 
 router = Router(tags=["instance"])
 
 LANGUAGES = ["en", "fr"]
-POLLS = {"max_options": 4, "max_characters_per_option": 50,
-         "min_expiration": 300, "max_expiration": 2629746}
+POLLS = POLL_LIMITS  # the limits statuses.polls.poll_spec applies
 
 
 def _statuses_config() -> dict[str, int]:

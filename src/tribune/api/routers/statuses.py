@@ -26,6 +26,7 @@ from tribune.core.errors import ValidationFailed
 from tribune.scheduling.selectors import scheduled_status_get
 from tribune.scheduling.services import scheduled_status_create
 from tribune.statuses import selectors, services
+from tribune.statuses.polls import PollSpec, poll_spec
 
 router = Router(tags=["statuses"])
 
@@ -56,11 +57,20 @@ class ReblogIn(Schema):
 
 
 def _refuse_unsupported(payload) -> None:
-    """Polls and scheduling are refused with 422 rather than dropped silently, so the
-    client can tell its user."""
-    for field, what in (("poll", "Polls"), ("scheduled_at", "Scheduled posts")):
-        if getattr(payload, field, None):
-            raise ValidationFailed(f"Validation failed: {what} are not supported yet")
+    """Scheduling is refused with 422 rather than dropped silently, so the client can
+    tell its user."""
+    if getattr(payload, "scheduled_at", None):
+        raise ValidationFailed("Validation failed: Scheduled posts are not supported yet")
+
+
+def _poll(params: dict | None) -> PollSpec | None:
+    """The ``poll[...]`` parameters as a checked PollSpec (None without a poll);
+    ValidationFailed (422) for a bad one."""
+    if not params:
+        return None
+    return poll_spec(options=params.get("options"), expires_in=params.get("expires_in"),
+                     multiple=params.get("multiple", False),
+                     hide_totals=params.get("hide_totals", False))
 
 
 def _one(request, status) -> dict:
@@ -111,7 +121,7 @@ def status_create(request, payload: StatusIn):
         in_reply_to_id=str(payload.in_reply_to_id) if payload.in_reply_to_id not in (None, "") else None,
         application_id=request.auth.application_id,
         idempotency_key=request.headers.get("Idempotency-Key"),
-        media_ids=payload.media_ids or None,
+        media_ids=payload.media_ids or None, poll=_poll(payload.poll),
     )
     note_window(request, services.posting_window(account=account))
     return _one(request, _refresh(request, status.pk))
@@ -137,13 +147,15 @@ def status_get(request, status_id: str):
 
 @router.put("/v1/statuses/{status_id}", response=responses(Status), auth=write("statuses"))
 def status_edit(request, status_id: str, payload: StatusEditIn):
-    """Edit one's own status; the previous version goes to its history."""
+    """Edit one's own status; the previous version goes to its history. Without
+    ``poll`` parameters an edit removes the poll, as Mastodon's does."""
     account = request.auth.require_account()
     status = selectors.status_get_own(status_id=status_id, account=account)
     _refuse_unsupported(payload)
     services.status_update(account=account, status=status, text=payload.status or "",
                            spoiler_text=payload.spoiler_text, sensitive=payload.sensitive,
-                           language=payload.language or None, media_ids=payload.media_ids)
+                           language=payload.language or None, media_ids=payload.media_ids,
+                           poll=_poll(payload.poll))
     return _one(request, _refresh(request, status.pk))
 
 
