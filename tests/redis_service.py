@@ -12,7 +12,9 @@ import pytest
 from tests.mastodon_schema import require_services
 from tests.xdist_services import shifted
 
-LOCAL_REDIS = shifted(os.environ.get("TRIBUNE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14"))
+LOCAL_REDIS = shifted(
+    os.environ.get("TRIBUNE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+)
 
 
 def redis_url_or_skip(settings) -> str:
