@@ -319,7 +319,7 @@ else:
 # Background work: Django's Tasks API (django-tasks backport). On the embedded default
 # tasks are database rows (django-tasks-db); with Redis they go to RQ
 # (django-tasks-rq), one RQ queue per task queue. `tribune worker` runs either.
-TASK_QUEUES = ["default", "timelines", "federation", "media", "portability"]
+TASK_QUEUES = ["default", "timelines", "federation", "media", "portability", "push"]
 if TRIBUNE_REDIS_URL:
     INSTALLED_APPS.insert(INSTALLED_APPS.index("django_tasks_db"), "django_rq")
     TASKS = {"default": {"BACKEND": "tribune.core.tasks.RetryingRQBackend",

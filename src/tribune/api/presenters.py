@@ -23,6 +23,7 @@ from tribune.accounts.selectors import (
 from tribune.core.urls import absolute
 from tribune.graph.selectors import Relationship
 from tribune.links.selectors import card_image_url, status_card
+from tribune.notifications.push import vapid_public_key
 from tribune.statuses.models import Poll, Status, StatusEdit
 from tribune.statuses.selectors import ViewerState, status_poll
 
@@ -428,7 +429,7 @@ def application_out(application) -> dict[str, Any]:
         "scopes": application.scopes.split(),
         "redirect_uri": "\n".join(uris),
         "redirect_uris": uris,
-        "vapid_key": "",
+        "vapid_key": vapid_public_key(),
     }
 
 

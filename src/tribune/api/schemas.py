@@ -336,6 +336,14 @@ class List(Out):
     exclusive: bool
 
 
+class WebPushSubscription(Out):
+    id: str
+    endpoint: str
+    standard: bool
+    alerts: dict[str, bool]
+    server_key: str
+
+
 class Conversation(Out):
     id: str
     unread: bool

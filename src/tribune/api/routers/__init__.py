@@ -18,6 +18,7 @@ from tribune.api.routers import (
     misc,
     notifications,
     polls,
+    push,
     registrations,
     reports,
     scheduled_statuses,
@@ -27,5 +28,5 @@ from tribune.api.routers import (
 
 for module in (instance, media, statuses, polls, timelines, graph, accounts, lists,
                registrations, notifications, reports, admin_reports, admin_accounts, apps,
-               conversations, scheduled_statuses, misc):
+               conversations, scheduled_statuses, push, misc):
     api.add_router("/", module.router)
