@@ -9,7 +9,6 @@ from django.conf import settings
 
 from tests.federation.test_delivery import followers, posted  # noqa: F401 (fixture)
 from tests.federation.test_inbound_statuses import create, note, send, zed_account  # noqa: F401
-
 from tribune.graph.services import follow_create
 from tribune.statuses.models import ReplyPolicy, Status
 from tribune.statuses.services import (
