@@ -24,7 +24,7 @@ from tribune.core.urls import absolute
 from tribune.graph.selectors import Relationship
 from tribune.links.selectors import card_image_url, status_card
 from tribune.notifications.push import vapid_public_key
-from tribune.statuses.models import Poll, Status, StatusEdit
+from tribune.statuses.models import Poll, ReplyPolicy, Status, StatusEdit, Visibility
 from tribune.statuses.selectors import ViewerState, status_poll
 
 MASTODON_VERSION = "4.3.0"
@@ -201,6 +201,30 @@ def status_shared(status: Status) -> dict[str, Any]:
         "reblog": None,
         "poll": poll_shared(p) if (p := status_poll(status)) is not None else None,
         "card": preview_card_out(status),
+        "local_only": status.local_only,
+        "interaction_policy": interaction_policy_out(status),
+    }
+
+
+# GoToSocial's ``can_reply.always`` for each reply policy ("me" is the author).
+CAN_REPLY = {
+    ReplyPolicy.EVERYONE: ["public", "me"],
+    ReplyPolicy.FOLLOWERS: ["followers", "mentioned", "me"],
+    ReplyPolicy.MENTIONED: ["mentioned", "me"],
+}
+
+
+def interaction_policy_out(status: Status) -> dict[str, Any]:
+    """GoToSocial's InteractionPolicy entity for ``status``: who may reply (its
+    ``reply_policy``), favourite (everyone who sees it) and boost (everyone for
+    public and unlisted posts, else the author only); nothing waits for approval
+    (https://docs.gotosocial.org/en/latest/federation/interaction_policy/)."""
+    open_post = status.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
+    return {
+        "can_favourite": {"always": ["public", "me"], "with_approval": []},
+        "can_reply": {"always": list(CAN_REPLY[status.reply_policy]), "with_approval": []},
+        "can_reblog": {"always": ["public", "me"] if open_post else ["me"],
+                       "with_approval": []},
     }
 
 

@@ -172,6 +172,8 @@ class Status(Out):
     muted: bool | None
     pinned: bool | None
     filtered: list[dict[str, Any]] | None
+    local_only: bool
+    interaction_policy: dict[str, Any]
 
 
 class StatusEdit(Out):

@@ -80,11 +80,13 @@ class StatusUpdated(Event):
 @dataclasses.dataclass(frozen=True)
 class StatusDeleted(Event):
     """``account_id``'s status ``status_id`` is gone; ``reblog_of_id`` is the original
-    when it was a reblog (None in payloads queued before the field existed)."""
+    when it was a reblog (None in payloads queued before the field existed);
+    ``local_only`` when it was never sent to other servers."""
 
     status_id: int
     account_id: int
     reblog_of_id: int | None = None
+    local_only: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -88,9 +88,12 @@ def handle(event: Event) -> None:
             notify_many(account_ids=interested, from_account_id=status.account_id,
                         type=N.UPDATE, status_id=sid)
             _preview_card(sid)
-        case StatusDeleted(status_id=sid, account_id=aid, reblog_of_id=original_id):
+        case StatusDeleted(status_id=sid, account_id=aid, reblog_of_id=original_id,
+                           local_only=local_only):
             timelines.unfanout_status(status_id=sid, account_id=aid, reblog_of_id=original_id)
-            outbox.status_delete_send(account_id=aid, status_id=sid, reblog_of_id=original_id)
+            if not local_only:
+                outbox.status_delete_send(account_id=aid, status_id=sid,
+                                          reblog_of_id=original_id)
             if original_id is None:
                 conversations_repair()  # conversations whose last status it was
             if original_id is not None and not Status.objects.filter(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from tribune.accounts.models import Account, Visibility
 from tribune.statuses.models import Poll, Status
-from tribune.statuses.policy import can_reblog
+from tribune.statuses.policy import can_reblog, reply_refusals
 from tribune.statuses.polls import poll_expired
 from tribune.statuses.selectors import ViewerState, status_poll
 
@@ -83,6 +83,8 @@ class Card:
     pinned: bool = False
     can_pin: bool = False
     poll: PollView | None = None
+    # Why the viewer may not reply (the post's reply policy), None when it may.
+    reply_refusal: str | None = None
 
     @property
     def reblogged_by(self) -> Account | None:
@@ -97,6 +99,8 @@ class Card:
 def cards_for(statuses: list[Status], viewer: Account | None) -> list[Card]:
     """Cards for ``statuses`` (already loaded with ``with_relations``), in order."""
     state = ViewerState.for_statuses(statuses, viewer)
+    shown_all = [s.reblog_of if s.reblog_of_id else s for s in statuses]
+    refusals = reply_refusals(viewer, shown_all) if viewer is not None else {}
     cards = []
     for status in statuses:
         shown = status.reblog_of if status.reblog_of_id else status
@@ -111,5 +115,6 @@ def cards_for(statuses: list[Status], viewer: Account | None) -> list[Card]:
             can_pin=(viewer is not None and shown.account_id == viewer.pk
                      and shown.visibility != Visibility.DIRECT),
             poll=poll_view(shown, viewer, state.poll_votes.get(shown.pk)),
+            reply_refusal=refusals.get(shown.pk),
         ))
     return cards
