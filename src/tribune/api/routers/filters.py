@@ -16,7 +16,12 @@ from ninja import Router
 
 from tribune.api.auth import ApiError, read, write
 from tribune.api.base import responses
-from tribune.api.filtering import filter_out, filter_status_out, keyword_out, v1_filter_out
+from tribune.api.filtering import (
+    filter_out,
+    filter_status_out,
+    keyword_out,
+    v1_filter_out,
+)
 from tribune.api.parser import checked_body_params
 from tribune.filters import selectors, services
 from tribune.filters.models import FilterAction
@@ -80,7 +85,7 @@ def _keywords(value: Any) -> list[dict[str, Any]]:
 
 def _expires(params: dict[str, Any]) -> Any:
     value = params.get("expires_in", services.UNSET)
-    if isinstance(value, bool) or isinstance(value, list | dict):
+    if isinstance(value, bool | list | dict):
         raise ApiError(422, "Validation failed: Expires in is not a number")
     return value
 
@@ -217,10 +222,13 @@ def statuses_get(request, filter_status_id: str):
 @router.delete("/v2/filters/statuses/{filter_status_id}", response=responses(dict[str, Any]),
                auth=write("filters"))
 def statuses_delete(request, filter_status_id: str):
-    """Remove a status from its filter."""
-    services.filter_status_delete(account=request.auth.require_account(),
-                                  filter_status_id=filter_status_id)
-    return {}
+    """Remove a status from its filter; the answer is the removed FilterStatus
+    (Mastodon's documentation for this endpoint)."""
+    account = request.auth.require_account()
+    gone = filter_status_out(selectors.filter_status_get(account=account,
+                                                         filter_status_id=filter_status_id))
+    services.filter_status_delete(account=account, filter_status_id=filter_status_id)
+    return gone
 
 
 # --- v1: one filter per keyword ---------------------------------------------------------
