@@ -27,12 +27,26 @@ def eventually(check, timeout: float = 20.0):
 def people(server):
     clients = []
     for name in ("filterone", "filtertwo"):
-        done = server.cli("createuser", name, "--email", f"{name}@example.test",
-                          "--password", PASSWORD)
+        done = server.cli(
+            "createuser",
+            name,
+            "--email",
+            f"{name}@example.test",
+            "--password",
+            PASSWORD,
+        )
         assert done.returncode == 0, done.stderr
-        token = server.cli("token", name, "--scopes", "read write follow push").stdout.split()[-1]
-        clients.append(Mastodon(access_token=token, api_base_url=server.base_url,
-                                version_check_mode="none", ratelimit_method="throw"))
+        token = server.cli(
+            "token", name, "--scopes", "read write follow push"
+        ).stdout.split()[-1]
+        clients.append(
+            Mastodon(
+                access_token=token,
+                api_base_url=server.base_url,
+                version_check_mode="none",
+                ratelimit_method="throw",
+            )
+        )
     return clients
 
 
@@ -40,9 +54,14 @@ def test_filters_v2_through_mastodon_py(people):
     reader, writer = people
     reader.account_follow(writer.me()["id"])
     made = reader.create_filter_v2(
-        title="Gardening", context=["home", "public"], filter_action="warn",
-        keywords_attributes=[{"keyword": "tomato", "whole_word": True},
-                             {"keyword": "slug", "whole_word": False}])
+        title="Gardening",
+        context=["home", "public"],
+        filter_action="warn",
+        keywords_attributes=[
+            {"keyword": "tomato", "whole_word": True},
+            {"keyword": "slug", "whole_word": False},
+        ],
+    )
     assert sorted(k["keyword"] for k in made["keywords"]) == ["slug", "tomato"]
     assert [f["id"] for f in reader.filters_v2()] == [made["id"]]
 
@@ -55,8 +74,12 @@ def test_filters_v2_through_mastodon_py(people):
     assert sorted(result["keyword_matches"]) == ["slug", "tomato"]
     assert by_id[plain["id"]]["filtered"] == []
 
-    hide = reader.create_filter_v2(title="Quiet", context=["home"], filter_action="hide",
-                                   keywords_attributes=[{"keyword": "nothing"}])
+    hide = reader.create_filter_v2(
+        title="Quiet",
+        context=["home"],
+        filter_action="hide",
+        keywords_attributes=[{"keyword": "nothing"}],
+    )
     assert plain["id"] not in [s["id"] for s in reader.timeline_home()]
 
     keyword = reader.add_filter_keyword_v2(made["id"], "compost", whole_word=False)

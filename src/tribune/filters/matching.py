@@ -36,14 +36,22 @@ def keyword_pattern(keyword: str, *, whole_word: bool) -> re.Pattern[str]:
     return re.compile(body, re.IGNORECASE)
 
 
-def searchable_text(*, spoiler_text: str, content_html: str,
-                    poll_options: Iterable[str] = (),
-                    media_descriptions: Iterable[str | None] = ()) -> str:
+def searchable_text(
+    *,
+    spoiler_text: str,
+    content_html: str,
+    poll_options: Iterable[str] = (),
+    media_descriptions: Iterable[str | None] = (),
+) -> str:
     """What keywords are matched against (Status#searchable_text): the content
     warning, the post's text without markup, its poll's options and its media's
     descriptions, separated by blank lines, in NFC."""
-    parts = [spoiler_text, html_to_text(content_html), "\n\n".join(poll_options),
-             "\n\n".join(d for d in media_descriptions if d)]
+    parts = [
+        spoiler_text,
+        html_to_text(content_html),
+        "\n\n".join(poll_options),
+        "\n\n".join(d for d in media_descriptions if d),
+    ]
     return unicodedata.normalize("NFC", "\n\n".join(p for p in parts if p))
 
 
@@ -81,8 +89,9 @@ class ViewerFilters:
     def __bool__(self) -> bool:
         return bool(self.filters)
 
-    def match(self, *, text: str, status_ids: Iterable[int],
-              context: str | None) -> list[FilterMatch]:
+    def match(
+        self, *, text: str, status_ids: Iterable[int], context: str | None
+    ) -> list[FilterMatch]:
         """The filters applying in ``context`` (every one when None, as Mastodon's
         single-status answers) that ``text`` or one of ``status_ids`` matches."""
         ids = set(status_ids)
@@ -90,8 +99,11 @@ class ViewerFilters:
         for compiled in self.filters:
             if context is not None and context not in compiled.context:
                 continue
-            words = tuple(keyword for keyword, pattern in compiled.keywords
-                          if pattern.search(text))
+            words = tuple(
+                keyword
+                for keyword, pattern in compiled.keywords
+                if pattern.search(text)
+            )
             statuses = tuple(sorted(ids & compiled.status_ids))
             if words or statuses:
                 found.append(FilterMatch(compiled, words, statuses))

@@ -47,20 +47,24 @@ class Filter(models.Model):
     :class:`FilterContext` values) until ``expires_at`` (never when None)."""
 
     id = IdField()
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE,
-                                related_name="filters")
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="filters"
+    )
     title = models.CharField(max_length=TITLE_MAX_LENGTH)
     context = models.JSONField(default=list)
-    filter_action = models.CharField(max_length=8, choices=FilterAction.choices,
-                                     default=FilterAction.WARN)
+    filter_action = models.CharField(
+        max_length=8, choices=FilterAction.choices, default=FilterAction.WARN
+    )
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(filter_action__in=FilterAction.values),
-                                   name="filter_action_known"),
+            models.CheckConstraint(
+                condition=models.Q(filter_action__in=FilterAction.values),
+                name="filter_action_known",
+            ),
         ]
         indexes = [models.Index(fields=["account", "expires_at"])]
 
@@ -72,7 +76,9 @@ class FilterKeyword(models.Model):
     """A phrase of ``filter``; ``whole_word`` asks for word boundaries around it."""
 
     id = IdField()
-    filter = models.ForeignKey(Filter, on_delete=models.CASCADE, related_name="keywords")
+    filter = models.ForeignKey(
+        Filter, on_delete=models.CASCADE, related_name="keywords"
+    )
     keyword = models.CharField(max_length=KEYWORD_MAX_LENGTH)
     whole_word = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -85,14 +91,19 @@ class FilterStatus(models.Model):
     """One status that ``filter`` matches whatever its words."""
 
     id = IdField()
-    filter = models.ForeignKey(Filter, on_delete=models.CASCADE, related_name="statuses")
-    status = models.ForeignKey("statuses.Status", on_delete=models.CASCADE,
-                               related_name="+")
+    filter = models.ForeignKey(
+        Filter, on_delete=models.CASCADE, related_name="statuses"
+    )
+    status = models.ForeignKey(
+        "statuses.Status", on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["filter", "status"], name="filter_status_once"),
+            models.UniqueConstraint(
+                fields=["filter", "status"], name="filter_status_once"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -54,7 +54,8 @@ def _clean_title(title: str | None) -> str:
     if len(title) > TITLE_MAX_LENGTH:
         raise ValidationFailed(
             _("Validation failed: Title is too long (maximum is %(count)d characters)")
-            % {"count": TITLE_MAX_LENGTH})
+            % {"count": TITLE_MAX_LENGTH}
+        )
     return title.strip()
 
 
@@ -69,8 +70,9 @@ def _clean_context(context: Iterable[str] | str | None) -> list[str]:
 
 def _clean_action(filter_action: str | None) -> str:
     if filter_action not in FilterAction.values:
-        raise ValidationFailed(_("Validation failed: Filter action is not included in "
-                                 "the list"))
+        raise ValidationFailed(
+            _("Validation failed: Filter action is not included in the list")
+        )
     return filter_action
 
 
@@ -81,7 +83,9 @@ def _expires_at(expires_in: int | str | None):
     try:
         seconds = int(expires_in)
     except (TypeError, ValueError):
-        raise ValidationFailed(_("Validation failed: Expires in is not a number")) from None
+        raise ValidationFailed(
+            _("Validation failed: Expires in is not a number")
+        ) from None
     if not 0 < seconds <= MAX_EXPIRES_IN:
         raise ValidationFailed(_("Validation failed: Expires in is out of range"))
     return timezone.now() + timedelta(seconds=seconds)
@@ -92,14 +96,20 @@ def _clean_keyword(keyword: str | None) -> str:
         raise ValidationFailed(_("Validation failed: Keyword can't be blank"))
     if len(keyword) > KEYWORD_MAX_LENGTH:
         raise ValidationFailed(
-            _("Validation failed: Keyword is too long (maximum is %(count)d characters)")
-            % {"count": KEYWORD_MAX_LENGTH})
+            _(
+                "Validation failed: Keyword is too long (maximum is %(count)d characters)"
+            )
+            % {"count": KEYWORD_MAX_LENGTH}
+        )
     return keyword.strip()
 
 
 def _owned_for_update(account: Account, filter_id: int | str) -> Filter:
-    found = (Filter.objects.select_for_update()
-             .filter(pk=_pk(filter_id), account=account).first())
+    found = (
+        Filter.objects.select_for_update()
+        .filter(pk=_pk(filter_id), account=account)
+        .first()
+    )
     if found is None:
         raise NotFound(_("Record not found"))
     return found
@@ -109,11 +119,13 @@ def _check_keyword_count(found: Filter) -> None:
     if FilterKeyword.objects.filter(filter=found).count() > KEYWORDS_PER_FILTER:
         raise ValidationFailed(
             _("Validation failed: A filter holds at most %(count)d keywords")
-            % {"count": KEYWORDS_PER_FILTER})
+            % {"count": KEYWORDS_PER_FILTER}
+        )
 
 
-def _apply_keywords(found: Filter, attributes: Iterable[Mapping[str, Any]], *,
-                    creating: bool) -> None:
+def _apply_keywords(
+    found: Filter, attributes: Iterable[Mapping[str, Any]], *, creating: bool
+) -> None:
     """Rails' nested attributes on ``found``'s keywords. On creation an ``id``
     is NotFound (no keyword belongs to a new filter) and ``_destroy`` entries are
     skipped."""
@@ -136,16 +148,23 @@ def _apply_keywords(found: Filter, attributes: Iterable[Mapping[str, Any]], *,
             row.save()
         elif not destroy:
             FilterKeyword.objects.create(
-                filter=found, keyword=_clean_keyword(entry.get("keyword")),
-                whole_word=bool(entry.get("whole_word", True)))
+                filter=found,
+                keyword=_clean_keyword(entry.get("keyword")),
+                whole_word=bool(entry.get("whole_word", True)),
+            )
     _check_keyword_count(found)
 
 
 @transaction.atomic
-def filter_create(*, account: Account, title: str | None,
-                  context: Iterable[str] | str | None, filter_action: str | None = None,
-                  expires_in: int | str | None = None,
-                  keywords_attributes: Iterable[Mapping[str, Any]] = ()) -> Filter:
+def filter_create(
+    *,
+    account: Account,
+    title: str | None,
+    context: Iterable[str] | str | None,
+    filter_action: str | None = None,
+    expires_in: int | str | None = None,
+    keywords_attributes: Iterable[Mapping[str, Any]] = (),
+) -> Filter:
     """Create a filter for ``account`` and return it. ``filter_action`` defaults
     to ``warn``; ``expires_in`` is in seconds (None: never); each of
     ``keywords_attributes`` is ``{"keyword": str, "whole_word": bool}``
@@ -162,20 +181,32 @@ def filter_create(*, account: Account, title: str | None,
     expires_at = _expires_at(expires_in)
     Account.objects.select_for_update().filter(pk=account.pk).first()
     if Filter.objects.filter(account=account).count() >= FILTERS_PER_ACCOUNT:
-        raise ValidationFailed(_("Validation failed: You have reached the maximum number "
-                                 "of filters"))
-    found = Filter.objects.create(account=account, title=title, context=context,
-                                  filter_action=action, expires_at=expires_at)
+        raise ValidationFailed(
+            _("Validation failed: You have reached the maximum number of filters")
+        )
+    found = Filter.objects.create(
+        account=account,
+        title=title,
+        context=context,
+        filter_action=action,
+        expires_at=expires_at,
+    )
     _apply_keywords(found, keywords_attributes, creating=True)
     publish(FiltersChanged(account_id=account.pk))
     return found
 
 
 @transaction.atomic
-def filter_update(*, account: Account, filter_id: int | str, title: str | None = None,
-                  context: Iterable[str] | str | None = None,
-                  filter_action: str | None = None, expires_in: Any = UNSET,
-                  keywords_attributes: Iterable[Mapping[str, Any]] = ()) -> Filter:
+def filter_update(
+    *,
+    account: Account,
+    filter_id: int | str,
+    title: str | None = None,
+    context: Iterable[str] | str | None = None,
+    filter_action: str | None = None,
+    expires_in: Any = UNSET,
+    keywords_attributes: Iterable[Mapping[str, Any]] = (),
+) -> Filter:
     """Change what is given of one of ``account``'s filters and return it; None
     (or UNSET for ``expires_in``, where None or "" means never) leaves a field
     as it is. ``keywords_attributes`` add, change and (``_destroy``) remove
@@ -205,27 +236,42 @@ def filter_delete(*, account: Account, filter_id: int | str) -> None:
 
 
 @transaction.atomic
-def filter_keyword_create(*, account: Account, filter_id: int | str, keyword: str | None,
-                          whole_word: bool | None = None) -> FilterKeyword:
+def filter_keyword_create(
+    *,
+    account: Account,
+    filter_id: int | str,
+    keyword: str | None,
+    whole_word: bool | None = None,
+) -> FilterKeyword:
     """Add a keyword to one of ``account``'s filters (``whole_word`` defaults to
     true); NotFound for a filter not ``account``'s, ValidationFailed for a blank
     keyword or past 200 keywords."""
     found = _owned_for_update(account, filter_id)
-    row = FilterKeyword.objects.create(filter=found, keyword=_clean_keyword(keyword),
-                                       whole_word=True if whole_word is None else whole_word)
+    row = FilterKeyword.objects.create(
+        filter=found,
+        keyword=_clean_keyword(keyword),
+        whole_word=True if whole_word is None else whole_word,
+    )
     _check_keyword_count(found)
     publish(FiltersChanged(account_id=account.pk))
     return row
 
 
 @transaction.atomic
-def filter_keyword_update(*, account: Account, keyword_id: int | str,
-                          keyword: str | None = None,
-                          whole_word: bool | None = None) -> FilterKeyword:
+def filter_keyword_update(
+    *,
+    account: Account,
+    keyword_id: int | str,
+    keyword: str | None = None,
+    whole_word: bool | None = None,
+) -> FilterKeyword:
     """Change a keyword of one of ``account``'s filters; None leaves a field as
     it is. NotFound otherwise; ValidationFailed for a blank keyword."""
-    row = (FilterKeyword.objects.select_for_update()
-           .filter(pk=_pk(keyword_id), filter__account=account).first())
+    row = (
+        FilterKeyword.objects.select_for_update()
+        .filter(pk=_pk(keyword_id), filter__account=account)
+        .first()
+    )
     if row is None:
         raise NotFound(_("Record not found"))
     if keyword is not None:
@@ -241,15 +287,17 @@ def filter_keyword_update(*, account: Account, keyword_id: int | str,
 def filter_keyword_delete(*, account: Account, keyword_id: int | str) -> None:
     """Remove a keyword of one of ``account``'s filters; NotFound otherwise."""
     deleted, _by_model = FilterKeyword.objects.filter(
-        pk=_pk(keyword_id), filter__account=account).delete()
+        pk=_pk(keyword_id), filter__account=account
+    ).delete()
     if not deleted:
         raise NotFound(_("Record not found"))
     publish(FiltersChanged(account_id=account.pk))
 
 
 @transaction.atomic
-def filter_status_create(*, account: Account, filter_id: int | str,
-                         status_id: int | str | None) -> FilterStatus:
+def filter_status_create(
+    *, account: Account, filter_id: int | str, status_id: int | str | None
+) -> FilterStatus:
     """Add a status ``account`` can see to one of ``account``'s filters.
 
     NotFound for a filter not ``account``'s or a status they cannot see;
@@ -263,12 +311,15 @@ def filter_status_create(*, account: Account, filter_id: int | str,
     if FilterStatus.objects.filter(filter=found).count() >= STATUSES_PER_FILTER:
         raise ValidationFailed(
             _("Validation failed: A filter holds at most %(count)d statuses")
-            % {"count": STATUSES_PER_FILTER})
+            % {"count": STATUSES_PER_FILTER}
+        )
     try:
         with transaction.atomic():
             row = FilterStatus.objects.create(filter=found, status=status)
     except IntegrityError:
-        raise ValidationFailed(_("Validation failed: Status has already been taken")) from None
+        raise ValidationFailed(
+            _("Validation failed: Status has already been taken")
+        ) from None
     publish(FiltersChanged(account_id=account.pk))
     return row
 
@@ -277,17 +328,23 @@ def filter_status_create(*, account: Account, filter_id: int | str,
 def filter_status_delete(*, account: Account, filter_status_id: int | str) -> None:
     """Remove a status from one of ``account``'s filters; NotFound otherwise."""
     deleted, _by_model = FilterStatus.objects.filter(
-        pk=_pk(filter_status_id), filter__account=account).delete()
+        pk=_pk(filter_status_id), filter__account=account
+    ).delete()
     if not deleted:
         raise NotFound(_("Record not found"))
     publish(FiltersChanged(account_id=account.pk))
 
 
-def muted_word_create(*, account: Account, word: str | None,
-                      whole_word: bool = True) -> Filter:
+def muted_word_create(
+    *, account: Account, word: str | None, whole_word: bool = True
+) -> Filter:
     """Mute a word: a ``hide`` filter titled by the word, in every context, with
     the word as its one keyword (the web interface's "Muted words")."""
     word = _clean_keyword(word)
-    return filter_create(account=account, title=word[:TITLE_MAX_LENGTH],
-                         context=FilterContext.values, filter_action=FilterAction.HIDE,
-                         keywords_attributes=[{"keyword": word, "whole_word": whole_word}])
+    return filter_create(
+        account=account,
+        title=word[:TITLE_MAX_LENGTH],
+        context=FilterContext.values,
+        filter_action=FilterAction.HIDE,
+        keywords_attributes=[{"keyword": word, "whole_word": whole_word}],
+    )

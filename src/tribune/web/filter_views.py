@@ -20,7 +20,11 @@ from tribune.web.viewer import account_required
 
 
 def _posted(request: HttpRequest, name: str) -> dict | None:
-    return request.POST if request.method == "POST" and request.POST.get("form") == name else None
+    return (
+        request.POST
+        if request.method == "POST" and request.POST.get("form") == name
+        else None
+    )
 
 
 def _save(form, call) -> bool:
@@ -41,10 +45,17 @@ def _done(request: HttpRequest, message: str) -> HttpResponse:
 
 
 def _page(request: HttpRequest, template: str, title: str, **context) -> HttpResponse:
-    failed = any(getattr(form, "is_bound", False) and form.errors for form in context.values()
-                 if hasattr(form, "errors"))
-    return render(request, template, {"title": title, "nav": "settings", "tab": "filters",
-                                      **context}, status=422 if failed else 200)
+    failed = any(
+        getattr(form, "is_bound", False) and form.errors
+        for form in context.values()
+        if hasattr(form, "errors")
+    )
+    return render(
+        request,
+        template,
+        {"title": title, "nav": "settings", "tab": "filters", **context},
+        status=422 if failed else 200,
+    )
 
 
 @account_required
@@ -53,19 +64,35 @@ def filters(request: HttpRequest) -> HttpResponse:
     viewer = request.viewer
     muted = MutedWordForm(_posted(request, "muted"), prefix="muted")
     form = FilterForm(_posted(request, "filter"), prefix="filter")
-    if muted.is_bound and _save(muted, lambda: services.muted_word_create(
-            account=viewer, word=muted.cleaned_data["word"],
-            whole_word=muted.cleaned_data["whole_word"])):
+    if muted.is_bound and _save(
+        muted,
+        lambda: services.muted_word_create(
+            account=viewer,
+            word=muted.cleaned_data["word"],
+            whole_word=muted.cleaned_data["whole_word"],
+        ),
+    ):
         return _done(request, _("The word is muted."))
-    if form.is_bound and _save(form, lambda: services.filter_create(
-            account=viewer, title=form.cleaned_data["title"],
+    if form.is_bound and _save(
+        form,
+        lambda: services.filter_create(
+            account=viewer,
+            title=form.cleaned_data["title"],
             context=form.cleaned_data["context"],
             filter_action=form.cleaned_data["filter_action"],
             expires_in=form.cleaned_data["expires_in"] or None,
-            keywords_attributes=form.keywords_attributes())):
+            keywords_attributes=form.keywords_attributes(),
+        ),
+    ):
         return _done(request, _("The filter has been created."))
-    return _page(request, "web/settings_filters.html", _("Filters"), muted=muted, form=form,
-                 filters=selectors.filters_of(account=viewer))
+    return _page(
+        request,
+        "web/settings_filters.html",
+        _("Filters"),
+        muted=muted,
+        form=form,
+        filters=selectors.filters_of(account=viewer),
+    )
 
 
 @account_required
@@ -77,21 +104,39 @@ def filter_edit(request: HttpRequest, filter_id: str) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     keywords = list(found.keywords.all())
-    initial = {"title": found.title, "context": found.context,
-               "filter_action": found.filter_action,
-               "whole_word": all(k.whole_word for k in keywords) if keywords else True}
-    form = FilterForm(_posted(request, "filter"), prefix="filter", existing=keywords,
-                      initial=initial)
-    if form.is_bound and _save(form, lambda: services.filter_update(
-            account=viewer, filter_id=found.pk, title=form.cleaned_data["title"],
+    initial = {
+        "title": found.title,
+        "context": found.context,
+        "filter_action": found.filter_action,
+        "whole_word": all(k.whole_word for k in keywords) if keywords else True,
+    }
+    form = FilterForm(
+        _posted(request, "filter"), prefix="filter", existing=keywords, initial=initial
+    )
+    if form.is_bound and _save(
+        form,
+        lambda: services.filter_update(
+            account=viewer,
+            filter_id=found.pk,
+            title=form.cleaned_data["title"],
             context=form.cleaned_data["context"],
             filter_action=form.cleaned_data["filter_action"],
-            expires_in=(services.UNSET if form.cleaned_data["expires_in"] == KEEP
-                        else form.cleaned_data["expires_in"] or None),
-            keywords_attributes=form.keywords_attributes())):
+            expires_in=(
+                services.UNSET
+                if form.cleaned_data["expires_in"] == KEEP
+                else form.cleaned_data["expires_in"] or None
+            ),
+            keywords_attributes=form.keywords_attributes(),
+        ),
+    ):
         return _done(request, _("The filter has been saved."))
-    return _page(request, "web/settings_filter_edit.html",
-                 _("Edit filter: %(title)s") % {"title": found.title}, form=form, filter=found)
+    return _page(
+        request,
+        "web/settings_filter_edit.html",
+        _("Edit filter: %(title)s") % {"title": found.title},
+        form=form,
+        filter=found,
+    )
 
 
 @require_POST
