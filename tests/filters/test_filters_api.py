@@ -73,7 +73,10 @@ def test_v2_crud_with_form_and_json(alice, bob, api_as):
         ["thread"],
         None,
     )
-    assert sorted(k["keyword"] for k in r.json()["keywords"]) == ["goal", "match"]
+    assert sorted((k["keyword"], k["whole_word"]) for k in r.json()["keywords"]) == [
+        ("goal", True),
+        ("match", True),
+    ]
     assert [f["id"] for f in a.get("/api/v2/filters").json()] == [fid]
     assert a.get(f"/api/v2/filters/{fid}").json()["title"] == "Games"
 

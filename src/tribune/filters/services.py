@@ -150,7 +150,8 @@ def _apply_keywords(
             FilterKeyword.objects.create(
                 filter=found,
                 keyword=_clean_keyword(entry.get("keyword")),
-                whole_word=bool(entry.get("whole_word", True)),
+                # Absent or None: true, Mastodon's column default.
+                whole_word=entry.get("whole_word") is None or bool(entry["whole_word"]),
             )
     _check_keyword_count(found)
 
