@@ -27,6 +27,7 @@ from tribune.filters.models import (
     FilterKeyword,
     FilterStatus,
 )
+from tribune.filters.selectors import viewer_filters
 
 
 def _contexts(values) -> list[str]:
@@ -137,8 +138,6 @@ def filtered(
 ) -> list[dict[str, Any]]:
     """:func:`apply_to_statuses` with ``viewer``'s filters in force, loaded and
     compiled here (one query without filters, three with; none for a visitor)."""
-    from tribune.filters.selectors import viewer_filters
-
     return apply_to_statuses(entities, viewer_filters(viewer), context)
 
 
@@ -147,8 +146,6 @@ def filtered_notifications(
 ) -> list[dict[str, Any]]:
     """Notification entities with their statuses' ``filtered`` filled in, without
     those whose status a ``hide`` filter of ``notifications`` matches."""
-    from tribune.filters.selectors import viewer_filters
-
     filters = viewer_filters(viewer)
     if not filters:
         return entities
