@@ -160,6 +160,7 @@ INSTALLED_APPS = [
     "tribune.statuses",
     "tribune.links",
     "tribune.lists",
+    "tribune.filters",
     "tribune.conversations",
     "tribune.scheduling",
     "tribune.search",

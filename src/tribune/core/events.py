@@ -132,3 +132,11 @@ class Unfollowed(Event):
 class Blocked(Event):
     account_id: int
     target_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class FiltersChanged(Event):
+    """One of ``account_id``'s filters, or its keywords or statuses, changed (what
+    Mastodon's streaming announces as ``filters_changed``)."""
+
+    account_id: int

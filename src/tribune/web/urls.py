@@ -6,6 +6,7 @@ from django.urls import include, path
 from tribune.web import (
     actions,
     conversation_views,
+    filter_views,
     images,
     jury_views,
     moderation_views,
@@ -76,6 +77,10 @@ urlpatterns = [
     path("moderation/cases/<str:case_id>/jury", jury_views.send_to_jury,
          name="send_to_jury"),
     path("settings/jury", jury_views.settings_jury, name="settings_jury"),
+    path("settings/filters", filter_views.filters, name="settings_filters"),
+    path("settings/filters/<str:filter_id>", filter_views.filter_edit, name="settings_filter"),
+    path("settings/filters/<str:filter_id>/delete", filter_views.filter_delete,
+         name="settings_filter_delete"),
     path("jury", jury_views.inbox, name="jury_inbox"),
     path("jury/<str:panel_id>", jury_views.panel, name="jury_panel"),
     path("blocks", pages.blocks, name="blocks"),

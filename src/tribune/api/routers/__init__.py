@@ -11,6 +11,7 @@ from tribune.api.routers import (
     admin_reports,
     apps,
     conversations,
+    filters,
     graph,
     instance,
     lists,
@@ -28,5 +29,5 @@ from tribune.api.routers import (
 
 for module in (instance, media, statuses, polls, timelines, graph, accounts, lists,
                registrations, notifications, reports, admin_reports, admin_accounts, apps,
-               conversations, scheduled_statuses, push, misc):
+               conversations, scheduled_statuses, push, filters, misc):
     api.add_router("/", module.router)

@@ -1,5 +1,5 @@
 """Markers, search, and the endpoints apps call that Tribune has no content for yet
-(filters, trends, ...). Those answer a valid empty result, as
+(trends, ...). Those answer a valid empty result, as
 Takahē's do, so apps keep working (client-api.md, tier 2)."""
 
 from __future__ import annotations
@@ -133,8 +133,6 @@ def search_v1(request, q: str = "", type: str | None = None, limit: int | None =
 
 EMPTY_LISTS = [
     # (path, auth, what it would list)
-    ("/v1/filters", read("filters"), "The caller's filters (v1)."),
-    ("/v2/filters", read("filters"), "The caller's filters."),
     ("/v1/trends", public(None), "Trending hashtags (the old path)."),
     ("/v1/trends/tags", public(None), "Trending hashtags."),
     ("/v1/trends/statuses", public(None), "Trending statuses."),

@@ -7,6 +7,7 @@ from ninja import Query, Router, Schema
 
 from tribune.api.auth import public, write
 from tribune.api.base import cursor, link_header, responses
+from tribune.api.filtering import apply_to_statuses, filtered
 from tribune.api.presenters import (
     account_out,
     scheduled_status_out,
@@ -23,6 +24,7 @@ from tribune.api.schemas import (
     StatusSource,
 )
 from tribune.core.errors import ValidationFailed
+from tribune.filters.selectors import viewer_filters
 from tribune.scheduling.selectors import scheduled_status_get
 from tribune.scheduling.services import scheduled_status_create
 from tribune.statuses import selectors, services
@@ -102,7 +104,10 @@ def _reply_policy(policy: dict | None) -> str | None:
 
 
 def _one(request, status) -> dict:
-    return statuses_out([status], request.auth.account)[0]
+    """One Status entity; ``filtered`` lists every active filter it matches, as
+    Mastodon's single-status answers do (apps decide by context)."""
+    viewer = request.auth.account
+    return filtered(statuses_out([status], viewer), viewer, None)[0]
 
 
 def _get(request, status_id: str):
@@ -208,8 +213,11 @@ def status_context(request, status_id: str):
     """Ancestors and descendants visible to the caller."""
     status = _get(request, status_id)
     ancestors, descendants = selectors.status_context(status=status, viewer=request.auth.account)
-    out = statuses_out(ancestors + descendants, request.auth.account)
-    return {"ancestors": out[: len(ancestors)], "descendants": out[len(ancestors):]}
+    viewer = request.auth.account
+    out = statuses_out(ancestors + descendants, viewer)
+    filters = viewer_filters(viewer)
+    return {"ancestors": apply_to_statuses(out[: len(ancestors)], filters, "thread"),
+            "descendants": apply_to_statuses(out[len(ancestors):], filters, "thread")}
 
 
 @router.get("/v1/statuses/{status_id}/history", response=responses(list[StatusEdit]), auth=public())
