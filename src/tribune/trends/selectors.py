@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from tribune.accounts.models import Account, Visibility
 from tribune.core.ids import datetime_to_min_id
 from tribune.core.pagination import Cursor, Page, paginate
+from tribune.graph.models import Follow
 from tribune.statuses.models import Status, Tag
 from tribune.statuses.policy import public_q
 from tribune.trends.models import Review, StatusTrend, TagFollow, TagTrend
@@ -136,24 +137,52 @@ def followed_tags_page(*, account: Account, cursor: Cursor) -> Page:
     return paginate(qs, cursor, transform=lambda rows: [r.tag for r in rows])
 
 
-def tag_followers(*, status_id: int) -> QuerySet:
-    """Ids of the accounts following one of the hashtags of the post ``status_id``
-    (a query to narrow down further)."""
-    return (TagFollow.objects.filter(tag__statuses=status_id).values_list("account_id", flat=True)
-            .distinct())
-
-
-def tag_followed_statuses_q(*, account_ids: list[int]) -> Q:
-    """Posts that one of ``account_ids`` may get by a followed hashtag: public,
+def broadcast_q() -> Q:
+    """A filter for posts that may reach the followers of their hashtags: public,
     not boosts (Mastodon's ``FanOutOnWriteService#broadcastable?``), fit for public
-    timelines (``public_q``) and by an account that is not frozen."""
-    return (public_q() & Q(reblog_of__isnull=True, account__frozen_at__isnull=True,
-                           tags__follows__account_id__in=account_ids))
+    timelines (``statuses.policy.public_q``), by an account that is not frozen, and
+    not imported from an archive (on no feed)."""
+    return public_q() & Q(reblog_of__isnull=True, account__frozen_at__isnull=True, imported=False)
 
 
 def broadcastable(status: Status) -> bool:
-    """Whether ``status`` (its account loaded) may reach the followers of its
-    hashtags: :func:`tag_followed_statuses_q` for one post."""
+    """:func:`broadcast_q` for one post (its account loaded)."""
     return (status.visibility == Visibility.PUBLIC and status.reblog_of_id is None
-            and status.removed_at is None and status.reach_reduced_at is None
-            and status.account.suspended_at is None and status.account.frozen_at is None)
+            and not status.imported and status.removed_at is None
+            and status.reach_reduced_at is None and status.account.suspended_at is None
+            and status.account.frozen_at is None)
+
+
+def tag_followers(*, status: Status, active_since: datetime) -> set[int]:
+    """Ids of the local accounts active since ``active_since`` that follow a
+    hashtag of ``status`` and not its author (those get it as followers), for
+    fan-out; none unless the post is :func:`broadcastable`. One query."""
+    if not broadcastable(status):
+        return set()
+    return set(TagFollow.objects.filter(tag__statuses=status.pk, account__domain="",
+                                        account__active_at__gte=active_since)
+               .exclude(account_id=status.account_id)
+               .exclude(account_id__in=Follow.objects.filter(target_id=status.account_id)
+                        .values("account_id"))
+               .values_list("account_id", flat=True).distinct())
+
+
+def tagged_pairs(*, viewer_ids: list[int], status_ids: list[int] | None = None,
+                 low: int | None = None, high: int | None = None) -> set[tuple[int, int]]:
+    """The ``(viewer, status)`` pairs where one of ``viewer_ids`` follows a hashtag
+    of a post that may reach its hashtags' followers (:func:`broadcast_q`), among
+    ``status_ids`` (one query per 500) or the ids in ``[low, high)`` (one query)."""
+    if not viewer_ids or status_ids == []:
+        return set()
+    q = Q(tag__follows__account_id__in=viewer_ids) & _prefixed(broadcast_q(), "status__")
+    if low is not None and high is not None:
+        q &= Q(status_id__gte=low, status_id__lt=high)
+    through = Status.tags.through.objects
+    # One filter() call: the hashtag's follows are joined once, and read back.
+    if status_ids is None:
+        return set(through.filter(q).values_list("tag__follows__account_id", "status_id"))
+    pairs: set[tuple[int, int]] = set()
+    for start in range(0, len(status_ids), 500):
+        pairs |= set(through.filter(q & Q(status_id__in=status_ids[start : start + 500]))
+                     .values_list("tag__follows__account_id", "status_id"))
+    return pairs
