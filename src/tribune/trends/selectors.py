@@ -18,6 +18,7 @@ from tribune.core.pagination import Cursor, Page, paginate
 from tribune.graph.models import Follow
 from tribune.statuses.models import Status, Tag
 from tribune.statuses.policy import public_q
+from tribune.statuses.selectors import STATUS_PREFETCH, STATUS_RELATED, with_relations
 from tribune.trends.models import Review, StatusTrend, TagFollow, TagTrend
 
 HISTORY_DAYS = 7  # Mastodon's Tag history: the last week, today first
@@ -62,36 +63,50 @@ def trending_tags(*, limit: int = 10, offset: int = 0) -> list[Tag]:
 
 
 def trending_statuses(*, limit: int = 20, offset: int = 0, language: str | None = None,
-                      ) -> list[Status]:
+                      hidden: set[int] | frozenset[int] = frozenset()) -> list[Status]:
     """Posts trending now, highest score first (``GET /api/v1/trends/statuses``),
     still eligible (:func:`trendable_q`, checked again: a decision since the last
     refresh takes effect at once); ``language`` keeps those in it (or of unknown
-    language). One query; the caller loads the entities."""
+    language); ``hidden`` authors (a viewer's blocks and mutes) are left out. One
+    query, and the prefetches of ``statuses.selectors.with_relations``."""
     qs = Status.objects.filter(_prefixed(_public_review(), "trend__"), trendable_q(),
                                trend__score__gt=0)
+    if hidden:
+        qs = qs.exclude(account_id__in=hidden)
     if language:
         qs = qs.filter(Q(language=language) | Q(language__isnull=True) | Q(language=""))
-    return list(qs.select_related("account").order_by("-trend__score", "-id")[offset : offset + limit])
+    return list(with_relations(qs).order_by("-trend__score", "-id")[offset : offset + limit])
 
 
-def tags_for_review(*, review: str = Review.PENDING, limit: int = 100) -> list[TagTrend]:
-    """Scored hashtags by review state, highest score first, for staff (Mastodon's
-    ``GET /api/v1/admin/trends/tags`` lists the candidates, approved or not); the
-    tags loaded. Pending ones are listed only while they have a score."""
-    qs = TagTrend.objects.filter(review=review).select_related("tag")
-    if review == Review.PENDING:
+def tags_for_review(*, review: str | None = Review.PENDING, limit: int = 100,
+                    offset: int = 0) -> list[TagTrend]:
+    """Hashtag trends for staff, highest score first, the tags loaded: those in
+    ``review`` state (None: every state) that have a score, or, for approved and
+    rejected ones, that were reviewed (Mastodon's admin trends list the candidates,
+    reviewed or not)."""
+    qs = TagTrend.objects.select_related("tag")
+    if review is None:
         qs = qs.filter(score__gt=0)
-    return list(qs.order_by("-score", "tag_id")[:limit])
+    else:
+        qs = qs.filter(review=review)
+        if review == Review.PENDING:
+            qs = qs.filter(score__gt=0)
+    return list(qs.order_by("-score", "tag_id")[offset : offset + limit])
 
 
-def statuses_for_review(*, review: str = Review.PENDING, limit: int = 100) -> list[StatusTrend]:
-    """Scored posts by review state, highest score first, for staff; only posts
-    still eligible to trend (:func:`trendable_q`), with their authors loaded."""
-    qs = StatusTrend.objects.filter(review=review, status__in=Status.objects.filter(
-        trendable_q()).values("pk")).select_related("status", "status__account")
-    if review == Review.PENDING:
+def statuses_for_review(*, review: str | None = Review.PENDING, limit: int = 100,
+                        offset: int = 0) -> list[StatusTrend]:
+    """Post trends for staff, as :func:`tags_for_review`, only posts still eligible
+    to trend (:func:`trendable_q`), with the posts and their authors loaded."""
+    qs = StatusTrend.objects.filter(_prefixed(trendable_q(), "status__")).select_related(
+        "status", *(f"status__{r}" for r in STATUS_RELATED)).prefetch_related(*(f"status__{p}" for p in STATUS_PREFETCH))
+    if review is None:
         qs = qs.filter(score__gt=0)
-    return list(qs.order_by("-score", "-status_id")[:limit])
+    else:
+        qs = qs.filter(review=review)
+        if review == Review.PENDING:
+            qs = qs.filter(score__gt=0)
+    return list(qs.order_by("-score", "-status_id")[offset : offset + limit])
 
 
 def tag_histories(tag_ids: list[int], *, now: datetime | None = None
