@@ -11,7 +11,12 @@ from django.utils import timezone
 
 from tests.timelines.test_rebuild import shown, stored
 from tribune.accounts.models import Account
-from tribune.graph.services import block_create, follow_create, follow_delete, mute_create
+from tribune.graph.services import (
+    block_create,
+    follow_create,
+    follow_delete,
+    mute_create,
+)
 from tribune.statuses.models import Status
 from tribune.statuses.services import reblog_create, status_create
 from tribune.timelines.feeds import feed_store

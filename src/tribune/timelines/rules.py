@@ -51,7 +51,6 @@ from tribune.accounts.models import Account, Visibility
 from tribune.graph.models import Block, Follow, Mute
 from tribune.statuses.models import Mention, Status
 from tribune.timelines.feeds import REBLOG_WINDOW
-from tribune.trends.selectors import tagged_pairs
 
 FOLLOWER_VISIBILITIES = (Visibility.PUBLIC, Visibility.UNLISTED, Visibility.PRIVATE)
 

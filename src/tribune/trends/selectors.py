@@ -145,6 +145,11 @@ def followed_tag_ids(*, account: Account | None, tag_ids: list[int]) -> set[int]
                .values_list("tag_id", flat=True))
 
 
+def is_following_tag(*, account: Account, name: str) -> bool:
+    """Whether ``account`` follows the hashtag whose matching key is ``name``."""
+    return TagFollow.objects.filter(account=account, tag__name=name).exists()
+
+
 def followed_tags_page(*, account: Account, cursor: Cursor) -> Page:
     """The hashtags ``account`` follows, most recently followed first, paged by the
     follow's id (``GET /api/v1/followed_tags``); items are Tags."""

@@ -10,7 +10,13 @@ from ninja import Query, Router, Schema
 
 from tribune.api.auth import ApiError, Scoped, public, read, write
 from tribune.api.base import offset_param, responses
-from tribune.api.presenters import account_out, marker_out, statuses_out, tag_out, tags_out
+from tribune.api.presenters import (
+    account_out,
+    marker_out,
+    statuses_out,
+    tag_out,
+    tags_out,
+)
 from tribune.api.schemas import Marker, Search, SearchV1
 from tribune.core.errors import DomainError
 from tribune.core.ids import parse_id

@@ -26,7 +26,11 @@ from tribune.api.presenters import statuses_out, tags_out
 from tribune.api.schemas import Status as StatusSchema
 from tribune.api.schemas import Tag as TagSchema
 from tribune.graph.selectors import hidden_account_ids
-from tribune.trends.selectors import followed_tags_page, trending_statuses, trending_tags
+from tribune.trends.selectors import (
+    followed_tags_page,
+    trending_statuses,
+    trending_tags,
+)
 from tribune.trends.services import tag_follow, tag_for_name, tag_unfollow
 
 router = Router(tags=["tags"])
