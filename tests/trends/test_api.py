@@ -25,13 +25,23 @@ def test_follow_a_tag_then_list_and_unfollow_it(api_as, alice, bob):
     assert (body["name"], body["following"]) == ("Gardening", True)
     assert len(body["history"]) == 7 and body["history"][0]["uses"] == "0"
     assert TagFollow.objects.filter(account=alice, tag__name="gardening").count() == 1
-    assert api.post("/api/v1/tags/gardening/follow").status_code == 200  # twice: no change
+    assert (
+        api.post("/api/v1/tags/gardening/follow").status_code == 200
+    )  # twice: no change
     assert TagFollow.objects.filter(account=alice).count() == 1
     status_create(account=bob, text="#gardening today")
     shown = api.get("/api/v1/tags/GARDENING").json()
     assert shown["following"] is True and shown["history"][0] == {
-        "day": str(int(timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-                       .timestamp())), "uses": "1", "accounts": "1"}
+        "day": str(
+            int(
+                timezone.now()
+                .replace(hour=0, minute=0, second=0, microsecond=0)
+                .timestamp()
+            )
+        ),
+        "uses": "1",
+        "accounts": "1",
+    }
     assert api_as(bob).get("/api/v1/tags/gardening").json()["following"] is False
     assert api_as(None).get("/api/v1/tags/gardening").json()["following"] is None
     assert [t["name"] for t in api.get("/api/v1/followed_tags").json()] == ["Gardening"]
@@ -45,8 +55,12 @@ def test_bad_tags_are_404_and_scopes_apply(api_as, alice):
     assert api.get("/api/v1/tags/nosuchtag").status_code == 404
     assert api.post("/api/v1/tags/not%20a%20tag/follow").status_code == 404
     assert api.post("/api/v1/tags/nosuchtag/unfollow").status_code == 404
-    assert api.post("/api/v1/tags/123/follow").status_code == 404  # digits only: no hashtag
-    assert api_as(alice, scopes="read").post("/api/v1/tags/cats/follow").status_code == 403
+    assert (
+        api.post("/api/v1/tags/123/follow").status_code == 404
+    )  # digits only: no hashtag
+    assert (
+        api_as(alice, scopes="read").post("/api/v1/tags/cats/follow").status_code == 403
+    )
     assert api_as(None).get("/api/v1/followed_tags").status_code == 401
 
 
@@ -97,7 +111,9 @@ def test_trends_show_what_staff_approved(settings, api_as, make_account, moderat
     listed = staff.get("/api/v1/admin/trends/statuses").json()
     assert {s["id"] for s in listed} == {str(p.pk) for p in posts}
     staff.post(f"/api/v1/admin/trends/statuses/{posts[0].pk}/approve")
-    assert [s["id"] for s in visitor.get("/api/v1/trends/statuses").json()] == [str(posts[0].pk)]
+    assert [s["id"] for s in visitor.get("/api/v1/trends/statuses").json()] == [
+        str(posts[0].pk)
+    ]
     # A viewer who blocks the author does not see it.
     block_create(account=crowd[0], target=posts[0].account)
     assert api_as(crowd[0]).get("/api/v1/trends/statuses").json() == []
@@ -112,10 +128,15 @@ def test_admin_trends_are_for_staff_only(api_as, alice, moderator):
     staff = api_as(moderator, scopes="read write admin:read admin:write")
     assert staff.post("/api/v1/admin/trends/tags/999999/approve").status_code == 404
     assert staff.post("/api/v1/admin/trends/statuses/nope/reject").status_code == 404
-    assert api_as(moderator, scopes="read").get("/api/v1/admin/trends/tags").status_code == 403
+    assert (
+        api_as(moderator, scopes="read").get("/api/v1/admin/trends/tags").status_code
+        == 403
+    )
 
 
-def test_trends_endpoints_run_a_constant_number_of_queries(settings, api_as, make_account):
+def test_trends_endpoints_run_a_constant_number_of_queries(
+    settings, api_as, make_account
+):
     settings.TRIBUNE_TRENDS_REQUIRE_REVIEW = False
 
     def counted(path: str, api) -> tuple[int, int]:

@@ -31,7 +31,8 @@ def post(account, text, **kwargs) -> Status:
 
 
 def test_a_strangers_public_post_with_a_followed_tag_reaches_the_home_feed(
-        store_kind, alice, bob, carol, make_account):
+    store_kind, alice, bob, carol, make_account
+):
     tag_follow(account=alice, name="Birds")
     blocked, muted, frozen = (make_account(n) for n in ("blocked", "muted", "frozen"))
     block_create(account=alice, target=blocked)
@@ -45,10 +46,16 @@ def test_a_strangers_public_post_with_a_followed_tag_reaches_the_home_feed(
         post(bob, "no tag here"),
         post(blocked, "#birds from the blocked"),
         post(muted, "#birds from the muted"),
-        reblog_create(account=carol, status=reached),  # boosts do not go to tag followers
+        reblog_create(
+            account=carol, status=reached
+        ),  # boosts do not go to tag followers
     ]
-    frozen_post = Status.objects.create(account=frozen, text="#birds", content="<p>#birds</p>",
-                                        created_at=timezone.now())
+    frozen_post = Status.objects.create(
+        account=frozen,
+        text="#birds",
+        content="<p>#birds</p>",
+        created_at=timezone.now(),
+    )
     frozen_post.tags.add(reached.tags.get())
     from tribune.timelines.services import fanout_status
 
@@ -59,12 +66,15 @@ def test_a_strangers_public_post_with_a_followed_tag_reaches_the_home_feed(
     assert not set(entries) & {s.pk for s in left_out}
 
 
-def test_inactive_tag_followers_get_nothing_and_unfollowing_stops_it(store_kind, settings,
-                                                                    alice, bob, carol):
+def test_inactive_tag_followers_get_nothing_and_unfollowing_stops_it(
+    store_kind, settings, alice, bob, carol
+):
     settings.TRIBUNE_FEED_ACTIVE_DAYS = 14
     tag_follow(account=alice, name="tides")
     tag_follow(account=carol, name="tides")
-    Account.objects.filter(pk=carol.pk).update(active_at=timezone.now() - timedelta(days=15))
+    Account.objects.filter(pk=carol.pk).update(
+        active_at=timezone.now() - timedelta(days=15)
+    )
     first = post(bob, "#tides high")
     assert [s for s, _ in stored(alice)] == [first.pk]
     assert first.pk not in [s for s, _ in stored(carol)]
@@ -74,7 +84,8 @@ def test_inactive_tag_followers_get_nothing_and_unfollowing_stops_it(store_kind,
 
 
 def test_a_followed_authors_tagged_post_comes_once_and_the_follow_rules_decide(
-        store_kind, alice, bob, carol):
+    store_kind, alice, bob, carol
+):
     follow_create(account=alice, target=bob)
     tag_follow(account=alice, name="moths")
     tagged = post(bob, "#moths at the lamp")
@@ -88,7 +99,8 @@ def test_a_followed_authors_tagged_post_comes_once_and_the_follow_rules_decide(
 
 
 def test_a_celebritys_tagged_post_reaches_tag_followers_who_do_not_follow_them(
-        store_kind, settings, alice, bob, carol):
+    store_kind, settings, alice, bob, carol
+):
     settings.TRIBUNE_FANOUT_MAX_FOLLOWERS = 1
     follow_create(account=carol, target=bob)
     follow_create(account=alice, target=carol)  # bob is a "celebrity": two followers
@@ -103,8 +115,9 @@ def test_a_celebritys_tagged_post_reaches_tag_followers_who_do_not_follow_them(
     assert shown(carol).count(star_post.pk) == 1
 
 
-def test_a_rebuilt_feed_holds_the_followed_tags_posts(store_kind, alice, bob, carol,
-                                                      make_account):
+def test_a_rebuilt_feed_holds_the_followed_tags_posts(
+    store_kind, alice, bob, carol, make_account
+):
     tag_follow(account=alice, name="ferns")
     follow_create(account=alice, target=carol)
     blocked = make_account("blocked")

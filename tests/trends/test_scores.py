@@ -44,10 +44,20 @@ def test_one_account_spamming_a_tag_a_thousand_times_counts_once(crowd, make_acc
     # 999 more posts with the tag, written as status_create writes them (fast).
     now = timezone.now()
     rows = Status.objects.bulk_create(
-        [Status(id=new_id(), account=spammer, text="#spam", content="<p>#spam</p>",
-                created_at=now) for _ in range(999)])
+        [
+            Status(
+                id=new_id(),
+                account=spammer,
+                text="#spam",
+                content="<p>#spam</p>",
+                created_at=now,
+            )
+            for _ in range(999)
+        ]
+    )
     Status.tags.through.objects.bulk_create(
-        [Status.tags.through(status_id=s.pk, tag_id=tag.pk) for s in rows])
+        [Status.tags.through(status_id=s.pk, tag_id=tag.pk) for s in rows]
+    )
     trends_refresh()
     assert tag_score("spam") == 0  # 1,000 uses, one account: below the threshold
     assert TagTrend.objects.filter(tag=tag, accounts__gt=0).count() == 0
@@ -97,8 +107,13 @@ def test_a_tag_score_decays_by_half_each_halflife(crowd):
 def old_post(account, tag: Tag, at) -> Status:
     """A post with the tag written at ``at`` (its id of that time, as an imported
     post's), shaped as status_create writes one."""
-    status = Status.objects.create(id=new_id(at), account=account, text=f"#{tag.name}",
-                                   content=f"<p>#{tag.name}</p>", created_at=at)
+    status = Status.objects.create(
+        id=new_id(at),
+        account=account,
+        text=f"#{tag.name}",
+        content=f"<p>#{tag.name}</p>",
+        created_at=at,
+    )
     status.tags.add(tag)
     return status
 
@@ -141,7 +156,9 @@ def test_status_score_counts_distinct_accounts_and_decays(crowd, make_account):
     assert trend.score == pytest.approx(25 * 0.5 ** (age / STATUS_HALFLIFE))
     trends_refresh(now=now + STATUS_HALFLIFE)
     trend.refresh_from_db()
-    assert trend.score == pytest.approx(25 * 0.5 ** ((age + STATUS_HALFLIFE) / STATUS_HALFLIFE))
+    assert trend.score == pytest.approx(
+        25 * 0.5 ** ((age + STATUS_HALFLIFE) / STATUS_HALFLIFE)
+    )
 
 
 def test_few_interactions_do_not_trend(crowd, make_account):
@@ -151,8 +168,9 @@ def test_few_interactions_do_not_trend(crowd, make_account):
     assert not StatusTrend.objects.filter(status=post, score__gt=0).exists()
 
 
-def test_only_approved_items_trend_when_review_is_required(settings, crowd, make_account,
-                                                           moderator):
+def test_only_approved_items_trend_when_review_is_required(
+    settings, crowd, make_account, moderator
+):
     settings.TRIBUNE_TRENDS_REQUIRE_REVIEW = True
     author = make_account("author")
     post = status_create(account=author, text="#tides are high")
@@ -172,8 +190,9 @@ def test_only_approved_items_trend_when_review_is_required(settings, crowd, make
     assert trending_tags() == []
 
 
-def test_without_review_pending_items_trend_but_rejected_never(settings, crowd, make_account,
-                                                              moderator):
+def test_without_review_pending_items_trend_but_rejected_never(
+    settings, crowd, make_account, moderator
+):
     settings.TRIBUNE_TRENDS_REQUIRE_REVIEW = False
     for account in crowd[:5]:
         status_create(account=account, text="#harvest")
@@ -202,7 +221,9 @@ def test_ineligible_posts_never_trend(settings, crowd, make_account, moderator):
         _interact(post, crowd)
     # The restrictions a decision applies (moderation.decisions sets these fields).
     Account.objects.filter(pk=frozen.pk).update(frozen_at=timezone.now())
-    Status.objects.filter(pk=posts["reduced"].pk).update(reach_reduced_at=timezone.now())
+    Status.objects.filter(pk=posts["reduced"].pk).update(
+        reach_reduced_at=timezone.now()
+    )
     trends_refresh()
     assert [s.pk for s in trending_statuses()] == [posts["fine"].pk]
     # Approval does not make an ineligible post trend.
@@ -231,3 +252,29 @@ def test_reviews_are_for_staff(alice):
         trend_tag_review(reviewer=alice, tag_id=status.tags.get().pk, approve=True)
     with pytest.raises(Forbidden):
         trend_status_review(reviewer=alice, status_id=status.pk, approve=True)
+
+
+def test_the_refresh_command_and_the_refresh_after_activity(
+    settings, crowd, capsys, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from tribune.cli import main
+    from tribune.trends.scoring import REFRESH_KEY
+
+    settings.TRIBUNE_TRENDS_REQUIRE_REVIEW = False
+    for account in crowd[:5]:
+        status_create(account=account, text="#kites")
+    assert main(["trends", "refresh"]) == 0
+    assert "trending hashtags: 1, trending posts: 0" in capsys.readouterr().out
+    assert [t.name for t in trending_tags()] == ["kites"]
+    # After a refresh period, the next post enqueues a refresh (run at once here).
+    TagTrend.objects.all().delete()
+    cache.delete(REFRESH_KEY)
+    with django_capture_on_commit_callbacks(execute=True):
+        status_create(account=crowd[5], text="#kites too")
+    assert [t.name for t in trending_tags()] == ["kites"]
+    TagTrend.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        status_create(account=crowd[6], text="#kites again")  # within the period: none
+    assert trending_tags() == []

@@ -35,19 +35,25 @@ def trending(make_account):
     return post
 
 
-def test_explore_shows_only_approved_trends_and_is_in_the_navigation(settings, trending,
-                                                                    moderator):
+def test_explore_shows_only_approved_trends_and_is_in_the_navigation(
+    settings, trending, moderator
+):
     settings.TRIBUNE_TRENDS_REQUIRE_REVIEW = True
     html = client_for().get("/explore").content.decode()
     assert 'href="/explore"' in html
-    assert "No hashtags are trending right now." in html and "along the river" not in html
+    assert (
+        "No hashtags are trending right now." in html and "along the river" not in html
+    )
 
     staff = client_for(moderator)
     review = staff.get("/moderation/trends").content.decode()
     assert "#lanterns" in review and "along the river" in review
     tag = Tag.objects.get(name="lanterns")
     assert staff.post(f"/moderation/trends/tags/{tag.pk}/approve").status_code == 303
-    assert staff.post(f"/moderation/trends/statuses/{trending.pk}/approve").status_code == 303
+    assert (
+        staff.post(f"/moderation/trends/statuses/{trending.pk}/approve").status_code
+        == 303
+    )
     assert TagTrend.objects.get(tag=tag).review == Review.APPROVED
     assert StatusTrend.objects.get(status=trending).review == Review.APPROVED
     html = client_for().get("/explore").content.decode()
@@ -62,7 +68,10 @@ def test_explore_shows_only_approved_trends_and_is_in_the_navigation(settings, t
 def test_the_review_page_is_for_staff(alice, trending):
     assert client_for(alice).get("/moderation/trends").status_code == 403
     tag = Tag.objects.get(name="lanterns")
-    assert client_for(alice).post(f"/moderation/trends/tags/{tag.pk}/approve").status_code == 403
+    assert (
+        client_for(alice).post(f"/moderation/trends/tags/{tag.pk}/approve").status_code
+        == 403
+    )
     assert client_for().get("/moderation/trends").status_code == 302
     assert TagTrend.objects.get(tag=tag).review == Review.PENDING
 
@@ -72,7 +81,9 @@ def test_follow_a_hashtag_from_its_page_and_unfollow_it_in_settings(alice, bob):
     client = client_for(alice)
     page = client.get("/tags/knitting").content.decode()
     assert "Follow hashtag" in page
-    assert client_for().get("/tags/knitting").content.decode().count("Follow hashtag") == 0
+    assert (
+        client_for().get("/tags/knitting").content.decode().count("Follow hashtag") == 0
+    )
     response = client.post("/tags/knitting/follow", {"next": "/tags/knitting"})
     assert response.status_code == 303 and response["Location"] == "/tags/knitting"
     assert TagFollow.objects.filter(account=alice, tag__name="knitting").exists()
@@ -81,6 +92,9 @@ def test_follow_a_hashtag_from_its_page_and_unfollow_it_in_settings(alice, bob):
     assert "#knitting" in listed and 'href="/followed_tags"' in listed
     client.post("/tags/knitting/unfollow")
     assert not TagFollow.objects.filter(account=alice).exists()
-    assert "You are not following any hashtags." in client.get("/followed_tags").content.decode()
+    assert (
+        "You are not following any hashtags."
+        in client.get("/followed_tags").content.decode()
+    )
     assert client.post("/tags/not a tag/follow").status_code == 404
     assert client.post("/tags/knitting/like").status_code == 404

@@ -16,13 +16,18 @@ class TagFollow(models.Model):
     account's home feed (Mastodon's ``TagFollow``; docs: methods/followed_tags)."""
 
     id = IdField()
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE,
-                                related_name="tag_follows")
-    tag = models.ForeignKey("statuses.Tag", on_delete=models.CASCADE, related_name="follows")
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="tag_follows"
+    )
+    tag = models.ForeignKey(
+        "statuses.Tag", on_delete=models.CASCADE, related_name="follows"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["account", "tag"], name="tag_follow_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "tag"], name="tag_follow_once")
+        ]
         indexes = [models.Index(fields=["tag", "account"])]
 
     def __str__(self) -> str:
@@ -46,10 +51,17 @@ class Trend(models.Model):
     max_score = models.FloatField(default=0)
     max_score_at = models.DateTimeField(null=True, blank=True)
     language = models.CharField(max_length=10, blank=True, default="")
-    review = models.CharField(max_length=10, choices=Review.choices, default=Review.PENDING)
+    review = models.CharField(
+        max_length=10, choices=Review.choices, default=Review.PENDING
+    )
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    reviewed_by = models.ForeignKey("accounts.Account", null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    reviewed_by = models.ForeignKey(
+        "accounts.Account",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     refreshed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -59,8 +71,9 @@ class Trend(models.Model):
 class TagTrend(Trend):
     """A hashtag's trend: ``accounts`` distinct accounts used it in the last day."""
 
-    tag = models.OneToOneField("statuses.Tag", on_delete=models.CASCADE, primary_key=True,
-                               related_name="trend")
+    tag = models.OneToOneField(
+        "statuses.Tag", on_delete=models.CASCADE, primary_key=True, related_name="trend"
+    )
     accounts = models.PositiveIntegerField(default=0)
     uses = models.PositiveIntegerField(default=0)
 
@@ -75,8 +88,12 @@ class StatusTrend(Trend):
     """A post's trend: ``interactions`` distinct accounts favourited or boosted it
     within the window."""
 
-    status = models.OneToOneField("statuses.Status", on_delete=models.CASCADE,
-                                  primary_key=True, related_name="trend")
+    status = models.OneToOneField(
+        "statuses.Status",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="trend",
+    )
     interactions = models.PositiveIntegerField(default=0)
 
     class Meta:

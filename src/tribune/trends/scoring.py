@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -72,6 +74,23 @@ def status_raw_score(observed: int) -> float:
     return float((observed - 1) ** 2) if observed >= STATUS_THRESHOLD else 0.0
 
 
+REFRESH_KEY = "trends:refresh"  # cache key present while a refresh is recent
+
+
+def trends_refresh_soon() -> bool:
+    """Enqueue a refresh of the scores unless one was enqueued within the last
+    ``TRIBUNE_TRENDS_REFRESH_SECONDS`` (one cache ``add``, atomic on every cache
+    backend); called by ``effects`` as people post and favourite, so the scores
+    follow activity at that period and cost nothing on a quiet instance. Returns
+    whether a refresh was enqueued."""
+    if not cache.add(REFRESH_KEY, 1, timeout=settings.TRIBUNE_TRENDS_REFRESH_SECONDS):
+        return False
+    from tribune.trends.tasks import refresh_trends
+
+    transaction.on_commit(refresh_trends.enqueue, robust=True)
+    return True
+
+
 def trends_refresh(*, now: datetime | None = None) -> tuple[int, int]:
     """Recompute every trend score as of ``now`` (default: the present); returns
     how many hashtags and posts now trend (score above 0, whatever their review).
@@ -86,16 +105,24 @@ def _tags_refresh(now: datetime) -> int:
     upper = datetime_to_min_id(now + timedelta(milliseconds=1))
     through = Status.tags.through
     recent_q = Q(status_id__gte=recent)
-    rows = (through.objects
-            .filter(trendable_q("status__"), status_id__gte=oldest, status_id__lt=upper)
-            .values("tag_id")
-            .annotate(accounts=Count("status__account_id", distinct=True, filter=recent_q),
-                      uses=Count("status_id", distinct=True, filter=recent_q),
-                      before=Count("status__account_id", distinct=True, filter=~recent_q))
-            .filter(accounts__gte=TAG_THRESHOLD)
-            .values_list("tag_id", "accounts", "uses", "before"))
+    rows = (
+        through.objects.filter(
+            trendable_q("status__"), status_id__gte=oldest, status_id__lt=upper
+        )
+        .values("tag_id")
+        .annotate(
+            accounts=Count("status__account_id", distinct=True, filter=recent_q),
+            uses=Count("status_id", distinct=True, filter=recent_q),
+            before=Count("status__account_id", distinct=True, filter=~recent_q),
+        )
+        .filter(accounts__gte=TAG_THRESHOLD)
+        .values_list("tag_id", "accounts", "uses", "before")
+    )
     counts = {tag: (accounts, uses, before) for tag, accounts, uses, before in rows}
-    known = {t.tag_id: t for t in TagTrend.objects.filter(Q(score__gt=0) | Q(tag_id__in=list(counts)))}
+    known = {
+        t.tag_id: t
+        for t in TagTrend.objects.filter(Q(score__gt=0) | Q(tag_id__in=list(counts)))
+    }
     updated = []
     for tag_id in known.keys() | counts.keys():
         accounts, uses, before = counts.get(tag_id, (0, 0, 0))
@@ -112,9 +139,19 @@ def _tags_refresh(now: datetime) -> int:
         updated.append(trend)
     with transaction.atomic():
         TagTrend.objects.bulk_create(
-            updated, batch_size=CHUNK, update_conflicts=True, unique_fields=["tag"],
-            update_fields=["score", "max_score", "max_score_at", "accounts", "uses",
-                           "refreshed_at"])
+            updated,
+            batch_size=CHUNK,
+            update_conflicts=True,
+            unique_fields=["tag"],
+            update_fields=[
+                "score",
+                "max_score",
+                "max_score_at",
+                "accounts",
+                "uses",
+                "refreshed_at",
+            ],
+        )
     return sum(1 for t in updated if t.score > 0)
 
 
@@ -144,22 +181,42 @@ def _statuses_refresh(now: datetime) -> int:
     eligible: list[tuple[int, datetime, str | None]] = []
     ids = list(counts)
     for start in range(0, len(ids), CHUNK):
-        eligible += Status.objects.filter(trendable_q(), pk__in=ids[start : start + CHUNK]).values_list(
-            "pk", "created_at", "language")
+        eligible += Status.objects.filter(
+            trendable_q(), pk__in=ids[start : start + CHUNK]
+        ).values_list("pk", "created_at", "language")
     updated = []
     for status_id, created_at, language in eligible:
         observed = counts[status_id]
         score = status_raw_score(observed) * _halves(now - created_at, STATUS_HALFLIFE)
-        updated.append(StatusTrend(status_id=status_id, interactions=observed, language=language or "",
-                                   score=score if score >= DECAY_THRESHOLD else 0.0,
-                                   max_score=score, max_score_at=now, refreshed_at=now))
+        updated.append(
+            StatusTrend(
+                status_id=status_id,
+                interactions=observed,
+                language=language or "",
+                score=score if score >= DECAY_THRESHOLD else 0.0,
+                max_score=score,
+                max_score_at=now,
+                refreshed_at=now,
+            )
+        )
     scored = {t.status_id for t in updated}
     with transaction.atomic():
         # Posts that left the window or lost their eligibility stop trending.
         StatusTrend.objects.filter(score__gt=0).exclude(status_id__in=scored).update(
-            score=0, refreshed_at=now)
+            score=0, refreshed_at=now
+        )
         StatusTrend.objects.bulk_create(
-            updated, batch_size=CHUNK, update_conflicts=True, unique_fields=["status"],
-            update_fields=["score", "max_score", "max_score_at", "interactions", "language",
-                           "refreshed_at"])
+            updated,
+            batch_size=CHUNK,
+            update_conflicts=True,
+            unique_fields=["status"],
+            update_fields=[
+                "score",
+                "max_score",
+                "max_score_at",
+                "interactions",
+                "language",
+                "refreshed_at",
+            ],
+        )
     return sum(1 for t in updated if t.score > 0)

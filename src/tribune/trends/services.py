@@ -38,7 +38,9 @@ def tag_for_name(name: str, *, create: bool) -> Tag:
         return tag
     if not create or [normalize_tag(t) for t in extract_hashtags("#" + name)] != [key]:
         raise NotFound(_("Record not found"))
-    tag, _created = Tag.objects.get_or_create(name=key, defaults={"display_name": name[:200]})
+    tag, _created = Tag.objects.get_or_create(
+        name=key, defaults={"display_name": name[:200]}
+    )
     return tag
 
 
@@ -73,7 +75,9 @@ def _decision(approve: bool) -> str:
     return Review.APPROVED if approve else Review.REJECTED
 
 
-def trend_tag_review(*, reviewer: Account, tag_id: int | str, approve: bool) -> TagTrend:
+def trend_tag_review(
+    *, reviewer: Account, tag_id: int | str, approve: bool
+) -> TagTrend:
     """Staff approve (``approve``) or reject the hashtag ``tag_id`` as a trend
     (Mastodon's ``Tag#trendable``); a rejected tag never trends, an approved one
     trends while its score is above zero. Forbidden for non-staff, NotFound for an
@@ -85,12 +89,18 @@ def trend_tag_review(*, reviewer: Account, tag_id: int | str, approve: bool) -> 
         raise NotFound(_("Record not found")) from None
     with transaction.atomic():
         trend, _created = TagTrend.objects.select_for_update().get_or_create(tag=tag)
-        trend.review, trend.reviewed_at, trend.reviewed_by = _decision(approve), timezone.now(), reviewer
+        trend.review, trend.reviewed_at, trend.reviewed_by = (
+            _decision(approve),
+            timezone.now(),
+            reviewer,
+        )
         trend.save(update_fields=["review", "reviewed_at", "reviewed_by"])
     return trend
 
 
-def trend_status_review(*, reviewer: Account, status_id: int | str, approve: bool) -> StatusTrend:
+def trend_status_review(
+    *, reviewer: Account, status_id: int | str, approve: bool
+) -> StatusTrend:
     """Staff approve or reject the post ``status_id`` as a trend (Mastodon's
     ``Status#trendable``). Approval does not make an ineligible post trend (one
     not public, by a restricted or undiscoverable account: ``selectors.trendable_q``).
@@ -101,7 +111,13 @@ def trend_status_review(*, reviewer: Account, status_id: int | str, approve: boo
     except (Status.DoesNotExist, TypeError, ValueError):
         raise NotFound(_("Record not found")) from None
     with transaction.atomic():
-        trend, _created = StatusTrend.objects.select_for_update().get_or_create(status=status)
-        trend.review, trend.reviewed_at, trend.reviewed_by = _decision(approve), timezone.now(), reviewer
+        trend, _created = StatusTrend.objects.select_for_update().get_or_create(
+            status=status
+        )
+        trend.review, trend.reviewed_at, trend.reviewed_by = (
+            _decision(approve),
+            timezone.now(),
+            reviewer,
+        )
         trend.save(update_fields=["review", "reviewed_at", "reviewed_by"])
     return trend

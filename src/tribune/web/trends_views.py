@@ -46,13 +46,22 @@ def explore(request: HttpRequest) -> HttpResponse:
     """``/explore``: hashtags and posts trending now, as ``/api/v1/trends`` lists
     them; a signed-in person does not see posts by accounts hidden from them."""
     viewer = viewer_of(request)
-    statuses = trending_statuses(limit=EXPLORE_STATUSES,
-                                 hidden=hidden_account_ids(viewer.pk) if viewer else set())
-    return render(request, "web/explore.html", {
-        "title": _("Explore"), "nav": "explore", "tags": trending_tags(limit=EXPLORE_TAGS),
-        "items": cards_for(statuses, viewer), "item_template": "web/_status.html",
-        "empty": _("Nothing is trending right now."),
-    })
+    statuses = trending_statuses(
+        limit=EXPLORE_STATUSES,
+        hidden=hidden_account_ids(viewer.pk) if viewer else set(),
+    )
+    return render(
+        request,
+        "web/explore.html",
+        {
+            "title": _("Explore"),
+            "nav": "explore",
+            "tags": trending_tags(limit=EXPLORE_TAGS),
+            "items": cards_for(statuses, viewer),
+            "item_template": "web/_status.html",
+            "empty": _("Nothing is trending right now."),
+        },
+    )
 
 
 @require_POST
@@ -75,13 +84,24 @@ def tag_follow_action(request: HttpRequest, name: str, action: str) -> HttpRespo
 def followed_tags(request: HttpRequest) -> HttpResponse:
     """The hashtags the viewer follows, most recently followed first, each with an
     Unfollow button (a settings tab)."""
+
     def fetch(cursor: Cursor) -> Page:
         return followed_tags_page(account=request.viewer, cursor=cursor)
 
-    return _feed(request, template="web/accounts.html", cards=False, poll=False, fetch=fetch,
-                 context={"title": _("Followed hashtags"), "nav": "settings",
-                          "item_template": "web/_followed_tag.html", "tab": "followed_tags",
-                          "empty": _("You are not following any hashtags.")})
+    return _feed(
+        request,
+        template="web/accounts.html",
+        cards=False,
+        poll=False,
+        fetch=fetch,
+        context={
+            "title": _("Followed hashtags"),
+            "nav": "settings",
+            "item_template": "web/_followed_tag.html",
+            "tab": "followed_tags",
+            "empty": _("You are not following any hashtags."),
+        },
+    )
 
 
 @staff_required
@@ -90,27 +110,39 @@ def trends_review(request: HttpRequest) -> HttpResponse:
     first, each with Approve and Reject buttons, and those already approved."""
     viewer = viewer_of(request)
     pending_statuses = statuses_for_review(review=Review.PENDING, limit=REVIEW_PAGE)
-    return render(request, "web/trends_review.html", {
-        "title": _("Trends to review"), "nav": "moderation",
-        "pending_tags": tags_for_review(review=Review.PENDING, limit=REVIEW_PAGE),
-        "approved_tags": tags_for_review(review=Review.APPROVED, limit=REVIEW_PAGE),
-        "pending_statuses": list(zip(pending_statuses,
-                                     cards_for([t.status for t in pending_statuses], viewer),
-                                     strict=True)),
-    })
+    return render(
+        request,
+        "web/trends_review.html",
+        {
+            "title": _("Trends to review"),
+            "nav": "moderation",
+            "pending_tags": tags_for_review(review=Review.PENDING, limit=REVIEW_PAGE),
+            "approved_tags": tags_for_review(review=Review.APPROVED, limit=REVIEW_PAGE),
+            "pending_statuses": list(
+                zip(
+                    pending_statuses,
+                    cards_for([t.status for t in pending_statuses], viewer),
+                    strict=True,
+                )
+            ),
+        },
+    )
 
 
 @require_POST
 @staff_required
-def trends_review_action(request: HttpRequest, kind: str, item_id: str, decision: str
-                         ) -> HttpResponse:
+def trends_review_action(
+    request: HttpRequest, kind: str, item_id: str, decision: str
+) -> HttpResponse:
     """Approve or reject one hashtag (``kind`` "tags") or post ("statuses")."""
     service = {"tags": trend_tag_review, "statuses": trend_status_review}.get(kind)
     if service is None or decision not in ("approve", "reject"):
         raise Http404
     key = "tag_id" if kind == "tags" else "status_id"
     try:
-        service(reviewer=viewer_of(request), approve=decision == "approve", **{key: item_id})
+        service(
+            reviewer=viewer_of(request), approve=decision == "approve", **{key: item_id}
+        )
     except NotFound:
         raise Http404 from None
     except DomainError as exc:

@@ -39,9 +39,17 @@ class AdminTag(TagSchema):
 
 
 def _admin_tags(trends: list, viewer) -> list[dict]:
-    return [{**entity, "requires_review": t.review == Review.PENDING,
-             "trendable": t.review == Review.APPROVED, "usable": True}
-            for t, entity in zip(trends, tags_out([t.tag for t in trends], viewer), strict=True)]
+    return [
+        {
+            **entity,
+            "requires_review": t.review == Review.PENDING,
+            "trendable": t.review == Review.APPROVED,
+            "usable": True,
+        }
+        for t, entity in zip(
+            trends, tags_out([t.tag for t in trends], viewer), strict=True
+        )
+    ]
 
 
 def _limit(limit: int | None, default: int) -> int:
@@ -53,8 +61,9 @@ def trend_tags(request, limit: int | None = None, offset: int | None = None):
     """Hashtags with a trend score, whatever their review, highest first."""
     account = request.auth.require_account()
     require_staff(account)
-    trends = tags_for_review(review=None, limit=_limit(limit, TAGS_DEFAULT),
-                             offset=offset_param(offset))
+    trends = tags_for_review(
+        review=None, limit=_limit(limit, TAGS_DEFAULT), offset=offset_param(offset)
+    )
     return _admin_tags(trends, account)
 
 
@@ -64,25 +73,32 @@ def _tag_review(request, id: str, approve: bool):
     return _admin_tags([trend], account)[0]
 
 
-@router.post("/v1/admin/trends/tags/{id}/approve", response=responses(AdminTag), auth=WRITE)
+@router.post(
+    "/v1/admin/trends/tags/{id}/approve", response=responses(AdminTag), auth=WRITE
+)
 def trend_tag_approve(request, id: str):
     """Let a hashtag trend."""
     return _tag_review(request, id, True)
 
 
-@router.post("/v1/admin/trends/tags/{id}/reject", response=responses(AdminTag), auth=WRITE)
+@router.post(
+    "/v1/admin/trends/tags/{id}/reject", response=responses(AdminTag), auth=WRITE
+)
 def trend_tag_reject(request, id: str):
     """Keep a hashtag from trending."""
     return _tag_review(request, id, False)
 
 
-@router.get("/v1/admin/trends/statuses", response=responses(list[StatusSchema]), auth=READ)
+@router.get(
+    "/v1/admin/trends/statuses", response=responses(list[StatusSchema]), auth=READ
+)
 def trend_statuses(request, limit: int | None = None, offset: int | None = None):
     """Posts with a trend score, whatever their review, highest first."""
     account = request.auth.require_account()
     require_staff(account)
-    trends = statuses_for_review(review=None, limit=_limit(limit, STATUSES_DEFAULT),
-                                 offset=offset_param(offset))
+    trends = statuses_for_review(
+        review=None, limit=_limit(limit, STATUSES_DEFAULT), offset=offset_param(offset)
+    )
     return statuses_out([t.status for t in trends], account)
 
 
@@ -92,15 +108,21 @@ def _status_review(request, id: str, approve: bool):
     return statuses_out([trend.status], account)[0]
 
 
-@router.post("/v1/admin/trends/statuses/{id}/approve", response=responses(StatusSchema),
-             auth=WRITE)
+@router.post(
+    "/v1/admin/trends/statuses/{id}/approve",
+    response=responses(StatusSchema),
+    auth=WRITE,
+)
 def trend_status_approve(request, id: str):
     """Let a post trend."""
     return _status_review(request, id, True)
 
 
-@router.post("/v1/admin/trends/statuses/{id}/reject", response=responses(StatusSchema),
-             auth=WRITE)
+@router.post(
+    "/v1/admin/trends/statuses/{id}/reject",
+    response=responses(StatusSchema),
+    auth=WRITE,
+)
 def trend_status_reject(request, id: str):
     """Keep a post from trending."""
     return _status_review(request, id, False)

@@ -50,34 +50,56 @@ def tag_get(request, name: str):
     return tags_out([tag_for_name(name, create=False)], request.auth.account)[0]
 
 
-@router.post("/v1/tags/{name}/follow", response=responses(TagSchema), auth=write("follows"))
+@router.post(
+    "/v1/tags/{name}/follow", response=responses(TagSchema), auth=write("follows")
+)
 def tag_follow_view(request, name: str):
     """Follow a hashtag: its public posts reach the caller's home timeline."""
     account = request.auth.require_account()
     return tags_out([tag_follow(account=account, name=name)], account)[0]
 
 
-@router.post("/v1/tags/{name}/unfollow", response=responses(TagSchema), auth=write("follows"))
+@router.post(
+    "/v1/tags/{name}/unfollow", response=responses(TagSchema), auth=write("follows")
+)
 def tag_unfollow_view(request, name: str):
     """Stop following a hashtag."""
     account = request.auth.require_account()
     return tags_out([tag_unfollow(account=account, name=name)], account)[0]
 
 
-@router.get("/v1/followed_tags", response=responses(list[TagSchema]), auth=read("follows"))
-def followed_tags(request, response: HttpResponse, max_id: str | None = None,
-                  since_id: str | None = None, min_id: str | None = None,
-                  limit: int | None = None):
+@router.get(
+    "/v1/followed_tags", response=responses(list[TagSchema]), auth=read("follows")
+)
+def followed_tags(
+    request,
+    response: HttpResponse,
+    max_id: str | None = None,
+    since_id: str | None = None,
+    min_id: str | None = None,
+    limit: int | None = None,
+):
     """The hashtags the caller follows, most recently followed first."""
     account = request.auth.require_account()
-    page = followed_tags_page(account=account, cursor=cursor(
-        max_id, since_id, min_id, limit, default=FOLLOWED_DEFAULT, maximum=FOLLOWED_MAX))
+    page = followed_tags_page(
+        account=account,
+        cursor=cursor(
+            max_id,
+            since_id,
+            min_id,
+            limit,
+            default=FOLLOWED_DEFAULT,
+            maximum=FOLLOWED_MAX,
+        ),
+    )
     link_header(request, response, page)
     return tags_out(page.items, account)
 
 
 def _trending_tags(request, limit: int | None, offset: int | None):
-    tags = trending_tags(limit=_limit(limit, TAGS_DEFAULT, TAGS_MAX), offset=offset_param(offset))
+    tags = trending_tags(
+        limit=_limit(limit, TAGS_DEFAULT, TAGS_MAX), offset=offset_param(offset)
+    )
     return tags_out(tags, request.auth.account)
 
 
@@ -87,18 +109,26 @@ def trends_tags(request, limit: int | None = None, offset: int | None = None):
     return _trending_tags(request, limit, offset)
 
 
-@router.get("/v1/trends", response=responses(list[TagSchema]), auth=public(None),
-            operation_id="trends_tags_old_path")
+@router.get(
+    "/v1/trends",
+    response=responses(list[TagSchema]),
+    auth=public(None),
+    operation_id="trends_tags_old_path",
+)
 def trends_old_path(request, limit: int | None = None, offset: int | None = None):
     """Hashtags trending now (the path before Mastodon 3.5)."""
     return _trending_tags(request, limit, offset)
 
 
-@router.get("/v1/trends/statuses", response=responses(list[StatusSchema]), auth=public(None))
+@router.get(
+    "/v1/trends/statuses", response=responses(list[StatusSchema]), auth=public(None)
+)
 def trends_statuses(request, limit: int | None = None, offset: int | None = None):
     """Posts trending now, highest score first."""
     viewer = request.auth.account
-    statuses = trending_statuses(limit=_limit(limit, STATUSES_DEFAULT, STATUSES_MAX),
-                                 offset=offset_param(offset),
-                                 hidden=hidden_account_ids(viewer.pk) if viewer else set())
+    statuses = trending_statuses(
+        limit=_limit(limit, STATUSES_DEFAULT, STATUSES_MAX),
+        offset=offset_param(offset),
+        hidden=hidden_account_ids(viewer.pk) if viewer else set(),
+    )
     return statuses_out(statuses, viewer)
