@@ -102,6 +102,14 @@ def test_a_tag_score_decays_by_half_each_halflife(crowd):
     assert tag_score("eclipse") == pytest.approx(peak / 2)
     trends_refresh(now=start + 2 * TAG_HALFLIFE)
     assert tag_score("eclipse") == pytest.approx(peak / 4)
+    # A tag still trending shows its current counts, below the threshold too.
+    Status.objects.filter(tags__name="eclipse").update(reach_reduced_at=None)
+    Status.objects.filter(tags__name="eclipse", account__in=crowd[:4]).update(
+        reach_reduced_at=timezone.now()
+    )
+    trends_refresh(now=start + 2 * TAG_HALFLIFE)
+    assert TagTrend.objects.get(tag__name="eclipse").accounts == 3
+    assert tag_score("eclipse") == pytest.approx(peak / 4)
 
 
 def old_post(account, tag: Tag, at) -> Status:

@@ -115,7 +115,11 @@ def _tags_refresh(now: datetime) -> int:
             uses=Count("status_id", distinct=True, filter=recent_q),
             before=Count("status__account_id", distinct=True, filter=~recent_q),
         )
-        .filter(accounts__gte=TAG_THRESHOLD)
+        # those that may score, and those still trending (their counts shown)
+        .filter(
+            Q(accounts__gte=TAG_THRESHOLD)
+            | Q(tag_id__in=TagTrend.objects.filter(score__gt=0).values("tag_id"))
+        )
         .values_list("tag_id", "accounts", "uses", "before")
     )
     counts = {tag: (accounts, uses, before) for tag, accounts, uses, before in rows}
