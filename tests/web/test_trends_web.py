@@ -98,3 +98,31 @@ def test_follow_a_hashtag_from_its_page_and_unfollow_it_in_settings(alice, bob):
     )
     assert client.post("/tags/not a tag/follow").status_code == 404
     assert client.post("/tags/knitting/like").status_code == 404
+
+
+def test_explore_costs_the_same_queries_whatever_trends(
+    settings, make_account, trending
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.TRIBUNE_TRENDS_REQUIRE_REVIEW = False
+    client = client_for(make_account("reader"))
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/explore").status_code == 200
+        return len(ctx.captured_queries)
+
+    one = queries()
+    for name in ("lamps", "candles"):
+        author = make_account(f"{name}_author")
+        post = status_create(account=author, text=f"#{name} glow")
+        for n in range(5):
+            fan = make_account(f"{name}{n}")
+            status_create(account=fan, text=f"#{name}")
+            favourite_create(account=fan, status=post)
+    trends_refresh()
+    html = client.get("/explore").content.decode()
+    assert 'href="/tags/lamps"' in html and 'href="/tags/candles"' in html
+    assert queries() == one
