@@ -99,16 +99,18 @@ def test_a_followed_authors_tagged_post_comes_once_and_the_follow_rules_decide(
 
 
 def test_a_celebritys_tagged_post_reaches_tag_followers_who_do_not_follow_them(
-    store_kind, settings, alice, bob, carol
+    store_kind, settings, alice, bob, carol, make_account
 ):
     settings.TRIBUNE_FANOUT_MAX_FOLLOWERS = 1
     follow_create(account=carol, target=bob)
-    follow_create(account=alice, target=carol)  # bob is a "celebrity": two followers
-    follow_create(account=alice, target=bob)
-    tag_follow(account=alice, name="comets")
-    tag_follow(account=carol, name="comets")
+    follow_create(account=alice, target=bob)  # bob is a "celebrity": two followers
+    dave = make_account("dave")
+    for account in (alice, carol, dave):
+        tag_follow(account=account, name="comets")
     star_post = post(bob, "#comets tonight")
-    # Carol and Alice follow bob: his posts are merged at read time, not stored,
+    # Dave does not follow bob: the hashtag brings the post to his feed.
+    assert [s for s, _ in stored(dave)] == [star_post.pk]
+    # Alice and Carol follow bob: his posts are merged at read time, not stored,
     # and the followed hashtag does not bring them a second time.
     assert star_post.pk not in [s for s, _ in stored(alice)]
     assert shown(alice).count(star_post.pk) == 1
