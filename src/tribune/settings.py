@@ -164,6 +164,7 @@ INSTALLED_APPS = [
     "tribune.conversations",
     "tribune.scheduling",
     "tribune.search",
+    "tribune.trends",
     "tribune.timelines",
     "tribune.notifications",
     "tribune.moderation",
@@ -344,6 +345,16 @@ if not 0 <= TRIBUNE_FANOUT_MAX_FOLLOWERS <= 2**31 - 1:
     raise ImproperlyConfigured(
         f"TRIBUNE_FANOUT_MAX_FOLLOWERS must be from 0 to 2147483647; "
         f"got {TRIBUNE_FANOUT_MAX_FOLLOWERS}")
+
+# Trends (tribune.trends, docs/adr/0031): hashtags and posts trend publicly only
+# once staff approved them, as Mastodon's trends approval does, unless review is off;
+# scores are refreshed at most every TRIBUNE_TRENDS_REFRESH_SECONDS while people post.
+TRIBUNE_TRENDS_REQUIRE_REVIEW = env_bool("TRIBUNE_TRENDS_REQUIRE_REVIEW", True)
+TRIBUNE_TRENDS_REFRESH_SECONDS = env_int("TRIBUNE_TRENDS_REFRESH_SECONDS", 300)
+if not 10 <= TRIBUNE_TRENDS_REFRESH_SECONDS <= 86_400:
+    raise ImproperlyConfigured(
+        f"TRIBUNE_TRENDS_REFRESH_SECONDS must be from 10 to 86400; "
+        f"got {TRIBUNE_TRENDS_REFRESH_SECONDS}")
 
 # OAuth 2 for Mastodon apps (see docs/adr/0003-oauth.md).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth.Application"

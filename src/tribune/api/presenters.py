@@ -26,6 +26,7 @@ from tribune.links.selectors import card_image_url, status_card
 from tribune.notifications.push import vapid_public_key
 from tribune.statuses.models import Poll, ReplyPolicy, Status, StatusEdit, Visibility
 from tribune.statuses.selectors import ViewerState, status_poll
+from tribune.trends.selectors import followed_tag_ids, tag_histories
 
 MASTODON_VERSION = "4.3.0"
 VERSION = f"{MASTODON_VERSION} (compatible; Tribune {__version__})"
@@ -476,15 +477,27 @@ def marker_out(marker) -> dict[str, Any]:
     }
 
 
-def tag_out(tag) -> dict[str, Any]:
-    """The Tag entity; usage history is not counted yet, so it is empty."""
+def tag_out(tag, *, history: list[dict[str, str]] | None = None,
+            following: bool | None = None) -> dict[str, Any]:
+    """The Tag entity: ``history`` as ``trends.selectors.tag_histories`` gives it
+    (empty when not computed), ``following`` for a signed-in viewer (None else)."""
     return {
         "id": str(tag.pk),
         "name": tag.display_name or tag.name,
         "url": absolute(f"/tags/{tag.name}"),
-        "history": [],
-        "following": False,
+        "history": history or [],
+        "following": following,
     }
+
+
+def tags_out(tags: list, viewer: Account | None) -> list[dict[str, Any]]:
+    """Tag entities with their week of history and whether ``viewer`` follows each
+    (two queries for the whole list)."""
+    ids = [t.pk for t in tags]
+    histories = tag_histories(ids)
+    followed = followed_tag_ids(account=viewer, tag_ids=ids)
+    return [tag_out(t, history=histories[t.pk],
+                    following=(t.pk in followed) if viewer is not None else None) for t in tags]
 
 
 def list_out(lst) -> dict[str, Any]:

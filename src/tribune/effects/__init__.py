@@ -48,11 +48,13 @@ def handle(event: Event) -> None:
     )
     from tribune.statuses.models import Favourite, Mention, Status
     from tribune.timelines import services as timelines
+    from tribune.trends.scoring import trends_refresh_soon
 
     match event:
         case StatusCreated(status_id=sid):
             poll_end_schedule(status_id=sid)
             timelines.fanout_status(status_id=sid)
+            trends_refresh_soon()
             status_scan(status_id=sid)  # detectors may only open or raise a case
             _preview_card(sid, new=True)
             status = Status.objects.filter(pk=sid).select_related("reblog_of").first()
@@ -100,6 +102,7 @@ def handle(event: Event) -> None:
                     account_id=aid, reblog_of_id=original_id).exists():
                 _retract_about_status(original_id, from_account_id=aid, type=N.REBLOG)
         case Favourited(favourite_id=fid):
+            trends_refresh_soon()
             favourite = (Favourite.objects.filter(pk=fid)
                          .select_related("account", "status__account").first())
             if favourite is not None:

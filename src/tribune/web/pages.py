@@ -34,6 +34,7 @@ from tribune.notifications.selectors import notifications as notification_list
 from tribune.statuses import selectors as statuses
 from tribune.timelines.selectors import home_timeline, markers
 from tribune.timelines.services import markers_set
+from tribune.trends.selectors import is_following_tag
 from tribune.web.cards import cards_for, shown_cards
 from tribune.web.forms import ComposeForm
 from tribune.web.viewer import account_required, cursor_of, viewer_of
@@ -154,10 +155,14 @@ def tag(request: HttpRequest, name: str) -> HttpResponse:
     if not TAG_NAME_RE.fullmatch(key):
         raise Http404  # not something a post could carry as a hashtag
     viewer = viewer_of(request)
+    tag_following = None  # the Follow/Unfollow button, for a signed-in person
+    if viewer is not None:
+        tag_following = is_following_tag(account=viewer, name=key)
     return _feed(request, template="web/timeline.html",
                  fetch=lambda c: statuses.tag_timeline(name=key, viewer=viewer, cursor=c),
                  filter_context="public",
-                 context={"title": f"#{key}", "nav": "tag",
+                 context={"title": f"#{key}", "nav": "tag", "tag_name": key,
+                          "tag_following": tag_following,
                           "compose": ComposeForm(viewer, initial_text=f"#{key} ")
                           if viewer else None,
                           "empty": _("No posts with this hashtag yet.")})

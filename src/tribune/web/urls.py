@@ -14,6 +14,7 @@ from tribune.web import (
     pages,
     scheduled_views,
     search_views,
+    trends_views,
 )
 from tribune.web.transparency_views import transparency, transparency_json
 
@@ -26,6 +27,9 @@ urlpatterns = [
     path("about/transparency.json", transparency_json, name="transparency_json"),
     path("public/local", pages.local, name="local"),
     path("tags/<str:name>", pages.tag, name="tag"),
+    path("tags/<str:name>/<str:action>", trends_views.tag_follow_action, name="tag_follow_action"),
+    path("explore", trends_views.explore, name="explore"),
+    path("followed_tags", trends_views.followed_tags, name="followed_tags"),
     path("search", search_views.search, name="search"),
     path("notifications", pages.notifications, name="notifications"),
     path("conversations", conversation_views.conversations, name="conversations"),
@@ -69,6 +73,9 @@ urlpatterns = [
     path("report-illegal-content", notice_views.notice, name="notice"),
     path("moderation", moderation_views.queue, name="moderation_queue"),
     path("moderation/cases/<str:case_id>", moderation_views.case, name="moderation_case"),
+    path("moderation/trends", trends_views.trends_review, name="trends_review"),
+    path("moderation/trends/<str:kind>/<str:item_id>/<str:decision>",
+         trends_views.trends_review_action, name="trends_review_action"),
     path("moderation/notices", moderation_views.notices, name="moderation_notices"),
     path("moderation/decisions/<str:decision_id>", moderation_views.decision,
          name="moderation_decision"),

@@ -9,6 +9,7 @@ from tribune.api.routers import (
     accounts,
     admin_accounts,
     admin_reports,
+    admin_trends,
     apps,
     conversations,
     filters,
@@ -24,10 +25,11 @@ from tribune.api.routers import (
     reports,
     scheduled_statuses,
     statuses,
+    tags,
     timelines,
 )
 
 for module in (instance, media, statuses, polls, timelines, graph, accounts, lists,
                registrations, notifications, reports, admin_reports, admin_accounts, apps,
-               conversations, scheduled_statuses, push, filters, misc):
+               conversations, scheduled_statuses, push, filters, tags, admin_trends, misc):
     api.add_router("/", module.router)
