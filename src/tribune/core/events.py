@@ -130,3 +130,13 @@ class Unfollowed(Event):
 class Blocked(Event):
     account_id: int
     target_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AccountMoved(Event):
+    """``account_id`` (local or remote) moved to the account whose ActivityPub id
+    is ``target_uri``: its followers here follow the new account, and a local
+    account's move is told to its remote followers' servers (docs/adr/0030)."""
+
+    account_id: int
+    target_uri: str
