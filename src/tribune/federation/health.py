@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, When
+from django.db.models import Case, F, PositiveIntegerField, Q, When
 from django.utils import timezone
 
 from tribune.federation.models import DeliveryHealth
@@ -105,7 +105,8 @@ def delivery_failed(*, domain: str, now: datetime | None = None) -> DeliveryHeal
     updated = rows.update(
         failures=F("failures") + 1, last_failure_at=now,
         failure_days=Case(When(last_failure_at__lt=day_start, then=F("failure_days") + 1),
-                          default=F("failure_days")))
+                          default=F("failure_days"),
+                          output_field=PositiveIntegerField()))
     if not updated:
         try:
             with transaction.atomic():
