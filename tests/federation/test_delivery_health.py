@@ -50,10 +50,14 @@ def test_the_jitter_spreads_the_retries_of_one_outage():
 def test_the_breaker_opens_after_consecutive_failures_then_lets_one_probe_through():
     for i in range(BREAKER_FAILURES - 1):
         delivery_failed(domain=DOMAIN, now=T0 + timedelta(seconds=i))
-    assert delivery_verdict(domain=DOMAIN, now=T0 + timedelta(minutes=1)).action == "send"
+    assert (
+        delivery_verdict(domain=DOMAIN, now=T0 + timedelta(minutes=1)).action == "send"
+    )
     opened = T0 + timedelta(minutes=2)
     row = delivery_failed(domain=DOMAIN, now=opened)
-    assert row.failures == BREAKER_FAILURES and row.open_until == opened + BREAKER_COOLDOWN
+    assert (
+        row.failures == BREAKER_FAILURES and row.open_until == opened + BREAKER_COOLDOWN
+    )
     verdict = delivery_verdict(domain=DOMAIN, now=opened + timedelta(minutes=1))
     assert (verdict.action, verdict.until) == ("defer", opened + BREAKER_COOLDOWN)
     # half-open: the first caller after the cool-down is the one probe
@@ -64,7 +68,10 @@ def test_the_breaker_opens_after_consecutive_failures_then_lets_one_probe_throug
     # the probe fails: open again for a cool-down
     row = delivery_failed(domain=DOMAIN, now=later)
     assert row.open_until == later + BREAKER_COOLDOWN
-    assert delivery_verdict(domain=DOMAIN, now=later + timedelta(minutes=1)).action == "defer"
+    assert (
+        delivery_verdict(domain=DOMAIN, now=later + timedelta(minutes=1)).action
+        == "defer"
+    )
     # the next probe succeeds: closed, failures forgotten
     again = later + BREAKER_COOLDOWN + timedelta(seconds=1)
     assert delivery_verdict(domain=DOMAIN, now=again).action == "send"
@@ -77,13 +84,17 @@ def test_the_breaker_opens_after_consecutive_failures_then_lets_one_probe_throug
 def test_a_domain_failing_on_seven_distinct_days_is_unavailable():
     for day in range(6):
         for hour in (0, 5, 23):  # several failures a day count as one day
-            row = delivery_failed(domain=DOMAIN,
-                                  now=T0.replace(hour=hour) + timedelta(days=day))
+            row = delivery_failed(
+                domain=DOMAIN, now=T0.replace(hour=hour) + timedelta(days=day)
+            )
     assert (row.failure_days, row.unavailable_since) == (6, None)
     seventh = T0 + timedelta(days=6)
     row = delivery_failed(domain=DOMAIN, now=seventh)
     assert row.failure_days == 7 and row.unavailable_since == seventh
-    assert delivery_verdict(domain=DOMAIN, now=seventh + timedelta(days=30)).action == "drop"
+    assert (
+        delivery_verdict(domain=DOMAIN, now=seventh + timedelta(days=30)).action
+        == "drop"
+    )
     assert delivery_verdict(domain="other.test", now=seventh).action == "send"
 
 
@@ -102,26 +113,37 @@ def _unavailable(now):
 
 
 def test_an_unavailable_domain_gets_nothing_until_it_is_heard_from(
-        zed, zed_keys, alice, settings, django_capture_on_commit_callbacks):
+    zed, zed_keys, alice, settings, django_capture_on_commit_callbacks
+):
     from django_tasks_db.models import DBTaskResult
 
     from tribune.federation.tasks import deliver
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
-                                  "QUEUES": ["default", "federation"]}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": ["default", "federation"],
+        }
+    }
     _unavailable(datetime.now(UTC))
-    deliver.call(account_id=alice.pk, inbox=f"{ZED}/inbox",
-                 activity={"type": "Like", "id": "x"})
+    deliver.call(
+        account_id=alice.pk, inbox=f"{ZED}/inbox", activity={"type": "Like", "id": "x"}
+    )
     assert [r for r in zed.received if r.method == "POST"] == []
     assert DBTaskResult.objects.count() == 0  # dropped, not tried again later
     # an activity from remote.test arrives: it is up, its failures are forgotten
-    like = {"@context": "https://www.w3.org/ns/activitystreams", "type": "Like",
-            "id": "https://remote.test/likes/1", "actor": ZED,
-            "object": "https://elsewhere.test/statuses/1"}
+    like = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "type": "Like",
+        "id": "https://remote.test/likes/1",
+        "actor": ZED,
+        "object": "https://elsewhere.test/statuses/1",
+    }
     assert post("/inbox", like, private_pem=zed_keys[0]).status_code == 202
     assert not DeliveryHealth.objects.filter(domain=DOMAIN).exists()
-    deliver.call(account_id=alice.pk, inbox=f"{ZED}/inbox",
-                 activity={"type": "Like", "id": "x"})
+    deliver.call(
+        account_id=alice.pk, inbox=f"{ZED}/inbox", activity={"type": "Like", "id": "x"}
+    )
     assert [r.path for r in zed.received if r.method == "POST"] == ["/users/zed/inbox"]
 
 
@@ -130,13 +152,21 @@ def test_an_open_breaker_defers_deliveries_without_trying_them(zed, alice, setti
 
     from tribune.federation.tasks import deliver
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
-                                  "QUEUES": ["default", "federation"]}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": ["default", "federation"],
+        }
+    }
     now = datetime.now(UTC)
     for i in range(BREAKER_FAILURES):
         row = delivery_failed(domain=DOMAIN, now=now + timedelta(milliseconds=i))
-    deliver.call(account_id=alice.pk, inbox=f"{ZED}/inbox",
-                 activity={"type": "Like", "id": "x"}, attempt=3)
+    deliver.call(
+        account_id=alice.pk,
+        inbox=f"{ZED}/inbox",
+        activity={"type": "Like", "id": "x"},
+        attempt=3,
+    )
     assert [r for r in zed.received if r.method == "POST"] == []
     (deferred,) = DBTaskResult.objects.all()
     assert deferred.args_kwargs["kwargs"]["attempt"] == 3  # no try used up
@@ -144,17 +174,45 @@ def test_an_open_breaker_defers_deliveries_without_trying_them(zed, alice, setti
 
 
 def test_failures_that_may_pass_count_against_the_domain_and_final_ones_do_not(
-        zed, alice, settings):
+    zed, alice, settings
+):
     from tribune.federation.tasks import deliver
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
-                                  "QUEUES": ["default", "federation"]}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_db.DatabaseBackend",
+            "QUEUES": ["default", "federation"],
+        }
+    }
     zed.routes["/users/zed/inbox"] = (410, {}, b"")
-    deliver.call(account_id=alice.pk, inbox=f"{ZED}/inbox", activity={"type": "Like", "id": "x"})
+    deliver.call(
+        account_id=alice.pk, inbox=f"{ZED}/inbox", activity={"type": "Like", "id": "x"}
+    )
     assert not DeliveryHealth.objects.exists()
     zed.routes["/users/zed/inbox"] = (503, {}, b"")
-    deliver.call(account_id=alice.pk, inbox=f"{ZED}/inbox", activity={"type": "Like", "id": "x"})
+    deliver.call(
+        account_id=alice.pk, inbox=f"{ZED}/inbox", activity={"type": "Like", "id": "x"}
+    )
     assert DeliveryHealth.objects.get(domain=DOMAIN).failures == 1
     zed.routes["/users/zed/inbox"] = (202, {}, b"")
-    deliver.call(account_id=alice.pk, inbox=f"{ZED}/inbox", activity={"type": "Like", "id": "x"})
+    deliver.call(
+        account_id=alice.pk, inbox=f"{ZED}/inbox", activity={"type": "Like", "id": "x"}
+    )
     assert not DeliveryHealth.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_health_command_lists_failing_domains_and_clears_one(capsys):
+    import argparse
+
+    from tribune.cli.federation import cmd_federation
+
+    _unavailable(T0)
+    delivery_failed(domain="slow.test", now=T0)
+    assert cmd_federation(argparse.Namespace(clear=None)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split()[:3] == [DOMAIN, "7", "7"] and "unavailable since" in lines[1]
+    assert lines[2].split()[:3] == ["slow.test", "1", "1"]
+    assert cmd_federation(argparse.Namespace(clear=DOMAIN)) == 0
+    assert list(DeliveryHealth.objects.values_list("domain", flat=True)) == ["slow.test"]
+    assert delivery_verdict(domain=DOMAIN, now=T0).action == "send"

@@ -24,8 +24,14 @@ ALICE = f"{settings.TRIBUNE_BASE_URL}/users/alice"
 
 
 def move(old: str, target: str, *, actor: str | None = None) -> dict:
-    return {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{old}#moves/1",
-            "type": "Move", "actor": actor or old, "object": old, "target": target}
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{old}#moves/1",
+        "type": "Move",
+        "actor": actor or old,
+        "object": old,
+        "target": target,
+    }
 
 
 def posted(peer):
@@ -54,7 +60,8 @@ def bob_follows_zed(zed, bob, db):
 
 
 def test_a_move_to_an_account_that_names_the_old_one_moves_the_followers(
-        zed, zed_keys, yan_keys, bob, bob_follows_zed, django_capture_on_commit_callbacks):
+    zed, zed_keys, yan_keys, bob, bob_follows_zed, django_capture_on_commit_callbacks
+):
     serve_yan(zed, yan_keys, alsoKnownAs=[ZED])
     with django_capture_on_commit_callbacks(execute=True):
         response = post("/inbox", move(ZED, YAN), private_pem=zed_keys[0])
@@ -73,7 +80,8 @@ def test_a_move_to_an_account_that_names_the_old_one_moves_the_followers(
 
 
 def test_a_move_to_an_account_that_does_not_name_the_old_one_is_refused(
-        zed, zed_keys, yan_keys, bob, bob_follows_zed, django_capture_on_commit_callbacks):
+    zed, zed_keys, yan_keys, bob, bob_follows_zed, django_capture_on_commit_callbacks
+):
     serve_yan(zed, yan_keys)  # no alsoKnownAs
     with django_capture_on_commit_callbacks(execute=True):
         response = post("/inbox", move(ZED, YAN), private_pem=zed_keys[0])
@@ -85,7 +93,8 @@ def test_a_move_to_an_account_that_does_not_name_the_old_one_is_refused(
 
 
 def test_the_target_is_fetched_anew_not_taken_from_what_was_stored(
-        zed, zed_keys, yan_keys, bob, bob_follows_zed, django_capture_on_commit_callbacks):
+    zed, zed_keys, yan_keys, bob, bob_follows_zed, django_capture_on_commit_callbacks
+):
     serve_yan(zed, yan_keys, alsoKnownAs=[ZED])
     remote_actor_fetch(YAN)  # known here while it named zed
     serve_yan(zed, yan_keys, alsoKnownAs=[])  # and no longer does
@@ -96,12 +105,17 @@ def test_the_target_is_fetched_anew_not_taken_from_what_was_stored(
 
 
 def test_a_move_of_another_account_than_the_signers_is_refused(
-        zed, zed_keys, yan_keys, bob, bob_follows_zed, django_capture_on_commit_callbacks):
+    zed, zed_keys, yan_keys, bob, bob_follows_zed, django_capture_on_commit_callbacks
+):
     # yan says zed moved to yan: yan names zed, but zed did not say so
     serve_yan(zed, yan_keys, alsoKnownAs=[ZED])
     with django_capture_on_commit_callbacks(execute=True):
-        response = post("/inbox", move(ZED, YAN, actor=YAN), private_pem=yan_keys[0],
-                        key_id=f"{YAN}#main-key")
+        response = post(
+            "/inbox",
+            move(ZED, YAN, actor=YAN),
+            private_pem=yan_keys[0],
+            key_id=f"{YAN}#main-key",
+        )
     assert response.status_code == 202
     bob_follows_zed.refresh_from_db()
     assert bob_follows_zed.moved_to_uri == ""
@@ -112,7 +126,8 @@ def test_a_move_of_another_account_than_the_signers_is_refused(
 
 
 def test_a_move_to_a_local_account_that_names_the_old_one(
-        zed, zed_keys, alice, bob, bob_follows_zed, django_capture_on_commit_callbacks):
+    zed, zed_keys, alice, bob, bob_follows_zed, django_capture_on_commit_callbacks
+):
     from tribune.accounts.services import account_aliases_set
 
     account_aliases_set(account=alice, aliases=[ZED])
@@ -132,7 +147,8 @@ def remote_followers(zed, yan_keys, alice, db):
 
 
 def test_moving_out_sends_move_once_per_shared_inbox_and_shows_moved_to(
-        zed, remote_followers, alice, carol, peer, django_capture_on_commit_callbacks):
+    zed, remote_followers, alice, carol, peer, django_capture_on_commit_callbacks
+):
     xan = "https://remote.test/users/xan"
     zed.json("/users/xan", actor_document("xan", key_pair()[1], alsoKnownAs=[ALICE]))
     zed.routes["/users/xan/inbox"] = (202, {}, b"")
@@ -140,9 +156,19 @@ def test_moving_out_sends_move_once_per_shared_inbox_and_shows_moved_to(
     with django_capture_on_commit_callbacks(execute=True):
         account_move(account=alice, target_uri=xan)
     moves = [(path, doc) for path, doc in posted(zed) if doc["type"] == "Move"]
-    assert moves == [("/inbox", {
-        "@context": moves[0][1]["@context"], "id": moves[0][1]["id"], "type": "Move",
-        "actor": ALICE, "object": ALICE, "target": xan})]
+    assert moves == [
+        (
+            "/inbox",
+            {
+                "@context": moves[0][1]["@context"],
+                "id": moves[0][1]["id"],
+                "type": "Move",
+                "actor": ALICE,
+                "object": ALICE,
+                "target": xan,
+            },
+        )
+    ]
     assert moves[0][1]["id"].startswith(f"{ALICE}#moves/")
     # carol, who followed alice here, asked to follow xan
     assert FollowRequest.objects.filter(account=carol, target__uri=xan).exists()
@@ -152,10 +178,14 @@ def test_moving_out_sends_move_once_per_shared_inbox_and_shows_moved_to(
 
 
 def test_moving_out_is_refused_until_the_target_names_the_account(
-        zed, remote_followers, alice, django_capture_on_commit_callbacks):
+    zed, remote_followers, alice, django_capture_on_commit_callbacks
+):
     xan = "https://remote.test/users/xan"
     zed.json("/users/xan", actor_document("xan", key_pair()[1]))
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationFailed):
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(ValidationFailed),
+    ):
         account_move(account=alice, target_uri=xan)
     alice.refresh_from_db()
     assert alice.moved_to_uri == ""

@@ -78,8 +78,11 @@ def delivery_verdict(*, domain: str, now: datetime | None = None) -> Verdict:
     docstring). When the cool-down is over, the caller that gets ``send`` is the
     one probe: it moved ``open_until`` a cool-down on, so that others defer."""
     now = now or timezone.now()
-    health = DeliveryHealth.objects.filter(domain=domain).only(
-        "open_until", "unavailable_since").first()
+    health = (
+        DeliveryHealth.objects.filter(domain=domain)
+        .only("open_until", "unavailable_since")
+        .first()
+    )
     if health is None:
         return SEND
     if health.unavailable_since is not None:
@@ -90,7 +93,8 @@ def delivery_verdict(*, domain: str, now: datetime | None = None) -> Verdict:
         return Verdict("defer", health.open_until)
     # Half-open: one caller claims the probe by moving the end of the cool-down.
     claimed = DeliveryHealth.objects.filter(
-        domain=domain, open_until=health.open_until).update(open_until=now + BREAKER_COOLDOWN)
+        domain=domain, open_until=health.open_until
+    ).update(open_until=now + BREAKER_COOLDOWN)
     return SEND if claimed else Verdict("defer", now + BREAKER_COOLDOWN)
 
 
@@ -103,22 +107,32 @@ def delivery_failed(*, domain: str, now: datetime | None = None) -> DeliveryHeal
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     rows = DeliveryHealth.objects.filter(domain=domain)
     updated = rows.update(
-        failures=F("failures") + 1, last_failure_at=now,
-        failure_days=Case(When(last_failure_at__lt=day_start, then=F("failure_days") + 1),
-                          default=F("failure_days"),
-                          output_field=PositiveIntegerField()))
+        failures=F("failures") + 1,
+        last_failure_at=now,
+        failure_days=Case(
+            When(last_failure_at__lt=day_start, then=F("failure_days") + 1),
+            default=F("failure_days"),
+            output_field=PositiveIntegerField(),
+        ),
+    )
     if not updated:
         try:
             with transaction.atomic():
-                DeliveryHealth.objects.create(domain=domain, failures=1, failure_days=1,
-                                              first_failure_at=now, last_failure_at=now)
+                DeliveryHealth.objects.create(
+                    domain=domain,
+                    failures=1,
+                    failure_days=1,
+                    first_failure_at=now,
+                    last_failure_at=now,
+                )
         except IntegrityError:  # another worker counted the first failure
             return delivery_failed(domain=domain, now=now)
     rows.filter(failures__gte=BREAKER_FAILURES).filter(
-        Q(open_until__isnull=True) | Q(open_until__lte=now)).update(
-        open_until=now + BREAKER_COOLDOWN)
-    rows.filter(failure_days__gte=UNAVAILABLE_DAYS, unavailable_since__isnull=True).update(
-        unavailable_since=now)
+        Q(open_until__isnull=True) | Q(open_until__lte=now)
+    ).update(open_until=now + BREAKER_COOLDOWN)
+    rows.filter(
+        failure_days__gte=UNAVAILABLE_DAYS, unavailable_since__isnull=True
+    ).update(unavailable_since=now)
     return rows.get()
 
 
@@ -139,5 +153,8 @@ def delivery_health_clear(*, domain: str) -> bool:
 def unhealthy_domains() -> list[DeliveryHealth]:
     """The domains with failing deliveries, unavailable ones first, then by
     consecutive failures (most first)."""
-    return list(DeliveryHealth.objects.order_by(
-        F("unavailable_since").desc(nulls_last=True), "-failures", "domain"))
+    return list(
+        DeliveryHealth.objects.order_by(
+            F("unavailable_since").desc(nulls_last=True), "-failures", "domain"
+        )
+    )

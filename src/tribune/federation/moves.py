@@ -72,11 +72,16 @@ def account_move(*, account: Account, target_uri: str) -> Account:
     try:
         target, aliases = _target_aliases(uri)
     except MoveRefused:
-        raise ValidationFailed(_("Validation failed: The new account could not be fetched "
-                                 "from its server")) from None
+        raise ValidationFailed(
+            _("Validation failed: The new account could not be fetched from its server")
+        ) from None
     if account_uri(account) not in aliases:
-        raise ValidationFailed(_("Validation failed: The new account must first name this "
-                                 "one among its aliases"))
+        raise ValidationFailed(
+            _(
+                "Validation failed: The new account must first name this "
+                "one among its aliases"
+            )
+        )
     return account_moved_to_set(account=account, uri=target)
 
 
