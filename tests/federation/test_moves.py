@@ -190,3 +190,18 @@ def test_moving_out_is_refused_until_the_target_names_the_account(
     alice.refresh_from_db()
     assert alice.moved_to_uri == ""
     assert posted(zed) == []
+
+
+def test_a_move_between_two_local_accounts_moves_the_followers(
+    alice, bob, carol, django_capture_on_commit_callbacks
+):
+    from tribune.accounts.services import account_aliases_set
+
+    follow_create(account=carol, target=alice)
+    account_aliases_set(account=bob, aliases=[ALICE])
+    with django_capture_on_commit_callbacks(execute=True):
+        account_move(account=alice, target_uri=f"{settings.TRIBUNE_BASE_URL}/users/bob")
+    assert Follow.objects.filter(account=carol, target=bob).exists()
+    assert not Follow.objects.filter(account=carol, target=alice).exists()
+    bob.refresh_from_db()
+    assert bob.followers_count == 1
