@@ -147,7 +147,9 @@ def test_an_unavailable_domain_gets_nothing_until_it_is_heard_from(
     assert [r.path for r in zed.received if r.method == "POST"] == ["/users/zed/inbox"]
 
 
-def test_an_open_breaker_defers_deliveries_without_trying_them(zed, alice, settings):
+def test_an_open_breaker_holds_deliveries_back_without_trying_them(
+    zed, alice, settings
+):
     from django_tasks_db.models import DBTaskResult
 
     from tribune.federation.tasks import deliver
@@ -161,16 +163,36 @@ def test_an_open_breaker_defers_deliveries_without_trying_them(zed, alice, setti
     now = datetime.now(UTC)
     for i in range(BREAKER_FAILURES):
         row = delivery_failed(domain=DOMAIN, now=now + timedelta(milliseconds=i))
+    # a first try is held to the end of the cool-down (10 min, past its 15-24 s)
+    deliver.call(
+        account_id=alice.pk, inbox=f"{ZED}/inbox", activity={"type": "Like", "id": "x"}
+    )
+    assert [r for r in zed.received if r.method == "POST"] == []
+    (deferred,) = DBTaskResult.objects.all()
+    assert deferred.args_kwargs["kwargs"]["attempt"] == 2  # counted as a failed try
+    assert deferred.run_after == row.open_until
+    # a late try keeps its own longer back-off (retry 9 waits 9**4 + 15 s at least)
+    DBTaskResult.objects.all().delete()
+    before = datetime.now(UTC)
     deliver.call(
         account_id=alice.pk,
         inbox=f"{ZED}/inbox",
         activity={"type": "Like", "id": "x"},
-        attempt=3,
+        attempt=10,
     )
-    assert [r for r in zed.received if r.method == "POST"] == []
     (deferred,) = DBTaskResult.objects.all()
-    assert deferred.args_kwargs["kwargs"]["attempt"] == 3  # no try used up
-    assert deferred.run_after == row.open_until
+    assert deferred.args_kwargs["kwargs"]["attempt"] == 11
+    assert deferred.run_after >= before + timedelta(seconds=9**4 + 15)
+    # the last try is not queued again: held back, it is given up
+    DBTaskResult.objects.all().delete()
+    deliver.call(
+        account_id=alice.pk,
+        inbox=f"{ZED}/inbox",
+        activity={"type": "Like", "id": "x"},
+        attempt=health.MAX_RETRIES + 1,
+    )
+    assert DBTaskResult.objects.count() == 0
+    assert [r for r in zed.received if r.method == "POST"] == []
 
 
 def test_failures_that_may_pass_count_against_the_domain_and_final_ones_do_not(
@@ -211,8 +233,12 @@ def test_the_health_command_lists_failing_domains_and_clears_one(capsys):
     delivery_failed(domain="slow.test", now=T0)
     assert cmd_federation(argparse.Namespace(clear=None)) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1].split()[:3] == [DOMAIN, "7", "7"] and "unavailable since" in lines[1]
+    assert (
+        lines[1].split()[:3] == [DOMAIN, "7", "7"] and "unavailable since" in lines[1]
+    )
     assert lines[2].split()[:3] == ["slow.test", "1", "1"]
     assert cmd_federation(argparse.Namespace(clear=DOMAIN)) == 0
-    assert list(DeliveryHealth.objects.values_list("domain", flat=True)) == ["slow.test"]
+    assert list(DeliveryHealth.objects.values_list("domain", flat=True)) == [
+        "slow.test"
+    ]
     assert delivery_verdict(domain=DOMAIN, now=T0).action == "send"

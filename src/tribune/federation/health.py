@@ -7,10 +7,11 @@ failed delivery, a circuit breaker, and Mastodon's unavailable-domain rule.
   retry ``n`` (0-based), ``MAX_RETRIES`` (16) retries, the last about 2.1 days
   after the first try.
 - **Circuit breaker**: after ``BREAKER_FAILURES`` consecutive failures to a
-  domain it opens for ``BREAKER_COOLDOWN``: deliveries to it are deferred to the
-  end of the cool-down without being tried (and without using up a try); then
-  one delivery is let through as a probe (half-open), the others wait another
-  cool-down. The probe's success closes it, its failure opens it again.
+  domain it opens for ``BREAKER_COOLDOWN``: deliveries to it are not tried and
+  count as failed tries (``tasks.deliver`` queues them again after their
+  back-off, not before the cool-down ends); then one delivery is let through as
+  a probe (half-open), the others wait another cool-down. The probe's success
+  closes it, its failure opens it again.
 - **Unavailable**: a domain with failures on ``UNAVAILABLE_DAYS`` (7) distinct
   days and no success between (Mastodon's DeliveryFailureTracker with
   ``FAILURE_DAYS_THRESHOLD = 7``) is marked unavailable; its deliveries are

@@ -37,8 +37,10 @@ def deliver(*, account_id: int, inbox: str, activity: dict[str, Any], attempt: i
     ``attempt`` is 1 for the first try.
 
     Before trying, the inbox's domain health decides (``health.delivery_verdict``):
-    deferred to the end of an open breaker's cool-down (the same attempt), or
-    dropped when the domain is unavailable. A failure that may pass (unreachable,
+    while the breaker is open the delivery is not tried and counts as a failed
+    try (queued again after its back-off, and not before the cool-down ends), so
+    every delivery ends within the back-off's two days; while the domain is
+    unavailable it is dropped. A failure that may pass (unreachable,
     429, 5xx) is counted against the domain and tried again after
     ``health.retry_delay`` (where the task backend can defer work), at most
     ``MAX_RETRIES`` times; a final one (4xx, refused address) is logged and
@@ -67,9 +69,11 @@ def deliver(*, account_id: int, inbox: str, activity: dict[str, Any], attempt: i
         logger.info("delivery of %s to %s dropped: %s is unavailable", activity.get("type"),
                     inbox, domain)
         return
-    if verdict.action == "defer" and verdict.until is not None and _again(
-            run_after=verdict.until, account_id=account_id, inbox=inbox, activity=activity,
-            attempt=attempt):
+    if verdict.action == "defer" and verdict.until is not None and deliver.get_backend(
+            ).supports_defer:
+        # Held back by the open breaker: a try that failed without being made.
+        _retry(account_id=account_id, inbox=inbox, activity=activity, attempt=attempt,
+               not_before=verdict.until, why=f"{domain} is held back")
         return
     try:
         post_activity(inbox, activity, signer=account_signer(account))
@@ -79,15 +83,25 @@ def deliver(*, account_id: int, inbox: str, activity: dict[str, Any], attempt: i
                            error)
             return
         delivery_failed(domain=domain)
-        if attempt <= MAX_RETRIES and _again(
-                run_after=timezone.now() + retry_delay(attempt - 1), account_id=account_id,
-                inbox=inbox, activity=activity, attempt=attempt + 1):
-            logger.info("delivery to %s failed (%s); trying again", inbox, error)
-        else:
-            logger.warning("delivery of %s to %s given up: %s", activity.get("type"), inbox,
-                           error)
+        _retry(account_id=account_id, inbox=inbox, activity=activity, attempt=attempt,
+               not_before=None, why=str(error))
         return
     delivery_succeeded(domain=domain)
+
+
+def _retry(*, account_id: int, inbox: str, activity: dict[str, Any], attempt: int,
+           not_before: datetime | None, why: str) -> None:
+    """Queue try ``attempt + 1`` after ``retry_delay`` and not before
+    ``not_before``; give up (logged) after ``MAX_RETRIES`` retries or where the
+    backend cannot defer."""
+    run_after = timezone.now() + retry_delay(attempt - 1) if attempt <= MAX_RETRIES else None
+    if run_after is not None and not_before is not None:
+        run_after = max(run_after, not_before)
+    if run_after is not None and _again(run_after=run_after, account_id=account_id,
+                                        inbox=inbox, activity=activity, attempt=attempt + 1):
+        logger.info("delivery to %s not done (%s); trying again", inbox, why)
+    else:
+        logger.warning("delivery of %s to %s given up: %s", activity.get("type"), inbox, why)
 
 
 def delivery_enqueue(*, account_id: int, inbox: str, activity: dict[str, Any]) -> None:
