@@ -1,11 +1,10 @@
 """Delivery health per remote domain (docs/adr/0030): the back-off schedule of a
 failed delivery, a circuit breaker, and Mastodon's unavailable-domain rule.
 
-- **Back-off**: a delivery that failed for a reason that may pass is tried
-  again after ``retry_delay(n)``, Sidekiq's default schedule, which Mastodon's
-  delivery worker uses: ``n**4 + 15 + rand(10) * (n + 1)`` seconds before the
-  retry ``n`` (0-based), ``MAX_RETRIES`` (16) retries, the last about 2.1 days
-  after the first try.
+- **Back-off**: Mastodon's ActivityPub::DeliveryWorker: 16 retries, retry
+  ``n`` (0-based) after Sidekiq's default ``n**4 + 15`` seconds plus Sidekiq's
+  jitter ``rand(10) * (n + 1)`` plus Mastodon's own ``rand(0.5 * n**4)``; the
+  last retry comes 2.1 to 3.1 days after the first try.
 - **Circuit breaker**: after ``BREAKER_FAILURES`` consecutive failures to a
   domain it opens for ``BREAKER_COOLDOWN``: deliveries to it are not tried and
   count as failed tries (``tasks.deliver`` queues them again after their
@@ -38,19 +37,22 @@ from tribune.federation.models import DeliveryHealth
 MAX_RETRIES = 16
 # The jitter-free part of each wait, for the retry n (0-based): n**4 + 15 seconds.
 RETRY_DELAYS = tuple(timedelta(seconds=n**4 + 15) for n in range(MAX_RETRIES))
+# Mastodon's Stoplight around each delivery: STOPLIGHT_FAILURE_THRESHOLD = 10,
+# STOPLIGHT_COOLDOWN = 60 (seconds).
 BREAKER_FAILURES = 10  # consecutive failed deliveries that open the breaker
-BREAKER_COOLDOWN = timedelta(minutes=10)
+BREAKER_COOLDOWN = timedelta(seconds=60)
 UNAVAILABLE_DAYS = 7  # distinct days with failures, Mastodon's FAILURE_DAYS_THRESHOLD
 
 
 def retry_delay(retry: int, *, rng: random.Random | None = None) -> timedelta:
     """The wait before retry ``retry`` (0-based, below ``MAX_RETRIES``):
-    Sidekiq's default ``retry**4 + 15 + rand(10) * (retry + 1)`` seconds (the
-    random part spreads the retries of one outage). Raises ValueError past the
-    last retry."""
+    ``retry**4 + 15`` seconds plus ``rand(10) * (retry + 1)`` plus
+    ``rand(0.5 * retry**4)`` (Mastodon's delivery worker; the random parts spread
+    the retries of one outage). Raises ValueError past the last retry."""
     if not 0 <= retry < MAX_RETRIES:
         raise ValueError(f"no retry {retry}: there are {MAX_RETRIES}")
-    jitter = (rng or random).randrange(10) * (retry + 1)
+    rng = rng or random
+    jitter = rng.randrange(10) * (retry + 1) + rng.random() * 0.5 * retry**4
     return RETRY_DELAYS[retry] + timedelta(seconds=jitter)
 
 

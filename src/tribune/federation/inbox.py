@@ -20,7 +20,7 @@ from tribune.accounts.selectors import account_by_uri
 from tribune.core.errors import DomainError
 from tribune.federation import interactions, moves
 from tribune.federation.actors import ActorError, remote_key_get
-from tribune.federation.health import delivery_health_clear
+from tribune.federation.health import delivery_health_clear, inbox_domain
 from tribune.federation.models import RemoteActor
 from tribune.federation.outbox import follow_accept_send
 from tribune.federation.signatures import (
@@ -110,7 +110,9 @@ def inbox_receive(*, method: str, target: str, headers: Mapping[str, str],
         raise InboxRefused(401, "the signing key does not belong to the activity's actor")
     # The sender's server reaches us, so it is up: forget its delivery failures
     # (Mastodon's DeliveryFailureTracker.track_inverse_success!).
-    delivery_health_clear(domain=signer.account.domain)
+    for host in {signer.account.domain, inbox_domain(signer.inbox),
+                 inbox_domain(signer.shared_inbox or signer.inbox)}:
+        delivery_health_clear(domain=host)
     receive(activity, sender=signer)
 
 

@@ -1,7 +1,7 @@
 """Delivery of activities to other servers, on the ``federation`` task queue
 (docs/adr/0023, 0030): one task per activity and inbox, signed with the sending
-local account's key, tried again on failures that may pass with Sidekiq's
-back-off over about two days, held back while the domain's circuit breaker is
+local account's key, tried again on failures that may pass with Mastodon's
+back-off over two to three days, held back while the domain's circuit breaker is
 open, and dropped while the domain is marked unavailable (``health``)."""
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def deliver(*, account_id: int, inbox: str, activity: dict[str, Any], attempt: i
     Before trying, the inbox's domain health decides (``health.delivery_verdict``):
     while the breaker is open the delivery is not tried and counts as a failed
     try (queued again after its back-off, and not before the cool-down ends), so
-    every delivery ends within the back-off's two days; while the domain is
-    unavailable it is dropped. A failure that may pass (unreachable,
+    every delivery ends within the back-off's two to three days; while the domain is
+    unavailable it is dropped (a Follow is tried even so). A failure that may pass (unreachable,
     429, 5xx) is counted against the domain and tried again after
     ``health.retry_delay`` (where the task backend can defer work), at most
     ``MAX_RETRIES`` times; a final one (4xx, refused address) is logged and
@@ -65,7 +65,8 @@ def deliver(*, account_id: int, inbox: str, activity: dict[str, Any], attempt: i
         return
     domain = inbox_domain(inbox)
     verdict = delivery_verdict(domain=domain)
-    if verdict.action == "drop":
+    # A Follow is tried even so (Mastodon's bypass_availability for follows).
+    if verdict.action == "drop" and activity.get("type") != "Follow":
         logger.info("delivery of %s to %s dropped: %s is unavailable", activity.get("type"),
                     inbox, domain)
         return
