@@ -129,3 +129,35 @@ def test_two_instances_follow_post_reply_like_boost_edit_and_delete(instances):
 
     eventually(gone_from_a, "the deletion on a.test")
     assert post_uri not in [s["uri"] for s in alice.timeline_home()]
+
+
+def test_a_move_from_a_to_b_carries_the_followers(instances):
+    server_a, server_b = instances
+    alice, carol = client(server_a, "alice"), client(server_b, "carol")
+    client(server_b, "bob")
+
+    # carol on b.test follows alice on a.test
+    alice_on_b = carol.account_lookup("alice@a.test")
+    carol.account_follow(alice_on_b["id"])
+    eventually(lambda: carol.account_relationships(alice_on_b["id"])[0]["following"],
+               "the Accept of carol's follow")
+    assert alice.account_verify_credentials()["followers_count"] == 1
+
+    # bob on b.test names alice as his other account; alice moves to bob
+    named = server_b.cli("account", "aliases", "bob", "https://a.test/users/alice")
+    assert named.returncode == 0, named.stderr
+    moved = server_a.cli("account", "move", "alice", "https://b.test/users/bob")
+    assert moved.returncode == 0, moved.stderr
+
+    # b.test takes the Move: carol now follows bob and no longer alice
+    bob_on_b = carol.account_lookup("bob")
+
+    def carol_follows_bob():
+        (to_bob,) = carol.account_relationships(bob_on_b["id"])
+        (to_alice,) = carol.account_relationships(alice_on_b["id"])
+        return to_bob["following"] and not to_alice["following"]
+
+    eventually(carol_follows_bob, "carol's follow moved from alice to bob")
+    assert carol.account(alice_on_b["id"])["moved"]["acct"] == "bob"
+    eventually(lambda: alice.account_verify_credentials()["followers_count"] == 0,
+               "the Undo of carol's follow on a.test")

@@ -213,9 +213,10 @@ def account_moved_to_set(*, account: Account, uri: str) -> Account:
     """Mark ``account`` as moved to the account whose ActivityPub id is ``uri``
     ("" undoes it): its profile then shows where it went, and the API's Account
     has ``moved``. An account of this instance must name ``account`` among its
-    aliases first, as Mastodon checks (MoveService); an account elsewhere cannot
-    be asked before federation, so its id is taken as given. Raises
-    ValidationFailed."""
+    aliases first, as Mastodon checks (MoveService); an account elsewhere is
+    checked by ``federation.moves.account_move``, which calls this after
+    fetching it. A new move publishes ``AccountMoved`` (its followers follow the
+    new account). Raises ValidationFailed."""
     from tribune.accounts.selectors import account_by_uri, account_uri
 
     if uri.strip():
@@ -233,8 +234,14 @@ def account_moved_to_set(*, account: Account, uri: str) -> Account:
                 raise ValidationFailed(_(
                     "Validation failed: The new account must first name this one among "
                     "its aliases"))
-    account.moved_to_uri = uri.strip()
+    uri = uri.strip()
+    changed = account.moved_to_uri != uri
+    account.moved_to_uri = uri
     account.save(update_fields=["moved_to_uri"])
+    if changed and uri:
+        from tribune.core.events import AccountMoved, publish
+
+        publish(AccountMoved(account_id=account.pk, target_uri=uri))
     return account
 
 

@@ -198,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tribune.cli.portability import add_parsers as add_portability_parsers
 
     add_portability_parsers(commands)
+    from tribune.cli.federation import add_parsers as add_federation_parsers
+
+    add_federation_parsers(commands)
     return parser
 
 

@@ -343,6 +343,18 @@ def cmd_import(args: argparse.Namespace) -> int:
     return cmd_import(args)
 
 
+def cmd_federation(args: argparse.Namespace) -> int:
+    from tribune.cli.federation import cmd_federation as run
+
+    return run(args)
+
+
+def cmd_account(args: argparse.Namespace) -> int:
+    from tribune.cli.federation import cmd_account as run
+
+    return run(args)
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "serve": cmd_serve,
@@ -358,4 +370,6 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "restore": cmd_restore,
     "export": cmd_export,
     "import": cmd_import,
+    "federation": cmd_federation,
+    "account": cmd_account,
 }

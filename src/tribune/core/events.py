@@ -140,3 +140,13 @@ class FiltersChanged(Event):
     Mastodon's streaming announces as ``filters_changed``)."""
 
     account_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AccountMoved(Event):
+    """``account_id`` (local or remote) moved to the account whose ActivityPub id
+    is ``target_uri``: its followers here follow the new account, and a local
+    account's move is told to its remote followers' servers (docs/adr/0030)."""
+
+    account_id: int
+    target_uri: str

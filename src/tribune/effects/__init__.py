@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from tribune.core.events import (
+    AccountMoved,
     Blocked,
     Event,
     Favourited,
@@ -155,8 +156,30 @@ def handle(event: Event) -> None:
         case Blocked(account_id=a, target_id=b):
             timelines.feed_forget_author(feed_account_id=a, author_id=b)
             timelines.feed_forget_author(feed_account_id=b, author_id=a)
+        case AccountMoved(account_id=aid, target_uri=uri):
+            _account_moved(aid, uri)
         case _:
             logger.info("no effects for %s", type(event).__name__)
+
+
+def _account_moved(account_id: int, target_uri: str) -> None:
+    """After a move (docs/adr/0030): a local account's remote followers' servers
+    get the ``Move``; its local followers, and a remote account's local
+    followers, follow the new account. Nothing when the move has since been
+    undone or changed, or the new account is not known here."""
+    from tribune.accounts.models import Account
+    from tribune.accounts.selectors import account_by_uri
+    from tribune.federation import outbox
+    from tribune.graph.services import followers_move
+
+    account = Account.objects.filter(pk=account_id).first()
+    if account is None or account.moved_to_uri != target_uri:
+        return
+    if account.is_local:
+        outbox.move_send(account=account)
+    target = account_by_uri(target_uri)
+    if target is not None:
+        followers_move(account=account, target=target)
 
 
 def poll_end_schedule(*, status_id: int) -> None:

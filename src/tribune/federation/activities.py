@@ -14,6 +14,7 @@ a Follow to their object's author.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from tribune.accounts.models import Account
@@ -112,3 +113,14 @@ def undo_announce(account: Account, reblog_uri: str, original_uri: str) -> Docum
                     "actor": serializers.actor_id(account), "object": original_uri,
                     "to": [serializers.PUBLIC], "cc": [serializers.followers_id(account)]}
     return undo(account, announce_doc, suffix="/undo")
+
+
+def move(account: Account, target_uri: str) -> Document:
+    """``Move`` of the local ``account`` to ``target_uri`` (AS2 §3.2 ``Move``;
+    Mastodon's MoveSerializer: ``actor`` and ``object`` the old account,
+    ``target`` the new one). Its id names the target, so telling the same move
+    twice is the same activity."""
+    actor = serializers.actor_id(account)
+    digest = hashlib.sha256(target_uri.encode()).hexdigest()[:16]
+    return _with_context({"id": f"{actor}#moves/{digest}", "type": "Move", "actor": actor,
+                          "object": actor, "target": target_uri})

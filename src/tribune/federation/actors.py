@@ -54,6 +54,8 @@ class ActorData:
     inbox: str
     shared_inbox: str
     followers_url: str
+    also_known_as: tuple[str, ...] = ()
+    moved_to: str = ""
 
 
 def _host(url: str) -> str:
@@ -122,7 +124,16 @@ def parse_actor(document: dict[str, Any], *, fetched_url: str) -> ActorData:
         url=_link(document.get("url")), locked=document.get("manuallyApprovesFollowers") is True,
         bot=document.get("type") in BOT_TYPES, key_id=key["id"],
         public_key_pem=key["publicKeyPem"], inbox=inbox, shared_inbox=shared,
-        followers_url=_http_url(document.get("followers")))
+        followers_url=_http_url(document.get("followers")),
+        also_known_as=_links(document.get("alsoKnownAs")),
+        moved_to=_http_url(document.get("movedTo")))
+
+
+def _links(value: Any) -> tuple[str, ...]:
+    """The http(s) ids of an AS2 value that is an id or a list of ids (at most
+    100, Mastodon's cap on aliases it reads is lower)."""
+    items = value if isinstance(value, list) else [value]
+    return tuple(url for url in (_http_url(item) for item in items[:100]) if url)
 
 
 @transaction.atomic
@@ -157,8 +168,17 @@ def _document(url: str, signer: Signer | None) -> tuple[str, dict[str, Any]]:
 def remote_actor_fetch(uri: str, *, signer: Signer | None = None) -> RemoteActor:
     """Fetch the actor ``uri`` (signed by ``signer`` when given), check it and
     store it; ActorError when it cannot be had or is not acceptable."""
+    return remote_actor_refresh(uri, signer=signer)[0]
+
+
+def remote_actor_refresh(uri: str, *,
+                         signer: Signer | None = None) -> tuple[RemoteActor, ActorData]:
+    """As ``remote_actor_fetch``, always from the actor's origin, and with what
+    the document says beyond what is stored (``alsoKnownAs``, ``movedTo``): a
+    move is checked against the target's document as served now."""
     fetched_url, document = _document(uri, signer)
-    return remote_actor_store(parse_actor(document, fetched_url=fetched_url))
+    data = parse_actor(document, fetched_url=fetched_url)
+    return remote_actor_store(data), data
 
 
 def _without_fragment(url: str) -> str:

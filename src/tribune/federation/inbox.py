@@ -3,8 +3,8 @@
 JSON object, the key's owner required to be the activity's actor; then one
 handler per activity type. ``Follow`` of a local account and ``Undo`` of one,
 ``Accept`` and ``Reject`` of a local account's Follow, and the activities about
-posts (``interactions``: Create, Update, Delete, Announce, Like, Undo) are
-handled; every other type is logged and accepted (202), as Mastodon answers what
+posts (``interactions``: Create, Update, Delete, Announce, Like, Undo) and ``Move``
+(``moves``) are handled; every other type is logged and accepted (202), as Mastodon answers what
 it ignores.
 """
 
@@ -18,8 +18,9 @@ from typing import Any
 from tribune.accounts.models import Account
 from tribune.accounts.selectors import account_by_uri
 from tribune.core.errors import DomainError
-from tribune.federation import interactions
+from tribune.federation import interactions, moves
 from tribune.federation.actors import ActorError, remote_key_get
+from tribune.federation.health import delivery_health_clear, inbox_domain
 from tribune.federation.models import RemoteActor
 from tribune.federation.outbox import follow_accept_send
 from tribune.federation.signatures import (
@@ -107,6 +108,11 @@ def inbox_receive(*, method: str, target: str, headers: Mapping[str, str],
         raise InboxRefused(400, "the body is not an activity")
     if _id(activity.get("actor")) != signer.account.uri:
         raise InboxRefused(401, "the signing key does not belong to the activity's actor")
+    # The sender's server reaches us, so it is up: forget its delivery failures
+    # (Mastodon's DeliveryFailureTracker.track_inverse_success!).
+    for host in {signer.account.domain, inbox_domain(signer.inbox),
+                 inbox_domain(signer.shared_inbox or signer.inbox)}:
+        delivery_health_clear(domain=host)
     receive(activity, sender=signer)
 
 
@@ -134,9 +140,11 @@ def receive(activity: dict[str, Any], *, sender: RemoteActor) -> None:
                 interactions.like_receive(activity, sender)
             case "Undo", _:
                 interactions.undo_receive(obj, sender)
+            case "Move", _:
+                moves.move_receive(activity, sender)
             case _:
                 logger.info("inbox: ignoring %s from %s", kind, sender.account.uri)
-    except DomainError as error:
+    except (DomainError, moves.MoveRefused) as error:
         logger.info("inbox: %s from %s refused: %s", kind, sender.account.uri, error)
 
 

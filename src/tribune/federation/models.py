@@ -41,3 +41,27 @@ class RemoteActor(models.Model):
 
     def __str__(self) -> str:
         return self.key_id
+
+
+class DeliveryHealth(models.Model):
+    """How deliveries to one remote ``domain`` have been going, for the circuit
+    breaker and Mastodon's unavailable-domain rule (docs/adr/0030). A row exists
+    only while the domain is failing: the first success deletes it.
+
+    ``failures`` counts consecutive failed deliveries; ``failure_days`` the
+    distinct UTC days with a failure since the last success (Mastodon's
+    DeliveryFailureTracker); ``open_until`` is when the breaker lets one probe
+    through (None: closed); ``unavailable_since`` marks the domain skipped
+    entirely (Mastodon's UnavailableDomain) until it is heard from again or an
+    operator clears it. Written only by ``federation.health``."""
+
+    domain = models.CharField(max_length=255, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    failure_days = models.PositiveIntegerField(default=0)
+    first_failure_at = models.DateTimeField()
+    last_failure_at = models.DateTimeField()
+    open_until = models.DateTimeField(null=True, blank=True)
+    unavailable_since = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.domain

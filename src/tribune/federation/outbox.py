@@ -170,3 +170,14 @@ def favourite_send(*, account: Account, status, undo: bool = False) -> bool:
     document = (activities.undo_like if undo else activities.like)(account, status)
     delivery_enqueue(account_id=account.pk, inbox=inbox, activity=document)
     return True
+
+
+def move_send(*, account: Account) -> int:
+    """Deliver the ``Move`` of the local ``account`` to where it moved
+    (``moved_to_uri``) to its remote followers, one delivery per shared inbox
+    (Mastodon's MoveService); their servers then move the follows themselves.
+    Returns how many deliveries were queued (0 when it has not moved)."""
+    if not account.is_local or not account.moved_to_uri:
+        return 0
+    return _send(account, _followers_inboxes(account),
+                 activities.move(account, account.moved_to_uri))

@@ -121,6 +121,31 @@ def follow_delete(*, account: Account, target: Account) -> None:
     _remove_follow(account, target)
 
 
+def followers_move(*, account: Account, target: Account) -> int:
+    """Move ``account``'s local followers to ``target`` after ``account`` moved
+    there (Mastodon's MoveWorker): each unfollows ``account`` and follows
+    ``target`` with the same options, through ``follow_delete`` and
+    ``follow_create`` (a remote ``target`` gets a Follow and stays a request
+    until its Accept). Followers who cannot follow ``target`` (a block either
+    way, a restriction, ``target`` itself) keep following ``account``. Returns
+    how many moved; running it again moves no one twice."""
+    if account.pk == target.pk:
+        return 0
+    moved = 0
+    follows = (Follow.objects.filter(target=account, account__domain="")
+               .select_related("account").order_by("pk"))
+    for follow in list(follows):
+        try:
+            with transaction.atomic():
+                follow_create(account=follow.account, target=target,
+                              show_reblogs=follow.show_reblogs, notify=follow.notify)
+                follow_delete(account=follow.account, target=account)
+        except (Forbidden, ValidationFailed):
+            continue
+        moved += 1
+    return moved
+
+
 @transaction.atomic
 def follow_request_authorize(*, account: Account, requester: Account) -> Follow:
     """Accept ``requester``'s pending request to follow ``account`` and return the follow.

@@ -1,9 +1,9 @@
-"""Moving an account to another server before federation: a signed statement.
+"""Moving an account to another server: the signed statement in the archive.
 
 Mastodon moves an account with a ``Move`` activity that the old server sends and
 the new one checks against its ``alsoKnownAs`` (docs: user/moving.md, spec/
-activitypub.md "Move"); followers then follow the new account. Until Tribune
-federates, a move between two Tribune instances goes like this:
+activitypub.md "Move"); followers then follow the new account. Beside it, a move between two Tribune
+instances can go through the account's archive:
 
 1. on the old instance, the person marks the account as moved to the new one's
    ActivityPub id (``accounts.services.account_moved_to_set``): the old profile
@@ -20,8 +20,10 @@ federates, a move between two Tribune instances goes like this:
    whether the statement is its own and still true; if so the old id becomes an
    alias of the new account, proof that both accounts are the same person's.
 
-What federation adds later: the ``Move`` activity out and in, followers
-re-following the new account, and ``alsoKnownAs`` checked by fetching the actor.
+Federation adds the ``Move`` activity out and in, followers re-following the
+new account, and ``alsoKnownAs`` checked by fetching the actor
+(``federation.moves``, docs/adr/0030); the statement still brings an archive's
+move across.
 """
 
 from __future__ import annotations

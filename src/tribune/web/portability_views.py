@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from tribune.accounts.selectors import account_uri
-from tribune.accounts.services import account_aliases_set, account_moved_to_set
+from tribune.accounts.services import account_aliases_set
 from tribune.core.errors import DomainError, NotFound
+from tribune.federation.moves import account_move
 from tribune.portability.exports import CSV_EXPORTS, export_csv, export_request
 from tribune.portability.imports import import_create
 from tribune.portability.models import RowResult
@@ -121,8 +122,8 @@ def moving(request: HttpRequest) -> HttpResponse:
     if aliases_form.is_bound and _save(aliases_form, lambda: account_aliases_set(
             account=account, aliases=aliases_form.cleaned_data["aliases"])):
         return _saved(request, _("Your aliases have been saved."), "web:settings_moving")
-    if moved_form.is_bound and _save(moved_form, lambda: account_moved_to_set(
-            account=account, uri=moved_form.cleaned_data["moved_to"])):
+    if moved_form.is_bound and _save(moved_form, lambda: account_move(
+            account=account, target_uri=moved_form.cleaned_data["moved_to"])):
         return _saved(request, _("Where your account moved has been saved."),
                       "web:settings_moving")
     return _page(request, "web/settings_moving.html", "moving", _("Moving"),
