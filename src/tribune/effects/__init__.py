@@ -14,12 +14,14 @@ from typing import Any
 
 from tribune.core.events import (
     Blocked,
+    EmailConfirmationRequested,
     Event,
     Favourited,
     FavouriteRemoved,
     Followed,
     FollowRequested,
     FollowRequestWithdrawn,
+    PasswordResetRequested,
     StatusCreated,
     StatusDeleted,
     StatusImported,
@@ -32,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 def handle(event: Event) -> None:
     """Apply the consequences of ``event``."""
+    from tribune.accounts import emails
     from tribune.conversations.services import (
         conversation_add_status,
         conversations_repair,
@@ -149,6 +152,12 @@ def handle(event: Event) -> None:
         case Blocked(account_id=a, target_id=b):
             timelines.feed_forget_author(feed_account_id=a, author_id=b)
             timelines.feed_forget_author(feed_account_id=b, author_id=a)
+        case EmailConfirmationRequested(user_id=uid, email=email, language=language,
+                                        change=change):
+            emails.confirmation_mail_send(user_id=uid, email=email, language=language,
+                                          change=change)
+        case PasswordResetRequested(user_id=uid, language=language):
+            emails.password_reset_mail_send(user_id=uid, language=language)
         case _:
             logger.info("no effects for %s", type(event).__name__)
 
