@@ -13,7 +13,6 @@ lasts ``PASSWORD_RESET_TIMEOUT`` (6 hours) and dies once the password changes.
 
 from __future__ import annotations
 
-import logging
 from importlib import import_module
 
 from django.conf import settings
@@ -40,10 +39,12 @@ from oauth2_provider.models import (
 from tribune.accounts.models import EmailConfirmation, LoginSession
 from tribune.accounts.services import password_hash
 from tribune.core.errors import Conflict, Forbidden, ValidationFailed
-from tribune.core.events import EmailConfirmationRequested, PasswordResetRequested, publish
+from tribune.core.events import (
+    EmailConfirmationRequested,
+    PasswordResetRequested,
+    publish,
+)
 from tribune.core.urls import absolute
-
-logger = logging.getLogger(__name__)
 
 CONFIRMATION_SALT = "tribune.accounts.email-confirmation"
 
@@ -95,6 +96,17 @@ def email_confirmation_resend(*, user: AbstractBaseUser, email: str = "",
         pending = row.unconfirmed_email if row.confirmed_at is not None else user.email
         publish(EmailConfirmationRequested(user_id=user.pk, email=pending, language=language,
                                            change=row.confirmed_at is not None))
+
+
+def email_confirmation_resend_to(*, email: str, language: str = "") -> None:
+    """Mail the confirmation link again to each login whose own address ``email``
+    (compared case-insensitively) awaits confirmation. Says nothing either way, so
+    the answer never tells whether an address is known."""
+    rows = (EmailConfirmation.objects.select_related("user")
+            .filter(confirmed_at__isnull=True, user__email__iexact=email.strip()))
+    for row in rows:
+        publish(EmailConfirmationRequested(user_id=row.user_id, email=row.user.email,
+                                           language=language))
 
 
 def email_change_request(*, user: AbstractBaseUser, email: str, language: str = "") -> None:

@@ -51,16 +51,25 @@ def recovery_codes_left(*, user: AbstractBaseUser) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
-def totp_setup(*, user: AbstractBaseUser) -> TotpSetup:
-    """The secret being set up for ``user``: the unconfirmed device's, made now if
-    there is none. Raises Forbidden when two-factor authentication is already on."""
-    if two_factor_enabled(user=user):
-        raise Forbidden(_("Two-factor authentication is already enabled."))
+def totp_setup_pending(*, user: AbstractBaseUser) -> TotpSetup | None:
+    """The secret being set up for ``user`` (not confirmed by a code yet), if any."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=False)
+        return None
     return TotpSetup(uri=device.config_url,
                      secret=base64.b32encode(device.bin_key).decode("ascii"))
+
+
+def totp_setup(*, user: AbstractBaseUser) -> TotpSetup:
+    """Start setting up an authenticator app for ``user``: a new secret, replacing
+    any earlier unconfirmed one. Raises Forbidden when two-factor authentication is
+    already on."""
+    if two_factor_enabled(user=user):
+        raise Forbidden(_("Two-factor authentication is already enabled."))
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=False)
+    return totp_setup_pending(user=user)
 
 
 def two_factor_enable(*, user: AbstractBaseUser, code: str) -> list[str]:

@@ -11,6 +11,7 @@ from tribune.api.routers import (
     admin_reports,
     apps,
     conversations,
+    emails,
     graph,
     instance,
     lists,
@@ -27,5 +28,5 @@ from tribune.api.routers import (
 
 for module in (instance, media, statuses, polls, timelines, graph, accounts, lists,
                registrations, notifications, reports, admin_reports, admin_accounts, apps,
-               conversations, scheduled_statuses, misc):
+               conversations, scheduled_statuses, emails, misc):
     api.add_router("/", module.router)
