@@ -34,11 +34,7 @@ def authorized_applications(*, user: AbstractBaseUser) -> list[AuthorizedApplica
         scopes = sorted(set(token.scope.split()) | set(app.scopes if app else []))
         apps[token.application_id] = AuthorizedApplication(
             application_id=token.application_id, name=token.application.name,
-            website=_http_only(token.application.website), scopes=scopes,
+            website=token.application.website, scopes=scopes,
             authorized_at=app.authorized_at if app else token.created)
     return sorted(apps.values(), key=lambda app: app.name.casefold())
 
-
-def _http_only(url: str) -> str:
-    # An app registers any string as its website; only web addresses become links.
-    return url if url.startswith(("https://", "http://")) else ""

@@ -67,7 +67,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                          enabled=True, codes=codes)
     if action == "disable" and disable_form.is_valid():
         try:
-            two_factor_disable(user=user, **disable_form.cleaned_data)
+            two_factor_disable(user=user, code=disable_form.cleaned_data["code"],
+                               password=disable_form.cleaned_data["current_password"])
         except DomainError as error:
             disable_form.add_error(None, str(error))
         else:
