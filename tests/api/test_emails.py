@@ -8,8 +8,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.smtp import mail, smtp_server  # noqa: F401  (fixtures)
-
 UNCONFIRMED = "Your login is missing a confirmed e-mail address"
 
 

@@ -27,7 +27,6 @@ import pytest
 
 from tests.e2e.conftest import Server, start_server, stop_server
 from tests.mastodon_schema import require_services
-from tests.smtp import smtp_server  # noqa: F401  (fixture: the server's mail goes there)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

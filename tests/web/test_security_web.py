@@ -13,8 +13,6 @@ import pyotp
 import pytest
 from django.test import Client
 
-from tests.smtp import mail, smtp_server  # noqa: F401  (fixtures)
-
 PASSWORD = "a-long-test-passphrase"
 NEW_PASSWORD = "another-long-passphrase"
 
@@ -270,7 +268,7 @@ def test_two_factor_sign_in_with_totp_and_single_use_recovery_codes(db, alice):
 def test_the_second_step_needs_the_first(db, alice):
     owner = browser()
     owner.force_login(alice.user)
-    totp, codes = enable_two_factor(owner)
+    _totp, codes = enable_two_factor(owner)
     stranger = browser()
     response = second_step(stranger, codes[0])
     assert response.status_code == 303
@@ -283,7 +281,7 @@ def test_oauth_authorization_passes_the_second_step(db, alice):
 
     owner = browser()
     owner.force_login(alice.user)
-    totp, codes = enable_two_factor(owner)
+    _totp, codes = enable_two_factor(owner)
     app, _secret = application_create(name="Test app", redirect_uris="https://app.example/cb",
                              scopes="read")
     authorize = ("/oauth/authorize?" + f"client_id={app.client_id}&response_type=code"
@@ -302,7 +300,7 @@ def test_oauth_authorization_passes_the_second_step(db, alice):
 def test_disabling_two_factor_needs_password_and_code(db, alice):
     owner = browser()
     owner.force_login(alice.user)
-    totp, codes = enable_two_factor(owner)
+    _totp, codes = enable_two_factor(owner)
     wrong_password = owner.post("/settings/two_factor", {
         "action": "disable", "current_password": "wrong", "code": codes[0]})
     assert wrong_password.status_code == 422

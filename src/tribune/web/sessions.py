@@ -11,7 +11,12 @@ from collections.abc import Callable
 from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest, HttpResponse
 
-from tribune.accounts.sessions import SEEN_EVERY, SEEN_KEY, login_session_record
+from tribune.accounts.sessions import (
+    SEEN_EVERY,
+    SEEN_KEY,
+    login_session_record,
+    login_sessions_prune,
+)
 from tribune.core.ratelimit import client_ip
 
 
@@ -21,7 +26,8 @@ def _seen(request: HttpRequest) -> list:
 
 def record_login(sender, request: HttpRequest | None, user, **kwargs) -> None:
     """``user_logged_in`` receiver (connected in ``WebConfig.ready``): remember the
-    new session of ``user`` with its browser and address."""
+    new session of ``user`` with its browser and address, and forget those of its
+    sessions that ended."""
     session = getattr(request, "session", None)
     if session is None:
         return
@@ -31,6 +37,7 @@ def record_login(sender, request: HttpRequest | None, user, **kwargs) -> None:
     login_session_record(session_key=session.session_key, user=user,
                          user_agent=request.headers.get("User-Agent", ""),
                          ip=client_ip(request) or None)
+    login_sessions_prune(user=user)
 
 
 def connect() -> None:
