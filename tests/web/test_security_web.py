@@ -362,3 +362,30 @@ def test_authorised_apps_are_listed_and_revocable(db, alice):
     assert not get_access_token_model().objects.filter(user=alice.user).exists()
     assert client.post("/settings/sessions",
                        {"application": str(app.pk)}).status_code == 404
+
+
+def test_the_password_grant_cannot_skip_the_second_factor(db, alice):
+    from tribune.oauth.services import application_create
+
+    owner = browser()
+    owner.force_login(alice.user)
+    enable_two_factor(owner)
+    app, secret = application_create(name="Test app", redirect_uris="https://app.example/cb",
+                                     scopes="read")
+    response = browser().post("/oauth/token", {
+        "grant_type": "password", "username": "alice", "password": PASSWORD,
+        "client_id": app.client_id, "client_secret": secret, "scope": "read"})
+    assert response.status_code in (400, 401)
+    assert "access_token" not in response.json()
+
+
+@pytest.mark.rate_limits
+def test_reset_requests_are_limited_per_address_known_or_not(db, mail, send, alice):
+    for address in ("alice@example.test", "nobody@example.test"):
+        for _n in range(5):
+            response = send(lambda address=address: browser().post(
+                "/auth/password/reset", {"email": address}))
+            assert response.status_code == 303
+        refused = browser().post("/auth/password/reset", {"email": address.upper()})
+        assert refused.status_code == 429
+    assert len(mail.to("alice@example.test")) == 5

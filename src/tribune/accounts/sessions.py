@@ -8,6 +8,7 @@ out deletes it from Django's session store, whatever the engine.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import import_module
@@ -43,7 +44,12 @@ class SessionView:
 def login_session_record(*, session_key: str, user: AbstractBaseUser, user_agent: str,
                          ip: str | None) -> LoginSession:
     """Remember that session ``session_key`` is signed in as ``user`` (again, after
-    its key changed: the same row is kept for the same key)."""
+    its key changed: the same row is kept for the same key). ``ip`` that is not an
+    IP address is kept as unknown."""
+    try:
+        ip = str(ipaddress.ip_address(ip)) if ip else None
+    except ValueError:
+        ip = None
     record, _created = LoginSession.objects.update_or_create(
         session_key=session_key,
         defaults={"user": user, "user_agent": user_agent[:USER_AGENT_MAX], "ip": ip or None,
