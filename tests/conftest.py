@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from tests import instances, mastodon_schema
+from tests.smtp import mail, smtp_server  # noqa: F401  (fixtures: a real SMTP server)
 
 IMMEDIATE_TASKS = {
     "default": {

@@ -151,6 +151,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "oauth2_provider",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
     "tribune.core",
@@ -190,6 +193,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tribune.web.middleware.UserLanguageMiddleware",
+    "tribune.web.sessions.SessionSeenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -276,6 +280,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "tribune.accounts.passwords.MaximumLengthValidator"},  # 128 characters
 ]
 LOGIN_URL = "/auth/sign_in"
+# A password-reset link lasts 6 hours (Mastodon's ``reset_password_within``).
+PASSWORD_RESET_TIMEOUT = 6 * 3600
+# New local accounts must confirm their e-mail address before they may sign in or
+# use an app (Mastodon always asks; off by default so a laptop demo without mail
+# works). Confirmation links last 3 days (Mastodon's ``confirm_within``).
+TRIBUNE_REQUIRE_EMAIL_CONFIRMATION = env_bool("TRIBUNE_REQUIRE_EMAIL_CONFIRMATION", False)
+TRIBUNE_EMAIL_CONFIRMATION_SECONDS = 3 * 24 * 3600
+# The name authenticator apps show beside a TOTP secret (django-otp).
+OTP_TOTP_ISSUER = TRIBUNE_TITLE
 CSRF_FAILURE_VIEW = "tribune.web.errors.csrf_failure"
 LOGIN_REDIRECT_URL = "/"
 

@@ -100,11 +100,13 @@ def browser():
 
 
 @pytest.fixture(scope="package")
-def server(tmp_path_factory, browser, axe_script) -> Iterator[Server]:
-    """The real server with its task workers. Rate limits are off: every journey signs
-    up and signs in from the same loopback address, far faster than people do."""
+def server(tmp_path_factory, browser, axe_script, smtp_server) -> Iterator[Server]:
+    """The real server with its task workers, sending its mail over SMTP to
+    ``smtp_server`` (tests/smtp.py). Rate limits are off: every journey signs up
+    and signs in from the same loopback address, far faster than people do."""
     data_dir = tmp_path_factory.mktemp("browser-server")
-    process, running, log = start_server(data_dir, TRIBUNE_RATE_LIMITS="off")
+    process, running, log = start_server(data_dir, TRIBUNE_RATE_LIMITS="off",
+                                         **smtp_server.environ())
     yield running
     text = stop_server(process, log, data_dir)
     # A page that failed with a 500 leaves its traceback in the log.

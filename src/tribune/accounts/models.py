@@ -139,3 +139,39 @@ class Invite(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class EmailConfirmation(models.Model):
+    """The state of a login's e-mail address, as Mastodon keeps it on its users
+    (``confirmed_at``, ``unconfirmed_email``; Devise's confirmable).
+
+    A login without this row has a confirmed address (logins made before
+    confirmation existed, or while ``TRIBUNE_REQUIRE_EMAIL_CONFIRMATION`` is off).
+    ``confirmed_at`` None: the address in ``User.email`` awaits confirmation and the
+    login may neither sign in nor use an app. ``unconfirmed_email``: a new address
+    asked for, which replaces ``User.email`` only when its link is followed.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True,
+                                on_delete=models.CASCADE, related_name="email_confirmation")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unconfirmed_email = models.EmailField(blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ({'confirmed' if self.confirmed_at else 'unconfirmed'})"
+
+
+class LoginSession(models.Model):
+    """A signed-in browser: the key of its Django session, which login it is, the
+    browser's ``User-Agent`` and address when it signed in. What it did since is in
+    the session itself (``web.sessions``). Deleting the session signs it out."""
+
+    session_key = models.CharField(max_length=40, primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="login_sessions")
+    user_agent = models.CharField(max_length=300, blank=True, default="")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

@@ -6,14 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tribune.accounts.emails import email_confirmation_start
 from tribune.accounts.instance import registration_mode
 from tribune.accounts.models import Account, ApprovalRequest, Invite
 from tribune.accounts.selectors import InviteState, invite_state, invite_usable_q
@@ -56,6 +58,9 @@ def account_sign_up(
     slot is free. The password is hashed before the transaction opens, so a
     sign-up holds no database lock while it hashes.
 
+    With ``TRIBUNE_REQUIRE_EMAIL_CONFIRMATION`` on, the address awaits
+    confirmation and its link is mailed after commit (``emails``).
+
     ``then(account)``, if given, runs inside the sign-up's transaction after the
     account is made (an app's sign-up issues the login's token there), so the
     sign-up and what follows from it are kept or undone together.
@@ -84,6 +89,8 @@ def account_sign_up(
             invite_use(code=invite_code)
         account = account_create(username=username, email=email, hashed_password=hashed,
                                  active=not needs_review)
+        if settings.TRIBUNE_REQUIRE_EMAIL_CONFIRMATION:
+            email_confirmation_start(user=account.user, language=translation.get_language())
         if needs_review:
             ApprovalRequest.objects.create(account=account, reason=reason,
                                            created_at=timezone.now())

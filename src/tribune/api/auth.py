@@ -21,7 +21,7 @@ from django.utils import timezone
 from ninja.security import HttpBearer
 from oauth2_provider.models import get_access_token_model
 
-from tribune.accounts.models import Account, ApprovalRequest
+from tribune.accounts.models import Account, ApprovalRequest, EmailConfirmation
 from tribune.core import sql
 from tribune.oauth.scopes import grants
 from tribune.timelines.services import account_seen
@@ -91,9 +91,10 @@ def _body_token(request: HttpRequest) -> str | None:
 
 PENDING = "Your login is currently pending approval"
 DISABLED = "Your login is currently disabled"
+UNCONFIRMED = "Your login is missing a confirmed e-mail address"
 
 
-def viewer_for_token(raw: str) -> Viewer:
+def viewer_for_token(raw: str, *, allow_unconfirmed: bool = False) -> Viewer:
     """The Viewer for a raw bearer token (one query).
 
     ApiError(401) ``The access token is invalid`` if the token is unknown, revoked
@@ -101,9 +102,13 @@ def viewer_for_token(raw: str) -> Viewer:
     is 403, as Mastodon's ``Api::BaseController#require_user!`` answers: ``Your
     login is currently pending approval`` while the sign-up awaits review,
     ``Your login is currently disabled`` for an inactive login or a suspended
-    account (Mastodon's ``User#functional?`` is false for a suspended account).
+    account (Mastodon's ``User#functional?`` is false for a suspended account), and
+    ``Your login is missing a confirmed e-mail address`` while the login's address
+    awaits confirmation (unless ``allow_unconfirmed``: the endpoint that resends
+    the link).
     """
-    token, user, account, pending = _token_row(hashlib.sha256(raw.encode()).hexdigest())
+    token, user, account, pending, unconfirmed = _token_row(
+        hashlib.sha256(raw.encode()).hexdigest())
     if token is None or token.expires <= timezone.now():
         raise ApiError(401, "The access token is invalid")
     if user is not None:
@@ -113,13 +118,15 @@ def viewer_for_token(raw: str) -> Viewer:
             raise ApiError(403, PENDING)
         if not user.is_active or account.suspended_at is not None:
             raise ApiError(403, DISABLED)
+        if unconfirmed and not allow_unconfirmed:
+            raise ApiError(403, UNCONFIRMED)
     return Viewer(token=token, account=account, scopes=set(token.scope.split()),
                   application_id=token.application_id)
 
 
-def _token_row(checksum: str) -> tuple[Any, Any, Account | None, bool]:
+def _token_row(checksum: str) -> tuple[Any, Any, Account | None, bool, bool]:
     """(access token, its login, the login's account, whether the account awaits
-    approval) for a token checksum, in one written-out query (core.sql): every API
+    approval, whether the login's address awaits confirmation) for a token checksum, in one written-out query (core.sql): every API
     call makes it, and through the ORM its compiling cost more than the rest of a
     cached home page. The token's login and the login's account are attached as
     the ORM's ``select_related`` would, so ``token.user.account`` is no query."""
@@ -127,7 +134,9 @@ def _token_row(checksum: str) -> tuple[Any, Any, Account | None, bool]:
 
     query = (f"SELECT {sql.columns(AccessToken, 't')}, {sql.columns(User, 'u')}, "
              f"{sql.columns(Account, 'a')}, EXISTS (SELECT 1 FROM "
-             f'"{ApprovalRequest._meta.db_table}" r WHERE r."account_id" = a."id") '
+             f'"{ApprovalRequest._meta.db_table}" r WHERE r."account_id" = a."id"), '
+             f'EXISTS (SELECT 1 FROM "{EmailConfirmation._meta.db_table}" c '
+             f'WHERE c."user_id" = u."id" AND c."confirmed_at" IS NULL) '
              f'FROM "{AccessToken._meta.db_table}" t '
              f'LEFT JOIN "{User._meta.db_table}" u ON u."id" = t."user_id" '
              f'LEFT JOIN "{Account._meta.db_table}" a ON a."user_id" = u."id" '
@@ -136,28 +145,31 @@ def _token_row(checksum: str) -> tuple[Any, Any, Account | None, bool]:
         cursor.execute(query, [checksum])
         row = cursor.fetchone()
     if row is None:
-        return None, None, None, False
+        return None, None, None, False, False
     t_end = sql.width(AccessToken)
     u_end = t_end + sql.width(User)
     token = sql.instance(AccessToken, row[:t_end])
     user = sql.instance(User, row[t_end:u_end])
-    account = sql.instance(Account, row[u_end:-1])
+    account = sql.instance(Account, row[u_end:-2])
     if user is not None:
         AccessToken._meta.get_field("user").set_cached_value(token, user)
         user_field = Account._meta.get_field("user")
         user_field.remote_field.set_cached_value(user, account)
         if account is not None:
             user_field.set_cached_value(account, user)
-    return token, user, account, bool(row[-1])
+    return token, user, account, bool(row[-2]), bool(row[-1])
 
 
 class Scoped(HttpBearer):
     """Auth for one endpoint: ``Scoped("read:statuses")`` requires a token with that
     scope; ``optional=True`` also lets visitors in (and still rejects a bad token);
-    ``user=True`` requires a token that belongs to an account."""
+    ``user=True`` requires a token that belongs to an account;
+    ``unconfirmed=True`` lets in a login whose address awaits confirmation."""
 
-    def __init__(self, scope: str | None = None, *, optional: bool = False, user: bool = True):
+    def __init__(self, scope: str | None = None, *, optional: bool = False, user: bool = True,
+                 unconfirmed: bool = False):
         super().__init__()
+        self.unconfirmed = unconfirmed
         self.scope = scope
         self.optional = optional
         self.user = user
@@ -170,7 +182,7 @@ class Scoped(HttpBearer):
             raise ApiError(401, "The access token is invalid")
         if raw == "":
             raise ApiError(401, "The access token is invalid")
-        viewer = viewer_for_token(raw)
+        viewer = viewer_for_token(raw, allow_unconfirmed=self.unconfirmed)
         if self.scope and not grants(viewer.scopes, self.scope):
             raise ApiError(403, "This action is outside the authorized scopes")
         if self.user and not self.optional and viewer.account is None:

@@ -150,3 +150,23 @@ class AccountMoved(Event):
 
     account_id: int
     target_uri: str
+
+
+@dataclasses.dataclass(frozen=True)
+class EmailConfirmationRequested(Event):
+    """Login ``user_id`` is to confirm ``email``: its own address after signing up,
+    or a new one it asked for (``change``: the old address also gets a notice).
+    ``language`` is the interface language of the request, for the mail."""
+
+    user_id: int
+    email: str
+    language: str = ""
+    change: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class PasswordResetRequested(Event):
+    """Someone asked for a password-reset link for login ``user_id``."""
+
+    user_id: int
+    language: str = ""

@@ -15,12 +15,14 @@ from typing import Any
 from tribune.core.events import (
     AccountMoved,
     Blocked,
+    EmailConfirmationRequested,
     Event,
     Favourited,
     FavouriteRemoved,
     Followed,
     FollowRequested,
     FollowRequestWithdrawn,
+    PasswordResetRequested,
     StatusCreated,
     StatusDeleted,
     StatusImported,
@@ -33,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 def handle(event: Event) -> None:
     """Apply the consequences of ``event``."""
+    from tribune.accounts import emails
     from tribune.conversations.services import (
         conversation_add_status,
         conversations_repair,
@@ -158,6 +161,12 @@ def handle(event: Event) -> None:
             timelines.feed_forget_author(feed_account_id=b, author_id=a)
         case AccountMoved(account_id=aid, target_uri=uri):
             _account_moved(aid, uri)
+        case EmailConfirmationRequested(user_id=uid, email=email, language=language,
+                                        change=change):
+            emails.confirmation_mail_send(user_id=uid, email=email, language=language,
+                                          change=change)
+        case PasswordResetRequested(user_id=uid, language=language):
+            emails.password_reset_mail_send(user_id=uid, language=language)
         case _:
             logger.info("no effects for %s", type(event).__name__)
 

@@ -15,17 +15,21 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
+    get_grant_model,
+    get_refresh_token_model,
     set_token_value,
 )
 
 from tribune.accounts.models import Account
 from tribune.accounts.registrations import account_sign_up
-from tribune.core.errors import ValidationFailed
+from tribune.core.errors import NotFound, ValidationFailed
 from tribune.oauth.models import OOB_REDIRECT_URI, Application
 from tribune.oauth.scopes import ALL
 
@@ -39,7 +43,7 @@ CLI_SCOPES = "read write follow push admin:read admin:write"
 def cli_application_get_or_create() -> Application:
     """The built-in application that owns tokens made with ``tribune token``; one
     made before it allowed the admin scopes is given them."""
-    application, _ = get_application_model().objects.get_or_create(
+    application, _created = get_application_model().objects.get_or_create(
         client_id=CLI_CLIENT_ID,
         defaults={
             "name": CLI_APPLICATION_NAME,
@@ -197,3 +201,18 @@ def _clean_app_scopes(value: str | Iterable[str]) -> list[str]:
         raise ValidationFailed(
             "Validation failed: Scopes doesn't match configured on the server.")
     return scope_list
+
+
+def application_authorization_revoke(*, user: AbstractBaseUser, application_id: int) -> None:
+    """Take back every token and pending grant ``application_id`` holds for
+    ``user`` (Mastodon's "Revoke" on settings/applications). Raises NotFound when
+    the app holds none."""
+    with transaction.atomic():
+        tokens = get_access_token_model().objects.filter(user=user,
+                                                         application_id=application_id)
+        if not tokens.exists():
+            raise NotFound(_("Record not found"))
+        get_refresh_token_model().objects.filter(user=user,
+                                                 application_id=application_id).delete()
+        tokens.delete()
+        get_grant_model().objects.filter(user=user, application_id=application_id).delete()

@@ -44,6 +44,8 @@ SKIPPED = {
     "django_session": "a session key is a bearer credential kept in clear: whoever "
                       "holds the archive could sign in as its owner; people sign in "
                       "again after a restore",
+    "accounts_loginsession": "which sessions are signed in, by session key (a bearer "
+                             "credential); the sessions themselves are left out",
     "federation_actorkey": "the actors' private signing keys would be in clear among "
                            "the rows; each account gets a new key pair the first time "
                            "one is needed after the restore (docs/adr/0022)",

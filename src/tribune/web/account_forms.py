@@ -21,6 +21,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from tribune.accounts.emails import email_unconfirmed
 from tribune.accounts.models import Account, Visibility
 from tribune.accounts.registrations import REASON_MAX
 from tribune.accounts.selectors import (
@@ -55,14 +56,17 @@ def _password(label, autocomplete: str, **kwargs) -> forms.CharField:
 
 
 class SignInForm(AuthenticationForm):
-    """Django's sign-in form, plus two answers it cannot give: "your account is
-    pending review" (only to someone who typed its password) and "too many attempts"
+    """Django's sign-in form, plus three answers it cannot give: "your account is
+    pending review" and "confirm your e-mail address first" (only to someone who
+    typed its password) and "too many attempts"
     (``refusal``, decided by the view before any password is checked)."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
         "pending": _("Your account is pending review. You can sign in once a "
                      "moderator has approved it."),
+        "unconfirmed": _("Confirm your e-mail address first: open the link we sent "
+                         "you."),
     }
 
     def __init__(self, request=None, *args, refusal: str = "", **kwargs):
@@ -71,6 +75,11 @@ class SignInForm(AuthenticationForm):
         # Our own words, from our catalogue, rather than the User model's.
         self.fields["username"].label = _("Username")
         self.fields["password"].label = _("Password")
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if email_unconfirmed(user=user):
+            raise ValidationError(self.error_messages["unconfirmed"], code="unconfirmed")
 
     def clean(self):
         if self.refusal:

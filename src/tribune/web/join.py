@@ -10,6 +10,7 @@ or setting a password needs one of the process's password-hashing slots
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -23,13 +24,26 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tribune.accounts.emails import email_unconfirmed
 from tribune.accounts.instance import registration_mode
 from tribune.accounts.registrations import account_sign_up
+from tribune.accounts.two_factor import two_factor_enabled
 from tribune.core.capacity import hashing_slot
 from tribune.core.errors import DomainError
 from tribune.moderation.selectors import rule_list
 from tribune.web import throttle
 from tribune.web.account_forms import SignInForm, SignUpForm
+
+PENDING_KEY = "tribune_two_factor_pending"  # {"user": id, "backend": path, "at": seconds}
+PENDING_SECONDS = 300
+
+
+def two_factor_pending_start(request: HttpRequest, user) -> None:
+    """Remember ``user``, who gave the right password, in the not yet signed-in
+    session for ``PENDING_SECONDS``, until it gives a code
+    (``auth_views.sign_in_two_factor``)."""
+    request.session[PENDING_KEY] = {"user": user.pk, "backend": user.backend,
+                                    "at": int(time.time())}
 
 
 def see_other(url: str) -> HttpResponseRedirect:
@@ -40,8 +54,10 @@ def see_other(url: str) -> HttpResponseRedirect:
 
 
 class SignInView(LoginView):
-    """Django's sign-in page with rate limits (``web/throttle.py``) and a clear
-    answer for an account awaiting approval."""
+    """Django's sign-in page with rate limits (``web/throttle.py``), a clear
+    answer for an account awaiting approval or e-mail confirmation, and the second
+    step (``auth_views.sign_in_two_factor``) for a login with two-factor
+    authentication."""
 
     template_name = "web/sign_in.html"
     authentication_form = SignInForm
@@ -59,6 +75,15 @@ class SignInView(LoginView):
 
     def get_form_kwargs(self) -> dict:
         return {**super().get_form_kwargs(), "refusal": self.refusal}
+
+    def form_valid(self, form) -> HttpResponse:
+        user = form.get_user()
+        if two_factor_enabled(user=user):
+            # Not signed in yet: the second step asks for a code (auth_views).
+            two_factor_pending_start(self.request, user)
+            return see_other(reverse("web:sign_in_two_factor") + "?"
+                             + urlencode({"next": self.get_success_url()}))
+        return super().form_valid(form)
 
     def form_invalid(self, form) -> HttpResponse:
         if form.has_error(NON_FIELD_ERRORS, "invalid_login"):
@@ -99,6 +124,8 @@ def sign_up(request: HttpRequest) -> HttpResponse:
                           status=422)
     if not account.user.is_active:
         return see_other(reverse("web:sign_up_pending"))
+    if email_unconfirmed(user=account.user):
+        return see_other(reverse("web:sign_up_confirm"))
     login(request, account.user, backend=settings.AUTHENTICATION_BACKENDS[0])
     messages.success(request, _("Welcome to %(site)s!") % {"site": settings.TRIBUNE_TITLE})
     return see_other(reverse("web:home"))
@@ -115,6 +142,12 @@ def _sign_up_checked(request: HttpRequest, form: SignUpForm) -> int | None:
         form.add_error(None, refusal)
         return 429
     return None if valid else 422
+
+
+def sign_up_confirm(request: HttpRequest) -> HttpResponse:
+    """Where a sign-up lands when its e-mail address must be confirmed first."""
+    return render(request, "web/sign_up_confirm.html",
+                  {"title": _("Confirm your e-mail address")})
 
 
 def sign_up_pending(request: HttpRequest) -> HttpResponse:

@@ -16,10 +16,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from tribune.accounts.emails import email_change_request, email_pending_change
 from tribune.accounts.registrations import invite_create
 from tribune.accounts.selectors import invite_list
 from tribune.accounts.services import (
-    account_email_set,
     account_password_set,
     account_update,
 )
@@ -101,22 +101,26 @@ def preferences(request: HttpRequest) -> HttpResponse:
 @account_required
 def account_settings(request: HttpRequest) -> HttpResponse:
     """``/settings/account``: the email address and the password, two forms on one
-    page, each confirmed with the current password. Changing the password keeps
-    this session signed in."""
+    page, each confirmed with the current password. A new address is mailed a
+    link and replaces the old one only once confirmed (``email_change_request``).
+    Changing the password keeps this session signed in."""
     account = request.viewer
     email_form = EmailForm(_bound(request, "email"), account=account, prefix="email")
     password_form = PasswordForm(account.user, _bound(request, "password"), prefix="password")
-    if email_form.is_bound and _save(email_form, lambda: account_email_set(
-            account=account, email=email_form.cleaned_data["email"])):
-        return _saved(request, _("Your email address has been changed."),
-                      "web:settings_account")
+    if email_form.is_bound and _save(email_form, lambda: email_change_request(
+            user=account.user, email=email_form.cleaned_data["email"],
+            language=translation.get_language())):
+        return _saved(request, _("We sent a confirmation link to %(email)s. Your address "
+                                 "changes once you open it.")
+                      % {"email": email_form.cleaned_data["email"]}, "web:settings_account")
     if password_form.is_bound and _save(password_form, lambda: account_password_set(
             account=account, password=password_form.cleaned_data["new_password1"])):
         update_session_auth_hash(request, account.user)
         return _saved(request, _("Your password has been changed."), "web:settings_account")
     return _page(request, "web/settings_account.html", "account", _("Account"),
                  email_form=email_form, password_form=password_form,
-                 current_email=account.user.email)
+                 current_email=account.user.email,
+                 pending_email=email_pending_change(user=account.user))
 
 
 @account_required

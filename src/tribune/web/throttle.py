@@ -10,6 +10,10 @@ The numbers are Mastodon's (config/initializers/rack_attack.rb) unless said:
 * sign-up form posts: 25 per 5 minutes per IP (``throttle_sign_up_attempts/ip``);
 * sign-ups: 5 per 30 minutes per IP, counted when a valid form is submitted, in the
   same bucket as the API's ``POST /api/v1/accounts`` (``api/ratelimit.py``);
+* password-reset requests: 25 per 5 minutes per IP and 5 per 30 minutes per
+  e-mail address (``throttle_password_resets/ip`` and ``/email``), the same for
+  confirmation links asked for again (``throttle_email_confirmations``);
+* second-factor codes: wrong ones count as failed sign-ins of the username;
 * notices of illegal content (ours): 25 form posts per 5 minutes and 10 notices per
   hour per IP, the latter counted when a valid form is submitted.
 
@@ -37,6 +41,10 @@ SIGN_IN_ATTEMPTS = Limit("web_sign_in", 25, 300)
 SIGN_IN_FAILURES = Limit("web_sign_in_failures", 25, 3600)
 SIGN_UP_ATTEMPTS = Limit("web_sign_up", 25, 300)
 SIGN_UPS = Limit("sign_ups", 5, 1800)
+PASSWORD_RESETS_IP = Limit("web_password_resets", 25, 300)
+PASSWORD_RESETS_EMAIL = Limit("web_password_resets_email", 5, 1800)
+CONFIRMATIONS_IP = Limit("web_confirmations", 25, 300)
+CONFIRMATIONS_EMAIL = Limit("web_confirmations_email", 5, 1800)
 NOTICE_ATTEMPTS = Limit("web_notice", 25, 300)
 NOTICES = Limit("web_notices", 10, 3600)
 
@@ -83,6 +91,21 @@ def sign_up_refusal(request: HttpRequest) -> str:
     if not settings.TRIBUNE_RATE_LIMITS:
         return ""
     window = hit(SIGN_UPS, _ip(request))
+    return wait_message(window) if window.exceeded else ""
+
+
+def mail_link_refusal(request: HttpRequest, email: str, *, kind: str) -> str:
+    """Count one request for a mailed link (``kind``: "password_reset" or
+    "confirmation") to ``email``; the error to show if it must be refused, else "".
+    Unknown addresses are counted like known ones, so a refusal reveals nothing."""
+    if not settings.TRIBUNE_RATE_LIMITS:
+        return ""
+    per_ip, per_email = ((PASSWORD_RESETS_IP, PASSWORD_RESETS_EMAIL)
+                         if kind == "password_reset" else
+                         (CONFIRMATIONS_IP, CONFIRMATIONS_EMAIL))
+    window = hit(per_ip, _ip(request))
+    if not window.exceeded:
+        window = hit(per_email, "email:" + digest(email.strip().lower()))
     return wait_message(window) if window.exceeded else ""
 
 

@@ -12,6 +12,7 @@ from tribune.api.routers import (
     admin_trends,
     apps,
     conversations,
+    emails,
     filters,
     graph,
     instance,
@@ -31,5 +32,6 @@ from tribune.api.routers import (
 
 for module in (instance, media, statuses, polls, timelines, graph, accounts, lists,
                registrations, notifications, reports, admin_reports, admin_accounts, apps,
-               conversations, scheduled_statuses, push, filters, tags, admin_trends, misc):
+               conversations, scheduled_statuses, push, filters, tags, admin_trends, emails,
+               misc):
     api.add_router("/", module.router)
