@@ -130,3 +130,34 @@ class Unfollowed(Event):
 class Blocked(Event):
     account_id: int
     target_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Unblocked(Event):
+    """``account_id`` no longer blocks ``target_id``."""
+
+    account_id: int
+    target_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ProfileUpdated(Event):
+    """What another server shows of the local ``account_id`` changed (name, bio,
+    pictures, locked, discoverable, aliases...)."""
+
+    account_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class DomainBlocked(Event):
+    """The operator set or changed the policy for ``domain`` to ``severity``."""
+
+    domain: str
+    severity: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportForwarded(Event):
+    """The report ``report_id`` about a remote account is to be sent to its server."""
+
+    report_id: int

@@ -54,6 +54,8 @@ class ActorData:
     inbox: str
     shared_inbox: str
     followers_url: str
+    also_known_as: tuple[str, ...] = ()
+    moved_to: str = ""
 
 
 def _host(url: str) -> str:
@@ -77,6 +79,15 @@ def _link(value: Any) -> str:
     if isinstance(value, dict):
         value = value.get("href", "")
     return _http_url(value)
+
+
+MAX_ALSO_KNOWN_AS = 10  # the aliases kept (accounts.services.MAX_ALIASES)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def _text(value: Any) -> str:
@@ -122,7 +133,10 @@ def parse_actor(document: dict[str, Any], *, fetched_url: str) -> ActorData:
         url=_link(document.get("url")), locked=document.get("manuallyApprovesFollowers") is True,
         bot=document.get("type") in BOT_TYPES, key_id=key["id"],
         public_key_pem=key["publicKeyPem"], inbox=inbox, shared_inbox=shared,
-        followers_url=_http_url(document.get("followers")))
+        followers_url=_http_url(document.get("followers")),
+        also_known_as=tuple(u for u in (_http_url(v) for v in _as_list(
+            document.get("alsoKnownAs"))[:MAX_ALSO_KNOWN_AS]) if u),
+        moved_to=_http_url(document.get("movedTo")))
 
 
 @transaction.atomic
@@ -134,7 +148,8 @@ def remote_actor_store(data: ActorData) -> RemoteActor:
         account = account_remote_upsert(
             uri=data.uri, username=data.username, domain=data.domain,
             display_name=data.display_name, note_html=data.note_html, url=data.url,
-            locked=data.locked, bot=data.bot)
+            locked=data.locked, bot=data.bot, also_known_as=list(data.also_known_as),
+            moved_to_uri=data.moved_to)
     except DomainError as error:
         raise ActorError(f"{data.uri}: {error}") from None
     if RemoteActor.objects.filter(key_id=data.key_id).exclude(account=account).exists():
@@ -147,6 +162,10 @@ def remote_actor_store(data: ActorData) -> RemoteActor:
 
 
 def _document(url: str, signer: Signer | None) -> tuple[str, dict[str, Any]]:
+    from tribune.accounts.selectors import domain_suspended
+
+    if domain_suspended(_host(url)):
+        raise ActorError(f"{_host(url)} is suspended here")
     try:
         fetched = get_document(url, signer=signer)
     except FederationRequestError as error:
