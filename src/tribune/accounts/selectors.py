@@ -420,3 +420,13 @@ def limited_domains_q():
     from tribune.accounts.models import DomainBlock
 
     return DomainBlock.objects.filter(severity__in=["silence", "suspend"]).values("domain")
+
+
+def domain_block_get(*, block_id: int | str):
+    """The ``DomainBlock`` with this id; NotFound if there is none."""
+    from tribune.accounts.models import DomainBlock
+
+    try:
+        return DomainBlock.objects.get(pk=parse_id(block_id))
+    except (DomainBlock.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound(_("Record not found")) from None

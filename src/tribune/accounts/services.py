@@ -413,14 +413,15 @@ DOMAIN_COMMENT_MAX = 1000
 
 def domain_block_upsert(*, domain: str, severity: str = "silence", public_comment: str = "",
                         private_comment: str = "", reject_media: bool = False,
-                        reject_reports: bool = False):
+                        reject_reports: bool = False, new: bool = False):
     """Set the policy for ``domain`` (Mastodon's ``POST /api/v1/admin/domain_blocks``,
     and changing one) and return the ``DomainBlock``. ``severity`` is ``silence``,
     ``suspend`` or ``noop``; comments at most 1,000 characters each.
 
     Publishes ``DomainBlocked``: a suspension severs the follows between local
     accounts and the domain's (``effects``). Raises ValidationFailed for a bad
-    domain (not a host name, or this instance's own) or severity.
+    domain (not a host name, or this instance's own) or severity, and when
+    ``new`` and the domain has a block already (Mastodon's admin API answers 422).
     """
     from tribune.accounts.models import DomainBlock, DomainSeverity
     from tribune.core.events import DomainBlocked, publish
@@ -435,6 +436,8 @@ def domain_block_upsert(*, domain: str, severity: str = "silence", public_commen
                                  "%(max)d characters)") % {"max": DOMAIN_COMMENT_MAX})
     now = timezone.now()
     with transaction.atomic():
+        if new and DomainBlock.objects.filter(domain=domain).exists():
+            raise ValidationFailed(_("Validation failed: Domain has already been taken"))
         block, _created = DomainBlock.objects.update_or_create(domain=domain, defaults={
             "severity": severity, "public_comment": public_comment,
             "private_comment": private_comment, "reject_media": reject_media,

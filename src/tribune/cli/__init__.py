@@ -188,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     from tribune.cli.portability import add_parsers as add_portability_parsers
 
     add_portability_parsers(commands)
+    from tribune.cli.domains import add_parsers as add_domains_parsers
+
+    add_domains_parsers(commands)
     return parser
 
 

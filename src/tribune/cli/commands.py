@@ -334,6 +334,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     return cmd_import(args)
 
 
+def cmd_domains(args: argparse.Namespace) -> int:
+    from tribune.cli.domains import cmd_domains
+
+    return cmd_domains(args)
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "serve": cmd_serve,
@@ -348,4 +354,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "restore": cmd_restore,
     "export": cmd_export,
     "import": cmd_import,
+    "domains": cmd_domains,
 }

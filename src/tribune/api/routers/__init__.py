@@ -11,6 +11,7 @@ from tribune.api.routers import (
     admin_reports,
     apps,
     conversations,
+    domain_blocks,
     graph,
     instance,
     lists,
@@ -25,7 +26,7 @@ from tribune.api.routers import (
     timelines,
 )
 
-for module in (instance, media, statuses, polls, timelines, graph, accounts, lists,
+for module in (instance, domain_blocks, media, statuses, polls, timelines, graph, accounts, lists,
                registrations, notifications, reports, admin_reports, admin_accounts, apps,
                conversations, scheduled_statuses, misc):
     api.add_router("/", module.router)
