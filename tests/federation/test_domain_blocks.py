@@ -20,7 +20,6 @@ from tribune.federation.actors import remote_actor_fetch
 from tribune.graph.models import Follow
 from tribune.graph.services import follow_create, follow_request_authorize
 from tribune.notifications.models import Notification
-from tribune.statuses.models import Status
 from tribune.statuses.services import status_create
 
 ALICE = f"{settings.TRIBUNE_BASE_URL}/users/alice"
@@ -33,33 +32,47 @@ def zed_account(zed, db):
 
 
 def like(status) -> dict:
-    return {"id": f"{ZED}#likes/{status.pk}", "type": "Like", "actor": ZED,
-            "object": f"{ALICE}/statuses/{status.pk}"}
+    return {
+        "id": f"{ZED}#likes/{status.pk}",
+        "type": "Like",
+        "actor": ZED,
+        "object": f"{ALICE}/statuses/{status.pk}",
+    }
 
 
 # --- suspend ----------------------------------------------------------------------------
 
 
 def test_a_suspended_domain_is_refused_at_the_inbox_without_a_fetch(
-        zed, zed_keys, alice, db, django_capture_on_commit_callbacks):
+    zed, zed_keys, alice, db, django_capture_on_commit_callbacks
+):
     """The storm of unknown actors of FED-11: each 403, zero requests to the domain."""
     domain_block_upsert(domain="remote.test", severity="suspend")
     status = status_create(account=alice, text="hello")
     for n in range(5):
         actor = f"https://remote.test/users/n{n}"
-        response = post("/inbox", like(status) | {"actor": actor}, private_pem=zed_keys[0],
-                        key_id=f"{actor}#main-key")
+        response = post(
+            "/inbox",
+            like(status) | {"actor": actor},
+            private_pem=zed_keys[0],
+            key_id=f"{actor}#main-key",
+        )
         assert response.status_code == 403
         assert "error" in response.json()
     assert zed.received == []
     # a subdomain of a suspended domain is suspended too
-    response = post("/inbox", like(status), private_pem=zed_keys[0],
-                    key_id="https://sub.remote.test/users/zed#main-key")
+    response = post(
+        "/inbox",
+        like(status),
+        private_pem=zed_keys[0],
+        key_id="https://sub.remote.test/users/zed#main-key",
+    )
     assert response.status_code == 403 and zed.received == []
 
 
 def test_a_known_actor_of_a_suspended_domain_is_refused_too(
-        zed, zed_keys, zed_account, alice, django_capture_on_commit_callbacks):
+    zed, zed_keys, zed_account, alice, django_capture_on_commit_callbacks
+):
     status = status_create(account=alice, text="hello")
     domain_block_upsert(domain="remote.test", severity="suspend")
     response = post("/inbox", like(status), private_pem=zed_keys[0])
@@ -69,15 +82,17 @@ def test_a_known_actor_of_a_suspended_domain_is_refused_too(
 
 
 def test_a_suspension_severs_follows_and_stops_deliveries(
-        zed, zed_account, alice, django_capture_on_commit_callbacks):
+    zed, zed_account, alice, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         follow_create(account=alice, target=zed_account)
         follow_request_authorize(account=zed_account, requester=alice)
         follow_create(account=zed_account, target=alice)
     assert Follow.objects.count() == 2
     with django_capture_on_commit_callbacks(execute=True):
-        domain_block_upsert(domain="remote.test", severity="suspend",
-                            public_comment="Harassment")
+        domain_block_upsert(
+            domain="remote.test", severity="suspend", public_comment="Harassment"
+        )
     assert not Follow.objects.exists()
     alice.refresh_from_db()
     assert (alice.followers_count, alice.following_count) == (0, 0)
@@ -85,7 +100,9 @@ def test_a_suspension_severs_follows_and_stops_deliveries(
     # Even a delivery queued to it now (a mention) is dropped.
     with django_capture_on_commit_callbacks(execute=True):
         status = status_create(account=alice, text="@zed@remote.test are you there?")
-    assert status.mentions.filter(account=zed_account).exists()  # it was addressed to zed
+    assert status.mentions.filter(
+        account=zed_account
+    ).exists()  # it was addressed to zed
     assert [r for r in zed.received if r.method == "POST"] == []
 
 
@@ -102,7 +119,8 @@ def test_a_suspended_domains_actors_are_not_fetched(zed, db):
 
 
 def test_a_silenced_domain_leaves_public_timelines_and_followers_still_see_it(
-        zed, zed_keys, zed_account, alice, bob, api_as, django_capture_on_commit_callbacks):
+    zed, zed_keys, zed_account, alice, bob, api_as, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         follow_create(account=alice, target=zed_account)
         follow_request_authorize(account=zed_account, requester=alice)
@@ -115,17 +133,22 @@ def test_a_silenced_domain_leaves_public_timelines_and_followers_still_see_it(
     assert api_as(bob).get("/api/v1/timelines/public").json() == []
     assert api_as(bob).get("/api/v1/timelines/public", {"remote": "true"}).json() == []
     # alice follows zed: her home timeline still has the post; the follow stays
-    assert [s["uri"] for s in api_as(alice).get("/api/v1/timelines/home").json()] == [uri]
+    assert [s["uri"] for s in api_as(alice).get("/api/v1/timelines/home").json()] == [
+        uri
+    ]
     assert Follow.objects.filter(account=alice, target=zed_account).exists()
     with django_capture_on_commit_callbacks(execute=True):
         from tribune.accounts.services import domain_block_delete
 
         domain_block_delete(domain="remote.test")
-    assert [s["uri"] for s in api_as(bob).get("/api/v1/timelines/public").json()] == [uri]
+    assert [s["uri"] for s in api_as(bob).get("/api/v1/timelines/public").json()] == [
+        uri
+    ]
 
 
 def test_a_silenced_domain_notifies_only_those_who_follow_its_accounts(
-        zed, zed_keys, zed_account, alice, bob, django_capture_on_commit_callbacks):
+    zed, zed_keys, zed_account, alice, bob, django_capture_on_commit_callbacks
+):
     domain_block_upsert(domain="remote.test", severity="silence")
     with django_capture_on_commit_callbacks(execute=True):
         follow_create(account=bob, target=zed_account)
@@ -133,30 +156,49 @@ def test_a_silenced_domain_notifies_only_those_who_follow_its_accounts(
         of_alice = status_create(account=alice, text="for alice")
         of_bob = status_create(account=bob, text="for bob")
     send(like(of_alice), zed_keys, django_capture_on_commit_callbacks)
-    send(like(of_bob) | {"object": f"{settings.TRIBUNE_BASE_URL}/users/bob/statuses/"
-                                   f"{of_bob.pk}"}, zed_keys, django_capture_on_commit_callbacks)
+    send(
+        like(of_bob)
+        | {"object": f"{settings.TRIBUNE_BASE_URL}/users/bob/statuses/{of_bob.pk}"},
+        zed_keys,
+        django_capture_on_commit_callbacks,
+    )
     of_alice.refresh_from_db()
     assert of_alice.favourites_count == 1  # the favourite counts...
-    assert not Notification.objects.filter(account=alice, type="favourite").exists()  # ...silently
-    assert Notification.objects.filter(account=bob, type="favourite",
-                                       from_account=zed_account).exists()
+    assert not Notification.objects.filter(
+        account=alice, type="favourite"
+    ).exists()  # ...silently
+    assert Notification.objects.filter(
+        account=bob, type="favourite", from_account=zed_account
+    ).exists()
 
 
 # --- the lists and the command line -----------------------------------------------------
 
 
 def test_the_public_list_in_the_api_and_on_the_about_page(api_as, db):
-    domain_block_upsert(domain="Spam.Example", severity="suspend", public_comment="Spam",
-                        private_comment="staff only")
+    domain_block_upsert(
+        domain="Spam.Example",
+        severity="suspend",
+        public_comment="Spam",
+        private_comment="staff only",
+    )
     domain_block_upsert(domain="loud.example", severity="silence")
     domain_block_upsert(domain="media.example", severity="noop", reject_media=True)
     response = api_as(None).get("/api/v1/instance/domain_blocks")
     assert response.status_code == 200
     assert response.json() == [
-        {"domain": "loud.example", "severity": "silence", "comment": None,
-         "digest": hashlib.sha256(b"loud.example").hexdigest()},
-        {"domain": "spam.example", "severity": "suspend", "comment": "Spam",
-         "digest": hashlib.sha256(b"spam.example").hexdigest()},
+        {
+            "domain": "loud.example",
+            "severity": "silence",
+            "comment": None,
+            "digest": hashlib.sha256(b"loud.example").hexdigest(),
+        },
+        {
+            "domain": "spam.example",
+            "severity": "suspend",
+            "comment": "Spam",
+            "digest": hashlib.sha256(b"spam.example").hexdigest(),
+        },
     ]
     page = Client(HTTP_HOST=HOST).get("/about").content.decode()
     assert "spam.example" in page and "Spam" in page and "loud.example" in page
@@ -167,13 +209,28 @@ def test_the_command_line_blocks_lists_and_unblocks(db, capsys):
     from tribune.accounts.models import DomainBlock
     from tribune.cli import main
 
-    assert main(["domains", "block", "bad.example", "--severity", "suspend",
-                 "--public-comment", "Abuse", "--reject-reports"]) == 0
+    assert (
+        main(
+            [
+                "domains",
+                "block",
+                "bad.example",
+                "--severity",
+                "suspend",
+                "--public-comment",
+                "Abuse",
+                "--reject-reports",
+            ]
+        )
+        == 0
+    )
     assert main(["domains", "block", "meh.example"]) == 0
     assert main(["domains", "list"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[-2:] == ["bad.example\tsuspend\treject_reports\tAbuse",
-                        "meh.example\tsilence\t-\t"]
+    assert out[-2:] == [
+        "bad.example\tsuspend\treject_reports\tAbuse",
+        "meh.example\tsilence\t-\t",
+    ]
     block = DomainBlock.objects.get(domain="bad.example")
     assert block.reject_reports and not block.reject_media
     assert main(["domains", "unblock", "bad.example"]) == 0
@@ -187,9 +244,15 @@ def test_the_command_line_blocks_lists_and_unblocks(db, capsys):
 
 def test_the_admin_api_for_staff(api_as, moderator, alice):
     staff = api_as(moderator, scopes="admin:read admin:write")
-    created = staff.post("/api/v1/admin/domain_blocks", json={
-        "domain": "bad.example", "severity": "suspend", "public_comment": "Abuse",
-        "private_comment": "seen in three reports"})
+    created = staff.post(
+        "/api/v1/admin/domain_blocks",
+        json={
+            "domain": "bad.example",
+            "severity": "suspend",
+            "public_comment": "Abuse",
+            "private_comment": "seen in three reports",
+        },
+    )
     assert created.status_code == 200, created.content
     block = created.json()
     assert block["domain"] == "bad.example" and block["severity"] == "suspend"
@@ -199,13 +262,18 @@ def test_the_admin_api_for_staff(api_as, moderator, alice):
     assert again.status_code == 422
     bad = staff.post("/api/v1/admin/domain_blocks", json={"domain": "a b"})
     assert bad.status_code == 422
-    changed = staff.put(f"/api/v1/admin/domain_blocks/{block['id']}",
-                        json={"severity": "silence"})
+    changed = staff.put(
+        f"/api/v1/admin/domain_blocks/{block['id']}", json={"severity": "silence"}
+    )
     assert changed.json()["severity"] == "silence"
     assert changed.json()["public_comment"] == "Abuse"
     assert [b["domain"] for b in staff.get("/api/v1/admin/domain_blocks").json()] == [
-        "bad.example"]
-    assert staff.get(f"/api/v1/admin/domain_blocks/{block['id']}").json()["id"] == block["id"]
+        "bad.example"
+    ]
+    assert (
+        staff.get(f"/api/v1/admin/domain_blocks/{block['id']}").json()["id"]
+        == block["id"]
+    )
     not_staff = api_as(alice, scopes="admin:read admin:write")
     assert not_staff.get("/api/v1/admin/domain_blocks").status_code == 403
     assert staff.delete(f"/api/v1/admin/domain_blocks/{block['id']}").status_code == 200

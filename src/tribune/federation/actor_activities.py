@@ -68,7 +68,9 @@ def unblock_receive(block: Any, sender: RemoteActor) -> None:
     """``Undo`` of the sender's own ``Block`` (restated, with the sender as its
     ``actor`` or none): the block ends (``block_delete``)."""
     if not isinstance(block, dict) or ref_id(block.get("actor")) not in (
-            None, sender.account.uri):
+        None,
+        sender.account.uri,
+    ):
         _ignored("Undo(Block)", sender, "not its own Block")
         return
     target = _local_account(ref_id(block.get("object")))
@@ -106,8 +108,10 @@ def actor_delete_receive(activity: dict[str, Any], sender: RemoteActor) -> None:
     if ref_id(activity.get("object")) != uri:
         _ignored("Delete", sender, "of another actor")
         return
+    from tribune.federation.instance_actor import instance_signer
+
     try:
-        get_document(uri)
+        get_document(uri, signer=instance_signer())
     except FederationRequestError as error:
         if error.status not in (404, 410):
             _ignored("Delete", sender, f"the actor cannot be checked: {error}")
@@ -149,9 +153,13 @@ def remote_account_purge(*, account: Account) -> None:
         follow_delete(account=account, target=follow.target)
     for follow in Follow.objects.select_related("account").filter(target=account):
         follower_remove(account=account, follower=follow.account)
-    for request in FollowRequest.objects.select_related("target").filter(account=account):
+    for request in FollowRequest.objects.select_related("target").filter(
+        account=account
+    ):
         follow_delete(account=account, target=request.target)
-    for request in FollowRequest.objects.select_related("account").filter(target=account):
+    for request in FollowRequest.objects.select_related("account").filter(
+        target=account
+    ):
         follow_request_reject(account=account, requester=request.account)
     for block in Block.objects.select_related("target").filter(account=account):
         block_delete(account=account, target=block.target)
@@ -159,10 +167,17 @@ def remote_account_purge(*, account: Account) -> None:
         mute_delete(account=account, target=mute.target)
     from tribune.accounts.services import account_remote_upsert
 
-    account_remote_upsert(uri=account.uri, username=account.username, domain=account.domain,
-                          also_known_as=[], moved_to_uri="")
+    account_remote_upsert(
+        uri=account.uri,
+        username=account.username,
+        domain=account.domain,
+        also_known_as=[],
+        moved_to_uri="",
+    )
     RemoteActor.objects.filter(account=account).delete()
-    logger.info("federation: %s deleted itself; its posts and follows are gone", account.uri)
+    logger.info(
+        "federation: %s deleted itself; its posts and follows are gone", account.uri
+    )
 
 
 # --- Flag -------------------------------------------------------------------------------
@@ -182,7 +197,11 @@ def flag_receive(activity: dict[str, Any], sender: RemoteActor) -> None:
     if block is not None and block.reject_reports:
         _ignored("Flag", sender, "reports from this domain are rejected")
         return
-    ids = [i for i in (ref_id(v) for v in _list(activity.get("object"))[:FLAG_MAX_OBJECTS]) if i]
+    ids = [
+        i
+        for i in (ref_id(v) for v in _list(activity.get("object"))[:FLAG_MAX_OBJECTS])
+        if i
+    ]
     targets: dict[int, Account] = {}
     statuses: dict[int, list[int]] = {}
     for uri in ids:
@@ -191,16 +210,28 @@ def flag_receive(activity: dict[str, Any], sender: RemoteActor) -> None:
             targets.setdefault(account.pk, account)
             continue
         status = status_by_uri(uri)
-        if status is not None and status.account.is_local and status.reblog_of_id is None:
+        if (
+            status is not None
+            and status.account.is_local
+            and status.reblog_of_id is None
+        ):
             statuses.setdefault(status.account_id, []).append(status.pk)
     if not targets:
         _ignored("Flag", sender, "names no local account")
         return
     content = activity.get("content")
-    comment = content[:FLAG_COMMENT_MAX].replace("\x00", "") if isinstance(content, str) else ""
+    comment = (
+        content[:FLAG_COMMENT_MAX].replace("\x00", "")
+        if isinstance(content, str)
+        else ""
+    )
     for target in targets.values():
         try:
-            report_create(reporter=sender.account, target=target,
-                          status_ids=statuses.get(target.pk, []), comment=comment)
+            report_create(
+                reporter=sender.account,
+                target=target,
+                status_ids=statuses.get(target.pk, []),
+                comment=comment,
+            )
         except DomainError as error:
             _ignored("Flag", sender, str(error))

@@ -166,6 +166,10 @@ def _document(url: str, signer: Signer | None) -> tuple[str, dict[str, Any]]:
 
     if domain_suspended(_host(url)):
         raise ActorError(f"{_host(url)} is suspended here")
+    if signer is None:
+        from tribune.federation.instance_actor import instance_signer
+
+        signer = instance_signer()  # a fetch for no one is the server's own
     try:
         fetched = get_document(url, signer=signer)
     except FederationRequestError as error:
@@ -174,7 +178,8 @@ def _document(url: str, signer: Signer | None) -> tuple[str, dict[str, Any]]:
 
 
 def remote_actor_fetch(uri: str, *, signer: Signer | None = None) -> RemoteActor:
-    """Fetch the actor ``uri`` (signed by ``signer`` when given), check it and
+    """Fetch the actor ``uri`` (signed by ``signer``, else by the instance
+    actor), check it and
     store it; ActorError when it cannot be had or is not acceptable."""
     fetched_url, document = _document(uri, signer)
     return remote_actor_store(parse_actor(document, fetched_url=fetched_url))

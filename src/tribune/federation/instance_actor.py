@@ -33,14 +33,19 @@ def instance_actor_document() -> dict[str, Any]:
     actor = instance_actor_id()
     return {
         "@context": serializers.CONTEXT,
-        "id": actor, "type": "Application",
+        "id": actor,
+        "type": "Application",
         "preferredUsername": settings.TRIBUNE_DOMAIN,
-        "inbox": f"{actor}/inbox", "outbox": f"{actor}/outbox",
+        "inbox": f"{actor}/inbox",
+        "outbox": f"{actor}/outbox",
         "url": absolute("/about"),
         "manuallyApprovesFollowers": True,
         "endpoints": {"sharedInbox": absolute("/inbox")},
-        "publicKey": {"id": instance_key_id(), "owner": actor,
-                      "publicKeyPem": key.public_key_pem},
+        "publicKey": {
+            "id": instance_key_id(),
+            "owner": actor,
+            "publicKeyPem": key.public_key_pem,
+        },
     }
 
 

@@ -37,26 +37,43 @@ def _digest(domain: str) -> str:
 
 def domain_block_out(block) -> dict:
     """The public DomainBlock entity of ``block``."""
-    return {"domain": block.domain, "digest": _digest(block.domain),
-            "severity": block.severity, "comment": block.public_comment or None}
+    return {
+        "domain": block.domain,
+        "digest": _digest(block.domain),
+        "severity": block.severity,
+        "comment": block.public_comment or None,
+    }
 
 
 def admin_domain_block_out(block) -> dict:
     """The Admin::DomainBlock entity of ``block``."""
-    return {"id": str(block.pk), "domain": block.domain, "digest": _digest(block.domain),
-            "created_at": iso(block.created_at), "severity": block.severity,
-            "reject_media": block.reject_media, "reject_reports": block.reject_reports,
-            "private_comment": block.private_comment or None,
-            "public_comment": block.public_comment or None, "obfuscate": False}
+    return {
+        "id": str(block.pk),
+        "domain": block.domain,
+        "digest": _digest(block.domain),
+        "created_at": iso(block.created_at),
+        "severity": block.severity,
+        "reject_media": block.reject_media,
+        "reject_reports": block.reject_reports,
+        "private_comment": block.private_comment or None,
+        "public_comment": block.public_comment or None,
+        "obfuscate": False,
+    }
 
 
-@router.get("/v1/instance/domain_blocks", response=responses(list[DomainBlock]),
-            auth=public(None))
+@router.get(
+    "/v1/instance/domain_blocks",
+    response=responses(list[DomainBlock]),
+    auth=public(None),
+)
 def instance_domain_blocks(request):
     """The servers this one limits or suspends, with the public reason (those
     that only reject media or reports are not listed, as in Mastodon)."""
-    return [domain_block_out(b) for b in domain_blocks_list()
-            if b.severity in ("silence", "suspend")]
+    return [
+        domain_block_out(b)
+        for b in domain_blocks_list()
+        if b.severity in ("silence", "suspend")
+    ]
 
 
 class DomainBlockIn(Schema):
@@ -78,48 +95,72 @@ class DomainBlockChange(Schema):
     obfuscate: bool | None = None
 
 
-@router.get("/v1/admin/domain_blocks", response=responses(list[AdminDomainBlock]), auth=READ)
+@router.get(
+    "/v1/admin/domain_blocks", response=responses(list[AdminDomainBlock]), auth=READ
+)
 def admin_domain_blocks(request):
     """Every domain block, by domain."""
     require_moderator(request.auth.require_account())
     return [admin_domain_block_out(b) for b in domain_blocks_list()]
 
 
-@router.get("/v1/admin/domain_blocks/{block_id}", response=responses(AdminDomainBlock),
-            auth=READ)
+@router.get(
+    "/v1/admin/domain_blocks/{block_id}",
+    response=responses(AdminDomainBlock),
+    auth=READ,
+)
 def admin_domain_block(request, block_id: str):
     """One domain block; 404 if unknown."""
     require_moderator(request.auth.require_account())
     return admin_domain_block_out(domain_block_get(block_id=block_id))
 
 
-@router.post("/v1/admin/domain_blocks", response=responses(AdminDomainBlock), auth=WRITE)
+@router.post(
+    "/v1/admin/domain_blocks", response=responses(AdminDomainBlock), auth=WRITE
+)
 def admin_domain_block_create(request, payload: DomainBlockIn):
     """Block a domain; 422 for a bad domain or severity, or one blocked already."""
     require_moderator(request.auth.require_account())
     block = domain_block_upsert(
-        domain=payload.domain, severity=payload.severity, reject_media=payload.reject_media,
-        reject_reports=payload.reject_reports, private_comment=payload.private_comment,
-        public_comment=payload.public_comment, new=True)
+        domain=payload.domain,
+        severity=payload.severity,
+        reject_media=payload.reject_media,
+        reject_reports=payload.reject_reports,
+        private_comment=payload.private_comment,
+        public_comment=payload.public_comment,
+        new=True,
+    )
     return admin_domain_block_out(block)
 
 
-@router.put("/v1/admin/domain_blocks/{block_id}", response=responses(AdminDomainBlock),
-            auth=WRITE)
+@router.put(
+    "/v1/admin/domain_blocks/{block_id}",
+    response=responses(AdminDomainBlock),
+    auth=WRITE,
+)
 def admin_domain_block_update(request, block_id: str, payload: DomainBlockChange):
     """Change a domain block; fields not given stay as they are."""
     require_moderator(request.auth.require_account())
     block = domain_block_get(block_id=block_id)
     changes = payload.dict(exclude_none=True)
     changes.pop("obfuscate", None)
-    block = domain_block_upsert(domain=block.domain, **{
-        "severity": block.severity, "reject_media": block.reject_media,
-        "reject_reports": block.reject_reports, "private_comment": block.private_comment,
-        "public_comment": block.public_comment, **changes})
+    block = domain_block_upsert(
+        domain=block.domain,
+        **{
+            "severity": block.severity,
+            "reject_media": block.reject_media,
+            "reject_reports": block.reject_reports,
+            "private_comment": block.private_comment,
+            "public_comment": block.public_comment,
+            **changes,
+        },
+    )
     return admin_domain_block_out(block)
 
 
-@router.delete("/v1/admin/domain_blocks/{block_id}", response=responses(dict), auth=WRITE)
+@router.delete(
+    "/v1/admin/domain_blocks/{block_id}", response=responses(dict), auth=WRITE
+)
 def admin_domain_block_delete(request, block_id: str):
     """Lift a domain block; answers ``{}``."""
     require_moderator(request.auth.require_account())
