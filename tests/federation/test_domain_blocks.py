@@ -81,8 +81,8 @@ def test_a_known_actor_of_a_suspended_domain_is_refused_too(
     assert status.favourites_count == 0
 
 
-def test_a_suspension_severs_follows_and_stops_deliveries(
-    zed, zed_account, alice, django_capture_on_commit_callbacks
+def test_a_suspension_severs_follows_hides_accounts_and_stops_deliveries(
+    zed, zed_account, alice, api_as, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         follow_create(account=alice, target=zed_account)
@@ -96,13 +96,23 @@ def test_a_suspension_severs_follows_and_stops_deliveries(
     assert not Follow.objects.exists()
     alice.refresh_from_db()
     assert (alice.followers_count, alice.following_count) == (0, 0)
+    assert api_as(alice).get(f"/api/v1/accounts/{zed_account.pk}").status_code == 404
     zed.received.clear()
-    # Even a delivery queued to it now (a mention) is dropped.
+    # Even a delivery queued to it now (the Block of one of its accounts) is dropped.
+    from tribune.graph.models import Block
+    from tribune.graph.services import block_create
+
+    from tribune.federation.tasks import deliver
+
     with django_capture_on_commit_callbacks(execute=True):
-        status = status_create(account=alice, text="@zed@remote.test are you there?")
-    assert status.mentions.filter(
-        account=zed_account
-    ).exists()  # it was addressed to zed
+        block_create(account=alice, target=zed_account)
+    assert Block.objects.filter(account=alice, target=zed_account).exists()
+    # and a delivery task run directly, as a retry queued before the block would be
+    deliver.call(
+        account_id=alice.pk,
+        inbox="https://remote.test/users/zed/inbox",
+        activity={"type": "Like", "actor": ALICE},
+    )
     assert [r for r in zed.received if r.method == "POST"] == []
 
 

@@ -21,9 +21,14 @@ from tribune.core.urls import absolute
 
 
 def _public() -> QuerySet[Account]:
-    """Accounts anyone may see: not suspended and not awaiting approval (Mastodon
-    answers 404 for an unapproved account too, AccountsController)."""
-    return Account.objects.filter(suspended_at__isnull=True, approval_request__isnull=True)
+    """Accounts anyone may see: not suspended, not awaiting approval (Mastodon
+    answers 404 for an unapproved account too, AccountsController), and not of a
+    suspended domain (its accounts are hidden as Mastodon hides them)."""
+    from tribune.accounts.models import DomainBlock
+
+    return Account.objects.filter(suspended_at__isnull=True,
+                                  approval_request__isnull=True).exclude(
+        domain__in=DomainBlock.objects.filter(severity="suspend").values("domain"))
 
 
 def account_get(*, account_id: int | str) -> Account:
