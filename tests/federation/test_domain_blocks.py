@@ -99,10 +99,9 @@ def test_a_suspension_severs_follows_hides_accounts_and_stops_deliveries(
     assert api_as(alice).get(f"/api/v1/accounts/{zed_account.pk}").status_code == 404
     zed.received.clear()
     # Even a delivery queued to it now (the Block of one of its accounts) is dropped.
+    from tribune.federation.tasks import deliver
     from tribune.graph.models import Block
     from tribune.graph.services import block_create
-
-    from tribune.federation.tasks import deliver
 
     with django_capture_on_commit_callbacks(execute=True):
         block_create(account=alice, target=zed_account)

@@ -80,9 +80,8 @@ def test_two_requests_at_once_make_one_key(make_account):
 
 
 def test_private_keys_are_not_written_into_backup_rows(alice):
-    from tribune.portability.backup_tables import table_specs
-
     from tribune.federation.keys import instance_actor_key_get_or_create
+    from tribune.portability.backup_tables import table_specs
 
     actor_key_get_or_create(account=alice)
     instance_actor_key_get_or_create()
