@@ -4,7 +4,8 @@ each other through ``TRIBUNE_DEV_PEERS``, driven by Mastodon.py as apps drive
 them. alice@a.test follows bob@b.test (the Accept comes back), bob posts and
 alice's home timeline shows it, alice's reply threads under it on both servers,
 her favourite and boost count on both, bob's edit reaches a.test and his
-deletion removes the post there."""
+deletion removes the post there. Then bob, following alice now, blocks her:
+the follows end on both servers and her later posts no longer reach him."""
 
 from __future__ import annotations
 
@@ -129,6 +130,49 @@ def test_two_instances_follow_post_reply_like_boost_edit_and_delete(instances):
 
     eventually(gone_from_a, "the deletion on a.test")
     assert post_uri not in [s["uri"] for s in alice.timeline_home()]
+
+    _a_block_on_b_stops_delivery(server_b, alice, bob)
+
+
+def _a_block_on_b_stops_delivery(server_b, alice: Mastodon, bob: Mastodon) -> None:
+    """bob@b.test follows alice@a.test and sees her posts; he blocks her: a.test
+    ends the follows both ways (the Block's effect there), and what she posts
+    next reaches carol@b.test, who still follows her, but not bob."""
+    carol = client(server_b, "carol")
+    alice_on_b = bob.account_lookup("alice@a.test")
+    carol.account_follow(carol.account_lookup("alice@a.test")["id"])
+    bob.account_follow(alice_on_b["id"])
+    eventually(lambda: bob.account_relationships(alice_on_b["id"])[0]["following"]
+               and carol.account_relationships(alice_on_b["id"])[0]["following"],
+               "bob's and carol's follows of alice accepted")
+    bob_on_a = alice.account_lookup("bob@b.test")
+    assert alice.account_relationships(bob_on_a["id"])[0]["followed_by"] is True
+
+    before = alice.status_post("Before the block")
+
+    def home_uris(who: Mastodon) -> list[str]:
+        return [s["uri"] for s in who.timeline_home()]
+
+    before_uri = f"https://a.test/users/alice/statuses/{before['id']}"
+    eventually(lambda: before_uri in home_uris(bob) and before_uri in home_uris(carol),
+               "alice's post in bob's and carol's home timelines")
+
+    bob.account_block(alice_on_b["id"])
+    relationship_on_b = bob.account_relationships(alice_on_b["id"])[0]
+    assert relationship_on_b["blocking"] is True
+    assert (relationship_on_b["following"], relationship_on_b["followed_by"]) == (False, False)
+
+    def follows_gone_on_a() -> bool:
+        relationship = alice.account_relationships(bob_on_a["id"])[0]
+        return relationship["followed_by"] is False and relationship["following"] is False
+
+    eventually(follows_gone_on_a, "the follows both ways ended on a.test")
+    assert "bob@b.test" not in [a["acct"] for a in alice.account_followers(alice.me()["id"])]
+
+    after = alice.status_post("After the block")
+    after_uri = f"https://a.test/users/alice/statuses/{after['id']}"
+    eventually(lambda: after_uri in home_uris(carol), "alice's next post reaches carol")
+    assert after_uri not in home_uris(bob)
 
 
 def test_a_move_from_a_to_b_carries_the_followers(instances):

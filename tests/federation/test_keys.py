@@ -80,7 +80,12 @@ def test_two_requests_at_once_make_one_key(make_account):
 
 
 def test_private_keys_are_not_written_into_backup_rows(alice):
+    from tribune.federation.keys import instance_actor_key_get_or_create
     from tribune.portability.backup_tables import table_specs
 
     actor_key_get_or_create(account=alice)
-    assert "federation_actorkey" not in {spec.table for spec in table_specs()}
+    instance_actor_key_get_or_create()
+    tables = {spec.table for spec in table_specs()}
+    assert "federation_actorkey" not in tables
+    assert "federation_instanceactorkey" not in tables
+    assert "accounts_domainblock" in tables  # the operator's policies are kept

@@ -175,3 +175,37 @@ class LoginSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class DomainSeverity(models.TextChoices):
+    """What a domain block does (Mastodon's ``DomainBlock#severity``; docs:
+    entities/Admin_DomainBlock.md): ``silence`` (shown as "limit") keeps the
+    domain's posts out of public timelines and its notifications from people
+    who do not follow its accounts; ``suspend`` refuses everything from it and
+    sends nothing to it; ``noop`` only rejects media or reports."""
+
+    SILENCE = "silence", "silence"
+    SUSPEND = "suspend", "suspend"
+    NOOP = "noop", "noop"
+
+
+class DomainBlock(models.Model):
+    """An operator's policy for another server (Mastodon's domain blocks,
+    docs: admin/moderation.md#server-wide-moderation). ``domain`` is lower-case
+    and also covers its subdomains where the check is made in Python
+    (``selectors.domain_block_for``); ``private_comment`` is for staff,
+    ``public_comment`` is shown on the about page and the instance API.
+    Written only by ``services.domain_block_upsert`` / ``domain_block_delete``."""
+
+    domain = models.CharField(max_length=255, unique=True)
+    severity = models.CharField(max_length=10, choices=DomainSeverity.choices,
+                                default=DomainSeverity.SILENCE)
+    reject_media = models.BooleanField(default=False)
+    reject_reports = models.BooleanField(default=False)
+    private_comment = models.TextField(blank=True, default="")
+    public_comment = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.domain} ({self.severity})"

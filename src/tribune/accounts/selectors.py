@@ -21,9 +21,14 @@ from tribune.core.urls import absolute
 
 
 def _public() -> QuerySet[Account]:
-    """Accounts anyone may see: not suspended and not awaiting approval (Mastodon
-    answers 404 for an unapproved account too, AccountsController)."""
-    return Account.objects.filter(suspended_at__isnull=True, approval_request__isnull=True)
+    """Accounts anyone may see: not suspended, not awaiting approval (Mastodon
+    answers 404 for an unapproved account too, AccountsController), and not of a
+    suspended domain (its accounts are hidden as Mastodon hides them)."""
+    from tribune.accounts.models import DomainBlock
+
+    return Account.objects.filter(suspended_at__isnull=True,
+                                  approval_request__isnull=True).exclude(
+        domain__in=DomainBlock.objects.filter(severity="suspend").values("domain"))
 
 
 def account_get(*, account_id: int | str) -> Account:
@@ -372,3 +377,61 @@ def account_language(account: Account | None) -> str:
         if code and code.split("-")[0] in offered:
             return code.split("-")[0]
     return settings.LANGUAGE_CODE
+
+
+# --- domain blocks (Mastodon's server-wide moderation) ----------------------------------
+
+
+def _domain_candidates(domain: str) -> list[str]:
+    """``domain`` and each parent domain: ``a.b.example`` -> ``a.b.example``,
+    ``b.example``, ``example`` (Mastodon's DomainBlock.rule_for)."""
+    domain = domain.strip().lower().partition(":")[0].rstrip(".")
+    parts = domain.split(".")
+    return [".".join(parts[i:]) for i in range(len(parts)) if parts[i]]
+
+
+def domain_block_for(domain: str):
+    """The ``DomainBlock`` that applies to ``domain`` (a host, maybe with a port):
+    its own, else the nearest parent domain's; None when none applies. One query."""
+    from tribune.accounts.models import DomainBlock
+
+    candidates = _domain_candidates(domain)
+    if not candidates:
+        return None
+    blocks = {b.domain: b for b in DomainBlock.objects.filter(domain__in=candidates)}
+    for candidate in candidates:
+        if candidate in blocks:
+            return blocks[candidate]
+    return None
+
+
+def domain_suspended(domain: str) -> bool:
+    """Whether ``domain`` (or a parent) is suspended: nothing is taken from it or
+    sent to it."""
+    block = domain_block_for(domain)
+    return block is not None and block.severity == "suspend"
+
+
+def domain_blocks_list():
+    """Every domain block, by domain (a list of ``DomainBlock``)."""
+    from tribune.accounts.models import DomainBlock
+
+    return list(DomainBlock.objects.order_by("domain"))
+
+
+def limited_domains_q():
+    """A queryset of the domains whose accounts' posts stay out of public
+    timelines: silenced and suspended ones (exact domains; for ``__in``)."""
+    from tribune.accounts.models import DomainBlock
+
+    return DomainBlock.objects.filter(severity__in=["silence", "suspend"]).values("domain")
+
+
+def domain_block_get(*, block_id: int | str):
+    """The ``DomainBlock`` with this id; NotFound if there is none."""
+    from tribune.accounts.models import DomainBlock
+
+    try:
+        return DomainBlock.objects.get(pk=parse_id(block_id))
+    except (DomainBlock.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound(_("Record not found")) from None

@@ -168,7 +168,24 @@ def account_update(
         # Only what changed: a stale copy must not put back a replaced (and
         # deleted) avatar or header, nor undo a concurrent change of another field.
         account.save(update_fields=changed)
+        _profile_updated(account, changed)
     return account
+
+
+# What other servers see of an account (its actor document): a change of any of
+# these is told to them (``ProfileUpdated``, Mastodon's Update of the actor).
+PROFILE_FIELDS = frozenset({"display_name", "note", "note_html", "locked", "bot",
+                            "discoverable", "indexable", "avatar", "header",
+                            "also_known_as", "moved_to_uri"})
+
+
+def _profile_updated(account: Account, changed) -> None:
+    """Publish ``ProfileUpdated`` when ``changed`` (field names) touches what the
+    local ``account``'s actor document shows."""
+    from tribune.core.events import ProfileUpdated, publish
+
+    if account.is_local and PROFILE_FIELDS.intersection(changed):
+        publish(ProfileUpdated(account_id=account.pk))
 
 
 MAX_ALIASES = 10
@@ -205,7 +222,9 @@ def account_aliases_set(*, account: Account, aliases: list[str]) -> Account:
         raise ValidationFailed(_("Validation failed: At most %(limit)d aliases")
                                % {"limit": MAX_ALIASES})
     account.also_known_as = cleaned
-    account.save(update_fields=["also_known_as"])
+    with transaction.atomic():
+        account.save(update_fields=["also_known_as"])
+        _profile_updated(account, ["also_known_as"])
     return account
 
 
@@ -271,6 +290,8 @@ def _image_replace(account: Account, kind: str, name: str) -> None:
         Account.objects.filter(pk=account.pk).update(**{kind: name}, version=new_version())
         if old and old != name:
             transaction.on_commit(lambda: _delete_stored(old))
+        if old != name:
+            _profile_updated(account, [kind])
     getattr(account, kind).name = name
 
 
@@ -342,15 +363,18 @@ REMOTE_DISPLAY_NAME_MAX = 100  # the column's length; remote servers set their o
 @transaction.atomic
 def account_remote_upsert(*, uri: str, username: str, domain: str, display_name: str = "",
                           note_html: str = "", url: str = "", locked: bool = False,
-                          bot: bool = False) -> Account:
+                          bot: bool = False, also_known_as: list[str] | None = None,
+                          moved_to_uri: str | None = None) -> Account:
     """Store what another server says of one of its accounts: create the account
     whose ActivityPub id is ``uri`` on ``domain``, or update it.
 
     ``note_html`` is sanitised with the allowlist of post HTML; the display name is
     kept as plain text, cut to 100 characters. The username follows Mastodon's rule
     for remote ones (letters, digits, ``_``, and ``.`` or ``-`` inside), at most
-    30 characters. Raises ValidationFailed for a bad username, domain or URI, and
-    Conflict when another account of ``domain`` already has the username.
+    30 characters. ``also_known_as`` (at most ``MAX_ALIASES`` http(s) ids) and
+    ``moved_to_uri`` are kept when given, None leaves them as they are. Raises
+    ValidationFailed for a bad username, domain or URI, and Conflict when another
+    account of ``domain`` already has the username.
     """
     from tribune.core.text import sanitize
 
@@ -362,6 +386,13 @@ def account_remote_upsert(*, uri: str, username: str, domain: str, display_name:
     fields = {"username": username, "display_name": display_name[:REMOTE_DISPLAY_NAME_MAX],
               "note": "", "note_html": sanitize(note_html), "url": url[:500] if
               url.startswith(("https://", "http://")) else "", "locked": locked, "bot": bot}
+    if also_known_as is not None:
+        fields["also_known_as"] = [u for u in also_known_as
+                                   if u.startswith(("https://", "http://")) and len(u) <= 500
+                                   ][:MAX_ALIASES]
+    if moved_to_uri is not None:
+        fields["moved_to_uri"] = (moved_to_uri if moved_to_uri.startswith(("https://", "http://"))
+                                  and len(moved_to_uri) <= 500 else "")
     account = Account.objects.select_for_update().filter(uri=uri, domain=domain).first()
     try:
         with transaction.atomic():
@@ -378,3 +409,64 @@ def account_remote_upsert(*, uri: str, username: str, domain: str, display_name:
     except IntegrityError:
         raise Conflict(_("Username %(username)s is already taken")
                        % {"username": f"{username}@{domain}"}) from None
+
+
+# --- domain blocks (Mastodon's server-wide moderation) ----------------------------------
+
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*"
+                       r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(:\d{1,5})?$")
+DOMAIN_COMMENT_MAX = 1000
+
+
+def domain_block_upsert(*, domain: str, severity: str = "silence", public_comment: str = "",
+                        private_comment: str = "", reject_media: bool = False,
+                        reject_reports: bool = False, new: bool = False):
+    """Set the policy for ``domain`` (Mastodon's ``POST /api/v1/admin/domain_blocks``,
+    and changing one) and return the ``DomainBlock``. ``severity`` is ``silence``,
+    ``suspend`` or ``noop``; comments at most 1,000 characters each.
+
+    Publishes ``DomainBlocked``: a suspension severs the follows between local
+    accounts and the domain's (``effects``). Raises ValidationFailed for a bad
+    domain (not a host name, or this instance's own) or severity, and when
+    ``new`` and the domain has a block already (Mastodon's admin API answers 422).
+    """
+    from tribune.accounts.models import DomainBlock, DomainSeverity
+    from tribune.core.events import DomainBlocked, publish
+
+    domain = domain.strip().lower().rstrip(".")
+    if not DOMAIN_RE.match(domain) or domain == settings.TRIBUNE_DOMAIN.lower():
+        raise ValidationFailed(_("Validation failed: Domain is not a valid domain name"))
+    if severity not in DomainSeverity.values:
+        raise ValidationFailed(_("Validation failed: Severity is not included in the list"))
+    if len(public_comment) > DOMAIN_COMMENT_MAX or len(private_comment) > DOMAIN_COMMENT_MAX:
+        raise ValidationFailed(_("Validation failed: Comment is too long (maximum is "
+                                 "%(max)d characters)") % {"max": DOMAIN_COMMENT_MAX})
+    now = timezone.now()
+    with transaction.atomic():
+        if new and DomainBlock.objects.filter(domain=domain).exists():
+            raise ValidationFailed(_("Validation failed: Domain has already been taken"))
+        block, _created = DomainBlock.objects.update_or_create(domain=domain, defaults={
+            "severity": severity, "public_comment": public_comment,
+            "private_comment": private_comment, "reject_media": reject_media,
+            "reject_reports": reject_reports, "updated_at": now},
+            create_defaults={"severity": severity, "public_comment": public_comment,
+                             "private_comment": private_comment,
+                             "reject_media": reject_media, "reject_reports": reject_reports,
+                             "created_at": now, "updated_at": now})
+        # Public timelines show the domain's posts or not from now on: their
+        # entities are unchanged, so no row version moves.
+        publish(DomainBlocked(domain=domain, severity=severity))
+    return block
+
+
+def domain_block_delete(*, domain: str) -> None:
+    """Lift the policy for ``domain`` (Mastodon's ``DELETE
+    /api/v1/admin/domain_blocks/:id``). Follows severed by a suspension stay
+    severed. Raises NotFound when ``domain`` has no block."""
+    from tribune.accounts.models import DomainBlock
+    from tribune.core.errors import NotFound
+
+    deleted, _by_model = DomainBlock.objects.filter(
+        domain=domain.strip().lower().rstrip(".")).delete()
+    if not deleted:
+        raise NotFound(_("Record not found"))

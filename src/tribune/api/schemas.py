@@ -373,3 +373,27 @@ class ScheduledStatus(Out):
     scheduled_at: str
     params: ScheduledStatusParams
     media_attachments: list[MediaAttachment]
+
+
+class DomainBlock(Out):
+    """Mastodon's DomainBlock (entities/DomainBlock.md)."""
+
+    domain: str
+    digest: str
+    severity: str
+    comment: str | None = None
+
+
+class AdminDomainBlock(Out):
+    """Mastodon's Admin::DomainBlock (entities/Admin_DomainBlock.md)."""
+
+    id: str
+    domain: str
+    digest: str
+    created_at: str
+    severity: str
+    reject_media: bool
+    reject_reports: bool
+    private_comment: str | None = None
+    public_comment: str | None = None
+    obfuscate: bool

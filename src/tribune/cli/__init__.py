@@ -201,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     from tribune.cli.federation import add_parsers as add_federation_parsers
 
     add_federation_parsers(commands)
+
+    from tribune.cli.domains import add_parsers as add_domains_parsers
+
+    add_domains_parsers(commands)
     return parser
 
 

@@ -355,6 +355,12 @@ def cmd_account(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_domains(args: argparse.Namespace) -> int:
+    from tribune.cli.domains import cmd_domains
+
+    return cmd_domains(args)
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "serve": cmd_serve,
@@ -372,4 +378,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": cmd_import,
     "federation": cmd_federation,
     "account": cmd_account,
+    "domains": cmd_domains,
 }

@@ -143,6 +143,22 @@ class FiltersChanged(Event):
 
 
 @dataclasses.dataclass(frozen=True)
+class Unblocked(Event):
+    """``account_id`` no longer blocks ``target_id``."""
+
+    account_id: int
+    target_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ProfileUpdated(Event):
+    """What another server shows of the local ``account_id`` changed (name, bio,
+    pictures, locked, discoverable, aliases...)."""
+
+    account_id: int
+
+
+@dataclasses.dataclass(frozen=True)
 class AccountMoved(Event):
     """``account_id`` (local or remote) moved to the account whose ActivityPub id
     is ``target_uri``: its followers here follow the new account, and a local
@@ -170,3 +186,18 @@ class PasswordResetRequested(Event):
 
     user_id: int
     language: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class DomainBlocked(Event):
+    """The operator set or changed the policy for ``domain`` to ``severity``."""
+
+    domain: str
+    severity: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportForwarded(Event):
+    """The report ``report_id`` about a remote account is to be sent to its server."""
+
+    report_id: int

@@ -15,6 +15,7 @@ from typing import Any
 from tribune.core.events import (
     AccountMoved,
     Blocked,
+    DomainBlocked,
     EmailConfirmationRequested,
     Event,
     Favourited,
@@ -23,10 +24,13 @@ from tribune.core.events import (
     FollowRequested,
     FollowRequestWithdrawn,
     PasswordResetRequested,
+    ProfileUpdated,
+    ReportForwarded,
     StatusCreated,
     StatusDeleted,
     StatusImported,
     StatusUpdated,
+    Unblocked,
     Unfollowed,
 )
 
@@ -159,6 +163,18 @@ def handle(event: Event) -> None:
         case Blocked(account_id=a, target_id=b):
             timelines.feed_forget_author(feed_account_id=a, author_id=b)
             timelines.feed_forget_author(feed_account_id=b, author_id=a)
+            _block_send(a, b, undo=False)
+        case Unblocked(account_id=a, target_id=b):
+            _block_send(a, b, undo=True)
+        case ProfileUpdated(account_id=aid):
+            outbox.profile_update_send(account_id=aid)
+        case ReportForwarded(report_id=rid):
+            outbox.report_forward_send(report_id=rid)
+        case DomainBlocked(domain=domain, severity=severity):
+            if severity == "suspend":
+                from tribune.graph.services import domain_follows_sever
+
+                domain_follows_sever(domain=domain)
         case AccountMoved(account_id=aid, target_uri=uri):
             _account_moved(aid, uri)
         case EmailConfirmationRequested(user_id=uid, email=email, language=language,
@@ -260,6 +276,20 @@ def _follow_undo(follower_id: int, target_id: int) -> None:
     accounts = Account.objects.in_bulk([follower_id, target_id])
     if follower_id in accounts and target_id in accounts:
         outbox.follow_undo_send(follower=accounts[follower_id], target=accounts[target_id])
+
+
+def _block_send(account_id: int, target_id: int, *, undo: bool) -> None:
+    """Tell a remote account's server that the local ``account_id`` blocks it
+    (``undo``: no longer does), unless the block changed again since."""
+    from tribune.accounts.models import Account
+    from tribune.federation import outbox
+    from tribune.graph.models import Block
+
+    if Block.objects.filter(account_id=account_id, target_id=target_id).exists() == undo:
+        return
+    accounts = Account.objects.in_bulk([account_id, target_id])
+    if account_id in accounts and target_id in accounts:
+        outbox.block_send(account=accounts[account_id], target=accounts[target_id], undo=undo)
 
 
 def _preview_card(status_id: int, *, new: bool = False) -> None:

@@ -124,3 +124,51 @@ def move(account: Account, target_uri: str) -> Document:
     digest = hashlib.sha256(target_uri.encode()).hexdigest()[:16]
     return _with_context({"id": f"{actor}#moves/{digest}", "type": "Move", "actor": actor,
                           "object": actor, "target": target_uri})
+
+
+def block_id(account: Account, target_id: int) -> str:
+    """The id of ``account``'s Block of the account ``target_id``:
+    ``<actor>#blocks/<target id>``, the same for the Block and its Undo."""
+    return f"{serializers.actor_id(account)}#blocks/{target_id}"
+
+
+def block(account: Account, target: Account) -> Document:
+    """``Block`` of the remote ``target`` by the local ``account`` (Mastodon's
+    BlockSerializer: no addressing, sent to the blocked account's inbox)."""
+    return _with_context({"id": block_id(account, target.pk), "type": "Block",
+                          "actor": serializers.actor_id(account), "object": target.uri})
+
+
+def undo_block(account: Account, target: Account) -> Document:
+    """``Undo`` of ``account``'s ``Block`` of ``target``."""
+    return undo(account, block(account, target), suffix="/undo")
+
+
+def update_actor(account: Account, actor_document: Document, *, stamp: str) -> Document:
+    """``Update`` of the local ``account``'s actor (its profile changed), the
+    actor document as served at its id inside (without its ``@context``), to
+    Public (Mastodon's UpdateSerializer for an account); ``stamp`` (ISO 8601)
+    makes each update's id new."""
+    obj = {k: v for k, v in actor_document.items() if k != "@context"}
+    actor = serializers.actor_id(account)
+    return _with_context({"id": f"{actor}#updates/{stamp}", "type": "Update",
+                          "actor": actor, "to": [serializers.PUBLIC], "object": obj})
+
+
+def delete_actor(account: Account) -> Document:
+    """``Delete`` of the local ``account``'s actor by itself, to Public
+    (Mastodon's DeleteActorSerializer)."""
+    actor = serializers.actor_id(account)
+    return _with_context({"id": f"{actor}#delete", "type": "Delete", "actor": actor,
+                          "to": [serializers.PUBLIC], "object": actor})
+
+
+def flag(*, actor: str, report_id: int, target: Account, status_uris: list[str],
+         comment: str) -> Document:
+    """``Flag`` of the remote ``target`` (and some of its posts, ``status_uris``)
+    sent by the instance actor ``actor`` when a report is forwarded (Mastodon's
+    FlagSerializer: ``object`` the account then the posts, ``content`` the
+    reporter's comment; the reporter is not named)."""
+    return _with_context({"id": f"{actor}#reports/{report_id}", "type": "Flag",
+                          "actor": actor, "content": comment,
+                          "object": [target.uri, *status_uris]})

@@ -81,6 +81,15 @@ def _link(value: Any) -> str:
     return _http_url(value)
 
 
+MAX_ALSO_KNOWN_AS = 10  # the aliases kept (accounts.services.MAX_ALIASES)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
@@ -125,15 +134,9 @@ def parse_actor(document: dict[str, Any], *, fetched_url: str) -> ActorData:
         bot=document.get("type") in BOT_TYPES, key_id=key["id"],
         public_key_pem=key["publicKeyPem"], inbox=inbox, shared_inbox=shared,
         followers_url=_http_url(document.get("followers")),
-        also_known_as=_links(document.get("alsoKnownAs")),
+        also_known_as=tuple(u for u in (_http_url(v) for v in _as_list(
+            document.get("alsoKnownAs"))[:MAX_ALSO_KNOWN_AS]) if u),
         moved_to=_http_url(document.get("movedTo")))
-
-
-def _links(value: Any) -> tuple[str, ...]:
-    """The http(s) ids of an AS2 value that is an id or a list of ids (at most
-    100, Mastodon's cap on aliases it reads is lower)."""
-    items = value if isinstance(value, list) else [value]
-    return tuple(url for url in (_http_url(item) for item in items[:100]) if url)
 
 
 @transaction.atomic
@@ -145,7 +148,8 @@ def remote_actor_store(data: ActorData) -> RemoteActor:
         account = account_remote_upsert(
             uri=data.uri, username=data.username, domain=data.domain,
             display_name=data.display_name, note_html=data.note_html, url=data.url,
-            locked=data.locked, bot=data.bot)
+            locked=data.locked, bot=data.bot, also_known_as=list(data.also_known_as),
+            moved_to_uri=data.moved_to)
     except DomainError as error:
         raise ActorError(f"{data.uri}: {error}") from None
     if RemoteActor.objects.filter(key_id=data.key_id).exclude(account=account).exists():
@@ -158,6 +162,14 @@ def remote_actor_store(data: ActorData) -> RemoteActor:
 
 
 def _document(url: str, signer: Signer | None) -> tuple[str, dict[str, Any]]:
+    from tribune.accounts.selectors import domain_suspended
+
+    if domain_suspended(_host(url)):
+        raise ActorError(f"{_host(url)} is suspended here")
+    if signer is None:
+        from tribune.federation.instance_actor import instance_signer
+
+        signer = instance_signer()  # a fetch for no one is the server's own
     try:
         fetched = get_document(url, signer=signer)
     except FederationRequestError as error:
@@ -166,7 +178,8 @@ def _document(url: str, signer: Signer | None) -> tuple[str, dict[str, Any]]:
 
 
 def remote_actor_fetch(uri: str, *, signer: Signer | None = None) -> RemoteActor:
-    """Fetch the actor ``uri`` (signed by ``signer`` when given), check it and
+    """Fetch the actor ``uri`` (signed by ``signer``, else by the instance
+    actor), check it and
     store it; ActorError when it cannot be had or is not acceptable."""
     return remote_actor_refresh(uri, signer=signer)[0]
 

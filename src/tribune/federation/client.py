@@ -35,11 +35,13 @@ DELIVERY_TIMEOUT = 15.0
 class FederationRequestError(Exception):
     """A request to another server failed. ``temporary`` is true when trying again
     later may succeed (unreachable, too slow, 429 or 5xx), false when the answer
-    was final (refused address, 4xx, not an ActivityStreams document)."""
+    was final (refused address, 4xx, not an ActivityStreams document).
+    ``status`` is the HTTP status of the answer when there was one."""
 
-    def __init__(self, message: str, *, temporary: bool) -> None:
+    def __init__(self, message: str, *, temporary: bool, status: int | None = None) -> None:
         super().__init__(message)
         self.temporary = temporary
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,8 @@ def get_document(url: str, *, signer: Signer | None = None) -> FetchedDocument:
         raise FederationRequestError(str(error), temporary=True) from None
     if response.status != 200:
         raise FederationRequestError(f"{url} answered {response.status}",
-                                     temporary=_temporary(response.status))
+                                     temporary=_temporary(response.status),
+                                     status=response.status)
     if not is_activitystreams_type(response.headers.get("Content-Type")):
         raise FederationRequestError(
             f"{response.url} is not an ActivityStreams document "

@@ -3,9 +3,13 @@
 JSON object, the key's owner required to be the activity's actor; then one
 handler per activity type. ``Follow`` of a local account and ``Undo`` of one,
 ``Accept`` and ``Reject`` of a local account's Follow, and the activities about
-posts (``interactions``: Create, Update, Delete, Announce, Like, Undo) and ``Move``
-(``moves``) are handled; every other type is logged and accepted (202), as Mastodon answers what
-it ignores.
+posts (``interactions``: Create, Update, Delete, Announce, Like, Undo) are
+handled, and those about accounts (``actor_activities``: Block and its Undo,
+Update and Delete of the sender's actor, Flag; docs/adr/0029) and ``Move``
+(``moves``, docs/adr/0030); every other type
+is logged and accepted (202), as Mastodon answers what it ignores. Requests
+signed by a key of a suspended domain are refused (403) before anything is
+fetched.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from typing import Any
 from tribune.accounts.models import Account
 from tribune.accounts.selectors import account_by_uri
 from tribune.core.errors import DomainError
-from tribune.federation import interactions, moves
-from tribune.federation.actors import ActorError, remote_key_get
+from tribune.federation import actor_activities, interactions, moves
+from tribune.federation.actors import ACTOR_TYPES, ActorError, remote_key_get
 from tribune.federation.health import delivery_health_clear, inbox_domain
 from tribune.federation.models import RemoteActor
 from tribune.federation.outbox import follow_accept_send
@@ -87,18 +91,39 @@ def _id(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _refuse_suspended(headers: Mapping[str, str]) -> None:
+    """InboxRefused (403, as Mastodon answers a domain it does not allow) when the
+    request's ``keyId`` is on a suspended domain. A malformed signature is left to
+    ``_signer``."""
+    from urllib.parse import urlsplit
+
+    from tribune.accounts.selectors import domain_suspended
+
+    raw = headers.get("Signature")
+    if raw is None:
+        return
+    try:
+        host = urlsplit(parse_signature(raw).key_id).hostname or ""
+    except (SignatureError, ValueError):
+        return
+    if host and domain_suspended(host):
+        raise InboxRefused(403, "this server does not accept activities from your domain")
+
+
 def inbox_receive(*, method: str, target: str, headers: Mapping[str, str],
                   body: bytes) -> None:
     """Check and apply one activity posted to an inbox.
 
     ``target`` is the request's path and query, ``headers`` its headers (any case).
-    Raises InboxRefused: 413 for a body over 1 MiB, 401 for a missing or invalid
+    Raises InboxRefused: 413 for a body over 1 MiB, 403 for a key on a suspended
+    domain (checked first, so nothing is fetched from it), 401 for a missing or invalid
     signature or a key whose owner is not the activity's ``actor``, 400 for a body
     that is not a JSON object with a type, 503 when the key cannot be fetched now.
     Whatever passes those checks is accepted, handled or not.
     """
     if len(body) > MAX_BODY:
         raise InboxRefused(413, f"the body is over {MAX_BODY} bytes")
+    _refuse_suspended(headers)
     signer = _signer(method=method, target=target, headers=headers, body=body)
     try:
         activity = json.loads(body)
@@ -126,6 +151,16 @@ def receive(activity: dict[str, Any], *, sender: RemoteActor) -> None:
                 _follow(activity, sender)
             case "Undo", {"type": "Follow"}:
                 _unfollow(obj, sender)
+            case "Block", _:
+                actor_activities.block_receive(activity, sender)
+            case "Undo", {"type": "Block"}:
+                actor_activities.unblock_receive(obj, sender)
+            case "Update", {"type": str(t)} if t in ACTOR_TYPES:
+                actor_activities.actor_update_receive(activity, sender)
+            case "Delete", _ if _id(obj) == sender.account.uri:
+                actor_activities.actor_delete_receive(activity, sender)
+            case "Flag", _:
+                actor_activities.flag_receive(activity, sender)
             case "Accept" | "Reject", _:
                 _follow_answer(kind, obj, sender)
             case "Create", _:

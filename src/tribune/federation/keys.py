@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tribune.accounts.models import Account
-from tribune.federation.models import ActorKey
+from tribune.federation.models import ActorKey, InstanceActorKey
 
 KEY_SIZE = 2048  # Mastodon's (Account#generate_keys); RSA-SHA256 signatures
 PUBLIC_EXPONENT = 65537
@@ -51,4 +51,16 @@ def actor_key_get_or_create(*, account: Account) -> ActorKey:
     key, _created = ActorKey.objects.get_or_create(
         account=account, defaults={"public_key_pem": public_pem,
                                    "private_key_pem": private_pem})
+    return key
+
+
+def instance_actor_key_get_or_create() -> InstanceActorKey:
+    """The instance actor's key (row 1), made and stored the first time; as
+    ``actor_key_get_or_create``, concurrent callers all get the one stored."""
+    existing = InstanceActorKey.objects.filter(pk=1).first()
+    if existing is not None:
+        return existing
+    public_pem, private_pem = _key_pair_pem()
+    key, _created = InstanceActorKey.objects.get_or_create(
+        pk=1, defaults={"public_key_pem": public_pem, "private_key_pem": private_pem})
     return key

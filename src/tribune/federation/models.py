@@ -65,3 +65,17 @@ class DeliveryHealth(models.Model):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class InstanceActorKey(models.Model):
+    """The instance actor's RSA-2048 key pair (PEM, as ``ActorKey``): the server
+    itself, at ``/actor`` (Mastodon's instance actor, an ``Application``), signs
+    what no person sends: forwarded reports (``Flag``) and fetches made for no
+    one. One row (``id`` 1), made the first time it is needed (``instance_actor``)."""
+
+    public_key_pem = models.TextField()
+    private_key_pem = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return "instance actor key"

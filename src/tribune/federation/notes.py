@@ -198,13 +198,20 @@ def _author(uri: str | None, *, note_host: str) -> RemoteActor:
 
 def note_fetch(uri: str, *, depth: int = 0) -> Status:
     """The status ``uri``: known, or fetched from its origin and stored (its
-    author fetched too when unknown). The document must come from ``uri``'s
-    host after redirects and carry an ``id`` on it. Raises NoteRefused."""
+    author fetched too when unknown), signed by the instance actor. The document
+    must come from ``uri``'s host after redirects and carry an ``id`` on it.
+    Raises NoteRefused, also for a post of a suspended domain."""
     known = status_by_uri(uri)
     if known is not None:
         return known
+    from tribune.accounts.selectors import domain_suspended
+
+    if domain_suspended(host(uri)):
+        raise NoteRefused(f"{host(uri)} is suspended here")
     try:
-        fetched = get_document(uri)
+        from tribune.federation.instance_actor import instance_signer
+
+        fetched = get_document(uri, signer=instance_signer())
     except FederationRequestError as error:
         raise NoteRefused(f"{uri} cannot be fetched: {error}") from None
     note = fetched.document

@@ -181,3 +181,65 @@ def move_send(*, account: Account) -> int:
         return 0
     return _send(account, _followers_inboxes(account),
                  activities.move(account, account.moved_to_uri))
+
+
+# --- blocks, profiles, reports (docs/adr/0029) -----------------------------------------
+
+
+def block_send(*, account: Account, target: Account, undo: bool = False) -> bool:
+    """Send the local ``account``'s ``Block`` of the remote ``target`` (its
+    ``Undo`` when ``undo``) to the target's inbox, as Mastodon does (the other
+    server then ends its follows both ways and hides the blocker's posts from
+    the blocked). False when there is nothing to send (a local target, a remote
+    blocker, an actor not known here)."""
+    inbox = _inbox(target) if account.is_local else None
+    if inbox is None:
+        return False
+    document = (activities.undo_block if undo else activities.block)(account, target)
+    delivery_enqueue(account_id=account.pk, inbox=inbox, activity=document)
+    return True
+
+
+def profile_update_send(*, account_id: int) -> int:
+    """Deliver the ``Update`` of the local account ``account_id``'s actor (its
+    document as served now) to its remote followers' shared inboxes, once each;
+    returns how many deliveries were queued (0 for a remote or vanished account)."""
+    from django.utils import timezone
+
+    from tribune.federation.keys import actor_key_get_or_create
+
+    account = Account.objects.filter(pk=account_id, domain="").first()
+    if account is None:
+        return 0
+    inboxes = _followers_inboxes(account)
+    if not inboxes:
+        return 0
+    key = actor_key_get_or_create(account=account)
+    document = documents.actor(account, public_key_pem=key.public_key_pem)
+    stamp = timezone.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _send(account, inboxes, activities.update_actor(account, document, stamp=stamp))
+
+
+def report_forward_send(*, report_id: int) -> bool:
+    """Send the forwarded report ``report_id`` about a remote account to that
+    account's server as a ``Flag`` from the instance actor, naming the account
+    and the reported posts that came from there (Mastodon's
+    ReportService#forward_to_origin!). False when there is nothing to send: the
+    report is gone or not forwarded, or its target is local or not known here.
+    A suspended domain gets nothing (``tasks``)."""
+    from tribune.federation.instance_actor import instance_actor_id
+    from tribune.federation.tasks import deliver_as_instance
+    from tribune.moderation.models import Report
+
+    report = Report.objects.select_related("target_account").filter(pk=report_id).first()
+    if report is None or not report.forward or report.target_account.is_local:
+        return False
+    inbox = _inbox(report.target_account)
+    if inbox is None:
+        return False
+    uris = [u for u in report.statuses.values_list("uri", flat=True) if u]
+    document = activities.flag(actor=instance_actor_id(), report_id=report.pk,
+                               target=report.target_account, status_uris=uris,
+                               comment=report.comment)
+    deliver_as_instance.enqueue(inbox=inbox, activity=document)
+    return True

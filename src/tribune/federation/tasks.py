@@ -45,7 +45,8 @@ def deliver(*, account_id: int, inbox: str, activity: dict[str, Any], attempt: i
     ``health.retry_delay`` (where the task backend can defer work), at most
     ``MAX_RETRIES`` times; a final one (4xx, refused address) is logged and
     dropped and does not count against the domain's health. An account deleted
-    meanwhile sends nothing.
+    meanwhile sends nothing. Nor does an inbox on a suspended domain get anything
+    (docs/adr/0029).
     """
     from tribune.accounts.models import Account
     from tribune.federation.client import (
@@ -61,7 +62,7 @@ def deliver(*, account_id: int, inbox: str, activity: dict[str, Any], attempt: i
     )
 
     account = Account.objects.filter(pk=account_id, domain="").first()
-    if account is None:
+    if account is None or _suspended(inbox):
         return
     domain = inbox_domain(inbox)
     verdict = delivery_verdict(domain=domain)
@@ -110,3 +111,41 @@ def delivery_enqueue(*, account_id: int, inbox: str, activity: dict[str, Any]) -
     transaction that rolls back)."""
     transaction.on_commit(lambda: deliver.enqueue(account_id=account_id, inbox=inbox,
                                                   activity=activity), robust=False)
+
+
+def _suspended(inbox: str) -> bool:
+    """Whether ``inbox``'s host is on a suspended domain (nothing is sent there)."""
+    from urllib.parse import urlsplit
+
+    from tribune.accounts.selectors import domain_suspended
+
+    try:
+        host = urlsplit(inbox).hostname or ""
+    except ValueError:
+        return True
+    if domain_suspended(host):
+        logger.info("delivery to %s dropped: the domain is suspended", inbox)
+        return True
+    return False
+
+
+@task(queue_name=QUEUE)
+def deliver_as_instance(*, inbox: str, activity: dict[str, Any], attempt: int = 1) -> None:
+    """POST ``activity`` to ``inbox`` signed by the instance actor
+    (``instance_actor``; forwarded reports), tried again as ``deliver``."""
+    from tribune.federation.client import FederationRequestError, post_activity
+    from tribune.federation.instance_actor import instance_signer
+
+    if _suspended(inbox):
+        return
+    try:
+        post_activity(inbox, activity, signer=instance_signer())
+    except FederationRequestError as error:
+        backend: BaseTaskBackend = deliver_as_instance.get_backend()
+        if error.temporary and attempt <= len(RETRY_DELAYS) and backend.supports_defer:
+            deliver_as_instance.using(run_after=timezone.now() + RETRY_DELAYS[attempt - 1]
+                                      ).enqueue(inbox=inbox, activity=activity,
+                                                attempt=attempt + 1)
+        else:
+            logger.warning("delivery of %s to %s given up: %s", activity.get("type"), inbox,
+                           error)

@@ -89,6 +89,16 @@ def nodeinfo(request: HttpRequest, version: str) -> HttpResponse:
 
 
 @require_safe
+def instance_actor(request: HttpRequest) -> HttpResponse:
+    """``/actor``: the instance actor's document (``instance_actor``), to every
+    client (Mastodon serves it the same way, so keys can be fetched without a
+    signature); docs/adr/0029."""
+    from tribune.federation.instance_actor import instance_actor_document
+
+    return _negotiated(_json(instance_actor_document()))
+
+
+@require_safe
 def actor(request: HttpRequest, username: str) -> HttpResponse:
     """``/users/NAME``: the actor document to ActivityStreams clients, a redirect
     to the profile page (``/@NAME``) for browsers; 404 for accounts we do not

@@ -5,7 +5,7 @@ the row: a concurrent duplicate fails on a unique constraint or deletes nothing.
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
@@ -17,6 +17,7 @@ from tribune.core.events import (
     Followed,
     FollowRequested,
     FollowRequestWithdrawn,
+    Unblocked,
     Unfollowed,
     publish,
 )
@@ -201,8 +202,32 @@ def block_create(*, account: Account, target: Account) -> Block:
 
 @transaction.atomic
 def block_delete(*, account: Account, target: Account) -> None:
-    """Unblock ``target``; a no-op if not blocked."""
-    Block.objects.filter(account=account, target=target).delete()
+    """Unblock ``target``; a no-op if not blocked (publishes ``Unblocked`` only
+    when a block ended)."""
+    deleted, _by_model = Block.objects.filter(account=account, target=target).delete()
+    if deleted:
+        publish(Unblocked(account_id=account.pk, target_id=target.pk))
+
+
+def domain_follows_sever(*, domain: str) -> int:
+    """End every follow and follow request between a local account and an
+    account of ``domain`` (exactly that domain), both ways, as Mastodon does when
+    it suspends a domain (BlockDomainService); each through the same removal as
+    an unfollow, with its counters and events. Returns how many ended."""
+    ended = 0
+    follows = (Follow.objects.select_related("account", "target")
+               .filter(Q(account__domain=domain, target__domain="")
+                       | Q(target__domain=domain, account__domain="")))
+    for follow in follows:
+        with transaction.atomic():
+            ended += _remove_follow(follow.account, follow.target)
+    requests = (FollowRequest.objects.select_related("account", "target")
+                .filter(Q(account__domain=domain, target__domain="")
+                        | Q(target__domain=domain, account__domain="")))
+    for request in requests:
+        with transaction.atomic():
+            ended += _remove_follow_request(request.account, request.target)
+    return ended
 
 
 @transaction.atomic

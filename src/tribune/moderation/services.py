@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
 from tribune.core.errors import NotFound, ValidationFailed
+from tribune.core.events import ReportForwarded, publish
 from tribune.core.ids import parse_id
 from tribune.core.ratelimit import Limit, Window, peek, spend
 from tribune.moderation.log import log_append
@@ -272,6 +273,9 @@ def _file(*, reporter, target, statuses, rules, category, comment, forward, tier
         **notice)
     report.statuses.set(statuses)
     report.rules.set(rules)
+    if forward and not target.is_local and reporter is not None and reporter.is_local:
+        # Mastodon's forward: the remote account's server gets a copy (Flag).
+        publish(ReportForwarded(report_id=report.pk))
     changes["report_count"] = F("report_count") + 1
     if new_reporter:
         changes.update(reporter_count=F("reporter_count") + 1, priority=F("priority") + 1)

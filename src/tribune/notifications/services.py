@@ -15,7 +15,9 @@ def notify(*, account_id: int, from_account_id: int, type: str, status_id: int |
            to_self: bool = False) -> Notification | None:
     """Notify ``account_id`` unless it is the actor itself (but with ``to_self``, as
     the end of one's own poll is), is remote, or hides the actor (block either way,
-    or a mute with notifications). Idempotent per (recipient, actor, type, status).
+    or a mute with notifications), or when the actor's server is silenced or
+    suspended by a domain block and the recipient does not follow the actor
+    (Mastodon's limited servers). Idempotent per (recipient, actor, type, status).
     A new notification is pushed to the recipient's push subscriptions after commit."""
     if account_id == from_account_id and not to_self:
         return None
@@ -24,11 +26,28 @@ def notify(*, account_id: int, from_account_id: int, type: str, status_id: int |
         return None
     if from_account_id in notification_muted_ids(account_id):
         return None
+    if _limited_stranger(account_id, from_account_id):
+        return None
     notification, created = Notification.objects.get_or_create(
         account_id=account_id, from_account_id=from_account_id, type=type, status_id=status_id)
     if created:
         push_notification_enqueue(notification)
     return notification
+
+
+def _limited_stranger(account_id: int, from_account_id: int) -> bool:
+    """Whether ``from_account_id`` is of a silenced or suspended server (or a
+    subdomain of one) and ``account_id`` does not follow it."""
+    from tribune.accounts.selectors import domain_block_for
+    from tribune.graph.models import Follow
+
+    domain = Account.objects.filter(pk=from_account_id).values_list("domain", flat=True).first()
+    if not domain:
+        return False
+    block = domain_block_for(domain)
+    if block is None or block.severity not in ("silence", "suspend"):
+        return False
+    return not Follow.objects.filter(account_id=account_id, target_id=from_account_id).exists()
 
 
 def notify_many(*, account_ids: set[int], from_account_id: int, type: str = NotificationType.UPDATE,

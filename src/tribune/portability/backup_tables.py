@@ -49,6 +49,9 @@ SKIPPED = {
     "federation_actorkey": "the actors' private signing keys would be in clear among "
                            "the rows; each account gets a new key pair the first time "
                            "one is needed after the restore (docs/adr/0022)",
+    "federation_instanceactorkey": "the instance actor's private signing key would be in "
+                                   "clear among the rows; a new pair is made the first "
+                                   "time one is needed after the restore (docs/adr/0029)",
     "django_tasks_database_dbtaskresult": "the task queue is passing state of the "
                                           "running instance (with Redis it is not in "
                                           "the database at all)",

@@ -17,6 +17,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q
 
 from tribune.accounts.models import Account, Visibility
+from tribune.accounts.selectors import limited_domains_q
 from tribune.graph.models import Follow
 from tribune.graph.selectors import (
     blocked_either_way_ids,
@@ -54,9 +55,13 @@ def visible_q(viewer: Account | None, *, blocked: set[int] | None = None) -> Q:
 
 def public_q() -> Q:
     """A filter for statuses that may appear in public timelines, hashtag pages and
-    search: public, not removed, reach not reduced, author not suspended."""
+    search: public, not removed, reach not reduced, author not suspended, and the
+    author's server not silenced or suspended by a domain block (Mastodon's
+    "limited" servers stay out of public timelines; the block's own domain, not
+    its subdomains, as a query cannot walk parent domains)."""
     return Q(visibility=Visibility.PUBLIC, removed_at__isnull=True,
-             reach_reduced_at__isnull=True, account__suspended_at__isnull=True)
+             reach_reduced_at__isnull=True, account__suspended_at__isnull=True) & ~Q(
+        account__domain__in=limited_domains_q())
 
 
 def removed_for(viewer: Account | None, status: Status) -> bool:

@@ -122,9 +122,13 @@ def _about_context() -> dict:
 
 def about(request: HttpRequest) -> HttpResponse:
     """``/about``: what this server is, its rules, how to join or connect an app
-    (the instance API's ``source_url`` points here unless configured)."""
+    (the instance API's ``source_url`` points here unless configured), and the
+    servers it limits or suspends with their public reasons."""
+    from tribune.accounts.selectors import domain_blocks_list
+
+    blocks = [b for b in domain_blocks_list() if b.severity in ("silence", "suspend")]
     return render(request, "web/about.html", {"title": _("About this server"),
-                                              **_about_context()})
+                                              "domain_blocks": blocks, **_about_context()})
 
 
 def landing(request: HttpRequest) -> HttpResponse:

@@ -12,6 +12,7 @@ from tribune.api.routers import (
     admin_trends,
     apps,
     conversations,
+    domain_blocks,
     emails,
     filters,
     graph,
@@ -30,7 +31,7 @@ from tribune.api.routers import (
     timelines,
 )
 
-for module in (instance, media, statuses, polls, timelines, graph, accounts, lists,
+for module in (instance, domain_blocks, media, statuses, polls, timelines, graph, accounts, lists,
                registrations, notifications, reports, admin_reports, admin_accounts, apps,
                conversations, scheduled_statuses, push, filters, tags, admin_trends, emails,
                misc):
