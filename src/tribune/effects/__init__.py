@@ -36,6 +36,7 @@ def handle(event: Event) -> None:
         conversation_add_status,
         conversations_repair,
     )
+    from tribune.effects import streams
     from tribune.federation import outbox
     from tribune.federation.outbox import follow_accept_send
     from tribune.graph.models import Follow, FollowRequest
@@ -52,7 +53,8 @@ def handle(event: Event) -> None:
     match event:
         case StatusCreated(status_id=sid):
             poll_end_schedule(status_id=sid)
-            timelines.fanout_status(status_id=sid)
+            audience = timelines.fanout_status_to(status_id=sid)
+            streams.status_created_stream(status_id=sid, audience=audience)
             status_scan(status_id=sid)  # detectors may only open or raise a case
             _preview_card(sid, new=True)
             status = Status.objects.filter(pk=sid).select_related("reblog_of").first()
@@ -65,6 +67,7 @@ def handle(event: Event) -> None:
                 return
             if status.visibility == "direct":
                 conversation_add_status(status_id=sid)
+                streams.conversations_stream(status_id=sid)
             for account_id in Mention.objects.filter(status=status).values_list("account_id", flat=True):
                 notify(account_id=account_id, from_account_id=status.account_id,
                        type=N.MENTION, status_id=sid)
@@ -83,6 +86,7 @@ def handle(event: Event) -> None:
             poll_end_schedule(status_id=sid)  # an edit may have changed the poll's end
             status_scan(status_id=sid)
             outbox.status_update_send(status_id=sid)  # local posts only
+            streams.status_updated_stream(status_id=sid)
             interested = set(Status.objects.filter(reblog_of_id=sid).values_list("account_id", flat=True))
             interested |= set(Favourite.objects.filter(status_id=sid).values_list("account_id", flat=True))
             notify_many(account_ids=interested, from_account_id=status.account_id,
@@ -90,6 +94,7 @@ def handle(event: Event) -> None:
             _preview_card(sid)
         case StatusDeleted(status_id=sid, account_id=aid, reblog_of_id=original_id):
             timelines.unfanout_status(status_id=sid, account_id=aid, reblog_of_id=original_id)
+            streams.status_deleted_stream(status_id=sid, account_id=aid)
             outbox.status_delete_send(account_id=aid, status_id=sid, reblog_of_id=original_id)
             if original_id is None:
                 conversations_repair()  # conversations whose last status it was

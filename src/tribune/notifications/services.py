@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
 from tribune.core.errors import NotFound
 from tribune.graph.selectors import notification_muted_ids
 from tribune.notifications.models import Notification, NotificationType
+from tribune.streaming import keys
+from tribune.streaming.publish import stream_publish
 
 
 def notify(*, account_id: int, from_account_id: int, type: str, status_id: int | None = None,
@@ -22,9 +25,18 @@ def notify(*, account_id: int, from_account_id: int, type: str, status_id: int |
         return None
     if from_account_id in notification_muted_ids(account_id):
         return None
-    notification, _created = Notification.objects.get_or_create(
+    notification, created = Notification.objects.get_or_create(
         account_id=account_id, from_account_id=from_account_id, type=type, status_id=status_id)
+    if created:
+        notification_stream(notification)
     return notification
+
+
+def notification_stream(notification: Notification) -> None:
+    """Publish ``notification`` to its recipient's ``user`` streams once it is
+    committed (Mastodon's ``notification`` event; docs/adr/0032)."""
+    pk, channel = notification.pk, keys.user(notification.account_id)
+    transaction.on_commit(lambda: stream_publish([channel], "notification", pk))
 
 
 def notify_many(*, account_ids: set[int], from_account_id: int, type: str = NotificationType.UPDATE,
