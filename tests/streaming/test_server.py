@@ -6,6 +6,7 @@ with Redis pub/sub."""
 from __future__ import annotations
 
 import json
+import re
 import queue
 import threading
 
@@ -135,3 +136,40 @@ def test_an_update_over_a_websocket_with_subscribe_and_unsubscribe(live):
             ["hashtag", "Sunrise"], quiet["id"])
     finally:
         ws.close()
+
+
+def test_the_web_interface_streams_notifications_by_its_session(live):
+    server, tokens, http_base = live
+    browser = requests.Session()
+    page = browser.get(f"{server.base_url}/auth/sign_in", timeout=30)
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    signed_in = browser.post(f"{server.base_url}/auth/sign_in", timeout=30, data={
+        "csrfmiddlewaretoken": csrf, "username": "reader",
+        "password": "correct-horse-battery-staple"})
+    assert signed_in.status_code == 200
+    home = browser.get(f"{server.base_url}/", timeout=30).text
+    assert f'data-streaming="{http_base}/api/v1/streaming"' in home
+    assert 'data-stream="user"' in home
+    elsewhere = requests.get(f"{http_base}/api/v1/streaming/user/notification", timeout=10,
+                             cookies=browser.cookies, headers={"Origin": "http://elsewhere.example"})
+    assert elsewhere.status_code == 401  # another site's page gets no session
+    events: queue.Queue = queue.Queue()
+    response = requests.get(f"{http_base}/api/v1/streaming/user/notification", stream=True,
+                            cookies=browser.cookies, headers={"Origin": server.base_url},
+                            timeout=(10, WAIT))
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == server.base_url
+    assert response.headers["access-control-allow-credentials"] == "true"
+    threading.Thread(target=sse_events, args=(response, events), daemon=True).start()
+    try:
+        assert events.get(timeout=WAIT) == (":", ")")
+        auth = {"Authorization": f"Bearer {tokens['writer']}"}
+        reader = requests.get(f"{server.base_url}/api/v1/accounts/lookup", timeout=30,
+                              params={"acct": "reader"}, headers=auth).json()
+        followed = requests.post(f"{server.base_url}/api/v1/accounts/{reader['id']}/follow",
+                                 headers=auth, timeout=30)
+        assert followed.status_code == 200
+        notification = json.loads(next_event(events, "notification"))
+        assert (notification["type"], notification["account"]["username"]) == ("follow", "writer")
+    finally:
+        response.close()
