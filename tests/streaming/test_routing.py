@@ -18,7 +18,12 @@ from tribune.graph.services import block_create, follow_create, mute_create
 from tribune.lists.services import list_accounts_add, list_create
 from tribune.oauth.services import cli_application_get_or_create, token_create
 from tribune.statuses.remote import status_remote_create
-from tribune.statuses.services import favourite_create, status_create, status_delete, status_update
+from tribune.statuses.services import (
+    favourite_create,
+    status_create,
+    status_delete,
+    status_update,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

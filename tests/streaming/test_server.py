@@ -6,8 +6,8 @@ with Redis pub/sub."""
 from __future__ import annotations
 
 import json
-import re
 import queue
+import re
 import threading
 
 import pytest
@@ -76,7 +76,7 @@ def next_event(events: queue.Queue, name: str):
 
 
 def test_health_and_refusals(live):
-    server, tokens, http_base = live
+    _server, _tokens, http_base = live
     health = requests.get(f"{http_base}/api/v1/streaming/health", timeout=10)
     assert (health.status_code, health.text) == (200, "OK")
     bad = requests.get(f"{http_base}/api/v1/streaming/user", timeout=10,
