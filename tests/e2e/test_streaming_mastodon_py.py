@@ -50,7 +50,9 @@ class Listener(CallbackStreamListener):
 
 def test_the_user_stream_delivers_a_new_post_and_a_notification(streamers, server):
     one, two = streamers
-    assert one.instance()["urls"]["streaming_api"].startswith("ws://127.0.0.1:")
+    advertised = one.instance()["configuration"]["urls"]["streaming"]
+    assert advertised.startswith("ws://127.0.0.1:")
+    assert advertised != server.base_url.replace("http", "ws", 1)  # its own process
     two.account_follow(one.me()["id"])
     listener = Listener()
     handle = one.stream_user(listener, run_async=True)
