@@ -76,13 +76,15 @@ def status_deleted_stream(*, status_id: int, account_id: int | None) -> bool:
     from tribune.accounts.models import Account
     from tribune.graph.models import Follow
 
-    channels = [keys.PUBLIC, keys.PUBLIC_LOCAL, keys.PUBLIC_REMOTE]
-    if account_id is not None:
+    channels = [keys.PUBLIC]
+    if account_id is None:
+        channels += [keys.PUBLIC_LOCAL, keys.PUBLIC_REMOTE]
+    else:
+        local = Account.objects.filter(pk=account_id, domain="").exists()
+        channels.append(keys.PUBLIC_LOCAL if local else keys.PUBLIC_REMOTE)
         channels.append(keys.user(account_id))
         channels += [keys.user(a) for a in Follow.objects.filter(
             target_id=account_id, account__domain="").values_list("account_id", flat=True)]
-        if not Account.objects.filter(pk=account_id, domain="").exists():
-            channels.remove(keys.PUBLIC_LOCAL)
     return stream_publish(channels, "delete", status_id)
 
 

@@ -78,12 +78,14 @@ def _table_publish(message: dict) -> None:
         StreamEvent.objects.filter(created_at__lt=now - PRUNE_AFTER).delete()
 
 
-def stream_events_since(*, after: timezone.datetime, limit: int = 1000) -> list[tuple[int, dict]]:
-    """The table's events created at or after ``after``, oldest first, as
-    ``(row id, message)``; for the streaming process's poll."""
+def stream_events_since(*, after: timezone.datetime, after_id: int = 0,
+                        limit: int = 1000) -> list[tuple[int, dict]]:
+    """At most ``limit`` of the table's events created at or after ``after`` with
+    ids above ``after_id``, by id, as ``(row id, message)``; for the streaming
+    process's poll (which pages on with the last id it got)."""
     from tribune.streaming.models import StreamEvent
 
-    rows = (StreamEvent.objects.filter(created_at__gte=after).order_by("id")
+    rows = (StreamEvent.objects.filter(created_at__gte=after, id__gt=after_id).order_by("id")
             .values_list("id", "streams", "event", "ref")[:limit])
     return [(pk, {"streams": streams, "event": event, "ref": ref})
             for pk, streams, event, ref in rows]

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
 WINDOW = timedelta(seconds=5)
+PAGE = 500  # table rows read per query
 QUEUE_SIZE = 500  # events waiting for one slow client before it is disconnected
 
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="streaming-db")
@@ -169,13 +170,18 @@ class Hub:
             if not self.connections:
                 self._wake.clear()
                 await self._wake.wait()
-            after = max(started, timezone.now() - WINDOW)
-            rows = await run_sync(lambda after=after: stream_events_since(after=after))
-            now = time.monotonic()
-            for pk, message in rows:
-                if pk not in seen:
-                    seen[pk] = now
-                    yield message
+            after, last = max(started, timezone.now() - WINDOW), 0
+            while True:
+                rows = await run_sync(lambda a=after, i=last: stream_events_since(
+                    after=a, after_id=i, limit=PAGE))
+                now = time.monotonic()
+                for pk, message in rows:
+                    if pk not in seen:
+                        seen[pk] = now
+                        yield message
+                if len(rows) < PAGE:
+                    break
+                last = rows[-1][0]
             for pk in [pk for pk, at in seen.items() if now - at > 2 * WINDOW.total_seconds()]:
                 del seen[pk]
             await asyncio.sleep(POLL_SECONDS)
