@@ -75,6 +75,9 @@ class Hub:
         self.connections: set[Connection] = set()
         self._task: asyncio.Task | None = None
         self._wake = asyncio.Event()
+        from django.utils import timezone
+
+        self.started = timezone.now()  # the table's older rows are not for us
 
     def start(self) -> None:
         """Start reading the transport (once, on the running loop)."""
@@ -164,7 +167,7 @@ class Hub:
 
         from tribune.streaming.publish import stream_events_since
 
-        started = timezone.now()
+        started = self.started
         seen: dict[int, float] = {}
         while True:
             if not self.connections:
