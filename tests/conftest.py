@@ -15,7 +15,7 @@ from tests import instances, mastodon_schema
 IMMEDIATE_TASKS = {
     "default": {
         "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-        "QUEUES": ["default", "timelines", "federation", "media", "portability"],
+        "QUEUES": ["default", "timelines", "federation", "media", "portability", "push"],
     }
 }
 

@@ -171,9 +171,11 @@ INSTALLED_APPS = [
     "tribune.statuses",
     "tribune.links",
     "tribune.lists",
+    "tribune.filters",
     "tribune.conversations",
     "tribune.scheduling",
     "tribune.search",
+    "tribune.trends",
     "tribune.timelines",
     "tribune.notifications",
     "tribune.moderation",
@@ -330,7 +332,7 @@ else:
 # Background work: Django's Tasks API (django-tasks backport). On the embedded default
 # tasks are database rows (django-tasks-db); with Redis they go to RQ
 # (django-tasks-rq), one RQ queue per task queue. `tribune worker` runs either.
-TASK_QUEUES = ["default", "timelines", "federation", "media", "portability"]
+TASK_QUEUES = ["default", "timelines", "federation", "media", "portability", "push"]
 if TRIBUNE_REDIS_URL:
     INSTALLED_APPS.insert(INSTALLED_APPS.index("django_tasks_db"), "django_rq")
     TASKS = {"default": {"BACKEND": "tribune.core.tasks.RetryingRQBackend",
@@ -354,6 +356,16 @@ if not 0 <= TRIBUNE_FANOUT_MAX_FOLLOWERS <= 2**31 - 1:
     raise ImproperlyConfigured(
         f"TRIBUNE_FANOUT_MAX_FOLLOWERS must be from 0 to 2147483647; "
         f"got {TRIBUNE_FANOUT_MAX_FOLLOWERS}")
+
+# Trends (tribune.trends, docs/adr/0031): hashtags and posts trend publicly only
+# once staff approved them, as Mastodon's trends approval does, unless review is off;
+# scores are refreshed at most every TRIBUNE_TRENDS_REFRESH_SECONDS while people post.
+TRIBUNE_TRENDS_REQUIRE_REVIEW = env_bool("TRIBUNE_TRENDS_REQUIRE_REVIEW", True)
+TRIBUNE_TRENDS_REFRESH_SECONDS = env_int("TRIBUNE_TRENDS_REFRESH_SECONDS", 300)
+if not 10 <= TRIBUNE_TRENDS_REFRESH_SECONDS <= 86_400:
+    raise ImproperlyConfigured(
+        f"TRIBUNE_TRENDS_REFRESH_SECONDS must be from 10 to 86400; "
+        f"got {TRIBUNE_TRENDS_REFRESH_SECONDS}")
 
 # OAuth 2 for Mastodon apps (see docs/adr/0003-oauth.md).
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth.Application"

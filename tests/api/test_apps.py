@@ -24,7 +24,10 @@ def test_register_with_json_and_an_array_of_redirect_uris(api_as):
     assert app["redirect_uris"] == ["https://bird.example/cb", "birdwatch://auth"]
     assert app["redirect_uri"] == "https://bird.example/cb\nbirdwatch://auth"
     assert app["client_secret_expires_at"] == 0
-    assert app["vapid_key"] == ""
+    # The instance's VAPID key, as Mastodon shows it (deprecated there, still read).
+    assert app["vapid_key"] == Api().get("/api/v2/instance").json()["configuration"]["vapid"][
+        "public_key"]
+    assert len(app["vapid_key"]) == 87  # 65 bytes, base64url without padding
     assert app["client_id"] and app["client_secret"] and app["client_id"] != app["client_secret"]
     assert isinstance(app["id"], str)
 
@@ -101,7 +104,8 @@ def test_verify_credentials_with_an_app_only_token(api_as):
     assert r.status_code == 200, r.content
     assert r.json() == {
         "id": app["id"], "name": "Lone app", "website": "https://lone.example",
-        "scopes": ["read", "write"], "redirect_uri": OOB, "redirect_uris": [OOB], "vapid_key": "",
+        "scopes": ["read", "write"], "redirect_uri": OOB, "redirect_uris": [OOB],
+        "vapid_key": app["vapid_key"],
     }
     # An app-only token is not a user: user endpoints refuse it.
     r = Api(raw).get("/api/v1/accounts/verify_credentials")

@@ -89,7 +89,10 @@ def test_search_accounts_and_hashtags(alice, searchable, api_as):
     assert [a["acct"] for a in result["accounts"]] == ["birdie", "bird_fan"]
     assert [t["name"] for t in result["hashtags"]] == ["Birds", "birdwatching"]
     assert result["hashtags"][0]["url"] == "http://127.0.0.1:8000/tags/birds"
-    assert result["hashtags"][0]["history"] == []
+    history = result["hashtags"][0]["history"]  # a week, today first (one post today)
+    assert len(history) == 7 and (history[0]["uses"], history[0]["accounts"]) == ("1", "1")
+    assert {h["uses"] for h in history[1:]} == {"0"}
+    assert result["hashtags"][0]["following"] is False
     assert result["statuses"] == []
     assert [t["name"] for t in api.get("/api/v2/search", {"q": "#BIRDW"}).json()["hashtags"]] == [
         "birdwatching"]

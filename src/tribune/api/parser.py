@@ -33,6 +33,9 @@ def fold(data: MultiValueDict, list_fields: list[str] | None = None) -> dict[str
     list_fields = list_fields or []
     for key in data:
         parts = [p for p in _split_key(key)]
+        if "" in parts[:-1]:
+            _fold_list_of_hashes(result, parts, data.getlist(key))
+            continue
         is_list = parts[-1] == "" or parts[0] in list_fields
         path = [p for p in parts if p != ""] or [key]
         values = data.getlist(key)
@@ -44,6 +47,37 @@ def fold(data: MultiValueDict, list_fields: list[str] | None = None) -> dict[str
             node = child
         node[path[-1]] = values if is_list else values[-1]
     return result
+
+
+def _fold_list_of_hashes(result: dict[str, Any], parts: list[str], values: list[str]) -> None:
+    """``a[][b]=1&a[][c]=2&a[][b]=3`` (Rails' array of hashes): the n-th value of
+    each field goes to the n-th hash, ``{"a": [{"b": "1", "c": "2"}, {"b": "3"}]}``.
+    A form keeps each key's values in order, not the order between keys, so
+    entries are matched by position, which is what clients that send every field
+    of every entry (as Mastodon's own interface does) mean."""
+    at = parts.index("")
+    node = result
+    for part in parts[:at - 1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    items = node.get(parts[at - 1])
+    if not isinstance(items, list):
+        items = node[parts[at - 1]] = []
+    rest = parts[at + 1:]
+    for index, value in enumerate(values):
+        while len(items) <= index:
+            items.append({})
+        if not isinstance(items[index], dict):
+            items[index] = {}
+        entry = items[index]
+        for part in rest[:-1]:
+            child = entry.get(part)
+            if not isinstance(child, dict):
+                child = entry[part] = {}
+            entry = child
+        entry[rest[-1] or "value"] = value
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -23,8 +23,10 @@ from tribune.accounts.selectors import (
 from tribune.core.urls import absolute
 from tribune.graph.selectors import Relationship
 from tribune.links.selectors import card_image_url, status_card
-from tribune.statuses.models import Poll, Status, StatusEdit
+from tribune.notifications.push import vapid_public_key
+from tribune.statuses.models import Poll, ReplyPolicy, Status, StatusEdit, Visibility
 from tribune.statuses.selectors import ViewerState, status_poll
+from tribune.trends.selectors import followed_tag_ids, tag_histories
 
 MASTODON_VERSION = "4.3.0"
 VERSION = f"{MASTODON_VERSION} (compatible; Tribune {__version__})"
@@ -200,6 +202,30 @@ def status_shared(status: Status) -> dict[str, Any]:
         "reblog": None,
         "poll": poll_shared(p) if (p := status_poll(status)) is not None else None,
         "card": preview_card_out(status),
+        "local_only": status.local_only,
+        "interaction_policy": interaction_policy_out(status),
+    }
+
+
+# GoToSocial's ``can_reply.always`` for each reply policy ("me" is the author).
+CAN_REPLY = {
+    ReplyPolicy.EVERYONE: ["public", "me"],
+    ReplyPolicy.FOLLOWERS: ["followers", "mentioned", "me"],
+    ReplyPolicy.MENTIONED: ["mentioned", "me"],
+}
+
+
+def interaction_policy_out(status: Status) -> dict[str, Any]:
+    """GoToSocial's InteractionPolicy entity for ``status``: who may reply (its
+    ``reply_policy``), favourite (everyone who sees it) and boost (everyone for
+    public and unlisted posts, else the author only); nothing waits for approval
+    (https://docs.gotosocial.org/en/latest/federation/interaction_policy/)."""
+    open_post = status.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
+    return {
+        "can_favourite": {"always": ["public", "me"], "with_approval": []},
+        "can_reply": {"always": list(CAN_REPLY[status.reply_policy]), "with_approval": []},
+        "can_reblog": {"always": ["public", "me"] if open_post else ["me"],
+                       "with_approval": []},
     }
 
 
@@ -428,7 +454,7 @@ def application_out(application) -> dict[str, Any]:
         "scopes": application.scopes.split(),
         "redirect_uri": "\n".join(uris),
         "redirect_uris": uris,
-        "vapid_key": "",
+        "vapid_key": vapid_public_key(),
     }
 
 
@@ -451,15 +477,27 @@ def marker_out(marker) -> dict[str, Any]:
     }
 
 
-def tag_out(tag) -> dict[str, Any]:
-    """The Tag entity; usage history is not counted yet, so it is empty."""
+def tag_out(tag, *, history: list[dict[str, str]] | None = None,
+            following: bool | None = None) -> dict[str, Any]:
+    """The Tag entity: ``history`` as ``trends.selectors.tag_histories`` gives it
+    (empty when not computed), ``following`` for a signed-in viewer (None else)."""
     return {
         "id": str(tag.pk),
         "name": tag.display_name or tag.name,
         "url": absolute(f"/tags/{tag.name}"),
-        "history": [],
-        "following": False,
+        "history": history or [],
+        "following": following,
     }
+
+
+def tags_out(tags: list, viewer: Account | None) -> list[dict[str, Any]]:
+    """Tag entities with their week of history and whether ``viewer`` follows each
+    (two queries for the whole list)."""
+    ids = [t.pk for t in tags]
+    histories = tag_histories(ids)
+    followed = followed_tag_ids(account=viewer, tag_ids=ids)
+    return [tag_out(t, history=histories[t.pk],
+                    following=(t.pk in followed) if viewer is not None else None) for t in tags]
 
 
 def list_out(lst) -> dict[str, Any]:

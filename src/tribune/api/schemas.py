@@ -172,6 +172,8 @@ class Status(Out):
     muted: bool | None
     pinned: bool | None
     filtered: list[dict[str, Any]] | None
+    local_only: bool
+    interaction_policy: dict[str, Any]
 
 
 class StatusEdit(Out):
@@ -334,6 +336,14 @@ class List(Out):
     title: str
     replies_policy: str
     exclusive: bool
+
+
+class WebPushSubscription(Out):
+    id: str
+    endpoint: str
+    standard: bool
+    alerts: dict[str, bool]
+    server_key: str
 
 
 class Conversation(Out):

@@ -196,6 +196,16 @@ def build_parser() -> argparse.ArgumentParser:
                     "catches up when they were stopped or their queue was lost. A post "
                     "is published once however often this runs.")
 
+    trends = commands.add_parser("trends", help="trending hashtags and posts",
+                                 description="Maintain the trends.")
+    trends_commands = trends.add_subparsers(dest="trends_command", metavar="SUBCOMMAND",
+                                            required=True)
+    trends_commands.add_parser(
+        "refresh", help="recompute the trend scores now",
+        description="Recompute the scores of trending hashtags and posts. The task "
+                    "workers do this at most every TRIBUNE_TRENDS_REFRESH_SECONDS while "
+                    "people post; this catches up at once. Safe to run at any time.")
+
     from tribune.cli.backup import add_parsers as add_backup_parsers
 
     add_backup_parsers(commands)

@@ -324,6 +324,15 @@ def cmd_scheduled(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_trends(args: argparse.Namespace) -> int:
+    """``tribune trends refresh``: recompute the trend scores now."""
+    from tribune.trends.scoring import trends_refresh
+
+    tags, statuses = trends_refresh()
+    print(f"trending hashtags: {tags}, trending posts: {statuses} (before review)")
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from tribune.cli.backup import cmd_backup
 
@@ -359,6 +368,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "moderation": cmd_moderation,
     "media": cmd_media,
     "scheduled": cmd_scheduled,
+    "trends": cmd_trends,
     "backup": cmd_backup,
     "restore": cmd_restore,
     "export": cmd_export,

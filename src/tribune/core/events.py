@@ -80,11 +80,13 @@ class StatusUpdated(Event):
 @dataclasses.dataclass(frozen=True)
 class StatusDeleted(Event):
     """``account_id``'s status ``status_id`` is gone; ``reblog_of_id`` is the original
-    when it was a reblog (None in payloads queued before the field existed)."""
+    when it was a reblog (None in payloads queued before the field existed);
+    ``local_only`` when it was never sent to other servers."""
 
     status_id: int
     account_id: int
     reblog_of_id: int | None = None
+    local_only: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,3 +132,11 @@ class Unfollowed(Event):
 class Blocked(Event):
     account_id: int
     target_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class FiltersChanged(Event):
+    """One of ``account_id``'s filters, or its keywords or statuses, changed (what
+    Mastodon's streaming announces as ``filters_changed``)."""
+
+    account_id: int

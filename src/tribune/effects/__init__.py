@@ -49,12 +49,14 @@ def handle(event: Event) -> None:
     )
     from tribune.statuses.models import Favourite, Mention, Status
     from tribune.timelines import services as timelines
+    from tribune.trends.scoring import trends_refresh_soon
 
     match event:
         case StatusCreated(status_id=sid):
             poll_end_schedule(status_id=sid)
             audience = timelines.fanout_status_to(status_id=sid)
             streams.status_created_stream(status_id=sid, audience=audience)
+            trends_refresh_soon()
             status_scan(status_id=sid)  # detectors may only open or raise a case
             _preview_card(sid, new=True)
             status = Status.objects.filter(pk=sid).select_related("reblog_of").first()
@@ -92,16 +94,20 @@ def handle(event: Event) -> None:
             notify_many(account_ids=interested, from_account_id=status.account_id,
                         type=N.UPDATE, status_id=sid)
             _preview_card(sid)
-        case StatusDeleted(status_id=sid, account_id=aid, reblog_of_id=original_id):
+        case StatusDeleted(status_id=sid, account_id=aid, reblog_of_id=original_id,
+                           local_only=local_only):
             timelines.unfanout_status(status_id=sid, account_id=aid, reblog_of_id=original_id)
             streams.status_deleted_stream(status_id=sid, account_id=aid)
-            outbox.status_delete_send(account_id=aid, status_id=sid, reblog_of_id=original_id)
+            if not local_only:
+                outbox.status_delete_send(account_id=aid, status_id=sid,
+                                          reblog_of_id=original_id)
             if original_id is None:
                 conversations_repair()  # conversations whose last status it was
             if original_id is not None and not Status.objects.filter(
                     account_id=aid, reblog_of_id=original_id).exists():
                 _retract_about_status(original_id, from_account_id=aid, type=N.REBLOG)
         case Favourited(favourite_id=fid):
+            trends_refresh_soon()
             favourite = (Favourite.objects.filter(pk=fid)
                          .select_related("account", "status__account").first())
             if favourite is not None:

@@ -113,10 +113,10 @@ def _loaded(status_id: int):
 def status_create_send(*, status_id: int) -> int:
     """Deliver the ``Create`` of the local post ``status_id`` (or the
     ``Announce`` of a local boost) to ``status_inboxes``; returns how many
-    deliveries were queued (0 for a remote or vanished post, or an imported one,
-    which was never new)."""
+    deliveries were queued (0 for a remote or vanished post, an imported one,
+    which was never new, or a local-only one, which stays here)."""
     status = _loaded(status_id)
-    if status is None or status.imported:
+    if status is None or status.imported or status.local_only:
         return 0
     if status.reblog_of_id:
         return _send(status.account, status_inboxes(status), activities.announce(status))
@@ -125,9 +125,9 @@ def status_create_send(*, status_id: int) -> int:
 
 def status_update_send(*, status_id: int) -> int:
     """Deliver the ``Update`` of the edited local post ``status_id`` to the same
-    audience as its ``Create``."""
+    audience as its ``Create`` (none for a local-only post)."""
     status = _loaded(status_id)
-    if status is None or status.reblog_of_id:
+    if status is None or status.reblog_of_id or status.local_only:
         return 0
     return _send(status.account, status_inboxes(status), activities.update(status))
 

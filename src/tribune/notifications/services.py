@@ -9,6 +9,7 @@ from tribune.accounts.models import Account
 from tribune.core.errors import NotFound
 from tribune.graph.selectors import notification_muted_ids
 from tribune.notifications.models import Notification, NotificationType
+from tribune.notifications.push import push_notification_enqueue
 from tribune.streaming import keys
 from tribune.streaming.publish import stream_publish
 
@@ -17,7 +18,8 @@ def notify(*, account_id: int, from_account_id: int, type: str, status_id: int |
            to_self: bool = False) -> Notification | None:
     """Notify ``account_id`` unless it is the actor itself (but with ``to_self``, as
     the end of one's own poll is), is remote, or hides the actor (block either way,
-    or a mute with notifications). Idempotent per (recipient, actor, type, status)."""
+    or a mute with notifications). Idempotent per (recipient, actor, type, status).
+    A new notification is pushed to the recipient's push subscriptions after commit."""
     if account_id == from_account_id and not to_self:
         return None
     recipient = Account.objects.filter(pk=account_id, domain="").first()
@@ -29,6 +31,7 @@ def notify(*, account_id: int, from_account_id: int, type: str, status_id: int |
         account_id=account_id, from_account_id=from_account_id, type=type, status_id=status_id)
     if created:
         notification_stream(notification)
+        push_notification_enqueue(notification)
     return notification
 
 

@@ -9,8 +9,8 @@ from tribune.accounts.models import Visibility
 from tribune.core.fields import IdField
 from tribune.core.models import Versioned
 
-__all__ = ["Bookmark", "Favourite", "Mention", "Pin", "Poll", "PollVote", "Status", "StatusEdit", "Tag",
-           "Visibility"]
+__all__ = ["Bookmark", "Favourite", "Mention", "Pin", "Poll", "PollVote", "ReplyPolicy", "Status",
+           "StatusEdit", "Tag", "Visibility"]
 
 
 class Tag(models.Model):
@@ -23,6 +23,16 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ReplyPolicy(models.TextChoices):
+    """Who may reply to a post: everyone, the author's followers (and the accounts
+    it mentions), or only the accounts it mentions. The author always may. The
+    three levels of GoToSocial's ``interaction_policy.can_reply``."""
+
+    EVERYONE = "everyone"
+    FOLLOWERS = "followers"
+    MENTIONED = "mentioned"
 
 
 class Status(Versioned):
@@ -67,6 +77,11 @@ class Status(Versioned):
     # Brought back from an archive (statuses.importing): an old post that is on no
     # home feed (timelines.rules).
     imported = models.BooleanField(default=False)
+    # Kept on this instance: never sent to other servers nor shown to visitors
+    # (glitch-soc's and Hometown's ``local_only``); a reblog of one is one too.
+    local_only = models.BooleanField(default=False)
+    reply_policy = models.CharField(max_length=10, choices=ReplyPolicy.choices,
+                                    default=ReplyPolicy.EVERYONE)
     # Restrictions from moderation decisions (tribune.moderation), each reversible:
     # a content warning shown before the post, kept out of public timelines and
     # search, or removed (only the author still sees it, with the notice).

@@ -6,7 +6,10 @@
 * blocks hide everything both ways, including reblogs of a blocked author;
 * a status removed by a moderation decision is seen by its author only (with the
   notice), and so are reblogs of it; one with reduced reach stays visible but is
-  left out of public timelines, hashtags and search (``public_q``).
+  left out of public timelines, hashtags and search (``public_q``);
+* a local-only post is seen by local accounts only: never by visitors nor other
+  servers (``visible_q``, ``can_view``);
+* who may reply follows the post's ``reply_policy`` (``reply_refusal``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from tribune.graph.selectors import (
     is_blocked_either_way,
     is_following,
 )
-from tribune.statuses.models import Mention, Status
+from tribune.statuses.models import Mention, ReplyPolicy, Status
 
 OPEN = [Visibility.PUBLIC, Visibility.UNLISTED]
 
@@ -28,7 +31,8 @@ OPEN = [Visibility.PUBLIC, Visibility.UNLISTED]
 def visible_q(viewer: Account | None, *, blocked: set[int] | None = None) -> Q:
     """A filter for Status rows that ``viewer`` (None: a visitor) may see."""
     if viewer is None:
-        return Q(visibility__in=OPEN, removed_at__isnull=True, reblog_of__removed_at__isnull=True)
+        return Q(visibility__in=OPEN, removed_at__isnull=True, reblog_of__removed_at__isnull=True,
+                 local_only=False)
     followed = Follow.objects.filter(account_id=viewer.pk, target_id=OuterRef("account_id"))
     mentioned = Mention.objects.filter(status_id=OuterRef("pk"), account_id=viewer.pk)
     q = (
@@ -39,6 +43,8 @@ def visible_q(viewer: Account | None, *, blocked: set[int] | None = None) -> Q:
     )
     q &= (Q(removed_at__isnull=True) | Q(account_id=viewer.pk)) & (
         Q(reblog_of__removed_at__isnull=True) | Q(reblog_of__account_id=viewer.pk))
+    if viewer.domain:
+        q &= Q(local_only=False)
     if blocked is None:
         blocked = blocked_either_way_ids(viewer.pk)
     if blocked:
@@ -76,6 +82,8 @@ def can_view(viewer: Account | None, status: Status) -> bool:
         return False
     if removed_for(viewer, status):
         return False
+    if status.local_only and (viewer is None or viewer.domain):
+        return False
     if viewer is None:
         return status.visibility in OPEN
     if viewer.pk == status.account_id:
@@ -94,6 +102,44 @@ def can_reblog(account: Account, status: Status) -> bool:
     if status.visibility in OPEN:
         return True
     return status.visibility == Visibility.PRIVATE and status.account_id == account.pk
+
+
+def _refusal_message(policy: str) -> str:
+    from django.utils.translation import gettext as _
+
+    if policy == ReplyPolicy.FOLLOWERS:
+        return _("Only followers of the author can reply to this post.")
+    return _("Only the accounts this post mentions can reply to it.")
+
+
+def reply_refusals(account: Account, statuses: list[Status]) -> dict[int, str]:
+    """``reply_refusal`` for a page of ``statuses`` (their mentions prefetched) at
+    once: {status id: reason} for those ``account`` may not reply to; one query."""
+    limited = [s for s in statuses if s.reply_policy != ReplyPolicy.EVERYONE
+               and s.account_id != account.pk
+               and not any(m.account_id == account.pk for m in s.mentions.all())]
+    if not limited:
+        return {}
+    followed = set(Follow.objects.filter(
+        account_id=account.pk, target_id__in={s.account_id for s in limited})
+        .values_list("target_id", flat=True))
+    return {s.pk: _refusal_message(s.reply_policy) for s in limited
+            if not (s.reply_policy == ReplyPolicy.FOLLOWERS and s.account_id in followed)}
+
+
+def reply_refusal(account: Account, status: Status) -> str | None:
+    """Why ``account`` may not reply to ``status``, or None when it may: its author
+    and the accounts it mentions always may; ``followers`` adds the author's
+    followers, ``everyone`` everyone who can see it. The reason is a sentence for
+    the person refused (GoToSocial's ``can_reply`` levels, enforced here)."""
+    if status.reply_policy == ReplyPolicy.EVERYONE or account.pk == status.account_id:
+        return None
+    if Mention.objects.filter(status=status, account_id=account.pk).exists():
+        return None
+    if status.reply_policy == ReplyPolicy.FOLLOWERS and is_following(account.pk,
+                                                                       status.account_id):
+        return None
+    return _refusal_message(status.reply_policy)
 
 
 def viewers_who_can_view(status: Status, viewer_ids: set[int | None]) -> set[int | None]:

@@ -21,12 +21,13 @@ from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account, Visibility
 from tribune.core.entity_cache import new_version
-from tribune.core.errors import Conflict, NotFound, ValidationFailed
+from tribune.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tribune.core.events import StatusCreated, StatusUpdated, publish
 from tribune.core.ids import new_id
 from tribune.core.languages import is_language_code
 from tribune.core.text import normalize_tag, sanitize
 from tribune.statuses.models import Mention, Status, Tag
+from tribune.statuses.policy import reply_refusal
 from tribune.statuses.services import _snapshot, _status_destroy
 
 # Bounds on what another server may make us store (characters). Mastodon bounds
@@ -81,10 +82,14 @@ def status_remote_create(
     ``tag_names`` its hashtags. Raises ValidationFailed for a local account, a
     URI or URL that is not http(s) or longer than 500 characters, an unknown
     visibility or content over ``MAX_CONTENT``; Conflict when ``uri`` is
-    another account's post (a Create never overwrites someone else's post).
+    another account's post (a Create never overwrites someone else's post);
+    Forbidden for a reply that ``in_reply_to``'s reply policy leaves out (the
+    policy holds on this instance whatever the other server allows).
     """
     if account.is_local or not _http_url(uri):
         raise ValidationFailed(_("Validation failed: not a remote post"))
+    if in_reply_to is not None and (refusal := reply_refusal(account, in_reply_to)):
+        raise Forbidden(refusal)
     existing = Status.objects.filter(uri=uri).first()
     if existing is not None:
         if existing.account_id != account.pk:

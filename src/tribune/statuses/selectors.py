@@ -165,6 +165,8 @@ def public_timeline(*, viewer: Account | None, cursor: Cursor, local: bool = Fal
         qs = qs.exclude(account__domain="")
     if only_media:
         qs = qs.filter(_HAS_MEDIA)
+    if viewer is None:  # local-only posts are for signed-in local accounts
+        qs = qs.filter(local_only=False)
     if viewer is not None:
         qs = qs.exclude(account_id__in=hidden_account_ids(viewer.pk))
     return paginate(with_relations(qs), cursor)
@@ -181,6 +183,8 @@ def tag_timeline(*, name: str, viewer: Account | None, cursor: Cursor, local: bo
         qs = qs.exclude(account__domain="")
     if only_media:
         qs = qs.filter(_HAS_MEDIA)
+    if viewer is None:  # local-only posts are for signed-in local accounts
+        qs = qs.filter(local_only=False)
     if viewer is not None:
         qs = qs.exclude(account_id__in=hidden_account_ids(viewer.pk))
     return paginate(with_relations(qs), cursor)

@@ -47,11 +47,12 @@ from tribune.statuses.models import (
     Mention,
     Pin,
     Poll,
+    ReplyPolicy,
     Status,
     StatusEdit,
     Tag,
 )
-from tribune.statuses.policy import can_reblog, can_view
+from tribune.statuses.policy import can_reblog, can_view, reply_refusal
 from tribune.statuses.polls import PollSpec, poll_create_for, poll_replace_for
 
 MAX_PINS = 5
@@ -120,7 +121,8 @@ def status_create(
     sensitive: bool | None = None, language: str | None = None,
     in_reply_to_id: int | str | None = None, application_id: int | None = None,
     idempotency_key: str | None = None, created_at=None, media_ids: list | None = None,
-    poll: PollSpec | None = None,
+    poll: PollSpec | None = None, reply_policy: str | None = None,
+    local_only: bool | None = None,
 ) -> Status:
     """Post a status as ``account`` and return it.
 
@@ -132,10 +134,13 @@ def status_create(
     empty. ``poll`` (checked by ``statuses.polls.poll_spec``) is made in the same
     transaction; a post cannot have both a poll and media. Each new status spends
     one of the author's ``POSTING`` budget (Mastodon:
-    300 per 3 hours; a repeat with the same idempotency key spends nothing). Raises
-    ValidationFailed (422), NotFound (404) when the replied-to status is unknown,
-    not visible, or deleted while this one was written, and RateLimited (429) when
-    the budget is spent (nothing is written then).
+    300 per 3 hours; a repeat with the same idempotency key spends nothing).
+    ``reply_policy`` (``ReplyPolicy``, everyone by default) says who may reply;
+    ``local_only`` keeps the post on this instance (by default a reply to a
+    local-only post is one too). Raises ValidationFailed (422), NotFound (404) when
+    the replied-to status is unknown, not visible, or deleted while this one was
+    written, Forbidden (403) when its reply policy leaves ``account`` out, and
+    RateLimited (429) when the budget is spent (nothing is written then).
     """
     ensure_can_act(account)
     cache_key = f"idempotency:{account.pk}:{idempotency_key}" if idempotency_key else None
@@ -148,11 +153,10 @@ def status_create(
     language = language or account.default_language or None
     _validate(text, spoiler_text, visibility, language, has_media=bool(media_ids),
               has_poll=poll is not None)
-    in_reply_to = None
-    if in_reply_to_id not in (None, ""):
-        in_reply_to = _visible_or_404(in_reply_to_id, account)
-        if in_reply_to.reblog_of_id:  # a reply to a reblog answers its original
-            in_reply_to = in_reply_to.reblog_of
+    reply_policy = _checked_reply_policy(reply_policy)
+    in_reply_to = _reply_target(in_reply_to_id, account)
+    if local_only is None:
+        local_only = bool(in_reply_to and in_reply_to.local_only)
     mentioned = accounts_by_handles(extract_mentions(text))
     _spend_posting(account)
     now = created_at or timezone.now()
@@ -165,7 +169,8 @@ def status_create(
             language=language, visibility=visibility, in_reply_to=in_reply_to,
             in_reply_to_account_id=in_reply_to.account_id if in_reply_to else None,
             thread_id=(in_reply_to.thread_id or in_reply_to.pk) if in_reply_to else status_id,
-            application_id=application_id, created_at=now,
+            application_id=application_id, created_at=now, reply_policy=reply_policy,
+            local_only=bool(local_only),
         )
         Mention.objects.bulk_create(
             [Mention(status=status, account=a) for a in {a.pk: a for a in mentioned.values()}.values()],
@@ -187,6 +192,27 @@ def status_create(
     if cache_key:
         cache.set(cache_key, status.pk, IDEMPOTENCY_SECONDS)
     return status
+
+
+def _checked_reply_policy(reply_policy: str | None) -> str:
+    if reply_policy in (None, ""):
+        return ReplyPolicy.EVERYONE
+    if reply_policy not in ReplyPolicy.values:
+        raise ValidationFailed(_("Validation failed: Reply policy is not included in the list"))
+    return reply_policy
+
+
+def _reply_target(in_reply_to_id: int | str | None, account: Account) -> Status | None:
+    """The status ``account`` replies to (the original, for a reblog): NotFound when
+    it cannot see it, Forbidden when the status's reply policy leaves it out."""
+    if in_reply_to_id in (None, ""):
+        return None
+    in_reply_to = _visible_or_404(in_reply_to_id, account)
+    if in_reply_to.reblog_of_id:  # a reply to a reblog answers its original
+        in_reply_to = in_reply_to.reblog_of
+    if refusal := reply_refusal(account, in_reply_to):
+        raise Forbidden(refusal)
+    return in_reply_to
 
 
 def _visible_or_404(status_id: int | str, viewer: Account) -> Status:
@@ -276,7 +302,7 @@ def _status_destroy(*, status_id: int) -> bool:
     that removes it changes the counters.
     """
     row = (Status.objects.select_for_update().filter(pk=status_id)
-           .values("account_id", "in_reply_to_id", "reblog_of_id").first())
+           .values("account_id", "in_reply_to_id", "reblog_of_id", "local_only").first())
     if row is None:
         return False
     # Its reblogs go with it; locked too, so a concurrent unreblog is not counted twice.
@@ -296,7 +322,7 @@ def _status_destroy(*, status_id: int) -> bool:
         Status.objects.filter(pk=row["reblog_of_id"], reblogs_count__gt=0).update(
             reblogs_count=F("reblogs_count") - 1, version=new_version())
     publish(StatusDeleted(status_id=status_id, account_id=row["account_id"],
-                          reblog_of_id=row["reblog_of_id"]))
+                          reblog_of_id=row["reblog_of_id"], local_only=row["local_only"]))
     return True
 
 
@@ -347,7 +373,8 @@ def reblog_create(*, account: Account, status: Status, visibility: str = Visibil
                 # A concurrent duplicate fails here on reblog_once, before any counter moves.
                 reblog = Status.objects.create(account=account, reblog_of=original,
                                                visibility=visibility, created_at=timezone.now(),
-                                               thread_id=None, uri=uri[:500])
+                                               thread_id=None, uri=uri[:500],
+                                               local_only=original.local_only)
                 if not Status.objects.filter(pk=original.pk).update(
                         reblogs_count=F("reblogs_count") + 1, version=new_version()):
                     raise NotFound(_("Record not found"))  # the original was deleted meanwhile
@@ -448,14 +475,15 @@ def pin_delete(*, account: Account, status: Status) -> None:
 
 def status_check(*, account: Account, text: str, visibility: str | None = None,
                  spoiler_text: str = "", language: str | None = None,
-                 in_reply_to_id: int | str | None = None, has_media: bool = False) -> None:
+                 in_reply_to_id: int | str | None = None, has_media: bool = False,
+                 reply_policy: str | None = None) -> None:
     """Check a post's parameters as :func:`status_create` will, writing nothing:
     for a post kept to be published later (``tribune.scheduling``). Raises
-    Forbidden for a restricted account, ValidationFailed (text, character limit,
-    visibility, language) and NotFound for a replied-to status ``account`` cannot
-    see."""
+    Forbidden for a restricted account or a reply its target's policy refuses,
+    ValidationFailed (text, character limit, visibility, language, reply policy)
+    and NotFound for a replied-to status ``account`` cannot see."""
     ensure_can_act(account)
     _validate(text, spoiler_text or "", visibility or account.default_visibility,
               language or account.default_language or None, has_media=has_media)
-    if in_reply_to_id not in (None, ""):
-        _visible_or_404(in_reply_to_id, account)
+    _checked_reply_policy(reply_policy)
+    _reply_target(in_reply_to_id, account)

@@ -23,7 +23,12 @@ The rules, after Mastodon's ``FeedManager#filter_from_home`` and
 - a reblog only if the viewer shows that account's reblogs, and never of the
   viewer's own post;
 - a reply only to its own author, to the viewer, or to an account the viewer follows;
-- statuses imported from an archive are on no feed (they were not fanned out).
+- statuses imported from an archive are on no feed (they were not fanned out);
+- a public post, not a boost, fit for public timelines, by an author the viewer does
+  not follow, when the viewer follows one of its hashtags (Mastodon's
+  ``deliver_to_hashtag_followers``; ``trends.selectors.tag_followed_statuses_q``),
+  unless a block or mute stands between them. The facts say so only for such posts
+  (``Graph.follows_tag``, from ``trends.selectors.tagged_pairs``). A followed author's posts are judged by the rules above.
 
 What the rules cannot know is history: a feed keeps what was admitted under the
 graph of its time, and a rebuild does not (a mute that has since ended; a reblog
@@ -92,6 +97,10 @@ class Graph(Protocol):
     def mentioned(self, viewer_id: int, status_id: int) -> bool:
         """Whether the (direct) status mentions the viewer."""
 
+    def follows_tag(self, viewer_id: int, status_id: int) -> bool:
+        """Whether the viewer follows a hashtag of the status and the status may
+        reach its hashtags' followers (``tag_followed_statuses_q``)."""
+
 
 def admits(status: Candidate, viewer_id: int, graph: Graph) -> bool:
     """Whether ``status`` belongs on ``viewer_id``'s home feed (the rules above).
@@ -102,8 +111,8 @@ def admits(status: Candidate, viewer_id: int, graph: Graph) -> bool:
     if viewer_id == author:
         return True
     shows_reblogs = graph.follow(viewer_id, author)
-    if shows_reblogs is None:
-        return False
+    if shows_reblogs is None:  # a stranger's: only by a followed hashtag
+        return graph.follows_tag(viewer_id, status.id) and not graph.hides(viewer_id, author)
     if status.visibility == Visibility.DIRECT:
         if not graph.mentioned(viewer_id, status.id):
             return False
@@ -189,10 +198,20 @@ class ViewersGraph:
                      .values_list("account_id", "target_id")):
             self.hidden[a].add(b)
         self._mentions: set[tuple[int, int]] = set()
+        self._tagged: set[tuple[int, int]] = set()
+        self.tag_viewers: dict[int, list[int]] = {}  # status -> viewers following its tags
 
     def note_mentions(self, pairs: Iterable[tuple[int, int]]) -> None:
         """Record ``(viewer, status)`` pairs where the status mentions the viewer."""
         self._mentions.update(pairs)
+
+    def note_tagged(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Record ``(viewer, status)`` pairs where the viewer follows a hashtag of
+        the status and it may reach hashtags' followers (:func:`tagged_pairs`)."""
+        for pair in pairs:
+            if pair not in self._tagged:
+                self._tagged.add(pair)
+                self.tag_viewers.setdefault(pair[1], []).append(pair[0])
 
     def follow(self, viewer_id: int, account_id: int) -> bool | None:
         return self.follows[viewer_id].get(account_id)
@@ -203,18 +222,24 @@ class ViewersGraph:
     def mentioned(self, viewer_id: int, status_id: int) -> bool:
         return (viewer_id, status_id) in self._mentions
 
+    def follows_tag(self, viewer_id: int, status_id: int) -> bool:
+        return (viewer_id, status_id) in self._tagged
+
 
 class AudienceGraph:
-    """The ties of one status's possible audience (its author's local followers and
-    the author): who follows the author (and shows their reblogs), who follows the
-    account it replies to, who is mentioned, who is hidden from whom. A fixed number
-    of queries whatever the audience's size."""
+    """The ties of one status's possible audience (its author's local followers,
+    the followers of its hashtags who do not follow the author, and the author):
+    who follows the author (and shows their reblogs), who follows the account it
+    replies to, who is mentioned, who is hidden from whom. A fixed number of
+    queries whatever the audience's size."""
 
-    def __init__(self, status: Candidate, *, followers: dict[int, bool]) -> None:
+    def __init__(self, status: Candidate, *, followers: dict[int, bool],
+                 tag_followers: Iterable[int] = ()) -> None:
         self.max_followers = settings.TRIBUNE_FANOUT_MAX_FOLLOWERS
         self.author = status.account_id
         self.followers = followers
-        audience = list(followers)
+        self.tag_followers = set(tag_followers) - set(followers)
+        audience = [*followers, *self.tag_followers]
         self.reply_target = status.in_reply_to_account_id
         self.follow_reply_target: set[int] = set()
         if self.reply_target is not None and audience:
@@ -248,6 +273,9 @@ class AudienceGraph:
 
     def mentioned(self, viewer_id: int, status_id: int) -> bool:
         return viewer_id in self.mentioned_ids
+
+    def follows_tag(self, viewer_id: int, status_id: int) -> bool:
+        return viewer_id in self.tag_followers
 
 
 def candidate_of(status: Status) -> Candidate:
@@ -316,3 +344,4 @@ def window_candidates(*, viewer_ids: list[int], low: int, high: int,
         cursor.execute(mentions_sql, [*viewer_ids, low, high, Visibility.DIRECT])
         mentioned = {(v, s) for v, s in cursor.fetchall()}
     return statuses, mentioned
+

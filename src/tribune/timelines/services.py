@@ -33,6 +33,7 @@ from tribune.timelines.rules import (
     is_celebrity,
     window_candidates,
 )
+from tribune.trends.selectors import tag_followers, tagged_pairs
 
 ACTIVITY_RESOLUTION = timedelta(hours=1)  # active_at is kept to the hour, as Mastodon does
 REBUILD_FLAG_SECONDS = 600  # a rebuild that has not finished by then is not waited for
@@ -77,7 +78,11 @@ def home_audience(*, status_id: int) -> tuple[Status | None, set[int]]:
 
     Who: the author, if local, and those of the author's local followers that
     :func:`rules.admits` admits (for a direct status, the mentioned ones; replies,
-    reblogs, blocks and mutes as the rules say).
+    reblogs, blocks and mutes as the rules say), and, for a public post, the local
+    followers of its hashtags (``trends.selectors.tag_followers``: active ones who
+    do not follow the author, whatever the author's followers; Mastodon's
+    ``deliver_to_hashtag_followers``), blocks and mutes filtered in bulk by the
+    same rules.
 
     Two rules keep the cost flat (docs/adr/0011-scale-out.md): followers inactive for
     ``TRIBUNE_FEED_ACTIVE_DAYS`` are skipped (their feed is rebuilt when they come
@@ -102,8 +107,9 @@ def home_audience(*, status_id: int) -> tuple[Status | None, set[int]]:
             rows = rows.filter(account_id__in=Mention.objects.filter(status_id=status.pk)
                                .values("account_id"))
         followers = dict(rows.values_list("account_id", "show_reblogs"))
-    graph = AudienceGraph(candidate, followers=followers)
-    audience = {v for v in followers if admits(candidate, v, graph)}
+    tagged = set() if direct else tag_followers(status=status, active_since=active_cutoff())
+    graph = AudienceGraph(candidate, followers=followers, tag_followers=tagged)
+    audience = {v for v in (*followers, *graph.tag_followers) if admits(candidate, v, graph)}
     if status.account.is_local:
         audience.add(status.account_id)  # one's own, always (rules.admits)
     return status, audience
@@ -201,6 +207,7 @@ def feed_merge_author(*, feed_account_id: int, author_id: int, limit: int = 40) 
 def _viewer_graph(viewer_id: int, statuses: list[Candidate]) -> ViewersGraph:
     """One viewer's ties, with the mentions of it among ``statuses``' direct ones."""
     graph = ViewersGraph([viewer_id])
+    graph.note_tagged(tagged_pairs(viewer_ids=[viewer_id], status_ids=[c.id for c in statuses]))
     direct = [c.id for c in statuses if c.visibility == Visibility.DIRECT]
     if direct:
         graph.note_mentions((viewer_id, s) for s in Mention.objects.filter(
@@ -350,10 +357,18 @@ def _feeds_compute(viewers: list[int], floor: int, below: int
         low = max(high - span, floor)
         statuses, mentioned = window_candidates(viewer_ids=sorted(pending), low=low, high=high)
         graph.note_mentions(mentioned)
+        tagged = tagged_pairs(viewer_ids=sorted(pending), low=low, high=high)
+        graph.note_tagged(tagged)
+        known = {s.id for s in statuses}
+        extra = {s for _, s in tagged} - known  # posts by strangers with followed tags
+        listed = sorted(extra)
+        for start in range(0, len(listed), 500):
+            statuses += candidates(Status.objects.filter(pk__in=listed[start : start + 500]))
         statuses.sort(reverse=True)  # by id, newest first
         for status in statuses:
             author = status.account_id
-            for viewer in (*graph.followers.get(author, ()), author):
+            for viewer in dict.fromkeys((*graph.followers.get(author, ()), author,
+                                         *graph.tag_viewers.get(status.id, ()))):
                 if viewer in pending and admits(status, viewer, graph):
                     admitted[viewer].append(status.entry)
         pending = {v for v in pending if not _enough(admitted[v])}

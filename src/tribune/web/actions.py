@@ -33,6 +33,7 @@ from tribune.media import services as media
 from tribune.scheduling import services as scheduling
 from tribune.statuses import polls, selectors
 from tribune.statuses import services as statuses
+from tribune.statuses.models import ReplyPolicy
 from tribune.timelines.services import feed_add_status
 from tribune.web.cards import cards_for
 from tribune.web.forms import ComposeForm, EditForm
@@ -138,9 +139,14 @@ def compose(request: HttpRequest) -> HttpResponse:
                 poll = polls.poll_spec(options=options,
                                        expires_in=form.cleaned_data["poll_duration"],
                                        multiple=form.cleaned_data["poll_multiple"])
+            reply_policy = form.cleaned_data["reply_policy"] or None
+            local_only = form.cleaned_data["local_only"]
             if form.cleaned_data["scheduled_at"]:
                 if poll is not None:
                     raise ValidationFailed(_("A scheduled post cannot have a poll yet."))
+                if local_only or reply_policy not in (None, ReplyPolicy.EVERYONE):
+                    raise ValidationFailed(_("A scheduled post cannot be local-only or "
+                                             "limit replies yet."))
                 scheduling.scheduled_status_create(
                     account=viewer, text=form.cleaned_data["text"],
                     spoiler_text=form.cleaned_data["spoiler_text"],
@@ -154,7 +160,8 @@ def compose(request: HttpRequest) -> HttpResponse:
                 spoiler_text=form.cleaned_data["spoiler_text"],
                 visibility=form.cleaned_data["visibility"],
                 in_reply_to_id=form.cleaned_data["in_reply_to_id"] or None,
-                media_ids=uploaded or None, poll=poll,
+                media_ids=uploaded or None, poll=poll, reply_policy=reply_policy,
+                local_only=local_only,
             )
         except NotFound:
             form.add_error(None, _("The post you are replying to is gone."))

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tribune.accounts.models import Account, Visibility
+from tribune.filters.matching import FilterMatch, ViewerFilters, hides, searchable_text
+from tribune.filters.selectors import viewer_filters
 from tribune.statuses.models import Poll, Status
-from tribune.statuses.policy import can_reblog
+from tribune.statuses.policy import can_reblog, reply_refusals
 from tribune.statuses.polls import poll_expired
 from tribune.statuses.selectors import ViewerState, status_poll
 
@@ -83,6 +85,12 @@ class Card:
     pinned: bool = False
     can_pin: bool = False
     poll: PollView | None = None
+    # Why the viewer may not reply (the post's reply policy), None when it may.
+    reply_refusal: str | None = None
+    # The titles of the viewer's warn (or blur) filters it matches, and whether a
+    # hide filter of the page's context matches it (the page leaves it out).
+    filtered: tuple[str, ...] = ()
+    hidden: bool = False
 
     @property
     def reblogged_by(self) -> Account | None:
@@ -94,12 +102,34 @@ class Card:
         return self.status.pk
 
 
-def cards_for(statuses: list[Status], viewer: Account | None) -> list[Card]:
-    """Cards for ``statuses`` (already loaded with ``with_relations``), in order."""
+def _filter_matches(status: Status, filters: ViewerFilters,
+                    context: str | None) -> list[FilterMatch]:
+    """What ``filters`` say of a post as shown (a boost by its original)."""
+    shown = status.reblog_of if status.reblog_of_id else status
+    poll = status_poll(shown)
+    text = searchable_text(
+        spoiler_text=shown.spoiler_text or "", content_html=shown.content or "",
+        poll_options=poll.options if poll is not None else (),
+        media_descriptions=[m.description for m in shown.media_attachments.all()])
+    return filters.match(text=text, status_ids={status.pk, shown.pk}, context=context)
+
+
+def cards_for(statuses: list[Status], viewer: Account | None,
+              context: str | None = None) -> list[Card]:
+    """Cards for ``statuses`` (already loaded with ``with_relations``), in order.
+
+    With a filter ``context`` (``home``, ``public``, ``thread``, ``account``,
+    ``notifications``) the viewer's filters of that context are applied, compiled
+    once for the page: a card says which warn filters it matches and whether a
+    hide filter matches it (the caller leaves such cards out)."""
     state = ViewerState.for_statuses(statuses, viewer)
+    shown_all = [s.reblog_of if s.reblog_of_id else s for s in statuses]
+    refusals = reply_refusals(viewer, shown_all) if viewer is not None else {}
+    filters = viewer_filters(viewer) if context is not None else ViewerFilters(())
     cards = []
     for status in statuses:
         shown = status.reblog_of if status.reblog_of_id else status
+        matches = _filter_matches(status, filters, context) if filters else []
         cards.append(Card(
             status=status, shown=shown,
             favourited=shown.pk in state.favourited,
@@ -111,5 +141,14 @@ def cards_for(statuses: list[Status], viewer: Account | None) -> list[Card]:
             can_pin=(viewer is not None and shown.account_id == viewer.pk
                      and shown.visibility != Visibility.DIRECT),
             poll=poll_view(shown, viewer, state.poll_votes.get(shown.pk)),
+            reply_refusal=refusals.get(shown.pk),
+            filtered=tuple(m.filter.title for m in matches),
+            hidden=hides(matches),
         ))
     return cards
+
+
+def shown_cards(statuses: list[Status], viewer: Account | None, context: str) -> list[Card]:
+    """:func:`cards_for` in a filter ``context``, without the cards a hide filter
+    matches."""
+    return [card for card in cards_for(statuses, viewer, context) if not card.hidden]

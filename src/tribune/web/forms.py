@@ -12,7 +12,7 @@ from django.utils.translation import pgettext_lazy
 from tribune.accounts.models import Account, Visibility
 from tribune.media.processing import IMAGE_TYPES
 from tribune.media.services import DESCRIPTION_LIMIT, MAX_ATTACHMENTS
-from tribune.statuses.models import Status
+from tribune.statuses.models import ReplyPolicy, Status
 from tribune.statuses.polls import MAX_OPTION_CHARACTERS, MAX_OPTIONS
 
 VISIBILITY_CHOICES = [
@@ -75,6 +75,14 @@ class ComposeForm(forms.Form):
                                            coerce=int, initial=86400, required=False,
                                            empty_value=86400)
     poll_multiple = forms.BooleanField(label=_("Allow several choices"), required=False)
+    reply_policy = forms.ChoiceField(label=_("Who can reply"), choices=[
+        (ReplyPolicy.EVERYONE, _("Everyone")),
+        (ReplyPolicy.FOLLOWERS, _("Your followers and the people you mention")),
+        (ReplyPolicy.MENTIONED, _("Only the people you mention")),
+    ], initial=ReplyPolicy.EVERYONE, required=False)
+    local_only = forms.BooleanField(
+        label=_("Only on this server (not sent to other servers, hidden from visitors)"),
+        required=False)
 
     def __init__(self, viewer: Account, *args, in_reply_to: Status | None = None,
                  initial_text: str = "", **kwargs):
@@ -90,6 +98,7 @@ class ComposeForm(forms.Form):
             # A reply is never more public than what it answers.
             initial["visibility"] = max(viewer.default_visibility, in_reply_to.visibility,
                                         key=order.index)
+            initial["local_only"] = in_reply_to.local_only
         kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         self.in_reply_to = in_reply_to

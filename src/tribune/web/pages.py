@@ -6,6 +6,7 @@ reload. Without JavaScript the same links are plain page links."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from functools import wraps
 
@@ -33,7 +34,8 @@ from tribune.notifications.selectors import notifications as notification_list
 from tribune.statuses import selectors as statuses
 from tribune.timelines.selectors import home_timeline, markers
 from tribune.timelines.services import markers_set
-from tribune.web.cards import cards_for
+from tribune.trends.selectors import is_following_tag
+from tribune.web.cards import cards_for, shown_cards
 from tribune.web.forms import ComposeForm
 from tribune.web.viewer import account_required, cursor_of, viewer_of
 
@@ -48,17 +50,24 @@ def _page_query(cursor_key: int | None, name: str) -> str:
 
 
 def _feed(request: HttpRequest, *, fetch: Callable[[Cursor], Page], template: str,
-          context: dict, poll: bool = True, cards: bool = True) -> HttpResponse:
+          context: dict, poll: bool = True, cards: bool = True,
+          filter_context: str | None = None) -> HttpResponse:
     """Render a paged list page, or just its fragment for htmx.
 
     ``fetch`` maps a cursor to a Page; items are statuses (``cards=True``) or
-    whatever the item template expects.
+    whatever the item template expects. With ``filter_context`` the viewer's
+    filters of that context apply (hidden posts left out, warned ones collapsed).
     """
     viewer = viewer_of(request)
     part = request.GET.get("part") if request.htmx else None
     cursor = cursor_of(request, limit=NEW_LIMIT if part == "new" else 20)
     page = fetch(cursor)
-    items = cards_for(page.items, viewer) if cards else page.items
+    if not cards:
+        items = page.items
+    elif filter_context is not None:
+        items = shown_cards(page.items, viewer, filter_context)
+    else:
+        items = cards_for(page.items, viewer)
     # Polling asks for what is newer than the newest item shown; an empty first
     # page polls from 0, so the first post to arrive is not missed.
     newest = page.prev_min_id if page.items else (cursor.min_id or 0)
@@ -95,7 +104,7 @@ def home(request: HttpRequest) -> HttpResponse:
             return response
         return landing(request)
     return _feed(request, template="web/timeline.html",
-                 fetch=lambda c: home_timeline(viewer=viewer, cursor=c),
+                 fetch=lambda c: home_timeline(viewer=viewer, cursor=c), filter_context="home",
                  context={"title": _("Home"), "nav": "home", "compose": ComposeForm(viewer),
                           "empty": _("Your home timeline is empty. Follow people to see "
                                      "their posts here.")})
@@ -134,6 +143,7 @@ def local(request: HttpRequest) -> HttpResponse:
     viewer = viewer_of(request)
     return _feed(request, template="web/timeline.html",
                  fetch=lambda c: statuses.public_timeline(viewer=viewer, cursor=c, local=True),
+                 filter_context="public",
                  context={"title": _("Local timeline"), "nav": "local",
                           "compose": ComposeForm(viewer) if viewer else None,
                           "empty": _("Nobody has posted publicly yet.")})
@@ -145,9 +155,14 @@ def tag(request: HttpRequest, name: str) -> HttpResponse:
     if not TAG_NAME_RE.fullmatch(key):
         raise Http404  # not something a post could carry as a hashtag
     viewer = viewer_of(request)
+    tag_following = None  # the Follow/Unfollow button, for a signed-in person
+    if viewer is not None:
+        tag_following = is_following_tag(account=viewer, name=key)
     return _feed(request, template="web/timeline.html",
                  fetch=lambda c: statuses.tag_timeline(name=key, viewer=viewer, cursor=c),
-                 context={"title": f"#{key}", "nav": "tag",
+                 filter_context="public",
+                 context={"title": f"#{key}", "nav": "tag", "tag_name": key,
+                          "tag_following": tag_following,
                           "compose": ComposeForm(viewer, initial_text=f"#{key} ")
                           if viewer else None,
                           "empty": _("No posts with this hashtag yet.")})
@@ -185,8 +200,9 @@ def notifications(request: HttpRequest) -> HttpResponse:
         if page.items and cursor.max_id is None:
             _mark_notifications_read(viewer, page.items[0].pk)
         with_status = [n.status for n in page.items if n.status_id]
-        by_id = {c.status.pk: c for c in cards_for(with_status, viewer)}
-        page.items = [(n, by_id.get(n.status_id)) for n in page.items]
+        by_id = {c.status.pk: c for c in cards_for(with_status, viewer, "notifications")}
+        page.items = [(n, by_id.get(n.status_id)) for n in page.items
+                      if n.status_id is None or not by_id[n.status_id].hidden]
         return page
 
     return _feed(request, template="web/timeline.html", fetch=fetch, cards=False,
@@ -245,8 +261,8 @@ def profile(request: HttpRequest, username: str, tab: str = "posts") -> HttpResp
     if tab == "posts" and not cursor_of(request).has_cursor and not request.htmx:
         pins = statuses.account_statuses(account=account, viewer=viewer, cursor=Cursor(limit=5),
                                          pinned=True)
-        pinned = cards_for(pins.items, viewer)
-    return _feed(request, template="web/profile.html", poll=False,
+        pinned = shown_cards(pins.items, viewer, "account")
+    return _feed(request, template="web/profile.html", poll=False, filter_context="account",
                  fetch=lambda c: statuses.account_statuses(
                      account=account, viewer=viewer, cursor=c,
                      exclude_replies=(tab == "posts")),
@@ -334,16 +350,18 @@ def thread(request: HttpRequest, username: str, status_id: str) -> HttpResponse:
     viewer = viewer_of(request)
     status = _status_page_or_404(request, username, status_id)
     ancestors, descendants = statuses.status_context(status=status, viewer=viewer)
-    cards = cards_for([*ancestors, status, *descendants], viewer)
-    focus = cards[len(ancestors)]
+    cards = cards_for([*ancestors, status, *descendants], viewer, "thread")
+    # The post asked for is shown as it is, whatever the filters say of it.
+    focus = dataclasses.replace(cards[len(ancestors)], filtered=(), hidden=False)
     compose = None
     if viewer is not None:
         compose = ComposeForm(viewer, in_reply_to=status)
     return render(request, "web/thread.html", {
         "title": _("Post by %(name)s") % {"name": status.account.display_name
                                            or status.account.username},
-        "ancestors": cards[: len(ancestors)], "focus": focus,
-        "descendants": cards[len(ancestors) + 1:], "compose": compose,
+        "ancestors": [c for c in cards[: len(ancestors)] if not c.hidden], "focus": focus,
+        "descendants": [c for c in cards[len(ancestors) + 1:] if not c.hidden],
+        "compose": compose,
     })
 
 

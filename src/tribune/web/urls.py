@@ -6,6 +6,7 @@ from django.urls import include, path
 from tribune.web import (
     actions,
     conversation_views,
+    filter_views,
     images,
     jury_views,
     moderation_views,
@@ -13,6 +14,7 @@ from tribune.web import (
     pages,
     scheduled_views,
     search_views,
+    trends_views,
 )
 from tribune.web.transparency_views import transparency, transparency_json
 
@@ -25,6 +27,9 @@ urlpatterns = [
     path("about/transparency.json", transparency_json, name="transparency_json"),
     path("public/local", pages.local, name="local"),
     path("tags/<str:name>", pages.tag, name="tag"),
+    path("tags/<str:name>/<str:action>", trends_views.tag_follow_action, name="tag_follow_action"),
+    path("explore", trends_views.explore, name="explore"),
+    path("followed_tags", trends_views.followed_tags, name="followed_tags"),
     path("search", search_views.search, name="search"),
     path("notifications", pages.notifications, name="notifications"),
     path("conversations", conversation_views.conversations, name="conversations"),
@@ -68,6 +73,9 @@ urlpatterns = [
     path("report-illegal-content", notice_views.notice, name="notice"),
     path("moderation", moderation_views.queue, name="moderation_queue"),
     path("moderation/cases/<str:case_id>", moderation_views.case, name="moderation_case"),
+    path("moderation/trends", trends_views.trends_review, name="trends_review"),
+    path("moderation/trends/<str:kind>/<str:item_id>/<str:decision>",
+         trends_views.trends_review_action, name="trends_review_action"),
     path("moderation/notices", moderation_views.notices, name="moderation_notices"),
     path("moderation/decisions/<str:decision_id>", moderation_views.decision,
          name="moderation_decision"),
@@ -76,6 +84,10 @@ urlpatterns = [
     path("moderation/cases/<str:case_id>/jury", jury_views.send_to_jury,
          name="send_to_jury"),
     path("settings/jury", jury_views.settings_jury, name="settings_jury"),
+    path("settings/filters", filter_views.filters, name="settings_filters"),
+    path("settings/filters/<str:filter_id>", filter_views.filter_edit, name="settings_filter"),
+    path("settings/filters/<str:filter_id>/delete", filter_views.filter_delete,
+         name="settings_filter_delete"),
     path("jury", jury_views.inbox, name="jury_inbox"),
     path("jury/<str:panel_id>", jury_views.panel, name="jury_panel"),
     path("blocks", pages.blocks, name="blocks"),

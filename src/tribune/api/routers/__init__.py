@@ -9,8 +9,10 @@ from tribune.api.routers import (
     accounts,
     admin_accounts,
     admin_reports,
+    admin_trends,
     apps,
     conversations,
+    filters,
     graph,
     instance,
     lists,
@@ -18,14 +20,16 @@ from tribune.api.routers import (
     misc,
     notifications,
     polls,
+    push,
     registrations,
     reports,
     scheduled_statuses,
     statuses,
+    tags,
     timelines,
 )
 
 for module in (instance, media, statuses, polls, timelines, graph, accounts, lists,
                registrations, notifications, reports, admin_reports, admin_accounts, apps,
-               conversations, scheduled_statuses, misc):
+               conversations, scheduled_statuses, push, filters, tags, admin_trends, misc):
     api.add_router("/", module.router)

@@ -10,6 +10,7 @@ from tribune.accounts import selectors as accounts
 from tribune.accounts.services import account_image_remove
 from tribune.api.auth import ApiError, Scoped, public, read, write
 from tribune.api.base import cursor, link_header, offset_param, responses
+from tribune.api.filtering import filtered
 from tribune.api.presenters import (
     account_out,
     credential_account_out,
@@ -174,7 +175,7 @@ def account_statuses_list(
         exclude_reblogs=exclude_reblogs, only_media=only_media, pinned=pinned,
         tagged=tagged or None)
     link_header(request, response, page)
-    return statuses_out(page.items, viewer)
+    return filtered(statuses_out(page.items, viewer), viewer, "account")
 
 
 @router.get("/v1/accounts/{account_id}/followers", response=responses(list[Account]),

@@ -16,6 +16,7 @@ from tribune.api.schemas import Rule
 from tribune.core.urls import absolute
 from tribune.media.selectors import media_configuration
 from tribune.moderation.selectors import rule_list as rules_published
+from tribune.notifications.push import vapid_public_key
 from tribune.statuses.polls import POLL_LIMITS
 
 router = Router(tags=["instance"])
@@ -50,7 +51,7 @@ def instance_v2(request):
         "configuration": {
             "urls": {"streaming": settings.TRIBUNE_STREAMING_URL,
                      "status": None},
-            "vapid": {"public_key": ""},
+            "vapid": {"public_key": vapid_public_key()},
             "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
             "statuses": _statuses_config(),
             "media_attachments": media_configuration(),

@@ -14,6 +14,7 @@ from tribune.accounts.selectors import account_get
 from tribune.api.auth import ApiError, read, write
 from tribune.api.base import api, cursor, link_header, responses
 from tribune.api.entities import load, statuses_json
+from tribune.api.filtering import filtered
 from tribune.api.parser import fold
 from tribune.api.presenters import list_out
 from tribune.api.routers.accounts import account_cursor, accounts_page
@@ -158,5 +159,6 @@ def timeline_list(request, response: HttpResponse, list_id: str, max_id: str | N
            if pk in entities.rows and not entities.removed_for(pk, viewer.pk)]
     ids = collapse_reblogs(ids, lambda pk: (pk, entities.rows[pk].reblog_of_id))
     link_header(request, response, page)
-    return api.create_response(request, statuses_json(ids, entities, viewer),
+    return api.create_response(request, filtered(statuses_json(ids, entities, viewer), viewer,
+                                                 "home"),
                                temporal_response=response)

@@ -1,5 +1,5 @@
 """Markers, search, and the endpoints apps call that Tribune has no content for yet
-(filters, trends, ...). Those answer a valid empty result, as
+(trending links, ...). Those answer a valid empty result, as
 Takahē's do, so apps keep working (client-api.md, tier 2)."""
 
 from __future__ import annotations
@@ -10,7 +10,13 @@ from ninja import Query, Router, Schema
 
 from tribune.api.auth import ApiError, Scoped, public, read, write
 from tribune.api.base import offset_param, responses
-from tribune.api.presenters import account_out, marker_out, statuses_out, tag_out
+from tribune.api.presenters import (
+    account_out,
+    marker_out,
+    statuses_out,
+    tag_out,
+    tags_out,
+)
 from tribune.api.schemas import Marker, Search, SearchV1
 from tribune.core.errors import DomainError
 from tribune.core.ids import parse_id
@@ -113,7 +119,7 @@ def search_v2(request, q: str = "", type: str | None = None, limit: int | None =
                                        account_id)
     return {"accounts": [account_out(a) for a in accounts],
             "statuses": statuses_out(statuses, request.auth.account),
-            "hashtags": [tag_out(t) for t in tags]}
+            "hashtags": tags_out(tags, request.auth.account)}
 
 
 @router.get("/v1/search", response=responses(SearchV1), auth=public("read:search"))
@@ -133,16 +139,10 @@ def search_v1(request, q: str = "", type: str | None = None, limit: int | None =
 
 EMPTY_LISTS = [
     # (path, auth, what it would list)
-    ("/v1/filters", read("filters"), "The caller's filters (v1)."),
-    ("/v2/filters", read("filters"), "The caller's filters."),
-    ("/v1/trends", public(None), "Trending hashtags (the old path)."),
-    ("/v1/trends/tags", public(None), "Trending hashtags."),
-    ("/v1/trends/statuses", public(None), "Trending statuses."),
     ("/v1/trends/links", public(None), "Trending links."),
     ("/v1/announcements", Scoped("read"), "The instance's announcements."),
     ("/v1/suggestions", Scoped("read"), "Accounts to follow (v1)."),
     ("/v2/suggestions", Scoped("read"), "Accounts to follow."),
-    ("/v1/followed_tags", read("follows"), "Hashtags the caller follows."),
     ("/v1/domain_blocks", read("blocks"), "Domains the caller blocks."),
     ("/v1/endorsements", read("accounts"), "Accounts the caller features."),
     ("/v1/featured_tags", read("accounts"), "Hashtags the caller features."),

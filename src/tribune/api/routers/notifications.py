@@ -9,6 +9,7 @@ from ninja import Query, Router
 
 from tribune.api.auth import read, write
 from tribune.api.base import cursor, link_header, responses
+from tribune.api.filtering import filtered_notifications
 from tribune.api.presenters import notifications_out
 from tribune.api.schemas import Count, Notification
 from tribune.notifications import selectors, services
@@ -39,7 +40,7 @@ def notification_list(
         cursor=cursor(max_id, since_id, min_id, limit, default=NOTIFICATION_DEFAULT_LIMIT,
                       maximum=NOTIFICATION_MAX_LIMIT))
     link_header(request, response, page)
-    return notifications_out(page.items, viewer)
+    return filtered_notifications(notifications_out(page.items, viewer), viewer)
 
 
 @router.get("/v1/notifications/unread_count", response=responses(Count),

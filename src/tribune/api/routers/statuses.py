@@ -7,6 +7,7 @@ from ninja import Query, Router, Schema
 
 from tribune.api.auth import public, write
 from tribune.api.base import cursor, link_header, responses
+from tribune.api.filtering import apply_to_statuses, filtered
 from tribune.api.presenters import (
     account_out,
     scheduled_status_out,
@@ -23,9 +24,11 @@ from tribune.api.schemas import (
     StatusSource,
 )
 from tribune.core.errors import ValidationFailed
+from tribune.filters.selectors import viewer_filters
 from tribune.scheduling.selectors import scheduled_status_get
 from tribune.scheduling.services import scheduled_status_create
 from tribune.statuses import selectors, services
+from tribune.statuses.models import ReplyPolicy
 from tribune.statuses.polls import PollSpec, poll_spec
 
 router = Router(tags=["statuses"])
@@ -41,6 +44,9 @@ class StatusIn(Schema):
     media_ids: list[str | int] | None = None
     poll: dict | None = None
     scheduled_at: str | None = None
+    local_only: bool | None = None
+    # GoToSocial's ``interaction_policy`` (only ``can_reply`` is chosen per post).
+    interaction_policy: dict | None = None
 
 
 class StatusEditIn(Schema):
@@ -73,8 +79,35 @@ def _poll(params: dict | None) -> PollSpec | None:
                      hide_totals=params.get("hide_totals", False))
 
 
+REPLY_AUDIENCES = {"public", "followers", "mentioned", "author", "me"}
+
+
+def _reply_policy(policy: dict | None) -> str | None:
+    """The reply policy that GoToSocial's ``interaction_policy[can_reply][always]``
+    asks for: anyone (``public``), followers (``followers``), or only the mentioned
+    accounts and the author; None when not given. ValidationFailed (422) for an
+    audience not supported here (``following``, ``mutuals``, single accounts) or a
+    non-empty ``with_approval`` (nothing waits for approval here)."""
+    if not policy or policy.get("can_reply") in (None, ""):
+        return None
+    can_reply = policy["can_reply"]
+    always = can_reply.get("always") if isinstance(can_reply, dict) else None
+    if isinstance(always, str):
+        always = [always]
+    if not isinstance(always, list) or not set(always) <= REPLY_AUDIENCES \
+            or can_reply.get("with_approval"):
+        raise ValidationFailed("Validation failed: interaction_policy[can_reply] accepts "
+                               "public, followers, mentioned and author, always")
+    if "public" in always:
+        return ReplyPolicy.EVERYONE
+    return ReplyPolicy.FOLLOWERS if "followers" in always else ReplyPolicy.MENTIONED
+
+
 def _one(request, status) -> dict:
-    return statuses_out([status], request.auth.account)[0]
+    """One Status entity; ``filtered`` lists every active filter it matches, as
+    Mastodon's single-status answers do (apps decide by context)."""
+    viewer = request.auth.account
+    return filtered(statuses_out([status], viewer), viewer, None)[0]
 
 
 def _get(request, status_id: str):
@@ -90,6 +123,10 @@ def _schedule(request, payload: StatusIn) -> dict:
     if payload.poll:
         raise ValidationFailed("Validation failed: Polls are not supported yet in "
                                "scheduled posts")
+    if payload.local_only or _reply_policy(payload.interaction_policy) not in (
+            None, ReplyPolicy.EVERYONE):
+        raise ValidationFailed("Validation failed: Local-only posts and reply controls are "
+                               "not supported yet in scheduled posts")
     account = request.auth.require_account()
     row = scheduled_status_create(
         account=account, scheduled_at=payload.scheduled_at, text=payload.status or "",
@@ -122,6 +159,7 @@ def status_create(request, payload: StatusIn):
         application_id=request.auth.application_id,
         idempotency_key=request.headers.get("Idempotency-Key"),
         media_ids=payload.media_ids or None, poll=_poll(payload.poll),
+        reply_policy=_reply_policy(payload.interaction_policy), local_only=payload.local_only,
     )
     note_window(request, services.posting_window(account=account))
     return _one(request, _refresh(request, status.pk))
@@ -175,8 +213,11 @@ def status_context(request, status_id: str):
     """Ancestors and descendants visible to the caller."""
     status = _get(request, status_id)
     ancestors, descendants = selectors.status_context(status=status, viewer=request.auth.account)
-    out = statuses_out(ancestors + descendants, request.auth.account)
-    return {"ancestors": out[: len(ancestors)], "descendants": out[len(ancestors):]}
+    viewer = request.auth.account
+    out = statuses_out(ancestors + descendants, viewer)
+    filters = viewer_filters(viewer)
+    return {"ancestors": apply_to_statuses(out[: len(ancestors)], filters, "thread"),
+            "descendants": apply_to_statuses(out[len(ancestors):], filters, "thread")}
 
 
 @router.get("/v1/statuses/{status_id}/history", response=responses(list[StatusEdit]), auth=public())

@@ -8,6 +8,7 @@ from ninja import Router
 from tribune.api.auth import public, read
 from tribune.api.base import api, cursor, link_header, responses
 from tribune.api.entities import load, statuses_json
+from tribune.api.filtering import filtered
 from tribune.api.presenters import statuses_out
 from tribune.api.schemas import Status as StatusSchema
 from tribune.statuses import selectors
@@ -16,9 +17,10 @@ from tribune.timelines.selectors import collapse_reblogs, home_timeline_ids
 router = Router(tags=["timelines"])
 
 
-def _present(request, response, page):
+def _present(request, response, page, context: str | None = None):
     link_header(request, response, page)
-    return statuses_out(page.items, request.auth.account)
+    viewer = request.auth.account
+    return filtered(statuses_out(page.items, viewer), viewer, context)
 
 
 @router.get("/v1/timelines/home", response={**responses(list[StatusSchema]), 206: list[StatusSchema]},
@@ -42,7 +44,8 @@ def timeline_home(request, response: HttpResponse, max_id: str | None = None,
         ids = collapse_reblogs(ids, lambda pk: (pk, entities.rows[pk].reblog_of_id))
     link_header(request, response, page)
     response.status_code = 206 if page.extra["partial"] else 200
-    return api.create_response(request, statuses_json(ids, entities, viewer),
+    return api.create_response(request, filtered(statuses_json(ids, entities, viewer), viewer,
+                                                 "home"),
                                temporal_response=response)
 
 
@@ -53,7 +56,7 @@ def timeline_public(request, response: HttpResponse, local: bool = False, remote
     """Public statuses, all or ``local`` only."""
     return _present(request, response, selectors.public_timeline(
         viewer=request.auth.account, cursor=cursor(max_id, since_id, min_id, limit),
-        local=local, remote=remote, only_media=only_media))
+        local=local, remote=remote, only_media=only_media), "public")
 
 
 @router.get("/v1/timelines/tag/{hashtag}", response=responses(list[StatusSchema]), auth=public())
@@ -63,7 +66,7 @@ def timeline_tag(request, response: HttpResponse, hashtag: str, local: bool = Fa
     """Public statuses with a hashtag (case- and width-insensitive)."""
     return _present(request, response, selectors.tag_timeline(
         name=hashtag, viewer=request.auth.account, cursor=cursor(max_id, since_id, min_id, limit),
-        local=local, remote=remote, only_media=only_media))
+        local=local, remote=remote, only_media=only_media), "public")
 
 
 @router.get("/v1/favourites", response=responses(list[StatusSchema]), auth=read("favourites"))
