@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from tribune.accounts.models import Account
 from tribune.api.auth import Viewer, viewer_for_token
-from tribune.api.streaming.render import render
+from tribune.api.streaming.render import NO_PAYLOAD, render
 from tribune.api.streaming.streams import StreamError, subscription_for
 from tribune.core.ids import new_id
+from tribune.filters.services import filter_create
 from tribune.graph.services import block_create, follow_create, mute_create
 from tribune.lists.services import list_accounts_add, list_create
 from tribune.oauth.services import cli_application_get_or_create, token_create
@@ -26,6 +27,12 @@ from tribune.statuses.services import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def rendered(event: str, ref: str, viewers: set, context: str | None = "public") -> dict:
+    """``render`` for ``viewers`` all listening in one filter context, by viewer."""
+    return {viewer: payload for (viewer, _context), payload in
+            render(event, ref, {(v, context) for v in viewers}).items()}
 
 
 def user(account) -> str:
@@ -44,7 +51,7 @@ def test_a_public_post_reaches_followers_public_local_and_hashtag_streams(publis
     assert published.channels("update", status.pk) == {
         user(alice), user(bob), "timeline:public", "timeline:public:local",
         "timeline:hashtag:gardening", "timeline:hashtag:gardening:local"}
-    payloads = render("update", str(status.pk), {bob.pk, carol.pk, None})
+    payloads = rendered("update", str(status.pk), {bob.pk, carol.pk, None})
     assert set(payloads) == {bob.pk, carol.pk, None}
     entity = json.loads(payloads[bob.pk])
     assert (entity["id"], entity["account"]["acct"]) == (str(status.pk), "alice")
@@ -58,7 +65,7 @@ def test_a_followers_only_post_never_reaches_a_non_follower(published, alice, bo
     assert channels == {user(alice), user(bob)}
     assert user(carol) not in channels
     # Even were carol subscribed to a channel that carried it, the render leaves her out.
-    assert set(render("update", str(status.pk), {alice.pk, bob.pk, carol.pk, None})) == {
+    assert set(rendered("update", str(status.pk), {alice.pk, bob.pk, carol.pk, None})) == {
         alice.pk, bob.pk}
 
 
@@ -70,14 +77,14 @@ def test_a_blocked_or_muted_authors_post_is_not_delivered(published, alice, bob,
     status = status_create(account=alice, text="in public")
     assert user(bob) not in published.channels("update", status.pk)
     assert user(dave) not in published.channels("update", status.pk)
-    payloads = render("update", str(status.pk), {bob.pk, carol.pk, dave.pk, None})
+    payloads = rendered("update", str(status.pk), {bob.pk, carol.pk, dave.pk, None})
     assert set(payloads) == {carol.pk, None}
 
 
 def test_the_viewers_own_state_is_in_its_payload(published, alice, bob, carol):
     status = status_create(account=alice, text="like me")
     favourite_create(account=bob, status=status)
-    payloads = render("update", str(status.pk), {bob.pk, carol.pk})
+    payloads = rendered("update", str(status.pk), {bob.pk, carol.pk})
     assert json.loads(payloads[bob.pk])["favourited"] is True
     assert json.loads(payloads[carol.pk])["favourited"] is False
 
@@ -114,13 +121,13 @@ def test_an_edit_and_a_deletion_are_published(published, alice, bob):
     status_update(account=alice, status=status, text="second")
     assert {user(alice), user(bob), "timeline:public"} <= published.channels(
         "status.update", status.pk)
-    assert json.loads(render("status.update", str(status.pk), {bob.pk})[bob.pk])[
+    assert json.loads(rendered("status.update", str(status.pk), {bob.pk})[bob.pk])[
         "content"].find("second") >= 0
     status_delete(account=alice, status=status)
     assert {user(alice), user(bob), "timeline:public"} <= published.channels("delete", status.pk)
-    assert render("delete", str(status.pk), {bob.pk, None}) == {bob.pk: str(status.pk),
+    assert rendered("delete", str(status.pk), {bob.pk, None}) == {bob.pk: str(status.pk),
                                                                None: str(status.pk)}
-    assert render("update", str(status.pk), {bob.pk}) == {}
+    assert rendered("update", str(status.pk), {bob.pk}) == {}
 
 
 def test_a_notification_is_published_to_its_recipient_only(published, alice, bob):
@@ -128,7 +135,7 @@ def test_a_notification_is_published_to_its_recipient_only(published, alice, bob
     favourite_create(account=bob, status=status)
     [message] = [m for m in published.messages() if m["event"] == "notification"]
     assert message["streams"] == [user(alice)]
-    payloads = render("notification", message["ref"], {alice.pk, bob.pk})
+    payloads = rendered("notification", message["ref"], {alice.pk, bob.pk})
     assert set(payloads) == {alice.pk}
     entity = json.loads(payloads[alice.pk])
     assert (entity["type"], entity["account"]["acct"]) == ("favourite", "bob")
@@ -141,7 +148,7 @@ def test_a_direct_message_reaches_the_direct_streams(published, alice, bob, caro
     assert {c for m in messages for c in m["streams"]} == {
         f"timeline:direct:{alice.pk}", f"timeline:direct:{bob.pk}"}
     for_bob = next(m for m in messages if m["streams"] == [f"timeline:direct:{bob.pk}"])
-    payloads = render("conversation", for_bob["ref"], {bob.pk, carol.pk})
+    payloads = rendered("conversation", for_bob["ref"], {bob.pk, carol.pk})
     assert set(payloads) == {bob.pk}
     assert json.loads(payloads[bob.pk])["last_status"]["id"] == str(status.pk)
     assert "timeline:public" not in published.channels("update", status.pk)
@@ -173,3 +180,22 @@ def test_stream_names_parameters_and_scopes(alice, bob):
         assert refused.value.status == status, (name, params)
     assert subscription_for(viewer(bob), "list", list_id=str(bobs.pk)).stream == (
         "list", str(bobs.pk))
+
+
+def test_filters_mark_or_hide_a_status_by_the_streams_context(published, alice, bob, carol):
+    follow_create(account=bob, target=alice)
+    filter_create(account=bob, title="Spoilers", context=["home"], filter_action="hide",
+                  keywords_attributes=[{"keyword": "finale"}])
+    filter_create(account=carol, title="Weather", context=["public"],
+                  keywords_attributes=[{"keyword": "rain"}])
+    assert published.channels("filters_changed", bob.pk) == {user(bob)}
+    assert rendered("filters_changed", str(bob.pk), {bob.pk, carol.pk}, "home") == {
+        bob.pk: NO_PAYLOAD}
+    spoiler = status_create(account=alice, text="the finale, in rain")
+    targets = {(bob.pk, "home"), (bob.pk, "public"), (carol.pk, "public"), (carol.pk, "home")}
+    payloads = render("update", str(spoiler.pk), targets)
+    assert (bob.pk, "home") not in payloads  # hidden in the home feed's context only
+    assert json.loads(payloads[bob.pk, "public"])["filtered"] == []
+    [result] = json.loads(payloads[carol.pk, "public"])["filtered"]
+    assert (result["filter"]["title"], result["keyword_matches"]) == ("Weather", ["rain"])
+    assert json.loads(payloads[carol.pk, "home"])["filtered"] == []

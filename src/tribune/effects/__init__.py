@@ -17,6 +17,7 @@ from tribune.core.events import (
     Event,
     Favourited,
     FavouriteRemoved,
+    FiltersChanged,
     Followed,
     FollowRequested,
     FollowRequestWithdrawn,
@@ -160,6 +161,8 @@ def handle(event: Event) -> None:
         case Blocked(account_id=a, target_id=b):
             timelines.feed_forget_author(feed_account_id=a, author_id=b)
             timelines.feed_forget_author(feed_account_id=b, author_id=a)
+        case FiltersChanged(account_id=aid):
+            streams.filters_changed_stream(account_id=aid)
         case _:
             logger.info("no effects for %s", type(event).__name__)
 

@@ -1,5 +1,5 @@
-"""Which streams hear of a status, a deletion, an edit, a notification or a direct
-message: the producer half of Mastodon's streaming API (docs/adr/0032), called from
+"""Which streams hear of a status, a deletion, an edit, a direct message or a
+change of filters: the producer half of Mastodon's streaming API (docs/adr/0032), called from
 :func:`tribune.effects.handle` after the fan-out. Each publishes references only;
 the streaming process renders them per viewer (``tribune.api.streaming``).
 
@@ -97,3 +97,9 @@ def conversations_stream(*, status_id: int) -> int:
         "pk", "account_id")
     return sum(stream_publish([keys.direct(account_id)], "conversation", pk)
                for pk, account_id in rows)
+
+
+def filters_changed_stream(*, account_id: int) -> bool:
+    """``filters_changed`` (no payload) to the account's ``user`` streams, so apps
+    load its filters again (ADR 0027)."""
+    return stream_publish([keys.user(account_id)], "filters_changed", account_id)

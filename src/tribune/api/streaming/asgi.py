@@ -40,6 +40,7 @@ from django.conf import settings  # noqa: E402
 
 from tribune.api.auth import ApiError, Viewer, viewer_for_token  # noqa: E402
 from tribune.api.streaming.hub import Connection, hub, run_sync  # noqa: E402
+from tribune.api.streaming.render import NO_PAYLOAD  # noqa: E402
 from tribune.api.streaming.streams import (  # noqa: E402
     PATHS,
     StreamError,
@@ -309,8 +310,10 @@ async def _websocket(scope: Scope, receive, send) -> None:
     async def write() -> None:
         while True:
             stream, event, payload = await connection.queue.get()
-            await send({"type": "websocket.send", "text": json.dumps(
-                {"stream": list(stream), "event": event, "payload": payload})})
+            message = {"stream": list(stream), "event": event, "payload": payload}
+            if payload == NO_PAYLOAD:
+                del message["payload"]  # as Mastodon's JSON.stringify leaves it out
+            await send({"type": "websocket.send", "text": json.dumps(message)})
 
     await _until_first(read(), write(), connection.overflowed.wait(),
                        finally_=lambda: the_hub.remove(connection))

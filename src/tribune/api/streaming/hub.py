@@ -115,10 +115,11 @@ class Hub:
                    for c, s in self.channels.get(channel, ()) if s.passes(event)]
         if not targets:
             return 0
-        payloads = await run_sync(render, event, ref, {c.viewer_id for c, _s in targets})
+        payloads = await run_sync(render, event, ref,
+                                  {(c.viewer_id, s.context) for c, s in targets})
         queued = 0
         for connection, subscription in targets:
-            payload = payloads.get(connection.viewer_id)
+            payload = payloads.get((connection.viewer_id, subscription.context))
             if payload is not None and connection in self.connections:
                 connection.put(subscription.stream, event, payload)
                 queued += 1

@@ -45,6 +45,7 @@ class Subscription:
     stream: tuple[str, ...]
     only_event: str | None = None
     without_event: str | None = None
+    context: str | None = None  # the filters' context (ADR 0027) its statuses are in
 
     def passes(self, event: str) -> bool:
         """Whether this subscription carries ``event``."""
@@ -70,23 +71,25 @@ def subscription_for(viewer: Viewer, name: str | None, *, tag: str | None = None
     if name in ("public", "public:local", "public:remote"):
         channel = {"public": keys.PUBLIC, "public:local": keys.PUBLIC_LOCAL,
                    "public:remote": keys.PUBLIC_REMOTE}[name]
-        return Subscription(channel, (name,))
+        return Subscription(channel, (name,), context="public")
     if name in ("hashtag", "hashtag:local"):
         tag = (tag or "").strip().lstrip("#")
         if not tag or len(tag) > 100:
             raise StreamError(400, "No tag for stream provided")
-        return Subscription(keys.hashtag(tag, local=name.endswith(":local")), (name, tag))
+        return Subscription(keys.hashtag(tag, local=name.endswith(":local")), (name, tag),
+                            context="public")
     account = viewer.account
     if account is None:
         raise StreamError(401, "Missing access token")
     if name == "user":
         _scope(viewer, "read:statuses")
         notifications = viewer.token is None or grants(viewer.scopes, "read:notifications")
-        return Subscription(keys.user(account.pk), ("user",),
+        return Subscription(keys.user(account.pk), ("user",), context="home",
                             without_event=None if notifications else "notification")
     if name == "user:notification":
         _scope(viewer, "read:notifications")
-        return Subscription(keys.user(account.pk), ("user:notification",), "notification")
+        return Subscription(keys.user(account.pk), ("user:notification",), "notification",
+                            context="notifications")
     if name == "direct":
         _scope(viewer, "read:statuses")
         return Subscription(keys.direct(account.pk), ("direct",))
@@ -98,4 +101,4 @@ def subscription_for(viewer: Viewer, name: str | None, *, tag: str | None = None
         found = list_get(account=account, list_id=list_id or "")
     except NotFound:
         raise StreamError(404, "Record not found") from None
-    return Subscription(keys.list_(found.pk), ("list", str(found.pk)))
+    return Subscription(keys.list_(found.pk), ("list", str(found.pk)), context="home")
