@@ -279,6 +279,9 @@ class Server:
             dead = self._wait(until_ready=True)
             if dead is None and self._stop_signal is None:
                 print(f"Tribune is running at {self.url} (press Ctrl-C to stop)", flush=True)
+                if self.streaming_port is not None:
+                    print(f"Streaming API at ws://{address(self.host, self.streaming_port)}/"
+                          "api/v1/streaming", flush=True)
                 dead = self._wait(until_ready=False)
         finally:
             self._stop_all()
