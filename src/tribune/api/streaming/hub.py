@@ -61,6 +61,7 @@ class Connection:
         self.overflowed = asyncio.Event()
 
     def put(self, stream: tuple[str, ...], event: str, payload: str) -> None:
+        """Queue one event for writing, or mark the connection ``overflowed``."""
         try:
             self.queue.put_nowait((stream, event, payload))
         except asyncio.QueueFull:
@@ -85,14 +86,17 @@ class Hub:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     def add(self, connection: Connection) -> None:
+        """Count ``connection`` in (the table transport reads while anyone is)."""
         self.connections.add(connection)
         self._wake.set()
 
     def subscribe(self, connection: Connection, subscription: Subscription) -> None:
+        """Deliver the events of ``subscription``'s channel to ``connection``."""
         connection.subscriptions.add(subscription)
         self.channels[subscription.channel].add((connection, subscription))
 
     def unsubscribe(self, connection: Connection, subscription: Subscription) -> None:
+        """Stop delivering ``subscription``'s events to ``connection`` (none: no-op)."""
         connection.subscriptions.discard(subscription)
         members = self.channels.get(subscription.channel)
         if members is not None:
@@ -101,6 +105,7 @@ class Hub:
                 del self.channels[subscription.channel]
 
     def remove(self, connection: Connection) -> None:
+        """Forget a closed ``connection`` and its subscriptions."""
         for subscription in list(connection.subscriptions):
             self.unsubscribe(connection, subscription)
         self.connections.discard(connection)
