@@ -8,6 +8,7 @@ import asyncio
 import json
 
 import pytest
+from django.db import connections
 
 from tribune.api.auth import Viewer
 from tribune.api.streaming.hub import Connection, Hub, run_sync
@@ -47,6 +48,7 @@ def test_each_connection_gets_what_its_viewer_may_see(published, alice, bob, car
             Viewer(account=bob), "user")))
         for message in updates:
             await hub.dispatch(message)
+        await run_sync(connections.close_all)  # the database thread's own connection
         return drain(bobs), drain(carols), drain(visitor)
 
     bobs, carols, visitor = asyncio.run(scenario())
@@ -73,6 +75,7 @@ def test_the_table_transport_yields_each_event_once(settings, transactional_db, 
         await run_sync(stream_publish, channels, "delete", 3)
         got.append(await asyncio.wait_for(messages.__anext__(), 10))
         await messages.aclose()
+        await run_sync(connections.close_all)
         return got
 
     assert [m["ref"] for m in asyncio.run(scenario())] == ["1", "2", "3"]
