@@ -46,13 +46,16 @@ def listen(url: str, token: str, into: queue.Queue | None, ready: threading.Even
     response = requests.get(f"{url}/api/v1/streaming/user", stream=True, timeout=(10, 120),
                             headers={"Authorization": f"Bearer {token}"})
     event = None
-    for line in response.iter_lines(chunk_size=1, decode_unicode=True):
-        if line.startswith(":"):
-            ready.set()
-        elif line.startswith("event: "):
-            event = line[7:]
-        elif line.startswith("data: ") and event == "update" and into is not None:
-            into.put((time.perf_counter(), json.loads(line[6:])["id"]))
+    try:
+        for line in response.iter_lines(chunk_size=1, decode_unicode=True):
+            if line.startswith(":"):
+                ready.set()
+            elif line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "update" and into is not None:
+                into.put((time.perf_counter(), json.loads(line[6:])["id"]))
+    except requests.RequestException:
+        return  # the server stopped
 
 
 def main() -> int:
