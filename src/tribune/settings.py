@@ -70,6 +70,16 @@ TRIBUNE_DEV_PEERS = dev_peers(os.environ.get("TRIBUNE_DEV_PEERS", ""), debug=DEB
 TRIBUNE_SCHEME = ("https" if split_host(TRIBUNE_DOMAIN) in TRIBUNE_DEV_PEERS
                   else "http" if DEBUG or is_loopback_host(TRIBUNE_DOMAIN) else "https")
 TRIBUNE_BASE_URL = f"{TRIBUNE_SCHEME}://{TRIBUNE_DOMAIN}"
+# Where clients reach the streaming API (Mastodon's ``urls.streaming_api``): a
+# ws:// or wss:// URL with no path. ``tribune serve`` sets it to its streaming
+# process's port unless TRIBUNE_DOMAIN is set; by default it is this server's own
+# address (a reverse proxy routes /api/v1/streaming to the streaming process).
+TRIBUNE_STREAMING_URL = (os.environ.get("TRIBUNE_STREAMING_URL", "").strip().rstrip("/")
+                         or TRIBUNE_BASE_URL.replace("http", "ws", 1))
+if not re.fullmatch(r"wss?://[^/?#\s]+", TRIBUNE_STREAMING_URL):
+    raise ImproperlyConfigured(
+        f"TRIBUNE_STREAMING_URL must be a ws:// or wss:// URL with no path, like "
+        f"wss://streaming.social.example; got {TRIBUNE_STREAMING_URL!r}")
 TRIBUNE_MAX_CHARACTERS = env_int("TRIBUNE_MAX_CHARACTERS", 500)
 if not 1 <= TRIBUNE_MAX_CHARACTERS <= 100_000:
     raise ImproperlyConfigured(
@@ -157,6 +167,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "tribune.core",
+    "tribune.streaming",
     "tribune.accounts",
     "tribune.graph",
     "tribune.media",
@@ -419,7 +430,8 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:", "https:"],
         "media-src": ["'self'", "https:"],
-        "connect-src": ["'self'"],
+        "connect-src": list(dict.fromkeys(
+            ["'self'", TRIBUNE_STREAMING_URL.replace("ws", "http", 1), TRIBUNE_STREAMING_URL])),
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "frame-ancestors": ["'none'"],

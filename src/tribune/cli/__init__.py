@@ -63,6 +63,11 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
                         help="background task worker processes (default: %(default)s)")
     parser.add_argument("--no-tasks", action="store_true",
                         help="start no task workers (run `tribune worker` separately)")
+    parser.add_argument("--streaming-port", type=_port, default=None,
+                        help="port of the streaming API process (default: the port after "
+                             "--port if free, else any free port)")
+    parser.add_argument("--no-streaming", action="store_true",
+                        help="start no streaming process (run `tribune streaming` separately)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -99,6 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--interval", type=float, default=1.0,
                         help="seconds to wait when there is no task (default: %(default)s)")
     worker.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
+
+    streaming = commands.add_parser(
+        "streaming", help="serve the streaming API only",
+        description="Serve Mastodon's streaming API (WebSocket and Server-Sent Events) "
+                    "until interrupted; `serve` starts one itself.")
+    streaming.add_argument("--host", default=DEFAULT_HOST,
+                           help="address to listen on (default: %(default)s)")
+    streaming.add_argument("--port", type=_port, default=4000,
+                           help="port to listen on (default: %(default)s)")
 
     commands.add_parser(
         "migrate", help="create or update the database",
@@ -217,9 +231,13 @@ def _setup_django() -> None:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command in ("serve", "demo"):
-        from tribune.cli.serve import prepare_environment
+        from tribune.cli.serve import prepare_environment, streaming_port_choose
 
-        prepare_environment(host=args.host, port=args.port)
+        if not args.no_streaming:
+            args.streaming_port = streaming_port_choose(
+                host=args.host, port=args.port, requested=args.streaming_port)
+        prepare_environment(host=args.host, port=args.port,
+                            streaming_port=None if args.no_streaming else args.streaming_port)
     verify = args.command == "backup" and args.verify
     fresh = _made_by_settings(backup=args.command == "backup") \
         if args.command in ("backup", "restore") else []

@@ -154,7 +154,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from tribune.cli.serve import Server
 
     server = Server(host=args.host, port=args.port, workers=args.workers,
-                    task_workers=0 if args.no_tasks else args.task_workers)
+                    task_workers=0 if args.no_tasks else args.task_workers,
+                    streaming_port=None if args.no_streaming else args.streaming_port)
     server.reserve_port()
     redis_check()
     migrate()
@@ -178,7 +179,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from tribune.cli.serve import Server
 
     server = Server(host=args.host, port=args.port, workers=args.workers,
-                    task_workers=0 if args.no_tasks else args.task_workers)
+                    task_workers=0 if args.no_tasks else args.task_workers,
+                    streaming_port=None if args.no_streaming else args.streaming_port)
     server.reserve_port()
     redis_check()
     migrate()
@@ -195,6 +197,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(textwrap.fill(names, width=88, initial_indent="  ", subsequent_indent="  "))
     sys.stdout.flush()
     return server.run()
+
+
+def cmd_streaming(args: argparse.Namespace) -> int:
+    """Serve the streaming API (tribune.api.streaming) through uvicorn, WebSockets
+    by wsproto, until interrupted."""
+    import uvicorn
+
+    redis_check()
+    uvicorn.run("tribune.api.streaming.asgi:application", host=args.host, port=args.port,
+                ws="wsproto", lifespan="off", log_level="warning", access_log=False,
+                timeout_graceful_shutdown=3)
+    return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -365,6 +379,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "serve": cmd_serve,
     "worker": cmd_worker,
+    "streaming": cmd_streaming,
     "migrate": cmd_migrate,
     "createuser": cmd_createuser,
     "token": cmd_token,

@@ -35,11 +35,30 @@ def address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def prepare_environment(*, host: str, port: int) -> None:
-    """Make absolute URLs use the served address unless TRIBUNE_DOMAIN is set.
+def streaming_port_choose(*, host: str, port: int, requested: int | None) -> int:
+    """The streaming process's port: ``requested``, else ``port + 1`` if it is
+    free on ``host``, else one the system picks (``serve`` reserves it after)."""
+    if requested is not None:
+        return requested
+    for candidate in ((port + 1) if port < 65535 else 0, 0):
+        with contextlib.suppress(OSError), socket.socket(
+                socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+            sock.bind((host, candidate))
+            return sock.getsockname()[1]
+    raise CliError(f"cannot find a free port for the streaming process on {host}")
+
+
+def prepare_environment(*, host: str, port: int, streaming_port: int | None = None) -> None:
+    """Make absolute URLs use the served address unless TRIBUNE_DOMAIN is set, and
+    clients find the streaming process at ``streaming_port`` on the same host
+    (TRIBUNE_STREAMING_URL) unless TRIBUNE_DOMAIN or TRIBUNE_STREAMING_URL is set:
+    behind a domain, a reverse proxy routes /api/v1/streaming (README).
 
     Must run before Django reads its settings; the children inherit it.
     """
+    if (streaming_port is not None and not os.environ.get("TRIBUNE_DOMAIN")
+            and not os.environ.get("TRIBUNE_STREAMING_URL")):
+        os.environ["TRIBUNE_STREAMING_URL"] = f"ws://{address(host, streaming_port)}"
     if not os.environ.get("TRIBUNE_DOMAIN"):
         os.environ["TRIBUNE_DOMAIN"] = address(host, port)
         if host in ("0.0.0.0", "::", ""):
@@ -89,8 +108,10 @@ def _how_it_ended(returncode: int) -> str:
 class Server:
     """The web server and task workers of one instance, started and stopped together."""
 
-    def __init__(self, *, host: str, port: int, workers: int, task_workers: int) -> None:
+    def __init__(self, *, host: str, port: int, workers: int, task_workers: int,
+                 streaming_port: int | None = None) -> None:
         self.host, self.port = host, port
+        self.streaming_port = streaming_port
         self.workers, self.task_workers = workers, task_workers
         self.children: list[Child] = []
         self._reserved: socket.socket | None = None
@@ -171,6 +192,10 @@ class Server:
             argv.append("--no-control-socket")
         return argv
 
+    def _streaming_argv(self) -> list[str]:
+        return [sys.executable, "-m", "tribune.cli", "streaming", "--host", self.host,
+                "--port", str(self.streaming_port)]
+
     def _worker_argv(self) -> list[str]:
         return [sys.executable, "-m", "tribune.cli", "worker", "--queues", "*",
                 "--interval", "0.2", "--quiet"]
@@ -180,6 +205,8 @@ class Server:
         plan = [("the web server", self._gunicorn_argv())]
         plan += [(f"task worker {n}", self._worker_argv())
                  for n in range(1, self.task_workers + 1)]
+        if self.streaming_port is not None:
+            plan.append(("the streaming server", self._streaming_argv()))
         for name, argv in plan:
             process = subprocess.Popen(argv, env=env, process_group=0, preexec_fn=hook)
             self.children.append(Child(name, process, argv, restartable=name != plan[0][0]))
@@ -252,6 +279,9 @@ class Server:
             dead = self._wait(until_ready=True)
             if dead is None and self._stop_signal is None:
                 print(f"Tribune is running at {self.url} (press Ctrl-C to stop)", flush=True)
+                if self.streaming_port is not None:
+                    print(f"Streaming API at ws://{address(self.host, self.streaming_port)}/"
+                          "api/v1/streaming", flush=True)
                 dead = self._wait(until_ready=False)
         finally:
             self._stop_all()

@@ -20,6 +20,7 @@ from tribune.core.events import (
     Event,
     Favourited,
     FavouriteRemoved,
+    FiltersChanged,
     Followed,
     FollowRequested,
     FollowRequestWithdrawn,
@@ -44,6 +45,7 @@ def handle(event: Event) -> None:
         conversation_add_status,
         conversations_repair,
     )
+    from tribune.effects import streams
     from tribune.federation import outbox
     from tribune.federation.outbox import follow_accept_send
     from tribune.graph.models import Follow, FollowRequest
@@ -61,7 +63,8 @@ def handle(event: Event) -> None:
     match event:
         case StatusCreated(status_id=sid):
             poll_end_schedule(status_id=sid)
-            timelines.fanout_status(status_id=sid)
+            audience = timelines.fanout_status_to(status_id=sid)
+            streams.status_created_stream(status_id=sid, audience=audience)
             trends_refresh_soon()
             status_scan(status_id=sid)  # detectors may only open or raise a case
             _preview_card(sid, new=True)
@@ -75,6 +78,7 @@ def handle(event: Event) -> None:
                 return
             if status.visibility == "direct":
                 conversation_add_status(status_id=sid)
+                streams.conversations_stream(status_id=sid)
             for account_id in Mention.objects.filter(status=status).values_list("account_id", flat=True):
                 notify(account_id=account_id, from_account_id=status.account_id,
                        type=N.MENTION, status_id=sid)
@@ -93,6 +97,7 @@ def handle(event: Event) -> None:
             poll_end_schedule(status_id=sid)  # an edit may have changed the poll's end
             status_scan(status_id=sid)
             outbox.status_update_send(status_id=sid)  # local posts only
+            streams.status_updated_stream(status_id=sid)
             interested = set(Status.objects.filter(reblog_of_id=sid).values_list("account_id", flat=True))
             interested |= set(Favourite.objects.filter(status_id=sid).values_list("account_id", flat=True))
             notify_many(account_ids=interested, from_account_id=status.account_id,
@@ -101,6 +106,7 @@ def handle(event: Event) -> None:
         case StatusDeleted(status_id=sid, account_id=aid, reblog_of_id=original_id,
                            local_only=local_only):
             timelines.unfanout_status(status_id=sid, account_id=aid, reblog_of_id=original_id)
+            streams.status_deleted_stream(status_id=sid, account_id=aid)
             if not local_only:
                 outbox.status_delete_send(account_id=aid, status_id=sid,
                                           reblog_of_id=original_id)
@@ -183,6 +189,8 @@ def handle(event: Event) -> None:
                                           change=change)
         case PasswordResetRequested(user_id=uid, language=language):
             emails.password_reset_mail_send(user_id=uid, language=language)
+        case FiltersChanged(account_id=aid):
+            streams.filters_changed_stream(account_id=aid)
         case _:
             logger.info("no effects for %s", type(event).__name__)
 

@@ -201,3 +201,19 @@ def account_search(*, query: str, viewer: Account | None, limit: int = 40, offse
     elif following:
         return []
     return list(qs[offset : offset + limit])
+
+
+def viewers_hiding(*, author_ids: set[int], viewer_ids: set[int]) -> set[int]:
+    """Those of ``viewer_ids`` whose timelines hide statuses of any of
+    ``author_ids``: a block either way or a mute in force (the rule of
+    :func:`hidden_account_ids`, for many viewers at once: two queries)."""
+    if not author_ids or not viewer_ids:
+        return set()
+    rows = Block.objects.filter(
+        Q(account_id__in=viewer_ids, target_id__in=author_ids)
+        | Q(account_id__in=author_ids, target_id__in=viewer_ids)).values_list(
+        "account_id", "target_id")
+    hiding = {a if a in viewer_ids else b for a, b in rows}
+    hiding |= set(active_mutes().filter(account_id__in=viewer_ids, target_id__in=author_ids)
+                  .values_list("account_id", flat=True))
+    return hiding & viewer_ids

@@ -136,3 +136,32 @@ def list_timeline_ids(*, list_: List, cursor: Cursor) -> Page:
     page = paginate(qs.only("id"), cursor)
     page.items = [status.pk for status in page.items]
     return page
+
+
+def lists_receiving(*, author_id: int, owner_ids: Iterable[int], visibility: str,
+                    in_reply_to_account_id: int | None) -> list[int]:
+    """The ids of the lists that show a new status of ``author_id`` at once (their
+    ``list`` streams get it): lists with the author as a member, owned by one of
+    ``owner_ids`` (the accounts whose home feeds admitted it), for the visibilities
+    a list shows, and for a reply to another account as the list's replies policy
+    says (Mastodon's ``FanOutOnWriteService#deliver_to_lists`` and
+    ``FeedManager#filter_from_list?``). Two queries at most."""
+    owner_ids = list(owner_ids)
+    if not owner_ids or visibility not in LISTED_VISIBILITIES:
+        return []
+    rows = list(List.objects.filter(account_id__in=owner_ids, memberships__account_id=author_id)
+                .values_list("pk", "account_id", "replies_policy"))
+    if in_reply_to_account_id is None or in_reply_to_account_id == author_id:
+        return [pk for pk, _owner, _policy in rows]
+    in_list = set(ListAccount.objects.filter(list_id__in=[r[0] for r in rows],
+                                             account_id=in_reply_to_account_id)
+                  .values_list("list_id", flat=True))
+    followed = set(Follow.objects.filter(account_id__in=[r[1] for r in rows],
+                                         target_id=in_reply_to_account_id)
+                   .values_list("account_id", flat=True))
+    kept = []
+    for pk, owner, policy in rows:
+        if (policy == RepliesPolicy.LIST and pk in in_list) or (
+                policy == RepliesPolicy.FOLLOWED and owner in followed):
+            kept.append(pk)
+    return kept

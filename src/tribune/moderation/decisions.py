@@ -52,6 +52,7 @@ from tribune.moderation.models import (
     Tier,
 )
 from tribune.notifications.models import Notification, NotificationType
+from tribune.notifications.services import notification_stream
 from tribune.statuses.models import Status
 
 logger = logging.getLogger(__name__)
@@ -373,9 +374,10 @@ def decide(*, case: Case, decided_by: Account | None, decided_via: str, restrict
                    payload={"by": str(decision.pk), "strikes_overruled": overruled})
     if restrictive:
         # Notice first, in the same transaction: the restriction never precedes it.
-        Notification.objects.create(account=target, from_account=target,
-                                    type=NotificationType.MODERATION_WARNING,
-                                    subject_id=decision.pk)
+        warning = Notification.objects.create(account=target, from_account=target,
+                                              type=NotificationType.MODERATION_WARNING,
+                                              subject_id=decision.pk)
+        notification_stream(warning)  # after commit
         notified = timezone.now()
         Decision.objects.filter(pk=decision.pk).update(author_notified_at=notified)
         log_append(action="notice.sent", target_type="decision", target_id=decision.pk,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
@@ -9,6 +10,8 @@ from tribune.core.errors import NotFound
 from tribune.graph.selectors import notification_muted_ids
 from tribune.notifications.models import Notification, NotificationType
 from tribune.notifications.push import push_notification_enqueue
+from tribune.streaming import keys
+from tribune.streaming.publish import stream_publish
 
 
 def notify(*, account_id: int, from_account_id: int, type: str, status_id: int | None = None,
@@ -31,6 +34,7 @@ def notify(*, account_id: int, from_account_id: int, type: str, status_id: int |
     notification, created = Notification.objects.get_or_create(
         account_id=account_id, from_account_id=from_account_id, type=type, status_id=status_id)
     if created:
+        notification_stream(notification)
         push_notification_enqueue(notification)
     return notification
 
@@ -48,6 +52,13 @@ def _limited_stranger(account_id: int, from_account_id: int) -> bool:
     if block is None or block.severity not in ("silence", "suspend"):
         return False
     return not Follow.objects.filter(account_id=account_id, target_id=from_account_id).exists()
+
+
+def notification_stream(notification: Notification) -> None:
+    """Publish ``notification`` to its recipient's ``user`` streams once it is
+    committed (Mastodon's ``notification`` event; docs/adr/0032)."""
+    pk, channel = notification.pk, keys.user(notification.account_id)
+    transaction.on_commit(lambda: stream_publish([channel], "notification", pk))
 
 
 def notify_many(*, account_ids: set[int], from_account_id: int, type: str = NotificationType.UPDATE,

@@ -55,6 +55,9 @@ SKIPPED = {
     "django_tasks_database_dbtaskresult": "the task queue is passing state of the "
                                           "running instance (with Redis it is not in "
                                           "the database at all)",
+    "streaming_streamevent": "live updates of the last minute on their way to the "
+                             "connected apps (docs/adr/0032); nobody is connected to "
+                             "a restored instance",
 }
 
 KINDS = {

@@ -50,7 +50,31 @@ def active_cutoff() -> datetime:
 
 
 def fanout_status(*, status_id: int) -> int:
-    """Put a new status on the home feeds that should show it; returns how many.
+    """Put a new status on the home feeds that should show it; returns how many
+    (``len`` of :func:`fanout_status_to`)."""
+    return len(fanout_status_to(status_id=status_id))
+
+
+def fanout_status_to(*, status_id: int) -> set[int]:
+    """Put a new status on the home feeds that should show it; returns the ids of
+    the accounts whose feeds received it (their ``user`` streams get the update).
+
+    Who: :func:`home_audience`. A status that is gone, or deleted before its
+    entries are written (a reblog undone at once), reaches nobody: the result is
+    empty.
+    """
+    status, audience = home_audience(status_id=status_id)
+    if status is None or not audience:
+        return set()
+    if not feed_add_status(status_id=status.pk, reblog_of_id=status.reblog_of_id,
+                           account_ids=audience):
+        return set()
+    return audience
+
+
+def home_audience(*, status_id: int) -> tuple[Status | None, set[int]]:
+    """The status and the ids of the accounts whose home feeds should show it,
+    without writing anything (an edit's ``status.update`` goes to the same people).
 
     Who: the author, if local, and those of the author's local followers that
     :func:`rules.admits` admits (for a direct status, the mentioned ones; replies,
@@ -66,15 +90,13 @@ def fanout_status(*, status_id: int) -> int:
     ``TRIBUNE_FANOUT_MAX_FOLLOWERS`` followers is not fanned out at all but for
     direct statuses: followers read their statuses at read time
     (``selectors.home_timeline``). The facts are gathered set by set: a fixed number
-    of queries whatever the audience's size.
-
-    A status that is gone, or deleted before its entries are written (a reblog undone
-    at once), reaches nobody: the result is 0.
+    of queries whatever the audience's size. ``(None, set())`` for a status that
+    is gone.
     """
     status = (Status.objects.select_related("reblog_of", "account")
               .filter(pk=status_id).first())
     if status is None:
-        return 0
+        return None, set()
     candidate = candidate_of(status)
     followers: dict[int, bool] = {}
     direct = status.visibility == Visibility.DIRECT
@@ -90,10 +112,7 @@ def fanout_status(*, status_id: int) -> int:
     audience = {v for v in (*followers, *graph.tag_followers) if admits(candidate, v, graph)}
     if status.account.is_local:
         audience.add(status.account_id)  # one's own, always (rules.admits)
-    if not audience or not feed_add_status(status_id=status.pk, reblog_of_id=status.reblog_of_id,
-                                           account_ids=audience):
-        return 0
-    return len(audience)
+    return status, audience
 
 
 def feed_add_status(*, status_id: int, reblog_of_id: int | None,

@@ -14,7 +14,7 @@ from tribune.web.viewer import viewer_of
 
 def interface(request: HttpRequest) -> dict:
     """``site_title``, ``site_domain``, ``max_characters``, ``viewer`` (the
-    signed-in account or None) and ``unread_notifications`` (a count, computed only
+    signed-in account or None), ``streaming_url`` (Server-Sent Events) and ``unread_notifications`` (a count, computed only
     if a template reads it)."""
     viewer = viewer_of(request) if hasattr(request, "user") else None
     return {
@@ -22,6 +22,9 @@ def interface(request: HttpRequest) -> dict:
         "site_domain": settings.TRIBUNE_DOMAIN,
         "max_characters": settings.TRIBUNE_MAX_CHARACTERS,
         "viewer": viewer,
+        # The streaming API's base (docs/adr/0032), for the script's EventSource.
+        "streaming_url": settings.TRIBUNE_STREAMING_URL.replace("ws", "http", 1)
+        + "/api/v1/streaming",
         # Evaluated only by templates that show it (two queries).
         "unread_notifications": (lambda: unread_notifications(viewer)) if viewer else 0,
         "registrations_open": lambda: registration_mode() != "closed",

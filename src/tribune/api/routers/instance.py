@@ -49,7 +49,7 @@ def instance_v2(request):
         "icon": [],
         "languages": LANGUAGES,
         "configuration": {
-            "urls": {"streaming": settings.TRIBUNE_BASE_URL.replace("http", "ws", 1),
+            "urls": {"streaming": settings.TRIBUNE_STREAMING_URL,
                      "status": None},
             "vapid": {"public_key": vapid_public_key()},
             "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
@@ -83,7 +83,7 @@ def instance_v1(request):
         "description": "A Tribune instance: microblogging with due-process moderation.",
         "email": "",
         "version": VERSION,
-        "urls": {"streaming_api": settings.TRIBUNE_BASE_URL.replace("http", "ws", 1)},
+        "urls": {"streaming_api": settings.TRIBUNE_STREAMING_URL},
         "stats": {"user_count": _user_count(),
                   "status_count": Status.objects.filter(account__domain="").count(),
                   "domain_count": 0},

@@ -6,7 +6,11 @@
  * - Keyboard focus across htmx swaps: after an in-place action the same button of
  *   the new button bar has focus; after "Load more" the first new post has it.
  * - A preview of each picture chosen in a compose box (a data: URL, which the
- *   Content-Security-Policy allows for images). */
+ *   Content-Security-Policy allows for images).
+ * - Live updates from the streaming API (Server-Sent Events, signed in by the
+ *   session cookie): a new post in the home feed fetches the new part of the feed
+ *   at once (the poller's "streamed" trigger); a notification bumps the unread
+ *   count in the header. Without the stream the poller still runs every 15 s. */
 (function () {
   "use strict";
   var URL_RE = /https?:\/\/[^\s<>"']+/g;
@@ -93,4 +97,42 @@
     reader.onload = function () { preview.src = reader.result; preview.hidden = false; };
     reader.readAsDataURL(file);
   });
+
+  function bumpUnread() {
+    var link = document.querySelector("a[data-unread-label]");
+    if (!link) return;
+    var badge = link.querySelector(".unread");
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.className = "unread";
+      badge.appendChild(document.createTextNode("0"));
+      var label = document.createElement("span");
+      label.className = "visually-hidden";
+      label.textContent = " " + link.dataset.unreadLabel;
+      badge.appendChild(label);
+      link.appendChild(document.createTextNode(" "));
+      link.appendChild(badge);
+    }
+    var count = badge.firstChild;
+    var n = parseInt(count.nodeValue, 10);
+    if (/\+$/.test(count.nodeValue) || isNaN(n)) return;
+    count.nodeValue = n + 1 >= 40 ? "40+" : String(n + 1);
+  }
+
+  function listen() {
+    var base = document.body.dataset.streaming;
+    if (!base || typeof EventSource === "undefined") return;
+    var source = new EventSource(base + "/" + document.body.dataset.stream,
+                                 {withCredentials: true});
+    source.addEventListener("update", function () {
+      var poller = document.getElementById("poller");
+      if (poller) poller.dispatchEvent(new Event("streamed"));
+    });
+    source.addEventListener("notification", bumpUnread);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", listen);
+  } else {
+    listen();
+  }
 })();
