@@ -10,7 +10,9 @@ Cached per status: :func:`tribune.api.presenters.status_shared` (no account, no
 viewer's fields); per account: the Account entity. What a status shows from other
 rows (attachments, mentions, hashtags, its card) changes only with the status's
 own version: by an edit, ``links.services`` renewing it with a card, or
-``media.services.media_update`` with an attachment's alt text.
+``media.services.media_update`` with an attachment's alt text; and its quote's state
+(``statuses.services``: revoked, or the quoted post deleted). The statuses a page
+quotes are loaded in a second round of the same shape, only when it has quotes.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from typing import Any
 from django.db import connection
 
 from tribune.accounts.models import Account
-from tribune.api.presenters import account_out, status_entity, status_shared
+from tribune.api.presenters import (
+    account_out,
+    quoted_id,
+    relation_authors,
+    status_entity,
+    status_shared,
+)
 from tribune.core import entity_cache
 from tribune.statuses.models import Status
 from tribune.statuses.policy import removal_hides
@@ -79,9 +87,23 @@ def _versions(ids: list[int]) -> list[tuple]:
 
 
 def load(ids: list[int]) -> Entities:
-    """The entities of the statuses ``ids`` (missing ids are left out): one query for
-    the rows and their versions, one cache read, and the ``statuses_by_ids`` query
-    shape plus one account query for whatever is not cached at its version."""
+    """The entities of the statuses ``ids`` (missing ids are left out) and of the
+    statuses they (or their reblogged originals) quote: one query for the rows and
+    their versions, one cache read, and the ``statuses_by_ids`` query shape plus one
+    account query for whatever is not cached at its version; the same again for
+    the quoted statuses not already among them, only when there are some."""
+    entities = _load(ids)
+    quoted = {q for data in entities.shared.values() if (q := quoted_id(data))}
+    quoted -= entities.rows.keys()
+    if quoted:
+        more = _load(sorted(quoted))
+        entities.rows.update(more.rows)
+        entities.shared.update(more.shared)
+        entities.accounts.update(more.accounts)
+    return entities
+
+
+def _load(ids: list[int]) -> Entities:
     rows: dict[int, Row] = {}
     status_versions: dict[int, int] = {}
     account_versions: dict[int, int] = {}
@@ -124,14 +146,27 @@ def statuses_json(ids: list[int], entities: Entities, viewer: Account | None) ->
     query); ids whose row or original is gone are left out."""
     viewer_id = viewer.pk if viewer else None
     present = [pk for pk in ids if pk in entities.shared and pk in entities.rows]
-    state = ViewerState.for_ids({entities.rows[pk].reblog_of_id or pk for pk in present},
-                                viewer_id)
+    originals = {entities.rows[pk].reblog_of_id or pk for pk in present}
+    originals &= entities.shared.keys()
+    quoted = {q for pk in originals if (q := quoted_id(entities.shared[pk]))
+              and q in entities.shared and q in entities.rows}
+    state = ViewerState.for_ids(originals | quoted, viewer_id)
+    state = state.with_relations(viewer_id, relation_authors(
+        [(entities.rows[pk].account_id, entities.shared[pk]) for pk in originals | quoted],
+        {entities.rows[q].account_id for q in quoted}, viewer_id))
 
-    def entity(pk: int, original: dict[str, Any] | None = None) -> dict[str, Any]:
+    def entity(pk: int, original: dict[str, Any] | None = None, *,
+               nested: bool = False) -> dict[str, Any]:
         author_id = entities.rows[pk].account_id
-        return status_entity(entities.shared[pk], entities.accounts[author_id],
-                             author_id=author_id, state=state, viewer_id=viewer_id,
-                             original=original)
+        q = None if nested else quoted_id(entities.shared[pk])
+        if q is not None and q not in quoted:
+            q = None
+        return status_entity(
+            entities.shared[pk], entities.accounts[author_id], author_id=author_id,
+            state=state, viewer_id=viewer_id, original=original, nested=nested,
+            quoted=entity(q, nested=True) if q is not None else None,
+            quoted_author_id=entities.rows[q].account_id if q is not None else None,
+            quoted_removed=q is not None and entities.removed_for(q, viewer_id))
 
     out = []
     for pk in present:

@@ -174,6 +174,10 @@ class Status(Out):
     filtered: list[dict[str, Any]] | None
     local_only: bool
     interaction_policy: dict[str, Any]
+    # Mastodon 4.5: a Quote (or, inside a quoted status, a ShallowQuote).
+    quote: dict[str, Any] | None = None
+    quote_approval: dict[str, Any] | None = None
+    quotes_count: int | None = None
 
 
 class StatusEdit(Out):
