@@ -9,9 +9,20 @@ from tribune.accounts.models import Account, Visibility
 from tribune.filters.matching import FilterMatch, ViewerFilters, hides, searchable_text
 from tribune.filters.selectors import viewer_filters
 from tribune.statuses.models import Poll, QuotePolicy, QuoteState, Status
-from tribune.statuses.policy import OPEN, can_reblog, quote_allowed, removal_hides, reply_refusals
+from tribune.statuses.policy import (
+    OPEN,
+    can_reblog,
+    quote_allowed,
+    removal_hides,
+    reply_refusals,
+)
 from tribune.statuses.polls import poll_expired
-from tribune.statuses.selectors import ViewerState, status_poll, status_quote, statuses_by_ids
+from tribune.statuses.selectors import (
+    ViewerState,
+    status_poll,
+    status_quote,
+    statuses_by_ids,
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,35 @@
+"""A local quote post as other servers read it: FEP-044f's ``quote`` with the
+Misskey and Fedibird names, and Mastodon's "RE:" fallback paragraph."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.federation.conftest import AS
+from tribune.core.urls import absolute
+from tribune.federation.serializers import CONTEXT
+from tribune.statuses.models import Quote
+from tribune.statuses.services import quote_revoke, status_create
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_quote_post_names_the_quoted_note_and_falls_back_to_a_link(peer, alice, bob):
+    original = status_create(account=bob, text="first")
+    quoting = status_create(account=alice, text="second", quoted_status_id=original.pk,
+                            language="en")
+    body = peer.get(f"/users/alice/statuses/{quoting.pk}", HTTP_ACCEPT=AS).json()
+    quoted_id = absolute(f"/users/bob/statuses/{original.pk}")
+    assert body["quote"] == body["_misskey_quote"] == body["quoteUri"] == quoted_id
+    link = absolute(f"/@bob/{original.pk}")
+    fallback = f'<p class="quote-inline">RE: <a href="{link}">{link}</a></p>'
+    assert body["content"] == "<p>second</p>" + fallback
+    assert body["contentMap"] == {"en": body["content"]}
+    terms = CONTEXT[2]
+    assert terms["quote"]["@id"] == "https://w3id.org/fep/044f#quote"
+
+    # A revoked quote no longer points at the post.
+    quote_revoke(account=bob, status=original, quoting_status_id=quoting.pk)
+    assert Quote.objects.get(status=quoting).state == "revoked"
+    body = peer.get(f"/users/alice/statuses/{quoting.pk}", HTTP_ACCEPT=AS).json()
+    assert "quote" not in body and body["content"] == "<p>second</p>"
