@@ -6,6 +6,13 @@ from __future__ import annotations
 import pytest
 
 from tests.federation.conftest import AS
+from tests.federation.test_inbound_statuses import (  # noqa: F401 (a fixture)
+    ALICE,
+    create,
+    note,
+    send,
+    zed_account,
+)
 from tribune.core.urls import absolute
 from tribune.federation.serializers import CONTEXT
 from tribune.statuses.models import Quote
@@ -33,3 +40,26 @@ def test_a_quote_post_names_the_quoted_note_and_falls_back_to_a_link(peer, alice
     assert Quote.objects.get(status=quoting).state == "revoked"
     body = peer.get(f"/users/alice/statuses/{quoting.pk}", HTTP_ACCEPT=AS).json()
     assert "quote" not in body and body["content"] == "<p>second</p>"
+
+
+def test_incoming_quotes_are_kept_only_when_no_approval_is_needed(
+        zed_keys, zed_account, alice, django_capture_on_commit_callbacks):
+    from tribune.notifications.models import Notification
+    from tribune.statuses.models import QuotePolicy, Status
+
+    open_post = status_create(account=alice, text="anyone may quote")
+    closed = status_create(account=alice, text="nobody may",
+                           quote_approval_policy=QuotePolicy.NOBODY)
+    send(create(note(7, "<p>quoting</p>", quote=f"{ALICE}/statuses/{open_post.pk}")),
+         zed_keys, django_capture_on_commit_callbacks)
+    send(create(note(8, "<p>quoting too</p>",
+                     _misskey_quote=f"{ALICE}/statuses/{closed.pk}")),
+         zed_keys, django_capture_on_commit_callbacks)
+    first = Status.objects.get(uri=f"{zed_account.uri}/statuses/7")
+    second = Status.objects.get(uri=f"{zed_account.uri}/statuses/8")
+    assert Quote.objects.get(status=first).quoted_status == open_post
+    assert not Quote.objects.filter(status=second).exists()
+    open_post.refresh_from_db()
+    closed.refresh_from_db()
+    assert (open_post.quotes_count, closed.quotes_count) == (1, 0)
+    assert Notification.objects.filter(account=alice, type="quote", status=first).exists()
