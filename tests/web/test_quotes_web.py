@@ -35,9 +35,15 @@ def test_quote_action_compose_page_and_embedded_post(alice, bob):
     assert "words worth quoting" in html
     assert re.search(rf'name="quoted_status_id" value="{original.pk}"', html)
     assert "Who can quote" in html
-    response = alice_client.post("/statuses", {
-        "text": "my take", "visibility": "public", "quoted_status_id": str(original.pk),
-        "quote_approval_policy": "followers"})
+    response = alice_client.post(
+        "/statuses",
+        {
+            "text": "my take",
+            "visibility": "public",
+            "quoted_status_id": str(original.pk),
+            "quote_approval_policy": "followers",
+        },
+    )
     assert response.status_code in (302, 303), response.content[:500]
     made = Status.objects.get(account=alice)
     assert made.quote_approval_policy == QuotePolicy.FOLLOWERS
@@ -50,13 +56,22 @@ def test_quote_action_compose_page_and_embedded_post(alice, bob):
 
 
 def test_nobody_policy_hides_the_action_and_refuses_the_form(alice, bob):
-    original = status_create(account=bob, text="mine alone",
-                             quote_approval_policy=QuotePolicy.NOBODY)
+    original = status_create(
+        account=bob, text="mine alone", quote_approval_policy=QuotePolicy.NOBODY
+    )
     alice_client = client_for(alice)
-    assert f"/statuses/{original.pk}/quote" not in alice_client.get(
-        f"/@bob/{original.pk}").content.decode()
-    response = alice_client.post("/statuses", {
-        "text": "sneaky", "visibility": "public", "quoted_status_id": str(original.pk)})
+    assert (
+        f"/statuses/{original.pk}/quote"
+        not in alice_client.get(f"/@bob/{original.pk}").content.decode()
+    )
+    response = alice_client.post(
+        "/statuses",
+        {
+            "text": "sneaky",
+            "visibility": "public",
+            "quoted_status_id": str(original.pk),
+        },
+    )
     assert response.status_code == 422
     assert "does not allow quotes" in response.content.decode()
     assert not Status.objects.filter(account=alice).exists()
@@ -69,8 +84,10 @@ def test_detach_and_deleted_placeholders(alice, bob):
     html = bob_client.get(f"/@alice/{quoting.pk}").content.decode()
     assert "Remove my post from this quote" in html
     # Only the quoted author gets the button, and only they may use it.
-    assert "Remove my post from this quote" not in client_for(alice).get(
-        f"/@alice/{quoting.pk}").content.decode()
+    assert (
+        "Remove my post from this quote"
+        not in client_for(alice).get(f"/@alice/{quoting.pk}").content.decode()
+    )
     assert client_for(alice).post(f"/statuses/{quoting.pk}/detach").status_code == 404
     response = bob_client.post(f"/statuses/{quoting.pk}/detach")
     assert response.status_code in (302, 303)
