@@ -106,6 +106,7 @@ def credential_account_out(account: Account, *, follow_requests_count: int = 0) 
         "indexable": account.indexable,
         "discoverable": account.discoverable,
         "hide_collections": False,
+        "quote_policy": account.default_quote_policy,
     }
     is_admin = bool(account.user and account.user.is_superuser)
     data["role"] = {
@@ -589,6 +590,7 @@ def preferences_out(account: Account) -> dict[str, Any]:
         "posting:default:visibility": account.default_visibility,
         "posting:default:sensitive": account.default_sensitive,
         "posting:default:language": account.default_language or None,
+        "posting:default:quote_policy": account.default_quote_policy,
         "reading:expand:media": "default",
         "reading:expand:spoilers": False,
     }

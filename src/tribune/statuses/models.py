@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from tribune.accounts.models import Visibility
+from tribune.accounts.models import QuotePolicy, Visibility
 from tribune.core.fields import IdField
 from tribune.core.models import Versioned
 
@@ -33,15 +33,6 @@ class ReplyPolicy(models.TextChoices):
     EVERYONE = "everyone"
     FOLLOWERS = "followers"
     MENTIONED = "mentioned"
-
-
-class QuotePolicy(models.TextChoices):
-    """Who may quote a post (Mastodon 4.5's ``quote_approval_policy``): anyone who
-    sees it, the author's followers, or nobody but the author."""
-
-    PUBLIC = "public"
-    FOLLOWERS = "followers"
-    NOBODY = "nobody"
 
 
 class QuoteState(models.TextChoices):

@@ -144,7 +144,7 @@ def status_create(
     local-only post is one too). ``quoted_status_id`` quotes that post (the original
     of a reblog) as Mastodon 4.5 does: the quote is stored ``accepted`` and counted in
     the quoted post's ``quotes_count``; ``quote_approval_policy`` (``QuotePolicy``,
-    public by default) says who may quote the new post. Raises ValidationFailed
+    by default the author's ``default_quote_policy``) says who may quote the new post. Raises ValidationFailed
     (422), NotFound (404) when the replied-to or quoted status is unknown, not
     visible, or deleted while this one was written, Forbidden (403) when its reply
     or quote policy leaves ``account`` out, and RateLimited (429) when the budget is
@@ -162,7 +162,8 @@ def status_create(
     _validate(text, spoiler_text, visibility, language, has_media=bool(media_ids),
               has_poll=poll is not None)
     reply_policy = _checked_reply_policy(reply_policy)
-    quote_approval_policy = _checked_quote_policy(quote_approval_policy)
+    quote_approval_policy = _checked_quote_policy(quote_approval_policy
+                                                  or account.default_quote_policy)
     in_reply_to = _reply_target(in_reply_to_id, account)
     quoted = _quote_target(quoted_status_id, account)
     if local_only is None:

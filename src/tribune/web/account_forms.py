@@ -21,7 +21,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from tribune.accounts.models import Account, Visibility
+from tribune.accounts.models import Account, QuotePolicy, Visibility
 from tribune.accounts.registrations import REASON_MAX
 from tribune.accounts.selectors import (
     InviteState,
@@ -264,6 +264,10 @@ class PreferencesForm(forms.Form):
     default_language = forms.ChoiceField(
         label=_("Posting language"), required=False, choices=posting_language_choices,
         help_text=_("The language new posts are marked with, unless you choose another."))
+    default_quote_policy = forms.ChoiceField(
+        label=_("Who can quote new posts"), choices=[
+            (QuotePolicy.PUBLIC, _("Anyone")), (QuotePolicy.FOLLOWERS, _("Followers")),
+            (QuotePolicy.NOBODY, _("Nobody"))])
     locale = forms.ChoiceField(
         label=_("Interface language"), required=False,
         choices=[("", pgettext_lazy("interface language", "Follow the browser")),
@@ -272,6 +276,7 @@ class PreferencesForm(forms.Form):
     def __init__(self, *args, account: Account, **kwargs):
         kwargs.setdefault("initial", {"default_visibility": account.default_visibility,
                                       "default_language": account.default_language,
+                                      "default_quote_policy": account.default_quote_policy,
                                       "locale": account.locale})
         super().__init__(*args, **kwargs)
         field = self.fields["default_language"]

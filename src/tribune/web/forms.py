@@ -92,7 +92,8 @@ class ComposeForm(forms.Form):
 
     def __init__(self, viewer: Account, *args, in_reply_to: Status | None = None,
                  initial_text: str = "", quoted: Status | None = None, **kwargs):
-        initial = {"visibility": viewer.default_visibility, "text": initial_text}
+        initial = {"visibility": viewer.default_visibility, "text": initial_text,
+                   "quote_approval_policy": viewer.default_quote_policy}
         if in_reply_to is not None:
             handles = [in_reply_to.account.acct] + [
                 m.account.acct for m in in_reply_to.mentions.all()]
