@@ -121,3 +121,19 @@ def test_home_with_quotes_costs_the_same_queries(alice, bob):
     assert count() == few
     html = client.get("/").content.decode()
     assert html.count('<blockquote class="quote"') == 5
+
+
+def test_the_default_quote_policy_is_a_preference_and_fills_the_form(alice):
+    client = client_for(alice)
+    response = client.post(
+        "/settings/preferences",
+        {"default_visibility": "public", "default_language": "", "locale": "",
+         "default_quote_policy": "nobody"},
+    )
+    assert response.status_code == 303
+    alice.refresh_from_db()
+    assert alice.default_quote_policy == QuotePolicy.NOBODY
+    html = client.get("/").content.decode()
+    assert re.search(r'<option value="nobody" selected>', html)
+    made = status_create(account=alice, text="closed by default")
+    assert made.quote_approval_policy == QuotePolicy.NOBODY

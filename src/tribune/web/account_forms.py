@@ -267,7 +267,7 @@ class PreferencesForm(forms.Form):
     default_quote_policy = forms.ChoiceField(
         label=_("Who can quote new posts"), choices=[
             (QuotePolicy.PUBLIC, _("Anyone")), (QuotePolicy.FOLLOWERS, _("Followers")),
-            (QuotePolicy.NOBODY, _("Nobody"))])
+            (QuotePolicy.NOBODY, _("Nobody"))], required=False)
     locale = forms.ChoiceField(
         label=_("Interface language"), required=False,
         choices=[("", pgettext_lazy("interface language", "Follow the browser")),
@@ -284,6 +284,11 @@ class PreferencesForm(forms.Form):
         if account.default_language and account.default_language not in dict(field.choices):
             field.choices = [*field.choices, (account.default_language,
                                               account.default_language)]
+
+
+    def clean_default_quote_policy(self) -> str | None:
+        """Not sent (an older form): left as it is."""
+        return self.cleaned_data["default_quote_policy"] or None
 
 
 class EmailForm(forms.Form):
