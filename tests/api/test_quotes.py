@@ -330,3 +330,29 @@ def test_the_default_quote_policy_is_an_account_preference(alice, api_as):
         "/api/v1/accounts/update_credentials", json={"source": {"quote_policy": "friends"}}
     )
     assert r.status_code == 422
+
+
+def test_the_cached_timeline_follows_the_quoted_post(alice, bob, api_as):
+    from tribune.graph.services import follow_create
+
+    follow_create(account=alice, target=bob)
+    a, b = api_as(alice), api_as(bob)
+    original = post(b, "before the edit")
+    quoting = post(b, "quoting myself", quoted_status_id=original["id"])
+
+    def home_and_fresh() -> tuple[dict, dict]:
+        home = {s["id"]: s for s in a.get("/api/v1/timelines/home").json()}
+        return home[quoting["id"]], a.get(f"/api/v1/statuses/{quoting['id']}").json()
+
+    cached, fresh = home_and_fresh()
+    assert cached == fresh
+    b.put(f"/api/v1/statuses/{original['id']}", json={"status": "after the edit"})
+    b.put(
+        f"/api/v1/statuses/{original['id']}/interaction_policy",
+        json={"quote_approval_policy": "nobody"},
+    )
+    cached, fresh = home_and_fresh()
+    assert cached == fresh
+    inner = cached["quote"]["quoted_status"]
+    assert "after the edit" in inner["content"]
+    assert inner["quote_approval"]["current_user"] == "denied"
