@@ -316,18 +316,23 @@ def test_a_page_of_quotes_costs_the_same_queries_whatever_its_size(alice, bob, a
 def test_the_default_quote_policy_is_an_account_preference(alice, api_as):
     a = api_as(alice)
     r = a.patch(
-        "/api/v1/accounts/update_credentials", json={"source": {"quote_policy": "followers"}}
+        "/api/v1/accounts/update_credentials",
+        json={"source": {"quote_policy": "followers"}},
     )
     assert r.status_code == 200
     assert r.json()["source"]["quote_policy"] == "followers"
-    assert a.get("/api/v1/preferences").json()["posting:default:quote_policy"] == "followers"
+    assert (
+        a.get("/api/v1/preferences").json()["posting:default:quote_policy"]
+        == "followers"
+    )
     made = post(a, "new post")
     assert made["quote_approval"]["automatic"] == ["followers"]
     assert post(a, "open one", quote_approval_policy="public")["quote_approval"][
         "automatic"
     ] == ["public"]
     r = a.patch(
-        "/api/v1/accounts/update_credentials", json={"source": {"quote_policy": "friends"}}
+        "/api/v1/accounts/update_credentials",
+        json={"source": {"quote_policy": "friends"}},
     )
     assert r.status_code == 422
 

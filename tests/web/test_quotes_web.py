@@ -127,8 +127,12 @@ def test_the_default_quote_policy_is_a_preference_and_fills_the_form(alice):
     client = client_for(alice)
     response = client.post(
         "/settings/preferences",
-        {"default_visibility": "public", "default_language": "", "locale": "",
-         "default_quote_policy": "nobody"},
+        {
+            "default_visibility": "public",
+            "default_language": "",
+            "locale": "",
+            "default_quote_policy": "nobody",
+        },
     )
     assert response.status_code == 303
     alice.refresh_from_db()
@@ -137,3 +141,22 @@ def test_the_default_quote_policy_is_a_preference_and_fills_the_form(alice):
     assert re.search(r'<option value="nobody" selected>', html)
     made = status_create(account=alice, text="closed by default")
     assert made.quote_approval_policy == QuotePolicy.NOBODY
+
+
+def test_quote_notifications_read_as_sentences(
+    alice, bob, django_capture_on_commit_callbacks
+):
+    from tribune.statuses.services import status_update
+
+    with django_capture_on_commit_callbacks(execute=True):
+        original = status_create(account=bob, text="notify me")
+        quoting = status_create(
+            account=alice, text="quoted", quoted_status_id=original.pk
+        )
+    html = client_for(bob).get("/notifications").content.decode()
+    assert "quoted your post" in html
+    assert str(quoting.pk) in html
+    with django_capture_on_commit_callbacks(execute=True):
+        status_update(account=bob, status=original, text="notify me, edited")
+    html = client_for(alice).get("/notifications").content.decode()
+    assert "edited a post you quoted" in html
