@@ -55,8 +55,13 @@ def test_incoming_quotes_are_kept_only_when_no_approval_is_needed(
     closed = status_create(
         account=alice, text="nobody may", quote_approval_policy=QuotePolicy.NOBODY
     )
+    fallback = f'<p class="quote-inline">RE: <a href="{ALICE}/statuses/{open_post.pk}">link</a></p>'
     send(
-        create(note(7, "<p>quoting</p>", quote=f"{ALICE}/statuses/{open_post.pk}")),
+        create(
+            note(
+                7, "<p>quoting</p>" + fallback, quote=f"{ALICE}/statuses/{open_post.pk}"
+            )
+        ),
         zed_keys,
         django_capture_on_commit_callbacks,
     )
@@ -79,3 +84,13 @@ def test_incoming_quotes_are_kept_only_when_no_approval_is_needed(
     assert Notification.objects.filter(
         account=alice, type="quote", status=first
     ).exists()
+    # The fallback link is kept, and hidden where the quote itself is shown.
+    assert 'class="quote-inline"' in first.content
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(alice.user)
+    html = client.get(
+        f"/@{zed_account.username}/{first.pk}", follow=True
+    ).content.decode()
+    assert "has-quote" in html and "anyone may quote" in html
