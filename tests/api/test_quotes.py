@@ -361,3 +361,22 @@ def test_the_cached_timeline_follows_the_quoted_post(alice, bob, api_as):
     inner = cached["quote"]["quoted_status"]
     assert "after the edit" in inner["content"]
     assert inner["quote_approval"]["current_user"] == "denied"
+
+
+def test_a_suspended_authors_post_is_not_shown_inside_a_quote(alice, bob, api_as):
+    from django.utils import timezone
+
+    from tribune.accounts.models import Account
+    from tribune.core.entity_cache import new_version
+
+    original = post(api_as(alice), "mine, quoted by bob")
+    b = api_as(bob)
+    quoting = post(b, "bob quotes", quoted_status_id=original["id"])
+    # A suspension as the moderation decision stamps it (renewing the version).
+    Account.objects.filter(pk=alice.pk).update(
+        suspended_at=timezone.now(), version=new_version()
+    )
+    home = {s["id"]: s for s in b.get("/api/v1/timelines/home").json()}
+    unavailable = {"state": "unauthorized", "quoted_status": None}
+    assert home[quoting["id"]]["quote"] == unavailable
+    assert b.get(f"/api/v1/statuses/{quoting['id']}").json()["quote"] == unavailable

@@ -44,6 +44,8 @@ class Row:
     account_id: int
     removed: bool
     reblog_of_id: int | None
+    # Its author is suspended (read for statuses shown inside a quote).
+    suspended: bool = False
 
 
 @dataclass
@@ -68,8 +70,8 @@ class Entities:
 
 def _versions(ids: list[int]) -> list[tuple]:
     """``(id, version, account_id, account's version, removed, reblog_of_id, its
-    version, its account_id, that account's version, it removed)`` per status of
-    ``ids`` that exists. Written out: through the ORM, compiling this query cost
+    version, its account_id, that account's version, it removed, the author
+    suspended)`` per status of ``ids`` that exists. Written out: through the ORM, compiling this query cost
     more than running it, on every page."""
     if not ids:
         return []
@@ -78,7 +80,8 @@ def _versions(ids: list[int]) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(
             f'SELECT s."id", s."version", s."account_id", a."version", s."removed_at", '
-            f'o."id", o."version", o."account_id", oa."version", o."removed_at" '
+            f'o."id", o."version", o."account_id", oa."version", o."removed_at", '
+            f'a."suspended_at" '
             f'FROM "{statuses}" s JOIN "{accounts}" a ON a."id" = s."account_id" '
             f'LEFT JOIN "{statuses}" o ON o."id" = s."reblog_of_id" '
             f'LEFT JOIN "{accounts}" oa ON oa."id" = o."account_id" '
@@ -108,8 +111,9 @@ def _load(ids: list[int]) -> Entities:
     status_versions: dict[int, int] = {}
     account_versions: dict[int, int] = {}
     for (pk, version, account_id, account_version, removed_at, original_id, original_version,
-         original_account_id, original_account_version, original_removed_at) in _versions(ids):
-        rows[pk] = Row(account_id, removed_at is not None, original_id)
+         original_account_id, original_account_version, original_removed_at,
+         suspended_at) in _versions(ids):
+        rows[pk] = Row(account_id, removed_at is not None, original_id, suspended_at is not None)
         status_versions[pk] = version
         account_versions[account_id] = account_version
         if original_id is not None:
@@ -166,7 +170,8 @@ def statuses_json(ids: list[int], entities: Entities, viewer: Account | None) ->
             state=state, viewer_id=viewer_id, original=original, nested=nested,
             quoted=entity(q, nested=True) if q is not None else None,
             quoted_author_id=entities.rows[q].account_id if q is not None else None,
-            quoted_removed=q is not None and entities.removed_for(q, viewer_id))
+            quoted_removed=q is not None and (entities.removed_for(q, viewer_id)
+                                              or entities.rows[q].suspended))
 
     out = []
     for pk in present:

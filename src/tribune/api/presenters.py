@@ -287,7 +287,8 @@ def quote_out(quote: dict[str, Any] | None, *, quoted: dict[str, Any] | None,
     :func:`quote_shared` and the quoted status's finished entity ``quoted`` (None
     when it could not be loaded). The quoted status is shown only for an accepted
     quote the viewer may see: ``unauthorized`` when they may not (a followers-only
-    post they cannot read, one removed by moderation), ``blocked_account`` (and not
+    post they cannot read, one removed by moderation or by a suspended author:
+    ``quoted_removed``), ``blocked_account`` (and not
     shown) when either blocks the other, ``muted_account`` (shown, for clients to
     hide) when the viewer mutes its author."""
     if quote is None:
@@ -438,9 +439,10 @@ def status_out(status: Status, state: ViewerState, viewer_id: int | None,
         quoted=(status_out(quoted_status, state, viewer_id, nested=True)
                 if quoted_status is not None else None),
         quoted_author_id=quoted_status.account_id if quoted_status is not None else None,
-        quoted_removed=quoted_status is not None and removal_hides(
+        quoted_removed=quoted_status is not None and (removal_hides(
             viewer_id, author_id=quoted_status.account_id,
-            removed=quoted_status.removed_at is not None))
+            removed=quoted_status.removed_at is not None)
+            or quoted_status.account.suspended_at is not None))
 
 
 def quote_context(statuses: list[Status], viewer: Account | None

@@ -115,6 +115,7 @@ def _quote_view(status: Status, quoted: dict[int, Status], state: ViewerState,
     readable = (target.visibility in OPEN or viewer_id == target.account_id
                 or (target.visibility == "private" and target.account_id in state.following))
     if (not readable or (target.local_only and viewer_id is None)
+            or target.account.suspended_at is not None
             or removal_hides(viewer_id, author_id=target.account_id,
                              removed=target.removed_at is not None)):
         return QuoteView("unauthorized", None, target.account_id)
