@@ -43,7 +43,8 @@ def test_verify_credentials_is_the_callers_account_with_source(alice, api_as):
     assert me["last_status_at"] is None  # never "" (CLI-15)
     assert me["source"] == {"privacy": "public", "sensitive": False, "language": None,
                             "note": "", "fields": [], "follow_requests_count": 0,
-                            "indexable": False, "discoverable": True, "hide_collections": False}
+                            "indexable": False, "discoverable": True, "hide_collections": False,
+                            "quote_policy": "public"}
     assert me["role"]["id"] == "-99"
 
 
@@ -98,7 +99,7 @@ def test_update_credentials_with_json(alice, api_as):
     assert api.get("/api/v1/preferences").json() == {
         "posting:default:visibility": "unlisted", "posting:default:sensitive": True,
         "posting:default:language": "fr", "reading:expand:media": "default",
-        "reading:expand:spoilers": False,
+        "reading:expand:spoilers": False, "posting:default:quote_policy": "public",
     }
     # The new default applies to the next post.
     assert api.post("/api/v1/statuses", json={"status": "hi"}).json()["visibility"] == "unlisted"
@@ -163,7 +164,7 @@ def test_preferences_defaults(alice, api_as):
     assert r.json() == {
         "posting:default:visibility": "public", "posting:default:sensitive": False,
         "posting:default:language": None, "reading:expand:media": "default",
-        "reading:expand:spoilers": False,
+        "reading:expand:spoilers": False, "posting:default:quote_policy": "public",
     }
     assert api_as(alice, scopes="write").get("/api/v1/preferences").status_code == 403
 

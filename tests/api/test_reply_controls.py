@@ -125,3 +125,11 @@ def test_a_scheduled_post_cannot_be_local_only_or_limit_replies_yet(alice, api_a
             "status": "later", "scheduled_at": "2099-01-01T00:00:00Z", **extra})
         assert response.status_code == 422, response.content
     assert api.get("/api/v1/scheduled_statuses").json() == []
+
+
+def test_a_quote_of_a_local_only_post_stays_local_unless_asked(alice, bob, api_as):
+    made = post(api_as(alice), "kept at home", local_only=True)
+    quote = api_as(bob).post("/api/v1/statuses", json={
+        "status": "quoting it", "quoted_status_id": made["id"]}).json()
+    assert quote["local_only"] is True
+    assert api_as(None).get(f"/api/v1/statuses/{quote['id']}").status_code == 404

@@ -11,6 +11,15 @@ from tribune.core.fields import IdField
 from tribune.core.models import Versioned
 
 
+class QuotePolicy(models.TextChoices):
+    """Who may quote a post (Mastodon 4.5's ``quote_approval_policy``): anyone who
+    sees it, the author's followers, or nobody but the author."""
+
+    PUBLIC = "public"
+    FOLLOWERS = "followers"
+    NOBODY = "nobody"
+
+
 class Visibility(models.TextChoices):
     """A status's audience, stored as the Mastodon API's own strings."""
 
@@ -57,6 +66,9 @@ class Account(Versioned):
         max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
     )
     default_sensitive = models.BooleanField(default=False)
+    # Mastodon 4.5's ``source[quote_policy]``: the quote policy of new posts.
+    default_quote_policy = models.CharField(max_length=10, choices=QuotePolicy.choices,
+                                            default=QuotePolicy.PUBLIC)
     default_language = models.CharField(max_length=10, blank=True, default="")
     # The interface language ("" follows the browser's Accept-Language).
     locale = models.CharField(max_length=10, blank=True, default="")

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tribune.accounts.models import Account, Visibility
+from tribune.accounts.models import Account, QuotePolicy, Visibility
 from tribune.accounts.selectors import username_taken
 from tribune.core.entity_cache import new_version
 from tribune.core.errors import Conflict, ValidationFailed
@@ -125,11 +125,13 @@ def account_update(
     discoverable: bool | None = None, indexable: bool | None = None,
     default_visibility: str | None = None, default_sensitive: bool | None = None,
     default_language: str | None = None, locale: str | None = None,
+    default_quote_policy: str | None = None,
 ) -> Account:
     """Change profile fields and posting preferences; None leaves a field as it is.
 
     Limits are Mastodon's: display name 30 characters, note 500. ``locale`` is the
     interface language, one of ``settings.LANGUAGES`` or "" for the browser's choice.
+    ``default_quote_policy`` is the quote policy of new posts (``QuotePolicy``).
     Raises ValidationFailed.
     """
     changed: list[str] = []
@@ -154,6 +156,12 @@ def account_update(
             raise ValidationFailed(_("Validation failed: Language is not a valid language code"))
         account.default_language = default_language
         changed.append("default_language")
+    if default_quote_policy is not None:
+        if default_quote_policy not in QuotePolicy.values:
+            raise ValidationFailed(
+                _("Validation failed: Quote policy is not included in the list"))
+        account.default_quote_policy = default_quote_policy
+        changed.append("default_quote_policy")
     if locale is not None:
         if locale and locale not in dict(settings.LANGUAGES):
             raise ValidationFailed(_("Validation failed: Locale is not included in the list"))

@@ -10,7 +10,9 @@ Cached per status: :func:`tribune.api.presenters.status_shared` (no account, no
 viewer's fields); per account: the Account entity. What a status shows from other
 rows (attachments, mentions, hashtags, its card) changes only with the status's
 own version: by an edit, ``links.services`` renewing it with a card, or
-``media.services.media_update`` with an attachment's alt text.
+``media.services.media_update`` with an attachment's alt text; and its quote's state
+(``statuses.services``: revoked, or the quoted post deleted). The statuses a page
+quotes are loaded in a second round of the same shape, only when it has quotes.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from typing import Any
 from django.db import connection
 
 from tribune.accounts.models import Account
-from tribune.api.presenters import account_out, status_entity, status_shared
+from tribune.api.presenters import (
+    account_out,
+    quoted_id,
+    relation_authors,
+    status_entity,
+    status_shared,
+)
 from tribune.core import entity_cache
 from tribune.statuses.models import Status
 from tribune.statuses.policy import removal_hides
@@ -36,6 +44,8 @@ class Row:
     account_id: int
     removed: bool
     reblog_of_id: int | None
+    # Its author is suspended (read for statuses shown inside a quote).
+    suspended: bool = False
 
 
 @dataclass
@@ -60,8 +70,8 @@ class Entities:
 
 def _versions(ids: list[int]) -> list[tuple]:
     """``(id, version, account_id, account's version, removed, reblog_of_id, its
-    version, its account_id, that account's version, it removed)`` per status of
-    ``ids`` that exists. Written out: through the ORM, compiling this query cost
+    version, its account_id, that account's version, it removed, the author
+    suspended)`` per status of ``ids`` that exists. Written out: through the ORM, compiling this query cost
     more than running it, on every page."""
     if not ids:
         return []
@@ -70,7 +80,8 @@ def _versions(ids: list[int]) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(
             f'SELECT s."id", s."version", s."account_id", a."version", s."removed_at", '
-            f'o."id", o."version", o."account_id", oa."version", o."removed_at" '
+            f'o."id", o."version", o."account_id", oa."version", o."removed_at", '
+            f'a."suspended_at" '
             f'FROM "{statuses}" s JOIN "{accounts}" a ON a."id" = s."account_id" '
             f'LEFT JOIN "{statuses}" o ON o."id" = s."reblog_of_id" '
             f'LEFT JOIN "{accounts}" oa ON oa."id" = o."account_id" '
@@ -79,15 +90,30 @@ def _versions(ids: list[int]) -> list[tuple]:
 
 
 def load(ids: list[int]) -> Entities:
-    """The entities of the statuses ``ids`` (missing ids are left out): one query for
-    the rows and their versions, one cache read, and the ``statuses_by_ids`` query
-    shape plus one account query for whatever is not cached at its version."""
+    """The entities of the statuses ``ids`` (missing ids are left out) and of the
+    statuses they (or their reblogged originals) quote: one query for the rows and
+    their versions, one cache read, and the ``statuses_by_ids`` query shape plus one
+    account query for whatever is not cached at its version; the same again for
+    the quoted statuses not already among them, only when there are some."""
+    entities = _load(ids)
+    quoted = {q for data in entities.shared.values() if (q := quoted_id(data))}
+    quoted -= entities.rows.keys()
+    if quoted:
+        more = _load(sorted(quoted))
+        entities.rows.update(more.rows)
+        entities.shared.update(more.shared)
+        entities.accounts.update(more.accounts)
+    return entities
+
+
+def _load(ids: list[int]) -> Entities:
     rows: dict[int, Row] = {}
     status_versions: dict[int, int] = {}
     account_versions: dict[int, int] = {}
     for (pk, version, account_id, account_version, removed_at, original_id, original_version,
-         original_account_id, original_account_version, original_removed_at) in _versions(ids):
-        rows[pk] = Row(account_id, removed_at is not None, original_id)
+         original_account_id, original_account_version, original_removed_at,
+         suspended_at) in _versions(ids):
+        rows[pk] = Row(account_id, removed_at is not None, original_id, suspended_at is not None)
         status_versions[pk] = version
         account_versions[account_id] = account_version
         if original_id is not None:
@@ -124,14 +150,28 @@ def statuses_json(ids: list[int], entities: Entities, viewer: Account | None) ->
     query); ids whose row or original is gone are left out."""
     viewer_id = viewer.pk if viewer else None
     present = [pk for pk in ids if pk in entities.shared and pk in entities.rows]
-    state = ViewerState.for_ids({entities.rows[pk].reblog_of_id or pk for pk in present},
-                                viewer_id)
+    originals = {entities.rows[pk].reblog_of_id or pk for pk in present}
+    originals &= entities.shared.keys()
+    quoted = {q for pk in originals if (q := quoted_id(entities.shared[pk]))
+              and q in entities.shared and q in entities.rows}
+    state = ViewerState.for_ids(originals | quoted, viewer_id)
+    state = state.with_relations(viewer_id, relation_authors(
+        [(entities.rows[pk].account_id, entities.shared[pk]) for pk in originals | quoted],
+        {entities.rows[q].account_id for q in quoted}, viewer_id))
 
-    def entity(pk: int, original: dict[str, Any] | None = None) -> dict[str, Any]:
+    def entity(pk: int, original: dict[str, Any] | None = None, *,
+               nested: bool = False) -> dict[str, Any]:
         author_id = entities.rows[pk].account_id
-        return status_entity(entities.shared[pk], entities.accounts[author_id],
-                             author_id=author_id, state=state, viewer_id=viewer_id,
-                             original=original)
+        q = None if nested else quoted_id(entities.shared[pk])
+        if q is not None and q not in quoted:
+            q = None
+        return status_entity(
+            entities.shared[pk], entities.accounts[author_id], author_id=author_id,
+            state=state, viewer_id=viewer_id, original=original, nested=nested,
+            quoted=entity(q, nested=True) if q is not None else None,
+            quoted_author_id=entities.rows[q].account_id if q is not None else None,
+            quoted_removed=q is not None and (entities.removed_for(q, viewer_id)
+                                              or entities.rows[q].suspended))
 
     out = []
     for pk in present:

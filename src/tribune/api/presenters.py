@@ -24,8 +24,22 @@ from tribune.core.urls import absolute
 from tribune.graph.selectors import Relationship
 from tribune.links.selectors import card_image_url, status_card
 from tribune.notifications.push import vapid_public_key
-from tribune.statuses.models import Poll, ReplyPolicy, Status, StatusEdit, Visibility
-from tribune.statuses.selectors import ViewerState, status_poll
+from tribune.statuses.models import (
+    Poll,
+    QuotePolicy,
+    QuoteState,
+    ReplyPolicy,
+    Status,
+    StatusEdit,
+    Visibility,
+)
+from tribune.statuses.policy import OPEN, quote_allowed, removal_hides
+from tribune.statuses.selectors import (
+    ViewerState,
+    status_poll,
+    status_quote,
+    statuses_by_ids,
+)
 from tribune.trends.selectors import followed_tag_ids, tag_histories
 
 MASTODON_VERSION = "4.3.0"
@@ -93,6 +107,7 @@ def credential_account_out(account: Account, *, follow_requests_count: int = 0) 
         "indexable": account.indexable,
         "discoverable": account.discoverable,
         "hide_collections": False,
+        "quote_policy": account.default_quote_policy,
     }
     is_admin = bool(account.user and account.user.is_superuser)
     data["role"] = {
@@ -204,7 +219,105 @@ def status_shared(status: Status) -> dict[str, Any]:
         "card": preview_card_out(status),
         "local_only": status.local_only,
         "interaction_policy": interaction_policy_out(status),
+        "quotes_count": status.quotes_count,
+        # Finished per viewer by status_entity (quote_out, quote_approval_out).
+        "_quote": quote_shared(status),
+        "_quote_policy": status.quote_approval_policy,
     }
+
+
+def quote_shared(status: Status) -> dict[str, Any] | None:
+    """The stored facts of the quote ``status`` makes (None when it quotes
+    nothing): its ``state`` and the quoted status's id (None once deleted)."""
+    quote = status_quote(status)
+    if quote is None:
+        return None
+    return {"state": quote.state,
+            "quoted_status_id": str(quote.quoted_status_id) if quote.quoted_status_id else None}
+
+
+def quoted_id(shared: dict[str, Any]) -> int | None:
+    """The id of the status that a status (its :func:`status_shared`) quotes with an
+    accepted quote, to be loaded with it; None otherwise."""
+    quote = shared.get("_quote")
+    if quote and quote["state"] == QuoteState.ACCEPTED and quote["quoted_status_id"]:
+        return int(quote["quoted_status_id"])
+    return None
+
+
+def relation_authors(shared: list[tuple[int, dict[str, Any]]], quoted_author_ids: set[int],
+                     viewer_id: int | None) -> set[int]:
+    """The authors whose relation to the viewer a page's quotes need
+    (``ViewerState.with_relations``): those of quoted statuses, and those of
+    followers-only-quotable posts (``shared``: (author id, status_shared) pairs)."""
+    if viewer_id is None:
+        return set()
+    return quoted_author_ids | {author_id for author_id, data in shared
+                                if data.get("_quote_policy") == QuotePolicy.FOLLOWERS
+                                and author_id != viewer_id}
+
+
+# Mastodon 4.5's QuoteApproval ``automatic`` for each quote policy.
+QUOTE_AUTOMATIC = {QuotePolicy.PUBLIC: ["public"], QuotePolicy.FOLLOWERS: ["followers"],
+                   QuotePolicy.NOBODY: []}
+
+
+def quote_approval_out(shared: dict[str, Any], *, author_id: int, state: ViewerState,
+                       viewer_id: int | None) -> dict[str, Any]:
+    """The QuoteApproval entity (docs: entities/QuoteApproval.md) of a status for
+    one viewer: who is expected to quote it without review (nobody for private and
+    direct posts), nobody with review (nothing waits for approval here), and
+    whether the viewer may (``unknown`` for a visitor)."""
+    policy = shared["_quote_policy"]
+    open_post = shared["visibility"] in OPEN
+    if viewer_id is None:
+        current = "unknown"
+    else:
+        allowed = quote_allowed(viewer_id=viewer_id, author_id=author_id,
+                                visibility=shared["visibility"], policy=policy,
+                                following=author_id in state.following)
+        current = "automatic" if allowed else "denied"
+    return {"automatic": list(QUOTE_AUTOMATIC[policy]) if open_post else [],
+            "manual": [], "current_user": current}
+
+
+def quote_out(quote: dict[str, Any] | None, *, quoted: dict[str, Any] | None,
+              quoted_author_id: int | None, quoted_removed: bool, state: ViewerState,
+              viewer_id: int | None) -> dict[str, Any] | None:
+    """The Quote entity (docs: entities/Quote.md) of a status for one viewer, from
+    :func:`quote_shared` and the quoted status's finished entity ``quoted`` (None
+    when it could not be loaded). The quoted status is shown only for an accepted
+    quote the viewer may see: ``unauthorized`` when they may not (a followers-only
+    post they cannot read, one removed by moderation or by a suspended author:
+    ``quoted_removed``), ``blocked_account`` (and not
+    shown) when either blocks the other, ``muted_account`` (shown, for clients to
+    hide) when the viewer mutes its author."""
+    if quote is None:
+        return None
+    if quote["state"] != QuoteState.ACCEPTED:
+        return {"state": quote["state"], "quoted_status": None}
+    if quoted is None or quoted_author_id is None:
+        return {"state": "unauthorized", "quoted_status": None}
+    if quoted_author_id in state.blocked:
+        return {"state": "blocked_account", "quoted_status": None}
+    readable = (quoted["visibility"] in OPEN or viewer_id == quoted_author_id
+                or (quoted["visibility"] == Visibility.PRIVATE
+                    and quoted_author_id in state.following))
+    if quoted_removed or not readable or (quoted["local_only"] and viewer_id is None):
+        return {"state": "unauthorized", "quoted_status": None}
+    if quoted_author_id in state.muted:
+        return {"state": "muted_account", "quoted_status": quoted}
+    return {"state": QuoteState.ACCEPTED, "quoted_status": quoted}
+
+
+def shallow_quote_out(quote: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The ShallowQuote entity (docs: entities/ShallowQuote.md): the quote of a
+    status shown inside another's quote, by id only, so quotes never nest."""
+    if quote is None:
+        return None
+    accepted = quote["state"] == QuoteState.ACCEPTED
+    return {"state": quote["state"],
+            "quoted_status_id": quote["quoted_status_id"] if accepted else None}
 
 
 # GoToSocial's ``can_reply.always`` for each reply policy ("me" is the author).
@@ -271,13 +384,18 @@ VIEWER_FIELDS = ("favourited", "reblogged", "bookmarked", "muted", "pinned", "fi
 
 def status_entity(shared: dict[str, Any], account: dict[str, Any], *, author_id: int,
                   state: ViewerState, viewer_id: int | None,
-                  original: dict[str, Any] | None = None) -> dict[str, Any]:
+                  original: dict[str, Any] | None = None, quoted: dict[str, Any] | None = None,
+                  quoted_author_id: int | None = None, quoted_removed: bool = False,
+                  nested: bool = False) -> dict[str, Any]:
     """The Status entity from its parts: ``shared`` (:func:`status_shared`), the
     author's Account entity, and the viewer's state; a reblog passes its original's
-    finished entity as ``original``, which it wraps in ``reblog``."""
+    finished entity as ``original``, which it wraps in ``reblog``. A quoting status
+    passes the quoted status's finished entity (made with ``nested``, so its own
+    quote is a ShallowQuote), its author and whether moderation hides it from the
+    viewer (:func:`quote_out`)."""
     original_id = int(shared["id"])
     data = {
-        **shared,
+        **{key: value for key, value in shared.items() if not key.startswith("_")},
         "account": account,
         "favourited": original_id in state.favourited,
         "reblogged": original_id in state.reblogged,
@@ -285,6 +403,11 @@ def status_entity(shared: dict[str, Any], account: dict[str, Any], *, author_id:
         "muted": False,
         "pinned": original_id in state.pinned if viewer_id == author_id else None,
         "filtered": [],
+        "quote": (shallow_quote_out(shared["_quote"]) if nested else
+                  quote_out(shared["_quote"], quoted=quoted, quoted_author_id=quoted_author_id,
+                            quoted_removed=quoted_removed, state=state, viewer_id=viewer_id)),
+        "quote_approval": quote_approval_out(shared, author_id=author_id, state=state,
+                                             viewer_id=viewer_id),
     }
     if shared["poll"] is not None:
         data["poll"] = poll_entity(shared["poll"], viewer_id=viewer_id, author_id=author_id,
@@ -296,26 +419,56 @@ def status_entity(shared: dict[str, Any], account: dict[str, Any], *, author_id:
             replies_count=0, reblogs_count=0, favourites_count=0, edited_at=None,
             favourited=original["favourited"], reblogged=original["reblogged"],
             bookmarked=original["bookmarked"], pinned=None, reblog=original,
-            url=original["url"],
+            url=original["url"], quote=None, quotes_count=0,
+            quote_approval=original["quote_approval"],
         )
     return data
 
 
-def status_out(status: Status, state: ViewerState, viewer_id: int | None) -> dict[str, Any]:
-    """The Status entity; a reblog wraps its original in ``reblog``."""
+def status_out(status: Status, state: ViewerState, viewer_id: int | None,
+               quoted: dict[int, Status] | None = None, *, nested: bool = False) -> dict[str, Any]:
+    """The Status entity; a reblog wraps its original in ``reblog``; a quote shows
+    the quoted status when it is in ``quoted`` (by id, see :func:`quote_context`)."""
     original = None
     if status.reblog_of_id:
-        original = status_out(status.reblog_of, state, viewer_id)
-    return status_entity(status_shared(status), account_out(status.account),
-                         author_id=status.account_id, state=state, viewer_id=viewer_id,
-                         original=original)
+        original = status_out(status.reblog_of, state, viewer_id, quoted, nested=nested)
+    shared = status_shared(status)
+    quoted_status = (quoted or {}).get(quoted_id(shared) or 0) if not nested else None
+    return status_entity(
+        shared, account_out(status.account), author_id=status.account_id, state=state,
+        viewer_id=viewer_id, original=original, nested=nested,
+        quoted=(status_out(quoted_status, state, viewer_id, nested=True)
+                if quoted_status is not None else None),
+        quoted_author_id=quoted_status.account_id if quoted_status is not None else None,
+        quoted_removed=quoted_status is not None and (removal_hides(
+            viewer_id, author_id=quoted_status.account_id,
+            removed=quoted_status.removed_at is not None)
+            or quoted_status.account.suspended_at is not None))
+
+
+def quote_context(statuses: list[Status], viewer: Account | None
+                  ) -> tuple[ViewerState, dict[int, Status]]:
+    """The viewer's state of ``statuses`` and of the statuses they quote, and those
+    quoted statuses by id: no query for a page without quotes or followers-only
+    quote policies, else at most the ``statuses_by_ids`` shape and one query of
+    the viewer's relations to the authors involved."""
+    originals = [s.reblog_of if s.reblog_of_id else s for s in statuses]
+    wanted = [i for s in originals if (i := quoted_id({"_quote": quote_shared(s)}))]
+    quoted = {s.pk: s for s in statuses_by_ids(wanted)} if wanted else {}
+    state = ViewerState.for_statuses([*statuses, *quoted.values()], viewer)
+    viewer_id = viewer.pk if viewer else None
+    pairs = [(s.account_id, {"_quote_policy": s.quote_approval_policy})
+             for s in [*originals, *quoted.values()]]
+    state = state.with_relations(viewer_id, relation_authors(
+        pairs, {s.account_id for s in quoted.values()}, viewer_id))
+    return state, quoted
 
 
 def statuses_out(statuses: list[Status], viewer: Account | None) -> list[dict[str, Any]]:
     """Many statuses with the viewer's state fetched in bulk (constant queries)."""
-    state = ViewerState.for_statuses(statuses, viewer)
+    state, quoted = quote_context(statuses, viewer)
     viewer_id = viewer.pk if viewer else None
-    return [status_out(s, state, viewer_id) for s in statuses]
+    return [status_out(s, state, viewer_id, quoted) for s in statuses]
 
 
 def status_edit_out(edit: StatusEdit, account: Account) -> dict[str, Any]:
@@ -390,7 +543,8 @@ def _warnings(notifications: list) -> dict[int, dict[str, Any]]:
 
 
 def notification_out(notification, state: ViewerState, viewer_id: int | None,
-                     warnings: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+                     warnings: dict[int, dict[str, Any]] | None = None,
+                     quoted: dict[int, Status] | None = None) -> dict[str, Any]:
     """The Notification entity."""
     status = notification.status
     out = {
@@ -399,7 +553,7 @@ def notification_out(notification, state: ViewerState, viewer_id: int | None,
         "group_key": f"ungrouped-{notification.pk}",
         "created_at": iso(notification.created_at),
         "account": account_out(notification.from_account),
-        "status": status_out(status, state, viewer_id) if status is not None else None,
+        "status": status_out(status, state, viewer_id, quoted) if status is not None else None,
     }
     if notification.type == "moderation_warning":
         if warnings is None:
@@ -410,9 +564,9 @@ def notification_out(notification, state: ViewerState, viewer_id: int | None,
 
 def notifications_out(notifications: list, viewer: Account) -> list[dict[str, Any]]:
     statuses = [n.status for n in notifications if n.status is not None]
-    state = ViewerState.for_statuses(statuses, viewer)
+    state, quoted = quote_context(statuses, viewer)
     warnings = _warnings(notifications)
-    return [notification_out(n, state, viewer.pk, warnings) for n in notifications]
+    return [notification_out(n, state, viewer.pk, warnings, quoted) for n in notifications]
 
 
 def rule_out(rule) -> dict[str, Any]:
@@ -439,6 +593,7 @@ def preferences_out(account: Account) -> dict[str, Any]:
         "posting:default:visibility": account.default_visibility,
         "posting:default:sensitive": account.default_sensitive,
         "posting:default:language": account.default_language or None,
+        "posting:default:quote_policy": account.default_quote_policy,
         "reading:expand:media": "default",
         "reading:expand:spoilers": False,
     }

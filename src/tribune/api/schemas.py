@@ -77,6 +77,7 @@ class Source(Out):
     indexable: bool
     discoverable: bool | None
     hide_collections: bool | None
+    quote_policy: str | None = None
 
 
 class Role(Out):
@@ -174,6 +175,10 @@ class Status(Out):
     filtered: list[dict[str, Any]] | None
     local_only: bool
     interaction_policy: dict[str, Any]
+    # Mastodon 4.5: a Quote (or, inside a quoted status, a ShallowQuote).
+    quote: dict[str, Any] | None = None
+    quote_approval: dict[str, Any] | None = None
+    quotes_count: int | None = None
 
 
 class StatusEdit(Out):
@@ -314,6 +319,7 @@ class PreferencesOut(Out):
     posting_default_visibility: str = PydanticField(alias="posting:default:visibility")
     posting_default_sensitive: bool = PydanticField(alias="posting:default:sensitive")
     posting_default_language: str | None = PydanticField(alias="posting:default:language")
+    posting_default_quote_policy: str = PydanticField(alias="posting:default:quote_policy")
     reading_expand_media: str = PydanticField(alias="reading:expand:media")
     reading_expand_spoilers: bool = PydanticField(alias="reading:expand:spoilers")
 

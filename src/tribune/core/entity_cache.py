@@ -25,7 +25,7 @@ from typing import Any
 from django.core.cache import caches
 
 ALIAS = "entities"
-SHAPE = 1  # bump when an entity's shape changes, so entries of the old shape are not read
+SHAPE = 2  # bump when an entity's shape changes, so entries of the old shape are not read
 STATUS, ACCOUNT = "s", "a"
 
 

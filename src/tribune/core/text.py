@@ -202,7 +202,9 @@ def sanitize(html_text: str) -> str:
     """Mastodon's allowlist for status HTML (app/lib/sanitize_config.rb), via nh3.
 
     Keeps links (with rel="nofollow noopener noreferrer"), ``h-card``, ``mention``,
-    ``hashtag``, ``invisible`` and ``ellipsis`` classes; strips everything else.
+    ``hashtag``, ``invisible`` and ``ellipsis`` classes, and Mastodon 4.5's
+    ``quote-inline`` paragraph (a quote's "RE:" fallback link, hidden where the
+    quote itself is shown); strips everything else.
     """
     return nh3.clean(
         html_text,
@@ -211,6 +213,7 @@ def sanitize(html_text: str) -> str:
         allowed_classes={
             "a": {"u-url", "mention", "hashtag", "status-link"},
             "span": {"h-card", "invisible", "ellipsis"},
+            "p": {"quote-inline"},
         },
         url_schemes={"http", "https"},
         link_rel="nofollow noopener noreferrer",

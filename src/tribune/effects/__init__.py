@@ -56,7 +56,7 @@ def handle(event: Event) -> None:
         notify,
         notify_many,
     )
-    from tribune.statuses.models import Favourite, Mention, Status
+    from tribune.statuses.models import Favourite, Mention, Quote, QuoteState, Status
     from tribune.timelines import services as timelines
     from tribune.trends.scoring import trends_refresh_soon
 
@@ -82,6 +82,13 @@ def handle(event: Event) -> None:
             for account_id in Mention.objects.filter(status=status).values_list("account_id", flat=True):
                 notify(account_id=account_id, from_account_id=status.account_id,
                        type=N.MENTION, status_id=sid)
+            # Mastodon 4.5: the quoted post's author hears of an accepted quote.
+            quoted_author = (Quote.objects.filter(status_id=sid, state=QuoteState.ACCEPTED,
+                                                  quoted_status__isnull=False)
+                             .values_list("quoted_status__account_id", flat=True).first())
+            if quoted_author is not None:
+                notify(account_id=quoted_author, from_account_id=status.account_id,
+                       type=N.QUOTE, status_id=sid)
             for follower_id in Follow.objects.filter(target_id=status.account_id, notify=True).values_list("account_id", flat=True):
                 if status.visibility != "direct":
                     notify(account_id=follower_id, from_account_id=status.account_id,
@@ -102,6 +109,13 @@ def handle(event: Event) -> None:
             interested |= set(Favourite.objects.filter(status_id=sid).values_list("account_id", flat=True))
             notify_many(account_ids=interested, from_account_id=status.account_id,
                         type=N.UPDATE, status_id=sid)
+            # Mastodon 4.5: those who quote the post hear that it changed (about
+            # their quoting post).
+            for quoting_id, quoter_id in Quote.objects.filter(
+                    quoted_status_id=sid, state=QuoteState.ACCEPTED).values_list(
+                    "status_id", "status__account_id"):
+                notify(account_id=quoter_id, from_account_id=status.account_id,
+                       type=N.QUOTED_UPDATE, status_id=quoting_id)
             _preview_card(sid)
         case StatusDeleted(status_id=sid, account_id=aid, reblog_of_id=original_id,
                            local_only=local_only):

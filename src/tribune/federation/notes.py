@@ -118,6 +118,25 @@ def _parent(note: dict[str, Any], depth: int) -> Status | None:
     return parent
 
 
+QUOTE_PROPERTIES = ("quote", "_misskey_quote", "quoteUri")  # FEP-044f, Misskey, Fedibird
+
+
+def _quoted(note: dict[str, Any], depth: int) -> Status | None:
+    """The post ``note`` quotes (FEP-044f's ``quote`` or the older names), known
+    here or fetched from its origin as a parent is; None when it names none or it
+    cannot be had."""
+    uri = next((u for name in QUOTE_PROPERTIES if (u := ref_id(note.get(name)))), None)
+    if uri is None:
+        return None
+    quoted = status_by_uri(uri)
+    if quoted is None and depth < MAX_PARENT_DEPTH:
+        try:
+            quoted = note_fetch(uri, depth=depth + 1)
+        except NoteRefused as error:
+            logger.info("the quoted post %s cannot be had: %s", uri, error)
+    return quoted
+
+
 def _checked(note: dict[str, Any], author: RemoteActor) -> str:
     """The note's id, when ``note`` is a Note on its author's host and
     attributed to ``author``; NoteRefused otherwise."""
@@ -162,7 +181,8 @@ def note_store(note: dict[str, Any], *, author: RemoteActor, depth: int = 0) -> 
             account=author.account, uri=uri, url=url if host(url) == host(uri) else "",
             visibility=visibility_of(to, cc, followers=author.followers_url or None),
             created_at=_published(note.get("published")),
-            in_reply_to=_parent(note, depth), **note_fields(note, author))
+            in_reply_to=_parent(note, depth), quoted=_quoted(note, depth),
+            **note_fields(note, author))
     except DomainError as error:
         raise NoteRefused(f"{uri}: {error}") from None
 

@@ -25,12 +25,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core.files.storage import default_storage
+from django.utils.html import format_html
 
 from tribune.accounts.models import Account, Visibility
 from tribune.accounts.selectors import account_profile_url, account_uri
 from tribune.core.urls import absolute
 from tribune.statuses.polls import poll_expired
-from tribune.statuses.selectors import status_poll
+from tribune.statuses.selectors import status_poll, status_quote
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
@@ -51,6 +52,10 @@ CONTEXT: list[Any] = [
         "blurhash": "toot:blurhash",
         "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
         "votersCount": "toot:votersCount",
+        # Quote posts: FEP-044f's ``quote``, and the older names others still read.
+        "quote": {"@id": "https://w3id.org/fep/044f#quote", "@type": "@id"},
+        "quoteUri": "http://fedibird.com/ns#quoteUri",
+        "_misskey_quote": "https://misskey-hub.net/ns#_misskey_quote",
     },
 ]
 
@@ -239,7 +244,12 @@ def note(status, *, attachment_url: Callable[[Any], str] | None = None) -> Docum
     ``@context`` (it travels inside an activity).
 
     ``summary`` is the content warning (None without one), ``contentMap`` the
-    content under its language, ``updated`` only for an edited post.
+    content under its language, ``updated`` only for an edited post. A post quoting
+    another (an accepted quote of a post still there) names it in FEP-044f's
+    ``quote`` and in Misskey's ``_misskey_quote`` and Fedibird's ``quoteUri``, and its
+    content ends with Mastodon's fallback paragraph
+    ``<p class="quote-inline">RE: <a href="...">...</a></p>`` for servers that show
+    no quotes.
     ``attachment_url(media)`` gives each attachment's address when given (an
     archive's own paths).
     """
@@ -259,8 +269,14 @@ def note(status, *, attachment_url: Callable[[Any], str] | None = None) -> Docum
         "sensitive": status.sensitive,
         "content": status.content,
     }
+    quote = status_quote(status)
+    if quote is not None and quote.state == "accepted" and quote.quoted_status is not None:
+        quoted, link = status_id(quote.quoted_status), status_url(quote.quoted_status)
+        document.update(quote=quoted, _misskey_quote=quoted, quoteUri=quoted)
+        document["content"] = status.content + format_html(
+            '<p class="quote-inline">RE: <a href="{}">{}</a></p>', link, link)
     if status.language:
-        document["contentMap"] = {status.language: status.content}
+        document["contentMap"] = {status.language: document["content"]}
     if status.edited_at:
         document["updated"] = iso(status.edited_at)
     document["attachment"] = [

@@ -18,6 +18,8 @@ class NotificationType(models.TextChoices):
     POLL = "poll"
     UPDATE = "update"
     MODERATION_WARNING = "moderation_warning"
+    QUOTE = "quote"
+    QUOTED_UPDATE = "quoted_update"
 
 
 class Notification(models.Model):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from tribune.accounts.models import Visibility
+from tribune.accounts.models import QuotePolicy, Visibility
 from tribune.core.fields import IdField
 from tribune.core.models import Versioned
 
-__all__ = ["Bookmark", "Favourite", "Mention", "Pin", "Poll", "PollVote", "ReplyPolicy", "Status",
-           "StatusEdit", "Tag", "Visibility"]
+__all__ = ["Bookmark", "Favourite", "Mention", "Pin", "Poll", "PollVote", "Quote", "QuotePolicy",
+           "QuoteState", "ReplyPolicy", "Status", "StatusEdit", "Tag", "Visibility"]
 
 
 class Tag(models.Model):
@@ -33,6 +33,17 @@ class ReplyPolicy(models.TextChoices):
     EVERYONE = "everyone"
     FOLLOWERS = "followers"
     MENTIONED = "mentioned"
+
+
+class QuoteState(models.TextChoices):
+    """The stored states of a quote (Mastodon's QuoteStateEnum; ``blocked_account``,
+    ``muted_account`` and ``unauthorized`` are worked out per viewer, not stored)."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    REVOKED = "revoked"
+    DELETED = "deleted"
 
 
 class Status(Versioned):
@@ -82,6 +93,9 @@ class Status(Versioned):
     local_only = models.BooleanField(default=False)
     reply_policy = models.CharField(max_length=10, choices=ReplyPolicy.choices,
                                     default=ReplyPolicy.EVERYONE)
+    quote_approval_policy = models.CharField(max_length=10, choices=QuotePolicy.choices,
+                                             default=QuotePolicy.PUBLIC)
+    quotes_count = models.PositiveIntegerField(default=0)  # accepted quotes only
     # Restrictions from moderation decisions (tribune.moderation), each reversible:
     # a content warning shown before the post, kept out of public timelines and
     # search, or removed (only the author still sees it, with the notice).
@@ -106,6 +120,31 @@ class Status(Versioned):
 
     def __str__(self) -> str:
         return f"Status {self.pk}"
+
+
+class Quote(models.Model):
+    """``status`` quotes ``quoted_status`` (Mastodon's Quote model).
+
+    ``quoted_status`` becomes null when the quoted post is deleted (``state`` is
+    then ``deleted``); ``quoted_account`` is its author, kept for the record.
+    Only ``accepted`` quotes count in the quoted post's ``quotes_count``.
+    """
+
+    id = IdField()
+    status = models.OneToOneField(Status, on_delete=models.CASCADE, related_name="quote")
+    quoted_status = models.ForeignKey(Status, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="quoted_by")
+    quoted_account = models.ForeignKey("accounts.Account", null=True, blank=True,
+                                       on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField(max_length=20, choices=QuoteState.choices,
+                             default=QuoteState.ACCEPTED)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["quoted_status", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.status_id} quotes {self.quoted_status_id} ({self.state})"
 
 
 class StatusEdit(models.Model):

@@ -9,7 +9,8 @@
   left out of public timelines, hashtags and search (``public_q``);
 * a local-only post is seen by local accounts only: never by visitors nor other
   servers (``visible_q``, ``can_view``);
-* who may reply follows the post's ``reply_policy`` (``reply_refusal``).
+* who may reply follows the post's ``reply_policy`` (``reply_refusal``);
+* who may quote follows the post's ``quote_approval_policy`` (``quote_refusal``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tribune.graph.selectors import (
     is_blocked_either_way,
     is_following,
 )
-from tribune.statuses.models import Mention, ReplyPolicy, Status
+from tribune.statuses.models import Mention, QuotePolicy, ReplyPolicy, Status
 
 OPEN = [Visibility.PUBLIC, Visibility.UNLISTED]
 
@@ -173,3 +174,40 @@ def viewers_who_can_view(status: Status, viewer_ids: set[int | None]) -> set[int
         seeing |= set(Follow.objects.filter(account_id__in=others, target_id=author)
                       .values_list("account_id", flat=True))
     return {v for v in allowed if v == author} | seeing
+
+
+def quote_allowed(*, viewer_id: int | None, author_id: int, visibility: str, policy: str,
+                  following: bool) -> bool:
+    """Whether ``viewer_id`` may quote a post of ``author_id`` it can see, from the
+    post's facts alone (Mastodon 4.5's StatusPolicy#quote?): its author may quote
+    any of its posts but a direct one; others only public and unlisted posts, and
+    only as ``policy`` (``QuotePolicy``) allows: anyone, the author's followers
+    (``following``: the viewer follows the author), or nobody."""
+    if viewer_id is None or visibility == Visibility.DIRECT:
+        return False
+    if viewer_id == author_id:
+        return True
+    if visibility not in OPEN or policy == QuotePolicy.NOBODY:
+        return False
+    return policy == QuotePolicy.PUBLIC or following
+
+
+def quote_refusal(account: Account, status: Status) -> str | None:
+    """Why ``account`` may not quote ``status`` (an original, which it can see), or
+    None when it may (:func:`quote_allowed`); the reason is a sentence for the person
+    refused."""
+    from django.utils.translation import gettext as _
+
+    following = (status.quote_approval_policy == QuotePolicy.FOLLOWERS
+                 and is_following(account.pk, status.account_id))
+    if quote_allowed(viewer_id=account.pk, author_id=status.account_id,
+                     visibility=status.visibility, policy=status.quote_approval_policy,
+                     following=following):
+        return None
+    if status.visibility == Visibility.DIRECT:
+        return _("Direct posts cannot be quoted.")
+    if status.visibility not in OPEN:
+        return _("Only its author can quote a followers-only post.")
+    if status.quote_approval_policy == QuotePolicy.FOLLOWERS:
+        return _("Only followers of the author can quote this post.")
+    return _("The author of this post does not allow quotes.")

@@ -26,7 +26,7 @@ from tribune.core.events import StatusCreated, StatusUpdated, publish
 from tribune.core.ids import new_id
 from tribune.core.languages import is_language_code
 from tribune.core.text import normalize_tag, sanitize
-from tribune.statuses.models import Mention, Status, Tag
+from tribune.statuses.models import Mention, Quote, QuotePolicy, QuoteState, Status, Tag
 from tribune.statuses.policy import reply_refusal
 from tribune.statuses.services import _snapshot, _status_destroy
 
@@ -66,12 +66,23 @@ def _tags(names: list[str]) -> list[Tag]:
     return tags
 
 
+def _quote_accepted(account: Account, quoted: Status) -> bool:
+    """Whether a remote post by ``account`` may quote ``quoted`` without an
+    approval from its author: its own post, or a public post anyone may quote."""
+    if quoted.reblog_of_id is not None or quoted.removed_at is not None:
+        return False
+    if quoted.account_id == account.pk:
+        return quoted.visibility != Visibility.DIRECT
+    return (quoted.visibility == Visibility.PUBLIC and not quoted.local_only
+            and quoted.quote_approval_policy == QuotePolicy.PUBLIC)
+
+
 def status_remote_create(
     *, account: Account, uri: str, url: str = "", content_html: str,
     spoiler_text: str = "", sensitive: bool = False, language: str | None = None,
     visibility: str = Visibility.PUBLIC, created_at: datetime | None = None,
     in_reply_to: Status | None = None, mentioned: list[Account] | None = None,
-    tag_names: list[str] | None = None,
+    tag_names: list[str] | None = None, quoted: Status | None = None,
 ) -> Status:
     """Store the post ``uri`` that the remote ``account`` wrote and return it;
     the stored one when it is known already (a Create delivered twice).
@@ -85,6 +96,10 @@ def status_remote_create(
     another account's post (a Create never overwrites someone else's post);
     Forbidden for a reply that ``in_reply_to``'s reply policy leaves out (the
     policy holds on this instance whatever the other server allows).
+    ``quoted`` is the post it quotes: the quote is kept (``accepted``) only when
+    that post is the author's own or public with a public quote policy, since
+    approvals are not negotiated with other servers yet; otherwise the post is
+    stored without it (its content keeps the quoting server's link).
     """
     if account.is_local or not _http_url(uri):
         raise ValidationFailed(_("Validation failed: not a remote post"))
@@ -120,6 +135,12 @@ def status_remote_create(
                     pk=in_reply_to.pk).update(replies_count=F("replies_count") + 1,
                                               version=new_version()):
                 raise NotFound(_("Record not found"))
+            if quoted is not None and _quote_accepted(account, quoted):
+                Status.objects.filter(pk=quoted.pk).update(
+                    quotes_count=F("quotes_count") + 1, version=new_version())
+                Quote.objects.create(status=status, quoted_status=quoted,
+                                     quoted_account_id=quoted.account_id,
+                                     state=QuoteState.ACCEPTED, created_at=now)
             publish(StatusCreated(status_id=status.pk))
     except IntegrityError:  # the same post stored concurrently (status_uri_once)
         found = Status.objects.filter(uri=uri, account=account).first()

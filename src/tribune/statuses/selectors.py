@@ -3,7 +3,7 @@ costs the same number of queries."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -22,6 +22,8 @@ from tribune.statuses.models import (
     Pin,
     Poll,
     PollVote,
+    Quote,
+    QuoteState,
     Status,
     StatusEdit,
 )
@@ -30,7 +32,7 @@ from tribune.statuses.policy import can_view, public_q, visible_q
 STATUS_RELATED = ("account", "application", "reblog_of", "reblog_of__account",
                   "reblog_of__application",
                   "status_card__card", "reblog_of__status_card__card",  # tribune.links
-                  "poll", "reblog_of__poll")
+                  "poll", "reblog_of__poll", "quote", "reblog_of__quote")
 STATUS_PREFETCH = ("mentions__account", "tags", "reblog_of__mentions__account",
                    "reblog_of__tags", "media_attachments", "reblog_of__media_attachments")
 CONTEXT_LIMIT = 4096
@@ -69,6 +71,22 @@ def status_poll(status: Status) -> Poll | None:
         return status.poll
     except Poll.DoesNotExist:
         return None
+
+
+def status_quote(status: Status) -> Quote | None:
+    """The quote ``status`` makes, or None (loaded with ``with_relations``)."""
+    try:
+        return status.quote
+    except Quote.DoesNotExist:
+        return None
+
+
+def status_quotes(*, status: Status, viewer: Account, cursor: Cursor) -> Page:
+    """The posts quoting ``status`` with an accepted quote that ``viewer`` may see,
+    newest quote first (paged by the quote's id, as the Link header carries it)."""
+    qs = (Quote.objects.filter(quoted_status=status, state=QuoteState.ACCEPTED)
+          .filter(status__in=Status.objects.filter(visible_q(viewer))))
+    return paginate(qs, cursor, transform=lambda rows: statuses_by_ids([r.status_id for r in rows]))
 
 
 def status_by_uri(uri: str) -> Status | None:
@@ -244,6 +262,38 @@ class ViewerState:
     bookmarked: frozenset[int]
     pinned: frozenset[int]
     poll_votes: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    # Of the authors asked about in ``with_relations`` (for quotes): whom the
+    # viewer follows, blocks or is blocked by, and mutes.
+    following: frozenset[int] = frozenset()
+    blocked: frozenset[int] = frozenset()
+    muted: frozenset[int] = frozenset()
+
+    def with_relations(self, viewer_id: int | None, author_ids: set[int]) -> ViewerState:
+        """This state with the viewer's follows, blocks (either way) and unexpired
+        mutes among ``author_ids``: one query, none without a viewer or authors."""
+        if viewer_id is None or not author_ids:
+            return self
+        from django.utils import timezone
+
+        from tribune.graph.models import Block, Follow, Mute
+
+        ids = list(author_ids)
+        marks = ",".join(["%s"] * len(ids))
+        follow, block, mute = (Follow._meta.db_table, Block._meta.db_table,
+                               Mute._meta.db_table)
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        sql = (f'SELECT 0, "target_id" FROM "{follow}" WHERE "account_id" = %s AND "target_id" IN ({marks}) '
+               f'UNION ALL SELECT 1, "target_id" FROM "{block}" WHERE "account_id" = %s AND "target_id" IN ({marks}) '
+               f'UNION ALL SELECT 1, "account_id" FROM "{block}" WHERE "target_id" = %s AND "account_id" IN ({marks}) '
+               f'UNION ALL SELECT 2, "target_id" FROM "{mute}" WHERE "account_id" = %s AND "target_id" IN ({marks}) '
+               f'AND ("expires_at" IS NULL OR "expires_at" > %s)')
+        found: tuple[set[int], ...] = (set(), set(), set())
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*([viewer_id, *ids] * 4), now])
+            for kind, account_id in cursor.fetchall():
+                found[kind].add(account_id)
+        return replace(self, following=frozenset(found[0]), blocked=frozenset(found[1]),
+                       muted=frozenset(found[2]))
 
     @classmethod
     def empty(cls) -> ViewerState:

@@ -1,4 +1,4 @@
-"""Writes to statuses: create, edit, delete, reblog, favourite, bookmark, pin.
+"""Writes to statuses: create, edit, delete, reblog, favourite, bookmark, pin, quote.
 
 Each service checks the policy, writes in one transaction and publishes an event;
 timelines and notifications follow from ``tribune.effects`` after commit.
@@ -47,12 +47,15 @@ from tribune.statuses.models import (
     Mention,
     Pin,
     Poll,
+    Quote,
+    QuotePolicy,
+    QuoteState,
     ReplyPolicy,
     Status,
     StatusEdit,
     Tag,
 )
-from tribune.statuses.policy import can_reblog, can_view, reply_refusal
+from tribune.statuses.policy import can_reblog, can_view, quote_refusal, reply_refusal
 from tribune.statuses.polls import PollSpec, poll_create_for, poll_replace_for
 
 MAX_PINS = 5
@@ -122,7 +125,8 @@ def status_create(
     in_reply_to_id: int | str | None = None, application_id: int | None = None,
     idempotency_key: str | None = None, created_at=None, media_ids: list | None = None,
     poll: PollSpec | None = None, reply_policy: str | None = None,
-    local_only: bool | None = None,
+    local_only: bool | None = None, quoted_status_id: int | str | None = None,
+    quote_approval_policy: str | None = None,
 ) -> Status:
     """Post a status as ``account`` and return it.
 
@@ -136,11 +140,15 @@ def status_create(
     one of the author's ``POSTING`` budget (Mastodon:
     300 per 3 hours; a repeat with the same idempotency key spends nothing).
     ``reply_policy`` (``ReplyPolicy``, everyone by default) says who may reply;
-    ``local_only`` keeps the post on this instance (by default a reply to a
-    local-only post is one too). Raises ValidationFailed (422), NotFound (404) when
-    the replied-to status is unknown, not visible, or deleted while this one was
-    written, Forbidden (403) when its reply policy leaves ``account`` out, and
-    RateLimited (429) when the budget is spent (nothing is written then).
+    ``local_only`` keeps the post on this instance (by default a reply to, or a
+    quote of, a local-only post is one too). ``quoted_status_id`` quotes that post (the original
+    of a reblog) as Mastodon 4.5 does: the quote is stored ``accepted`` and counted in
+    the quoted post's ``quotes_count``; ``quote_approval_policy`` (``QuotePolicy``,
+    by default the author's ``default_quote_policy``) says who may quote the new post. Raises ValidationFailed
+    (422), NotFound (404) when the replied-to or quoted status is unknown, not
+    visible, or deleted while this one was written, Forbidden (403) when its reply
+    or quote policy leaves ``account`` out, and RateLimited (429) when the budget is
+    spent (nothing is written then).
     """
     ensure_can_act(account)
     cache_key = f"idempotency:{account.pk}:{idempotency_key}" if idempotency_key else None
@@ -154,9 +162,13 @@ def status_create(
     _validate(text, spoiler_text, visibility, language, has_media=bool(media_ids),
               has_poll=poll is not None)
     reply_policy = _checked_reply_policy(reply_policy)
+    quote_approval_policy = _checked_quote_policy(quote_approval_policy
+                                                  or account.default_quote_policy)
     in_reply_to = _reply_target(in_reply_to_id, account)
+    quoted = _quote_target(quoted_status_id, account)
     if local_only is None:
-        local_only = bool(in_reply_to and in_reply_to.local_only)
+        local_only = bool((in_reply_to and in_reply_to.local_only)
+                          or (quoted and quoted.local_only))
     mentioned = accounts_by_handles(extract_mentions(text))
     _spend_posting(account)
     now = created_at or timezone.now()
@@ -170,7 +182,7 @@ def status_create(
             in_reply_to_account_id=in_reply_to.account_id if in_reply_to else None,
             thread_id=(in_reply_to.thread_id or in_reply_to.pk) if in_reply_to else status_id,
             application_id=application_id, created_at=now, reply_policy=reply_policy,
-            local_only=bool(local_only),
+            local_only=bool(local_only), quote_approval_policy=quote_approval_policy,
         )
         Mention.objects.bulk_create(
             [Mention(status=status, account=a) for a in {a.pk: a for a in mentioned.values()}.values()],
@@ -188,6 +200,14 @@ def status_create(
         if in_reply_to is not None and not Status.objects.filter(pk=in_reply_to.pk).update(
                 replies_count=F("replies_count") + 1, version=new_version()):
             raise NotFound(_("Record not found"))
+        if quoted is not None:
+            # Locks the quoted row as the reply's update does its parent.
+            if not Status.objects.filter(pk=quoted.pk).update(
+                    quotes_count=F("quotes_count") + 1, version=new_version()):
+                raise NotFound(_("Record not found"))
+            Quote.objects.create(status=status, quoted_status=quoted,
+                                 quoted_account_id=quoted.account_id,
+                                 state=QuoteState.ACCEPTED, created_at=now)
         publish(StatusCreated(status_id=status.pk))
     if cache_key:
         cache.set(cache_key, status.pk, IDEMPOTENCY_SECONDS)
@@ -200,6 +220,74 @@ def _checked_reply_policy(reply_policy: str | None) -> str:
     if reply_policy not in ReplyPolicy.values:
         raise ValidationFailed(_("Validation failed: Reply policy is not included in the list"))
     return reply_policy
+
+
+def _checked_quote_policy(policy: str | None) -> str:
+    if policy in (None, ""):
+        return QuotePolicy.PUBLIC
+    if policy not in QuotePolicy.values:
+        raise ValidationFailed(
+            _("Validation failed: Quote approval policy is not included in the list"))
+    return policy
+
+
+def _quote_target(quoted_status_id: int | str | None, account: Account) -> Status | None:
+    """The status ``account`` quotes (the original, for a reblog): NotFound when it
+    cannot see it, Forbidden when the status's quote policy leaves it out
+    (``statuses.policy.quote_refusal``)."""
+    if quoted_status_id in (None, ""):
+        return None
+    quoted = _visible_or_404(quoted_status_id, account)
+    if quoted.reblog_of_id:
+        quoted = quoted.reblog_of
+    if refusal := quote_refusal(account, quoted):
+        raise Forbidden(refusal)
+    return quoted
+
+
+def quote_revoke(*, account: Account, status: Status, quoting_status_id: int | str) -> Status:
+    """Detach ``account``'s post ``status`` from the post ``quoting_status_id`` that
+    quotes it (Mastodon 4.5's POST /api/v1/statuses/:id/quotes/:quoting_status_id/revoke):
+    the quote's state becomes ``revoked``, it no longer shows the quoted post, and
+    ``quotes_count`` drops. Only the quoted post's author may. Returns the quoting
+    status. Raises NotFound when ``status`` is not ``account``'s or no such quote of
+    it exists; revoking twice changes nothing more."""
+    if status.account_id != account.pk:
+        raise NotFound(_("Record not found"))
+    try:
+        quoting_pk = parse_id(quoting_status_id)
+    except (ValueError, TypeError, OverflowError):
+        raise NotFound(_("Record not found")) from None
+    with transaction.atomic():
+        quote = (Quote.objects.select_for_update()
+                 .filter(status_id=quoting_pk, quoted_status_id=status.pk).first())
+        if quote is None:
+            raise NotFound(_("Record not found"))
+        if quote.state != QuoteState.REVOKED:
+            was_counted = quote.state == QuoteState.ACCEPTED
+            Quote.objects.filter(pk=quote.pk).update(state=QuoteState.REVOKED)
+            Status.objects.filter(pk=quoting_pk).update(version=new_version())
+            if was_counted:
+                Status.objects.filter(pk=status.pk, quotes_count__gt=0).update(
+                    quotes_count=F("quotes_count") - 1, version=new_version())
+    return Status.objects.select_related("account").get(pk=quoting_pk)
+
+
+def status_quote_policy_update(*, account: Account, status: Status,
+                               quote_approval_policy: str | None) -> Status:
+    """Change who may quote ``account``'s own ``status`` (Mastodon 4.5's PUT
+    /api/v1/statuses/:id/interaction_policy); quotes already made stay. Raises
+    NotFound for someone else's status or a reblog, ValidationFailed (422) for a
+    policy other than public, followers or nobody."""
+    if status.account_id != account.pk or status.reblog_of_id is not None:
+        raise NotFound(_("Record not found"))
+    if quote_approval_policy in (None, ""):
+        return status
+    policy = _checked_quote_policy(quote_approval_policy)
+    Status.objects.filter(pk=status.pk).update(quote_approval_policy=policy,
+                                               version=new_version())
+    status.refresh_from_db()
+    return status
 
 
 def _reply_target(in_reply_to_id: int | str | None, account: Account) -> Status | None:
@@ -311,6 +399,19 @@ def _status_destroy(*, status_id: int) -> bool:
                       .values_list("account_id", flat=True))
     # Attachments would only be unlinked (SET_NULL): delete them and their files.
     media_delete_for_statuses(status_ids=[status_id])
+    # The posts quoting it show it deleted; the post it quoted counts one quote less.
+    quoting = list(Quote.objects.filter(quoted_status_id=status_id)
+                   .values_list("status_id", flat=True))
+    if quoting:
+        Quote.objects.filter(quoted_status_id=status_id).update(
+            state=QuoteState.DELETED, quoted_status=None)
+        Status.objects.filter(pk__in=quoting).update(version=new_version())
+    own_quote = Quote.objects.filter(status_id=status_id, state=QuoteState.ACCEPTED,
+                                     quoted_status__isnull=False).values_list(
+        "quoted_status_id", flat=True).first()
+    if own_quote is not None:
+        Status.objects.filter(pk=own_quote, quotes_count__gt=0).update(
+            quotes_count=F("quotes_count") - 1, version=new_version())
     Status.objects.filter(pk=status_id).delete()
     for account_ids in ([row["account_id"]], rebloggers):  # the author may be a reblogger
         Account.objects.filter(pk__in=account_ids, statuses_count__gt=0).update(
@@ -476,13 +577,17 @@ def pin_delete(*, account: Account, status: Status) -> None:
 def status_check(*, account: Account, text: str, visibility: str | None = None,
                  spoiler_text: str = "", language: str | None = None,
                  in_reply_to_id: int | str | None = None, has_media: bool = False,
-                 reply_policy: str | None = None) -> None:
+                 reply_policy: str | None = None, quoted_status_id: int | str | None = None,
+                 ) -> None:
     """Check a post's parameters as :func:`status_create` will, writing nothing:
     for a post kept to be published later (``tribune.scheduling``). Raises
     Forbidden for a restricted account or a reply its target's policy refuses,
     ValidationFailed (text, character limit, visibility, language, reply policy)
-    and NotFound for a replied-to status ``account`` cannot see."""
+    and NotFound for a replied-to status ``account`` cannot see. Quotes are not
+    kept for later: a ``quoted_status_id`` is refused with ValidationFailed."""
     ensure_can_act(account)
+    if quoted_status_id not in (None, ""):
+        raise ValidationFailed(_("Validation failed: Quote posts cannot be scheduled yet"))
     _validate(text, spoiler_text or "", visibility or account.default_visibility,
               language or account.default_language or None, has_media=has_media)
     _checked_reply_policy(reply_policy)

@@ -33,7 +33,8 @@ from tribune.media import services as media
 from tribune.scheduling import services as scheduling
 from tribune.statuses import polls, selectors
 from tribune.statuses import services as statuses
-from tribune.statuses.models import ReplyPolicy
+from tribune.statuses.models import QuotePolicy, ReplyPolicy
+from tribune.statuses.policy import quote_refusal
 from tribune.timelines.services import feed_add_status
 from tribune.web.cards import cards_for
 from tribune.web.forms import ComposeForm, EditForm
@@ -118,10 +119,13 @@ def compose(request: HttpRequest) -> HttpResponse:
     when the account's posting budget is spent, 422 otherwise)."""
     viewer = request.viewer
     code = 422
-    in_reply_to = None
+    in_reply_to = quoted = None
     if reply_id := request.POST.get("in_reply_to_id"):
         in_reply_to = _status_or_404(request, reply_id)
-    form = ComposeForm(viewer, request.POST, request.FILES, in_reply_to=in_reply_to)
+    if quoted_id := request.POST.get("quoted_status_id"):
+        quoted = _status_or_404(request, quoted_id)
+    form = ComposeForm(viewer, request.POST, request.FILES, in_reply_to=in_reply_to,
+                       quoted=quoted)
     if form.is_valid():
         uploaded: list[int] = []
         try:
@@ -141,9 +145,13 @@ def compose(request: HttpRequest) -> HttpResponse:
                                        multiple=form.cleaned_data["poll_multiple"])
             reply_policy = form.cleaned_data["reply_policy"] or None
             local_only = form.cleaned_data["local_only"]
+            quote_policy = form.cleaned_data["quote_approval_policy"] or None
             if form.cleaned_data["scheduled_at"]:
                 if poll is not None:
                     raise ValidationFailed(_("A scheduled post cannot have a poll yet."))
+                if quoted is not None or quote_policy not in (None, QuotePolicy.PUBLIC):
+                    raise ValidationFailed(_("A scheduled post cannot quote a post or limit "
+                                             "quotes yet."))
                 if local_only or reply_policy not in (None, ReplyPolicy.EVERYONE):
                     raise ValidationFailed(_("A scheduled post cannot be local-only or "
                                              "limit replies yet."))
@@ -161,10 +169,11 @@ def compose(request: HttpRequest) -> HttpResponse:
                 visibility=form.cleaned_data["visibility"],
                 in_reply_to_id=form.cleaned_data["in_reply_to_id"] or None,
                 media_ids=uploaded or None, poll=poll, reply_policy=reply_policy,
-                local_only=local_only,
+                local_only=local_only, quoted_status_id=quoted.pk if quoted else None,
+                quote_approval_policy=quote_policy,
             )
         except NotFound:
-            form.add_error(None, _("The post you are replying to is gone."))
+            form.add_error(None, _("The post you are replying to or quoting is gone."))
         except ValidationFailed as exc:
             if not form.errors:
                 form.add_error(None, str(exc))
@@ -183,8 +192,45 @@ def compose(request: HttpRequest) -> HttpResponse:
             return redirect_back(request)
         for media_id in uploaded:  # nothing was posted: the pictures go too
             media.media_delete(account=viewer, media_id=media_id)
-    return render(request, "web/compose.html", {"title": _("New post"), "compose": form},
-                  status=code)
+    return render(request, "web/compose.html", _compose_context(form, viewer), status=code)
+
+
+def _compose_context(form: ComposeForm, viewer) -> dict:
+    """The compose page's context: the form, and the quoted post's card if any."""
+    quoted_card = cards_for([form.quoted], viewer)[0] if form.quoted is not None else None
+    return {"title": _("Quote a post") if form.quoted is not None else _("New post"),
+            "compose": form, "quoted_card": quoted_card}
+
+
+@account_required
+def quote_compose(request: HttpRequest, status_id: str) -> HttpResponse:
+    """The compose page for quoting a post, shown above the form (its id in a
+    hidden field); 403 with the reason when its quote policy leaves the viewer out."""
+    quoted = _status_or_404(request, status_id)
+    if refusal := quote_refusal(request.viewer, quoted):
+        return _error_page(request, Forbidden(refusal))
+    return render(request, "web/compose.html",
+                  _compose_context(ComposeForm(request.viewer, quoted=quoted), request.viewer))
+
+
+@require_POST
+@account_required
+def quote_detach(request: HttpRequest, status_id: str) -> HttpResponse:
+    """Remove the viewer's post from the post ``status_id`` that quotes it
+    (``statuses.services.quote_revoke``); the quoting post then shows a
+    placeholder."""
+    quoting = _status_or_404(request, status_id)
+    quote = selectors.status_quote(quoting)
+    if quote is None or quote.quoted_status_id is None:
+        raise Http404
+    try:
+        quoted = selectors.status_get_own(status_id=quote.quoted_status_id,
+                                          account=request.viewer)
+        statuses.quote_revoke(account=request.viewer, status=quoted,
+                              quoting_status_id=quoting.pk)
+    except NotFound:
+        raise Http404 from None
+    return redirect_back(request)
 
 
 @require_POST

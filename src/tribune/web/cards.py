@@ -8,10 +8,21 @@ from dataclasses import dataclass
 from tribune.accounts.models import Account, Visibility
 from tribune.filters.matching import FilterMatch, ViewerFilters, hides, searchable_text
 from tribune.filters.selectors import viewer_filters
-from tribune.statuses.models import Poll, Status
-from tribune.statuses.policy import can_reblog, reply_refusals
+from tribune.statuses.models import Poll, QuotePolicy, QuoteState, Status
+from tribune.statuses.policy import (
+    OPEN,
+    can_reblog,
+    quote_allowed,
+    removal_hides,
+    reply_refusals,
+)
 from tribune.statuses.polls import poll_expired
-from tribune.statuses.selectors import ViewerState, status_poll
+from tribune.statuses.selectors import (
+    ViewerState,
+    status_poll,
+    status_quote,
+    statuses_by_ids,
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,49 @@ def poll_view(status: Status, viewer: Account | None, own_votes: tuple[int, ...]
 
 
 @dataclass(frozen=True)
+class QuoteView:
+    """The post a status quotes, as one viewer sees it: ``quoted`` when it may be
+    shown (``state`` ``accepted``, or ``muted_account``: shown folded), else None
+    with the state saying why (Mastodon 4.5's QuoteStateEnum: ``deleted``,
+    ``revoked``, ``blocked_account``, ``unauthorized``...)."""
+
+    state: str
+    quoted: Status | None
+    quoted_account_id: int | None
+
+    @property
+    def removed_by_author(self) -> bool:
+        return self.state in (QuoteState.DELETED, QuoteState.REVOKED)
+
+
+def _quote_view(status: Status, quoted: dict[int, Status], state: ViewerState,
+                viewer: Account | None) -> QuoteView | None:
+    """The same rules as the API's ``quote_out`` on rows."""
+    quote = status_quote(status)
+    if quote is None:
+        return None
+    if quote.state != QuoteState.ACCEPTED or quote.quoted_status_id is None:
+        state_name = QuoteState.DELETED if quote.state == QuoteState.ACCEPTED else quote.state
+        return QuoteView(state_name, None, quote.quoted_account_id)
+    target = quoted.get(quote.quoted_status_id)
+    viewer_id = viewer.pk if viewer else None
+    if target is None:
+        return QuoteView("unauthorized", None, quote.quoted_account_id)
+    if target.account_id in state.blocked:
+        return QuoteView("blocked_account", None, target.account_id)
+    readable = (target.visibility in OPEN or viewer_id == target.account_id
+                or (target.visibility == "private" and target.account_id in state.following))
+    if (not readable or (target.local_only and viewer_id is None)
+            or target.account.suspended_at is not None
+            or removal_hides(viewer_id, author_id=target.account_id,
+                             removed=target.removed_at is not None)):
+        return QuoteView("unauthorized", None, target.account_id)
+    if target.account_id in state.muted:
+        return QuoteView("muted_account", target, target.account_id)
+    return QuoteView(QuoteState.ACCEPTED, target, target.account_id)
+
+
+@dataclass(frozen=True)
 class Card:
     """One status as shown: ``status`` is the row in the list (maybe a reblog),
     ``shown`` the post whose content is displayed (the reblogged one, or itself)."""
@@ -91,6 +145,11 @@ class Card:
     # hide filter of the page's context matches it (the page leaves it out).
     filtered: tuple[str, ...] = ()
     hidden: bool = False
+    # The post it quotes (None when it quotes none), whether the viewer may quote
+    # it, and whether the viewer, as the quoted post's author, may detach it.
+    quote: QuoteView | None = None
+    can_quote: bool = False
+    can_detach: bool = False
 
     @property
     def reblogged_by(self) -> Account | None:
@@ -122,14 +181,23 @@ def cards_for(statuses: list[Status], viewer: Account | None,
     ``notifications``) the viewer's filters of that context are applied, compiled
     once for the page: a card says which warn filters it matches and whether a
     hide filter matches it (the caller leaves such cards out)."""
-    state = ViewerState.for_statuses(statuses, viewer)
     shown_all = [s.reblog_of if s.reblog_of_id else s for s in statuses]
+    wanted = [q.quoted_status_id for s in shown_all if (q := status_quote(s)) is not None
+              and q.state == QuoteState.ACCEPTED and q.quoted_status_id is not None]
+    quoted = {s.pk: s for s in statuses_by_ids(wanted)} if wanted else {}
+    state = ViewerState.for_statuses(statuses, viewer)
+    viewer_id = viewer.pk if viewer else None
+    authors = {s.account_id for s in quoted.values()} | {
+        s.account_id for s in shown_all
+        if s.quote_approval_policy == QuotePolicy.FOLLOWERS and s.account_id != viewer_id}
+    state = state.with_relations(viewer_id, authors)
     refusals = reply_refusals(viewer, shown_all) if viewer is not None else {}
     filters = viewer_filters(viewer) if context is not None else ViewerFilters(())
     cards = []
     for status in statuses:
         shown = status.reblog_of if status.reblog_of_id else status
         matches = _filter_matches(status, filters, context) if filters else []
+        quote = _quote_view(shown, quoted, state, viewer)
         cards.append(Card(
             status=status, shown=shown,
             favourited=shown.pk in state.favourited,
@@ -144,6 +212,15 @@ def cards_for(statuses: list[Status], viewer: Account | None,
             reply_refusal=refusals.get(shown.pk),
             filtered=tuple(m.filter.title for m in matches),
             hidden=hides(matches),
+            quote=quote,
+            can_quote=quote_allowed(viewer_id=viewer_id, author_id=shown.account_id,
+                                    visibility=shown.visibility,
+                                    policy=shown.quote_approval_policy,
+                                    following=shown.account_id in state.following),
+            can_detach=(viewer_id is not None and quote is not None
+                        and quote.state == QuoteState.ACCEPTED
+                        and quote.quoted_account_id == viewer_id
+                        and shown.account_id != viewer_id),
         ))
     return cards
 

@@ -12,7 +12,7 @@ from django.utils.translation import pgettext_lazy
 from tribune.accounts.models import Account, Visibility
 from tribune.media.processing import IMAGE_TYPES
 from tribune.media.services import DESCRIPTION_LIMIT, MAX_ATTACHMENTS
-from tribune.statuses.models import ReplyPolicy, Status
+from tribune.statuses.models import QuotePolicy, ReplyPolicy, Status
 from tribune.statuses.polls import MAX_OPTION_CHARACTERS, MAX_OPTIONS
 
 VISIBILITY_CHOICES = [
@@ -57,7 +57,7 @@ class ScheduleForm(forms.Form):
 
 
 class ComposeForm(forms.Form):
-    """A new post or a reply, with up to four pictures, each with its description,
+    """A new post, a reply or a quote (``quoted``), with up to four pictures, each with its description,
     or a poll (its options, duration and whether several may be chosen; the poll
     rules are ``statuses.polls.poll_spec``'s). ``in_reply_to`` pre-fills the mentions and visibility as Mastodon's compose box
     does."""
@@ -83,10 +83,17 @@ class ComposeForm(forms.Form):
     local_only = forms.BooleanField(
         label=_("Only on this server (not sent to other servers, hidden from visitors)"),
         required=False)
+    quoted_status_id = forms.CharField(required=False, widget=forms.HiddenInput)
+    quote_approval_policy = forms.ChoiceField(label=_("Who can quote"), choices=[
+        (QuotePolicy.PUBLIC, _("Anyone")),
+        (QuotePolicy.FOLLOWERS, _("Followers")),
+        (QuotePolicy.NOBODY, _("Nobody")),
+    ], initial=QuotePolicy.PUBLIC, required=False)
 
     def __init__(self, viewer: Account, *args, in_reply_to: Status | None = None,
-                 initial_text: str = "", **kwargs):
-        initial = {"visibility": viewer.default_visibility, "text": initial_text}
+                 initial_text: str = "", quoted: Status | None = None, **kwargs):
+        initial = {"visibility": viewer.default_visibility, "text": initial_text,
+                   "quote_approval_policy": viewer.default_quote_policy}
         if in_reply_to is not None:
             handles = [in_reply_to.account.acct] + [
                 m.account.acct for m in in_reply_to.mentions.all()]
@@ -99,9 +106,12 @@ class ComposeForm(forms.Form):
             initial["visibility"] = max(viewer.default_visibility, in_reply_to.visibility,
                                         key=order.index)
             initial["local_only"] = in_reply_to.local_only
+        if quoted is not None:
+            initial["quoted_status_id"] = str(quoted.pk)
         kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         self.in_reply_to = in_reply_to
+        self.quoted = quoted
         self.fields["text"].widget.attrs["data-counter"] = "compose-counter"
         for n in range(1, MEDIA_SLOTS + 1):
             self.fields[f"media_{n}"] = forms.FileField(

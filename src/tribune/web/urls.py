@@ -50,6 +50,8 @@ urlpatterns = [
     path("statuses", actions.compose, name="compose"),
     path("statuses/<str:status_id>/delete", actions.delete, name="delete"),
     path("statuses/<str:status_id>/vote", actions.poll_vote, name="poll_vote"),
+    path("statuses/<str:status_id>/quote", actions.quote_compose, name="quote_compose"),
+    path("statuses/<str:status_id>/detach", actions.quote_detach, name="quote_detach"),
     path("statuses/<str:status_id>/<str:action>", actions.status_action, name="status_action"),
     path("accounts/<str:account_id>/<str:action>", actions.account_action,
          name="account_action"),

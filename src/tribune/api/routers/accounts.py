@@ -46,6 +46,7 @@ class AnyScope(Scoped):
 
 class SourceIn(Schema):
     privacy: str | None = None
+    quote_policy: str | None = None  # Mastodon 4.5
     sensitive: bool | None = None
     language: str | None = None
 
@@ -100,7 +101,7 @@ def update_credentials(request, payload: CredentialsIn):
         note=payload.note, locked=payload.locked, bot=payload.bot,
         discoverable=payload.discoverable, indexable=payload.indexable,
         default_visibility=source.privacy, default_sensitive=source.sensitive,
-        default_language=source.language,
+        default_language=source.language, default_quote_policy=source.quote_policy or None,
     )
     return _credentials(account)
 

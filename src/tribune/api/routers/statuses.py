@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from ninja import Query, Router, Schema
 
-from tribune.api.auth import public, write
+from tribune.api.auth import public, read, write
 from tribune.api.base import cursor, link_header, responses
 from tribune.api.filtering import apply_to_statuses, filtered
 from tribune.api.presenters import (
@@ -47,6 +47,13 @@ class StatusIn(Schema):
     local_only: bool | None = None
     # GoToSocial's ``interaction_policy`` (only ``can_reply`` is chosen per post).
     interaction_policy: dict | None = None
+    # Mastodon 4.5's quote posts.
+    quoted_status_id: str | int | None = None
+    quote_approval_policy: str | None = None
+
+
+class InteractionPolicyIn(Schema):
+    quote_approval_policy: str | None = None
 
 
 class StatusEditIn(Schema):
@@ -123,6 +130,10 @@ def _schedule(request, payload: StatusIn) -> dict:
     if payload.poll:
         raise ValidationFailed("Validation failed: Polls are not supported yet in "
                                "scheduled posts")
+    if payload.quoted_status_id not in (None, "") or payload.quote_approval_policy not in (
+            None, "", "public"):
+        raise ValidationFailed("Validation failed: Quote posts and quote policies are not "
+                               "supported yet in scheduled posts")
     if payload.local_only or _reply_policy(payload.interaction_policy) not in (
             None, ReplyPolicy.EVERYONE):
         raise ValidationFailed("Validation failed: Local-only posts and reply controls are "
@@ -160,6 +171,9 @@ def status_create(request, payload: StatusIn):
         idempotency_key=request.headers.get("Idempotency-Key"),
         media_ids=payload.media_ids or None, poll=_poll(payload.poll),
         reply_policy=_reply_policy(payload.interaction_policy), local_only=payload.local_only,
+        quoted_status_id=(str(payload.quoted_status_id)
+                          if payload.quoted_status_id not in (None, "") else None),
+        quote_approval_policy=payload.quote_approval_policy or None,
     )
     note_window(request, services.posting_window(account=account))
     return _one(request, _refresh(request, status.pk))
@@ -301,3 +315,43 @@ def status_reblogged_by(request, response: HttpResponse, status_id: str, max_id:
                                   cursor=cursor(max_id, since_id, min_id, limit, default=40, maximum=80))
     link_header(request, response, page)
     return [account_out(a) for a in page.items]
+
+
+@router.get("/v1/statuses/{status_id}/quotes", response=responses(list[Status]),
+            auth=read("statuses"))
+def status_quotes(request, response: HttpResponse, status_id: str, max_id: str | None = None,
+                  since_id: str | None = None, min_id: str | None = None,
+                  limit: int | None = None):
+    """The posts quoting one of the caller's own statuses (Mastodon 4.5: for its
+    author only), newest quote first (20 by default, 40 at most), paged by the
+    quote's id in the Link header."""
+    account = request.auth.require_account()
+    status = selectors.status_get_own(status_id=status_id, account=account)
+    page = selectors.status_quotes(status=status, viewer=account,
+                                   cursor=cursor(max_id, since_id, min_id, limit, maximum=40))
+    link_header(request, response, page)
+    return filtered(statuses_out(page.items, account), account, "thread")
+
+
+@router.post("/v1/statuses/{status_id}/quotes/{quoting_status_id}/revoke",
+             response=responses(Status), auth=write("statuses"))
+def status_quote_revoke(request, status_id: str, quoting_status_id: str):
+    """Detach the caller's status from a post quoting it; the answer is the quoting
+    post, whose quote is now ``revoked``."""
+    account = request.auth.require_account()
+    status = selectors.status_get_own(status_id=status_id, account=account)
+    quoting = services.quote_revoke(account=account, status=status,
+                                    quoting_status_id=quoting_status_id)
+    return _one(request, _refresh(request, quoting.pk))
+
+
+@router.put("/v1/statuses/{status_id}/interaction_policy", response=responses(Status),
+            auth=write("statuses"))
+def status_interaction_policy(request, status_id: str, payload: InteractionPolicyIn):
+    """Change who may quote one's own status (``quote_approval_policy``: public,
+    followers or nobody)."""
+    account = request.auth.require_account()
+    status = selectors.status_get_own(status_id=status_id, account=account)
+    services.status_quote_policy_update(account=account, status=status,
+                                        quote_approval_policy=payload.quote_approval_policy)
+    return _one(request, _refresh(request, status.pk))
