@@ -10,10 +10,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from tests.federation import peers
 from tests.federation.fixtures import Local, gotosocial, mastodon, misskey
-from tests.federation.test_inbox import post
+from tests.federation.test_inbox import HOST, post
 from tribune.accounts.models import Account
 from tribune.notifications.models import Notification
 from tribune.statuses.models import Status
@@ -136,6 +137,17 @@ def test_a_public_post_is_stored_and_rendered(name, servers, server_keys, alice,
     assert [t["name"] for t in status["tags"]] == [tag]
     assert Notification.objects.filter(account=alice, type="mention",
                                        status=stored, from_account=stored.account).exists()
+    # the web page shows the same HTML under its warning, and the author by handle
+    client = Client(HTTP_HOST=HOST)
+    client.force_login(alice.user)
+    page = client.get(f"/@{server.HANDLE}/{stored.pk}")
+    assert page.status_code == 200
+    # the post's links name its author by username: one redirect to the handle
+    moved = client.get(f"/@{server.USERNAME}/{stored.pk}")
+    assert (moved.status_code, moved["Location"]) == (301, f"/@{server.HANDLE}/{stored.pk}")
+    html = page.content.decode()
+    assert EXPECTED_HTML[name] in html and spoiler in html
+    assert f'href="/@{server.HANDLE}"' in html
     if server is misskey:  # no url on Misskey's notes
         assert status["url"] in (None, server.NOTE)
     else:
