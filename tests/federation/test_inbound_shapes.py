@@ -1,7 +1,8 @@
 """Documents shaped as Mastodon, GoToSocial and Misskey write them
 (tests/federation/fixtures), delivered signed to the inboxes as those servers
 deliver them: the accounts resolve, the posts are stored and rendered, replies
-thread, boosts and favourites count, edits apply and deletions remove."""
+thread, boosts and favourites count (and their undos uncount), edits apply and
+deletions remove."""
 
 from __future__ import annotations
 
@@ -161,9 +162,9 @@ def test_a_reply_a_boost_and_a_like_of_a_local_post(name, servers, server_keys, 
     parent_uri = LOCAL.status(parent.pk)
     deliver(name, server.create(server.reply(LOCAL, parent_uri)), server_keys,
             django_capture_on_commit_callbacks)
-    deliver(name, server.announce(LOCAL, parent_uri), server_keys,
-            django_capture_on_commit_callbacks)
-    deliver(name, server.like(parent_uri), server_keys, django_capture_on_commit_callbacks)
+    announce, like = server.announce(LOCAL, parent_uri), server.like(parent_uri)
+    deliver(name, announce, server_keys, django_capture_on_commit_callbacks)
+    deliver(name, like, server_keys, django_capture_on_commit_callbacks)
     reply = Status.objects.get(uri=server.REPLY)
     assert reply.in_reply_to == parent and reply.account.uri == server.ACTOR
     api = api_as(alice)
@@ -177,6 +178,11 @@ def test_a_reply_a_boost_and_a_like_of_a_local_post(name, servers, server_keys, 
     assert notified == ["favourite", "mention", "reblog"]
     boosters = api.get(f"/api/v1/statuses/{parent.pk}/reblogged_by").json()
     assert [a["acct"] for a in boosters] == [server.HANDLE]
+    for activity in (like, announce):
+        deliver(name, server.undo(activity), server_keys, django_capture_on_commit_callbacks)
+    shown = api.get(f"/api/v1/statuses/{parent.pk}").json()
+    assert (shown["replies_count"], shown["reblogs_count"], shown["favourites_count"]) == (
+        1, 0, 0)
 
 
 @pytest.mark.parametrize("name", ["mastodon", "gotosocial"])
