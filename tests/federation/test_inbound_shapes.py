@@ -231,7 +231,7 @@ def test_a_misskey_quote_is_stored_as_a_post(quoted, servers, server_keys, alice
     assert status["visibility"] == "public"
 
 
-def test_the_fixtures_are_json(server_keys):
+def test_the_fixtures_are_json():
     """Each document is plain JSON, as it travels."""
     for server in SERVERS.values():
         for document in (server.actor("PEM"), server.webfinger(), server.note(LOCAL),
