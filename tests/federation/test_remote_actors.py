@@ -131,6 +131,37 @@ def test_a_key_claiming_an_actor_of_another_host_is_refused(db, remote, zed_keys
     assert [r.path for r in remote.received] == ["/keys/1"]
 
 
+def stub(key_id: str, owner: str, public: str) -> dict:
+    """An actor stub served at a key's URL, as GoToSocial serves ``<actor>/main-key``."""
+    return {"id": owner, "type": "Person", "preferredUsername": "zed",
+            "publicKey": {"id": key_id, "owner": owner, "publicKeyPem": public}}
+
+
+def test_an_actor_stub_at_the_key_url_leads_to_the_full_actor(db, remote, zed_keys):
+    _private, public = zed_keys
+    key_id = f"{ZED}/main-key"
+    remote.json("/users/zed/main-key", stub(key_id, ZED, public))
+    remote.json("/users/zed", actor_document("zed", public) | {
+        "publicKey": {"id": key_id, "owner": ZED, "publicKeyPem": public}})
+    actor = remote_key_get(key_id)
+    assert (actor.key_id, actor.inbox) == (key_id, f"{ZED}/inbox")
+    assert [r.path for r in remote.received] == ["/users/zed/main-key", "/users/zed"]
+
+
+@pytest.mark.parametrize("owner, error", [
+    (ZED, "does not list"),  # the full actor names another key
+    ("https://victim.test/users/bob", "not a key of an actor on its host"),
+])
+def test_an_actor_stub_is_checked_as_a_key_document(db, remote, zed_keys, owner, error):
+    _private, public = zed_keys
+    key_id = f"{ZED}/main-key"
+    remote.json("/users/zed/main-key", stub(key_id, owner, public))
+    remote.json("/users/zed", actor_document("zed", public))  # lists ZED#main-key only
+    with pytest.raises(ActorError, match=error):
+        remote_key_get(key_id)
+    assert not RemoteActor.objects.exists()
+
+
 def test_a_taken_handle_is_refused(db, remote, zed_keys):
     _private, public = zed_keys
     remote.json("/users/zed", actor_document("zed", public))

@@ -6,8 +6,8 @@ Rules (ActivityPub §4.1; Mastodon's ActivityPub::FetchRemoteActorService and
 FetchRemoteKeyService): the document's ``id`` must be on the host it was finally
 served from (after redirects), its type an actor type, its ``publicKey`` owned by
 it (``owner`` equal to ``id``) and on the same host. A ``keyId`` that is not the
-actor's own URL with a fragment names a key document, whose ``owner``'s actor
-must list that key back.
+actor's own URL with a fragment names a key document (or, as GoToSocial serves
+it, a stub of the actor), whose ``owner``'s actor must list that key back.
 """
 
 from __future__ import annotations
@@ -199,15 +199,26 @@ def _without_fragment(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
 
 
+def _key_named(document: dict[str, Any], key_id: str) -> dict[str, Any] | None:
+    """The entry of ``document``'s ``publicKey`` (one or a list) whose id is ``key_id``."""
+    keys = document.get("publicKey")
+    for key in keys if isinstance(keys, list) else [keys]:
+        if isinstance(key, dict) and key.get("id") == key_id:
+            return key
+    return None
+
+
 def remote_key_get(key_id: str, *, refresh: bool = False,
                    signer: Signer | None = None) -> RemoteActor:
     """The remote actor whose key is ``key_id``: the stored one, unless
     ``refresh`` or none is stored, then fetched (Mastodon refetches once when a
     signature does not verify with the key it holds).
 
-    ``key_id`` is fetched without its fragment: an actor document (Mastodon's
-    ``<actor>#main-key``) or a key document whose ``owner`` is then fetched; either
-    way the actor's own key must be ``key_id``. Raises ActorError otherwise.
+    ``key_id`` is fetched without its fragment: the actor document itself
+    (Mastodon's and Misskey's ``<actor>#main-key``), or a key document or a stub
+    of the actor with another id (GoToSocial's ``<actor>/main-key``), whose key's
+    ``owner`` on the same host is then fetched; either way the actor's own key
+    must be ``key_id``. Raises ActorError otherwise.
     """
     if not refresh:
         stored = RemoteActor.objects.select_related("account").filter(key_id=key_id).first()
@@ -216,8 +227,11 @@ def remote_key_get(key_id: str, *, refresh: bool = False,
     if not _http_url(key_id):
         raise ActorError("the keyId is not an http(s) URL")
     fetched_url, document = _document(_without_fragment(key_id), signer)
-    if document.get("type") not in ACTOR_TYPES:
-        key = document if "publicKeyPem" in document else document.get("publicKey")
+    if document.get("type") not in ACTOR_TYPES \
+            or _http_url(document.get("id")) != _without_fragment(key_id):
+        # A key document, or a stub of the actor served at the key's own URL
+        # (GoToSocial's ``<actor>/main-key``: id, preferredUsername, publicKey).
+        key = document if "publicKeyPem" in document else _key_named(document, key_id)
         owner = key.get("owner") if isinstance(key, dict) else None
         if not isinstance(key, dict) or key.get("id") != key_id or not _http_url(owner) \
                 or _host(owner) != _host(key_id) or _host(fetched_url) != _host(key_id):

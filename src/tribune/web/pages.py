@@ -282,14 +282,15 @@ class _Moved(Exception):
 
 def _status_page_or_404(request: HttpRequest, username: str, status_id: str):
     """The post at ``/@username/<id>`` if the viewer may see it. Raises Http404, or
-    _Moved when the id is right but the username is not the author's."""
+    _Moved when the id is right but the name is not the author's ``acct``
+    (``username``, or ``username@domain`` for a remote author)."""
     try:
         status = statuses.status_get_visible(status_id=status_id, viewer=viewer_of(request))
     except NotFound:
         raise Http404 from None
     if status.reblog_of_id:
         raise Http404
-    if status.account.username.lower() != username.lower():
+    if status.account.acct.lower() != username.lower():
         suffix = request.path_info.split(f"/{status.pk}", 1)[1]
         raise _Moved(f"/@{status.account.acct}/{status.pk}{suffix}")
     return status
