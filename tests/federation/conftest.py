@@ -56,3 +56,30 @@ def zed(remote, zed_keys):
     remote.json("/users/zed", actor_document("zed", public))
     remote.routes["/users/zed/inbox"] = (202, {}, b"")
     return remote
+
+
+@pytest.fixture
+def zed_account(zed, db):
+    """zed@remote.test as an account here (its actor fetched and stored)."""
+    from tests.federation.test_inbox import ZED
+    from tribune.federation.actors import remote_actor_fetch
+
+    return remote_actor_fetch(ZED).account
+
+
+@pytest.fixture(scope="session")
+def yan_keys():
+    """yan@remote.test's key pair: ``(private PEM, public PEM)``."""
+    from tests.federation.peers import key_pair
+
+    return key_pair()
+
+
+@pytest.fixture
+def yan(zed, yan_keys):
+    """yan@remote.test, a second actor of the same server, as an account here."""
+    from tests.federation.peers import actor_document
+    from tribune.federation.actors import remote_actor_fetch
+
+    zed.json("/users/yan", actor_document("yan", yan_keys[1]))
+    return remote_actor_fetch("https://remote.test/users/yan").account

@@ -12,7 +12,6 @@ from tests.federation.peers import actor_document, key_pair
 from tests.federation.test_inbound_statuses import YAN, create, note, send
 from tests.federation.test_inbox import ZED
 from tribune.accounts.models import Account
-from tribune.federation.actors import remote_actor_fetch
 from tribune.federation.models import RemoteActor
 from tribune.graph.models import Block, Follow
 from tribune.graph.services import follow_create, follow_request_authorize
@@ -22,22 +21,6 @@ from tribune.statuses.models import Favourite, Status
 from tribune.statuses.services import favourite_create, status_create
 
 ALICE = f"{settings.TRIBUNE_BASE_URL}/users/alice"
-
-
-@pytest.fixture(scope="module")
-def yan_keys():
-    return key_pair()
-
-
-@pytest.fixture
-def zed_account(zed, db):
-    return remote_actor_fetch(ZED).account
-
-
-@pytest.fixture
-def yan(zed, yan_keys):
-    zed.json("/users/yan", actor_document("yan", yan_keys[1]))
-    return remote_actor_fetch(YAN).account
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.federation.peers import actor_document, key_pair
 from tests.federation.test_inbox import HOST, ZED, post
 from tribune.accounts.models import Account
-from tribune.federation.actors import remote_actor_fetch
 from tribune.federation.serializers import PUBLIC
 from tribune.graph.services import follow_create, follow_request_authorize
 from tribune.notifications.models import Notification
@@ -20,23 +18,6 @@ from tribune.statuses.services import status_create
 
 ALICE = f"{settings.TRIBUNE_BASE_URL}/users/alice"
 YAN = "https://remote.test/users/yan"
-
-
-@pytest.fixture(scope="module")
-def yan_keys():
-    return key_pair()
-
-
-@pytest.fixture
-def zed_account(zed, db):
-    return remote_actor_fetch(ZED).account
-
-
-@pytest.fixture
-def yan(zed, yan_keys):
-    """yan@remote.test, a second actor of the same server."""
-    zed.json("/users/yan", actor_document("yan", yan_keys[1]))
-    return remote_actor_fetch(YAN).account
 
 
 @pytest.fixture

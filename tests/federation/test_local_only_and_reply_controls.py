@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from tests.federation.test_delivery import followers, posted  # noqa: F401 (fixture)
-from tests.federation.test_inbound_statuses import create, note, send, zed_account  # noqa: F401
+from tests.federation.test_inbound_statuses import create, note, send
 from tribune.graph.services import follow_create
 from tribune.statuses.models import ReplyPolicy, Status
 from tribune.statuses.services import (
@@ -53,7 +53,7 @@ def test_a_local_only_post_has_no_activitypub_document_and_is_not_in_the_outbox(
 
 @pytest.mark.parametrize("policy", [ReplyPolicy.FOLLOWERS, ReplyPolicy.MENTIONED])
 def test_a_remote_reply_the_policy_leaves_out_is_not_stored(
-        zed_keys, zed_account, alice, django_capture_on_commit_callbacks, policy):  # noqa: F811
+        zed_keys, zed_account, alice, django_capture_on_commit_callbacks, policy):
     parent = status_create(account=alice, text="among friends", reply_policy=policy)
     send(create(note(7, "<p>Uninvited</p>", inReplyTo=f"{ALICE}/statuses/{parent.pk}")),
          zed_keys, django_capture_on_commit_callbacks)
@@ -63,7 +63,7 @@ def test_a_remote_reply_the_policy_leaves_out_is_not_stored(
 
 
 def test_a_remote_follower_may_reply_to_a_followers_reply_post(
-        zed_keys, zed_account, alice, django_capture_on_commit_callbacks):  # noqa: F811
+        zed_keys, zed_account, alice, django_capture_on_commit_callbacks):
     follow_create(account=zed_account, target=alice)
     parent = status_create(account=alice, text="among friends",
                            reply_policy=ReplyPolicy.FOLLOWERS)

@@ -76,7 +76,8 @@ def actor_by_resource(resource: str) -> Account:
 
 def _documented(qs: QuerySet[Status]) -> QuerySet[Status]:
     """``qs`` with what ``serializers.note``/``create``/``announce`` read."""
-    return qs.select_related("account", "in_reply_to__account", "reblog_of__account", "poll") \
+    return qs.select_related("account", "in_reply_to__account", "reblog_of__account", "poll",
+                             "quote__quoted_status__account") \
         .prefetch_related(Prefetch("mentions", queryset=Mention.objects.select_related("account")),
                           "tags", "media_attachments")
 
@@ -154,7 +155,8 @@ def featured_statuses(*, account: Account) -> list[Status]:
     pins = Pin.objects.filter(account=account, status__account=account,
                               status__visibility__in=OPEN, status__removed_at__isnull=True,
                               status__reblog_of__isnull=True) \
-        .select_related("status__account", "status__in_reply_to__account") \
+        .select_related("status__account", "status__in_reply_to__account",
+                        "status__quote__quoted_status__account") \
         .prefetch_related(Prefetch("status__mentions",
                                    queryset=Mention.objects.select_related("account")),
                           "status__tags", "status__media_attachments") \

@@ -12,10 +12,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tribune.core.errors import DomainError, NotFound
+from tribune.core.errors import NotFound
 from tribune.filters import selectors, services
 from tribune.web.filter_forms import KEEP, FilterForm, MutedWordForm
 from tribune.web.join import see_other
+from tribune.web.settings_views import form_saved
 from tribune.web.viewer import account_required
 
 
@@ -25,18 +26,6 @@ def _posted(request: HttpRequest, name: str) -> dict | None:
         if request.method == "POST" and request.POST.get("form") == name
         else None
     )
-
-
-def _save(form, call) -> bool:
-    """Run ``call()`` (a service) if ``form`` is valid; its error lands on the form."""
-    if not form.is_valid():
-        return False
-    try:
-        call()
-    except DomainError as error:
-        form.add_error(None, str(error))
-        return False
-    return True
 
 
 def _done(request: HttpRequest, message: str) -> HttpResponse:
@@ -64,7 +53,7 @@ def filters(request: HttpRequest) -> HttpResponse:
     viewer = request.viewer
     muted = MutedWordForm(_posted(request, "muted"), prefix="muted")
     form = FilterForm(_posted(request, "filter"), prefix="filter")
-    if muted.is_bound and _save(
+    if muted.is_bound and form_saved(
         muted,
         lambda: services.muted_word_create(
             account=viewer,
@@ -73,7 +62,7 @@ def filters(request: HttpRequest) -> HttpResponse:
         ),
     ):
         return _done(request, _("The word is muted."))
-    if form.is_bound and _save(
+    if form.is_bound and form_saved(
         form,
         lambda: services.filter_create(
             account=viewer,
@@ -113,7 +102,7 @@ def filter_edit(request: HttpRequest, filter_id: str) -> HttpResponse:
     form = FilterForm(
         _posted(request, "filter"), prefix="filter", existing=keywords, initial=initial
     )
-    if form.is_bound and _save(
+    if form.is_bound and form_saved(
         form,
         lambda: services.filter_update(
             account=viewer,

@@ -25,7 +25,7 @@ from tribune.portability.selectors import (
     imports_of,
 )
 from tribune.web.portability_forms import AliasesForm, ImportForm, MovedToForm
-from tribune.web.settings_views import _bound, _page, _save, _saved
+from tribune.web.settings_views import _bound, _page, _saved, form_saved
 from tribune.web.viewer import account_required
 
 ROWS_PER_PAGE = 200
@@ -38,7 +38,7 @@ def import_export(request: HttpRequest) -> HttpResponse:
     account = request.viewer
     form = ImportForm(_bound(request, "import"),
                       request.FILES if _bound(request, "import") is not None else None)
-    if form.is_bound and _save(form, lambda: import_create(
+    if form.is_bound and form_saved(form, lambda: import_create(
             account=account, kind=form.cleaned_data["kind"], mode=form.cleaned_data["mode"],
             upload=form.cleaned_data["file"], filename=form.cleaned_data["file"].name)):
         return _saved(request, _("Your file was received; it is being imported."),
@@ -119,10 +119,10 @@ def moving(request: HttpRequest) -> HttpResponse:
                                initial={"aliases": "\n".join(account.also_known_as)})
     moved_form = MovedToForm(_bound(request, "moved"), prefix="moved",
                              initial={"moved_to": account.moved_to_uri})
-    if aliases_form.is_bound and _save(aliases_form, lambda: account_aliases_set(
+    if aliases_form.is_bound and form_saved(aliases_form, lambda: account_aliases_set(
             account=account, aliases=aliases_form.cleaned_data["aliases"])):
         return _saved(request, _("Your aliases have been saved."), "web:settings_moving")
-    if moved_form.is_bound and _save(moved_form, lambda: account_move(
+    if moved_form.is_bound and form_saved(moved_form, lambda: account_move(
             account=account, target_uri=moved_form.cleaned_data["moved_to"])):
         return _saved(request, _("Where your account moved has been saved."),
                       "web:settings_moving")

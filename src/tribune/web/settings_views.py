@@ -57,7 +57,7 @@ def _bound(request: HttpRequest, name: str | None = None) -> dict | None:
     return request.POST
 
 
-def _save(form, call) -> bool:
+def form_saved(form, call) -> bool:
     """Run ``call()`` (a service) if ``form`` is valid; its error lands on the form."""
     if not form.is_valid():
         return False
@@ -77,7 +77,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     account = request.viewer
     data = _bound(request)
     form = ProfileForm(data, request.FILES if data is not None else None, account=account)
-    if form.is_bound and _save(form, lambda: account_profile_update(account=account,
+    if form.is_bound and form_saved(form, lambda: account_profile_update(account=account,
                                                                     **form.cleaned_data)):
         return _saved(request, _("Your profile has been saved."), "web:settings_profile")
     return _page(request, "web/settings_profile.html", "profile", _("Profile"), form=form)
@@ -89,7 +89,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     language. The confirmation is already in the newly chosen language."""
     account = request.viewer
     form = PreferencesForm(_bound(request), account=account)
-    if form.is_bound and _save(form, lambda: account_update(account=account,
+    if form.is_bound and form_saved(form, lambda: account_update(account=account,
                                                             **form.cleaned_data)):
         translation.activate(account.locale or translation.get_language_from_request(request))
         return _saved(request, _("Your preferences have been saved."),
@@ -107,13 +107,13 @@ def account_settings(request: HttpRequest) -> HttpResponse:
     account = request.viewer
     email_form = EmailForm(_bound(request, "email"), account=account, prefix="email")
     password_form = PasswordForm(account.user, _bound(request, "password"), prefix="password")
-    if email_form.is_bound and _save(email_form, lambda: email_change_request(
+    if email_form.is_bound and form_saved(email_form, lambda: email_change_request(
             user=account.user, email=email_form.cleaned_data["email"],
             language=translation.get_language())):
         return _saved(request, _("We sent a confirmation link to %(email)s. Your address "
                                  "changes once you open it.")
                       % {"email": email_form.cleaned_data["email"]}, "web:settings_account")
-    if password_form.is_bound and _save(password_form, lambda: account_password_set(
+    if password_form.is_bound and form_saved(password_form, lambda: account_password_set(
             account=account, password=password_form.cleaned_data["new_password1"])):
         update_session_auth_hash(request, account.user)
         return _saved(request, _("Your password has been changed."), "web:settings_account")
@@ -130,7 +130,7 @@ def invites(request: HttpRequest) -> HttpResponse:
     if not request.user.is_staff:
         raise PermissionDenied
     form = InviteForm(_bound(request))
-    if form.is_bound and _save(form, lambda: invite_create(
+    if form.is_bound and form_saved(form, lambda: invite_create(
             created_by=request.viewer, max_uses=form.cleaned_data["max_uses"],
             expires_at=_expiry(form.cleaned_data["expires_in"]))):
         return _saved(request, _("The invite has been created."), "web:settings_invites")
