@@ -40,13 +40,23 @@ def test_create_list_then_rename_and_change_its_settings(alice):
     assert created.status_code == 303
     found = List.objects.get(account=alice)
     assert created["Location"] == f"/lists/{found.pk}"
-    assert (found.title, found.replies_policy, found.exclusive) == ("Friends", "followed", False)
+    assert (found.title, found.replies_policy, found.exclusive) == (
+        "Friends",
+        "followed",
+        False,
+    )
     assert "Friends" in client.get("/lists").content.decode()
 
-    saved = client.post(f"/lists/{found.pk}", policy_form("Close friends", "none", True))
+    saved = client.post(
+        f"/lists/{found.pk}", policy_form("Close friends", "none", True)
+    )
     assert saved.status_code == 303
     found.refresh_from_db()
-    assert (found.title, found.replies_policy, found.exclusive) == ("Close friends", "none", True)
+    assert (found.title, found.replies_policy, found.exclusive) == (
+        "Close friends",
+        "none",
+        True,
+    )
     assert "Close friends" in client.get(f"/lists/{found.pk}").content.decode()
 
 
@@ -77,7 +87,9 @@ def test_add_and_remove_members_only_among_followed_accounts(alice, bob, carol):
 
     added = client.post(f"/lists/{found.pk}/accounts", {"account_id": bob.pk})
     assert added.status_code == 303
-    assert list(ListAccount.objects.filter(list=found).values_list("account_id", flat=True)) == [bob.pk]
+    assert list(
+        ListAccount.objects.filter(list=found).values_list("account_id", flat=True)
+    ) == [bob.pk]
     html = client.get(f"/lists/{found.pk}").content.decode()
     assert "Remove @bob" in html and "Add @bob" not in html
 
@@ -86,7 +98,9 @@ def test_add_and_remove_members_only_among_followed_accounts(alice, bob, carol):
     assert "Account must be a followed account" in refused.content.decode()
     assert ListAccount.objects.filter(list=found).count() == 1
 
-    removed = client.post(f"/lists/{found.pk}/accounts/{bob.pk}/remove", HTTP_HX_REQUEST="true")
+    removed = client.post(
+        f"/lists/{found.pk}/accounts/{bob.pk}/remove", HTTP_HX_REQUEST="true"
+    )
     assert removed.status_code == 200 and removed.content == b""
     assert not ListAccount.objects.filter(list=found).exists()
 
@@ -122,7 +136,10 @@ def test_someone_elses_list_is_not_found(alice, bob):
     assert client.get(f"/lists/{found.pk}").status_code == 404
     assert client.post(f"/lists/{found.pk}", policy_form("Mine")).status_code == 404
     assert client.post(f"/lists/{found.pk}/delete").status_code == 404
-    assert client.post(f"/lists/{found.pk}/accounts", {"account_id": alice.pk}).status_code == 404
+    assert (
+        client.post(f"/lists/{found.pk}/accounts", {"account_id": alice.pk}).status_code
+        == 404
+    )
     assert client.get("/lists/not-a-number").status_code == 404
     found.refresh_from_db()
     assert found.title == "Private"
@@ -137,10 +154,14 @@ def test_profile_control_puts_a_followed_account_in_the_lists_ticked(alice, bob,
     client = client_for(alice)
     html = client.get("/@bob").content.decode()
     assert "Add to list or remove from list" in html
-    assert "Add to list or remove from list" not in client.get("/@carol").content.decode()
+    assert (
+        "Add to list or remove from list" not in client.get("/@carol").content.decode()
+    )
     saved = client.post(f"/accounts/{bob.pk}/lists", {"lists": [str(first.pk)]})
     assert saved.status_code == 303
-    assert list(ListAccount.objects.filter(account=bob).values_list("list_id", flat=True)) == [first.pk]
+    assert list(
+        ListAccount.objects.filter(account=bob).values_list("list_id", flat=True)
+    ) == [first.pk]
 
 
 def test_list_timeline_costs_the_same_queries_whatever_its_size(alice, bob, carol):

@@ -48,12 +48,19 @@ class ListForm(forms.Form):
     """A list's title, replies policy and exclusivity (Mastodon's list settings)."""
 
     title = forms.CharField(label=gettext_lazy("Title"), max_length=TITLE_MAX_LENGTH)
-    replies_policy = forms.ChoiceField(label=gettext_lazy("Show replies to"),
-                                       choices=REPLIES_CHOICES, initial=RepliesPolicy.LIST,
-                                       widget=forms.RadioSelect)
+    replies_policy = forms.ChoiceField(
+        label=gettext_lazy("Show replies to"),
+        choices=REPLIES_CHOICES,
+        initial=RepliesPolicy.LIST,
+        widget=forms.RadioSelect,
+    )
     exclusive = forms.BooleanField(
-        label=gettext_lazy("Hide these posts from your home timeline"), required=False,
-        help_text=gettext_lazy("Posts of the list's members are shown in this list only."))
+        label=gettext_lazy("Hide these posts from your home timeline"),
+        required=False,
+        help_text=gettext_lazy(
+            "Posts of the list's members are shown in this list only."
+        ),
+    )
 
 
 def _list_or_404(viewer: Account, list_id: str) -> List:
@@ -91,51 +98,89 @@ def lists(request: HttpRequest) -> HttpResponse:
     viewer = request.viewer
     form = ListForm(request.POST if request.method == "POST" else None, prefix="list")
     if form.is_bound:
-        created = _save(form, lambda: services.list_create(
-            account=viewer, title=form.cleaned_data["title"],
-            replies_policy=form.cleaned_data["replies_policy"],
-            exclusive=form.cleaned_data["exclusive"]))
+        created = _save(
+            form,
+            lambda: services.list_create(
+                account=viewer,
+                title=form.cleaned_data["title"],
+                replies_policy=form.cleaned_data["replies_policy"],
+                exclusive=form.cleaned_data["exclusive"],
+            ),
+        )
         if created is not None:
             messages.success(request, _("The list has been created."))
             return see_other(reverse("web:list", args=[created.pk]))
-    return render(request, "web/lists.html", {
-        "title": _("Lists"), "nav": "lists", "form": form,
-        "lists": selectors.lists_of(account=viewer),
-    }, status=422 if form.is_bound else 200)
+    return render(
+        request,
+        "web/lists.html",
+        {
+            "title": _("Lists"),
+            "nav": "lists",
+            "form": form,
+            "lists": selectors.lists_of(account=viewer),
+        },
+        status=422 if form.is_bound else 200,
+    )
 
 
 def _candidates(viewer: Account, query: str, members: list[Account]) -> list[Account]:
     """Followed accounts that may be added: matching ``query`` (account search
     among followed accounts) or the most recently followed, without members."""
     if query:
-        found = graph.account_search(query=query, viewer=viewer, following=True,
-                                     limit=CANDIDATES)
+        found = graph.account_search(
+            query=query, viewer=viewer, following=True, limit=CANDIDATES
+        )
     else:
-        found = graph.following_page(account=viewer, viewer=viewer,
-                                     cursor=Cursor(limit=CANDIDATES)).items
+        found = graph.following_page(
+            account=viewer, viewer=viewer, cursor=Cursor(limit=CANDIDATES)
+        ).items
     inside = {member.pk for member in members}
     return [account for account in found if account.pk not in inside]
 
 
-def _detail(request: HttpRequest, found: List, *, form: ListForm | None = None,
-            add_error: str | None = None) -> HttpResponse:
+def _detail(
+    request: HttpRequest,
+    found: List,
+    *,
+    form: ListForm | None = None,
+    add_error: str | None = None,
+) -> HttpResponse:
     viewer = request.viewer
     failed = add_error is not None or (form is not None and bool(form.errors))
     if form is None:
-        form = ListForm(prefix="list", initial={
-            "title": found.title, "replies_policy": found.replies_policy,
-            "exclusive": found.exclusive})
-    context = {"title": found.title, "nav": "lists", "list": found,
-               "empty": _("No posts here yet. Add accounts you follow to this list.")}
+        form = ListForm(
+            prefix="list",
+            initial={
+                "title": found.title,
+                "replies_policy": found.replies_policy,
+                "exclusive": found.exclusive,
+            },
+        )
+    context = {
+        "title": found.title,
+        "nav": "lists",
+        "list": found,
+        "empty": _("No posts here yet. Add accounts you follow to this list."),
+    }
     if not request.htmx:  # a fragment for "load more" or polling needs none of these
         members = selectors.list_members_page(list_=found, cursor=None).items
         query = request.GET.get("q", "").strip()[:100]
-        context.update({
-            "form": form, "members": members, "query": query, "add_error": add_error,
-            "candidates": _candidates(viewer, query, members),
-        })
-    response = _feed(request, template="web/list.html", filter_context="home",
-                     fetch=lambda c: list_timeline_page(viewer, found, c), context=context)
+        context.update(
+            {
+                "form": form,
+                "members": members,
+                "query": query,
+                "add_error": add_error,
+                "candidates": _candidates(viewer, query, members),
+            }
+        )
+    response = _feed(
+        request,
+        template="web/list.html",
+        filter_context="home",
+        fetch=lambda c: list_timeline_page(viewer, found, c),
+        context=context,
+    )
     if failed:
         response.status_code = 422
     return response
@@ -149,10 +194,16 @@ def list_detail(request: HttpRequest, list_id: str) -> HttpResponse:
     if request.method != "POST":
         return _detail(request, found)
     form = ListForm(request.POST, prefix="list")
-    saved = _save(form, lambda: services.list_update(
-        account=viewer, list_id=found.pk, title=form.cleaned_data["title"],
-        replies_policy=form.cleaned_data["replies_policy"],
-        exclusive=form.cleaned_data["exclusive"]))
+    saved = _save(
+        form,
+        lambda: services.list_update(
+            account=viewer,
+            list_id=found.pk,
+            title=form.cleaned_data["title"],
+            replies_policy=form.cleaned_data["replies_policy"],
+            exclusive=form.cleaned_data["exclusive"],
+        ),
+    )
     if saved is None:
         return _detail(request, found, form=form)
     messages.success(request, _("The list has been saved."))
@@ -165,9 +216,15 @@ def list_delete(request: HttpRequest, list_id: str) -> HttpResponse:
     viewer = request.viewer
     found = _list_or_404(viewer, list_id)
     if request.method != "POST":
-        return render(request, "web/list_delete.html", {
-            "title": _("Delete list %(title)s") % {"title": found.title}, "nav": "lists",
-            "list": found})
+        return render(
+            request,
+            "web/list_delete.html",
+            {
+                "title": _("Delete list %(title)s") % {"title": found.title},
+                "nav": "lists",
+                "list": found,
+            },
+        )
     try:
         services.list_delete(account=viewer, list_id=found.pk)
     except NotFound:
@@ -196,27 +253,37 @@ def list_account_add(request: HttpRequest, list_id: str) -> HttpResponse:
         raise Http404 from None
     except DomainError as error:
         return _detail(request, found, add_error=str(error))
-    messages.success(request, _("%(name)s has been added to the list.")
-                     % {"name": member.display_name or member.username})
+    messages.success(
+        request,
+        _("%(name)s has been added to the list.")
+        % {"name": member.display_name or member.username},
+    )
     return see_other(reverse("web:list", args=[found.pk]))
 
 
 @require_POST
 @account_required
-def list_account_remove(request: HttpRequest, list_id: str, account_id: str) -> HttpResponse:
+def list_account_remove(
+    request: HttpRequest, list_id: str, account_id: str
+) -> HttpResponse:
     """Take one account out of the list; with htmx the answer is empty (the row
     goes away in place)."""
     viewer = request.viewer
     found = _list_or_404(viewer, list_id)
     member = _member(account_id)
     try:
-        services.list_accounts_remove(account=viewer, list_id=found.pk, members=[member])
+        services.list_accounts_remove(
+            account=viewer, list_id=found.pk, members=[member]
+        )
     except NotFound:
         raise Http404 from None
     if request.htmx:
         return HttpResponse("")
-    messages.success(request, _("%(name)s has been removed from the list.")
-                     % {"name": member.display_name or member.username})
+    messages.success(
+        request,
+        _("%(name)s has been removed from the list.")
+        % {"name": member.display_name or member.username},
+    )
     return see_other(reverse("web:list", args=[found.pk]))
 
 
@@ -228,20 +295,28 @@ def account_lists_set(request: HttpRequest, account_id: str) -> HttpResponse:
     viewer = request.viewer
     member = _member(account_id)
     wanted = set(request.POST.getlist("lists"))
-    current = {str(found.pk) for found in selectors.lists_with_member(account=viewer,
-                                                                       member=member)}
+    current = {
+        str(found.pk)
+        for found in selectors.lists_with_member(account=viewer, member=member)
+    }
     try:
         with transaction.atomic():  # all the ticks or none
             for found in selectors.lists_of(account=viewer):
                 key = str(found.pk)
                 if key in wanted and key not in current:
-                    services.list_accounts_add(account=viewer, list_id=found.pk,
-                                               members=[member])
+                    services.list_accounts_add(
+                        account=viewer, list_id=found.pk, members=[member]
+                    )
                 elif key in current and key not in wanted:
-                    services.list_accounts_remove(account=viewer, list_id=found.pk,
-                                                  members=[member])
+                    services.list_accounts_remove(
+                        account=viewer, list_id=found.pk, members=[member]
+                    )
     except DomainError as error:
-        return render(request, "web/error.html", {"title": _("That did not work"),
-                                                  "message": str(error)}, status=422)
+        return render(
+            request,
+            "web/error.html",
+            {"title": _("That did not work"), "message": str(error)},
+            status=422,
+        )
     messages.success(request, _("The lists have been saved."))
     return redirect_back(request, reverse("web:profile", args=[member.acct]))
