@@ -31,6 +31,8 @@ def test_create_a_list_and_read_its_timeline(checks):
     ben.submit(ben.button(f"Add @{ann.username}"))
     expect(ben.button(f"Remove @{ann.username}")).to_be_visible()
     expect(ben.post("Kites over the harbour this morning")).to_be_visible()
-    expect(ben.page.locator("article.status").filter(has_text="My own note")).to_have_count(0)
+    expect(
+        ben.page.locator("article.status").filter(has_text="My own note")
+    ).to_have_count(0)
     checks.visit(ben.page, "list-timeline")
     checks.done()
