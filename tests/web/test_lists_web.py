@@ -182,3 +182,18 @@ def test_list_timeline_costs_the_same_queries_whatever_its_size(alice, bob, caro
         html = client.get(f"/lists/{found.pk}").content.decode()
     assert html.count("carol post") == 4 and html.count("bob post") == 4
     assert len(large) == len(small)
+
+
+def test_polling_the_list_answers_only_new_posts(alice, bob):
+    follow_create(account=alice, target=bob)
+    found = list_create(account=alice, title="Live")
+    list_accounts_add(account=alice, list_id=found.pk, members=[bob])
+    first = status_create(account=bob, text="first kite", visibility="public")
+    status_create(account=bob, text="second kite", visibility="public")
+    fragment = client_for(alice).get(
+        f"/lists/{found.pk}", {"min_id": first.pk, "part": "new"}, HTTP_HX_REQUEST="true"
+    )
+    html = fragment.content.decode()
+    assert fragment.status_code == 200
+    assert "second kite" in html and "first kite" not in html
+    assert "List settings" not in html

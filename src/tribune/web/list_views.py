@@ -162,7 +162,8 @@ def _detail(
         "list": found,
         "empty": _("No posts here yet. Add accounts you follow to this list."),
     }
-    if not request.htmx:  # a fragment for "load more" or polling needs none of these
+    fragment = request.htmx and request.GET.get("part") in ("more", "new")
+    if not fragment:  # "load more" and polling answer the feed's fragment only
         members = selectors.list_members_page(list_=found, cursor=None).items
         query = request.GET.get("q", "").strip()[:100]
         context.update(
