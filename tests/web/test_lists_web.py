@@ -191,7 +191,9 @@ def test_polling_the_list_answers_only_new_posts(alice, bob):
     first = status_create(account=bob, text="first kite", visibility="public")
     status_create(account=bob, text="second kite", visibility="public")
     fragment = client_for(alice).get(
-        f"/lists/{found.pk}", {"min_id": first.pk, "part": "new"}, HTTP_HX_REQUEST="true"
+        f"/lists/{found.pk}",
+        {"min_id": first.pk, "part": "new"},
+        HTTP_HX_REQUEST="true",
     )
     html = fragment.content.decode()
     assert fragment.status_code == 200
