@@ -29,6 +29,7 @@ from tribune.core.errors import NotFound
 from tribune.core.pagination import Cursor, Page
 from tribune.core.text import normalize_tag
 from tribune.graph import selectors as graph
+from tribune.lists.selectors import lists_of, lists_with_member
 from tribune.moderation.selectors import rule_list
 from tribune.notifications.selectors import notifications as notification_list
 from tribune.statuses import selectors as statuses
@@ -251,8 +252,13 @@ def profile(request: HttpRequest, username: str, tab: str = "posts") -> HttpResp
     relationship = None
     if viewer is not None and viewer.pk != account.pk:
         relationship = graph.relationships(viewer=viewer, target_ids=[account.pk])[0]
+    lists_choice = None  # the viewer's lists, each with whether the account is in it
+    if relationship is not None and relationship.following:
+        inside = {found.pk for found in lists_with_member(account=viewer, member=account)}
+        lists_choice = [(found, found.pk in inside) for found in lists_of(account=viewer)]
     context = {"title": f"{account.display_name or account.username} (@{account.acct})",
                "account": account, "relationship": relationship, "tab": tab,
+               "lists_choice": lists_choice,
                "moved_to": account_moved_to(account),
                "nav": "profile" if viewer and viewer.pk == account.pk else "",
                "empty": _("Nothing to show here.")}
