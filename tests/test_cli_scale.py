@@ -59,7 +59,7 @@ def test_worker_refuses_an_unknown_queue(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip() == (
         "tribune worker: error: unknown queue 'fanout'; the queues are default, timelines, "
-        "federation, media, portability")
+        "federation, media, portability, push")
 
 
 @pytest.mark.parametrize("proxies, header", [

@@ -58,3 +58,40 @@ def test_a_refused_address_is_refused_before_connecting(settings):
 def test_the_user_agent_names_tribune_and_the_instance(settings):
     assert http.user_agent().startswith("Tribune/")
     assert settings.TRIBUNE_BASE_URL in http.user_agent()
+
+
+def test_a_peer_trickling_its_body_is_cut_off_at_the_deadline(settings):
+    """FED-08 (../shared/cases): headers, then one byte every 0.2 s for 30 s. The
+    whole fetch has a deadline, so it fails instead of reading until the peer
+    stops (the body was read in whole chunks, and the deadline checked only when
+    one was full)."""
+    import socket
+    import threading
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    settings.TRIBUNE_FETCH_ALLOW_HOSTS = [f"127.0.0.1:{port}"]
+
+    def drip():
+        connection, _address = listener.accept()
+        with connection:
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                               b"Content-Length: 1000\r\n\r\n")
+            end = time.monotonic() + 30
+            try:
+                while time.monotonic() < end:
+                    connection.sendall(b"x")
+                    time.sleep(0.2)
+            except OSError:
+                pass  # the client gave up, as it should
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(http.FetchError, match="timed out"):
+            http.fetch(f"http://127.0.0.1:{port}/slow", timeout=1.0)
+    finally:
+        listener.close()

@@ -212,3 +212,23 @@ def test_export_order_and_members_page(alice, bob, carol):
     assert [a.pk for a in page.items] == [max(bob.pk, carol.pk)]
     everyone = selectors.list_members_page(list_=friends, cursor=None)
     assert {a.pk for a in everyone.items} == {bob.pk, carol.pk} and everyone.next_max_id is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_exclusive_lists_members_leave_the_home_timeline(alice, bob, carol, api_as):
+    """Mastodon 4.2's exclusive lists: a member's posts show in the list, not at
+    home; other followed accounts and one's own posts stay at home."""
+    api = api_as(alice)
+    for target in (bob, carol):
+        api.post(f"/api/v1/accounts/{target.pk}/follow")
+    listed = api.post("/api/v1/lists", json={"title": "Quiet", "exclusive": True}).json()
+    api.post(f"/api/v1/lists/{listed['id']}/accounts", json={"account_ids": [str(bob.pk)]})
+    from_bob = api_as(bob).post("/api/v1/statuses", json={"status": "in the list"}).json()
+    from_carol = api_as(carol).post("/api/v1/statuses", json={"status": "at home"}).json()
+    own = api.post("/api/v1/statuses", json={"status": "mine"}).json()
+    home = [s["id"] for s in api.get("/api/v1/timelines/home").json()]
+    assert home == [own["id"], from_carol["id"]]
+    in_list = [s["id"] for s in api.get(f"/api/v1/timelines/list/{listed['id']}").json()]
+    assert in_list == [from_bob["id"]]
+    api.put(f"/api/v1/lists/{listed['id']}", json={"title": "Quiet", "exclusive": False})
+    assert from_bob["id"] in [s["id"] for s in api.get("/api/v1/timelines/home").json()]

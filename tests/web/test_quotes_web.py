@@ -48,6 +48,8 @@ def test_quote_action_compose_page_and_embedded_post(alice, bob):
     made = Status.objects.get(account=alice)
     assert made.quote_approval_policy == QuotePolicy.FOLLOWERS
     assert made.quote.quoted_status_id == original.pk
+    # Published from the quote page, one lands on the new post (not the empty form).
+    assert response["Location"] == f"/@alice/{made.pk}"
     shown = client_for(bob).get(f"/@alice/{made.pk}").content.decode()
     assert 'class="quote"' in shown and "words worth quoting" in shown
     # Bob does not follow Alice: her followers-only quote policy leaves him out.

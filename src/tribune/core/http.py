@@ -340,7 +340,10 @@ def _read(response: requests.Response, *, max_bytes: int, deadline: float,
         raise FetchError(f"body of {declared} bytes is over {max_bytes}")
     body = bytearray()
     try:
-        for chunk in response.iter_content(CHUNK):
+        # ``read1`` returns what one read of the socket brings, so the deadline is
+        # checked as each piece arrives: a peer trickling a byte at a time cannot
+        # hold the fetch past it (``iter_content`` waits for a whole chunk).
+        while chunk := response.raw.read1(CHUNK, decode_content=True):
             body += chunk
             if len(body) > max_bytes:
                 if not truncate:

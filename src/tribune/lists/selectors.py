@@ -71,6 +71,14 @@ def accounts_named(account_ids: Iterable[str | int]) -> list[Account]:
     return found
 
 
+def exclusive_member_ids(*, account_id: int) -> set[int]:
+    """The accounts in ``account_id``'s exclusive lists, but itself: their posts
+    show in those lists and not in its home timeline (Mastodon 4.2's ``exclusive``).
+    One query."""
+    return set(ListAccount.objects.filter(list__account_id=account_id, list__exclusive=True)
+               .exclude(account_id=account_id).values_list("account_id", flat=True))
+
+
 def member_ids(*, list_: List) -> set[int]:
     """Ids of the accounts in ``list_``."""
     return set(ListAccount.objects.filter(list=list_).values_list("account_id", flat=True))

@@ -129,3 +129,24 @@ def rebuild_statements(vendor: str) -> list[str]:
 def drop_statements(vendor: str) -> list[str]:
     """The statements that remove the index, its triggers and functions."""
     return POSTGRES_DROP if vendor == "postgresql" else SQLITE_DROP
+
+
+SQLITE_TRIGGERS = ("search_status_insert", "search_status_delete", "search_status_update")
+
+
+def triggers_missing(connection) -> bool:
+    """Whether the index exists but a trigger that keeps it in step does not.
+
+    On SQLite, a later migration of ``statuses`` that remakes ``statuses_status``
+    (Django copies the table to add some columns or constraints) drops the
+    triggers with the old table; PostgreSQL keeps them."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT to_regclass('search_status') IS NOT NULL, EXISTS "
+                           "(SELECT 1 FROM pg_trigger WHERE tgname = 'search_status_write')")
+            table, trigger = cursor.fetchone()
+            return bool(table) and not trigger
+        cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') "
+                       "AND name LIKE 'search_status%%'")
+        names = {row[0] for row in cursor.fetchall()}
+    return TABLE in names and not set(SQLITE_TRIGGERS) <= names

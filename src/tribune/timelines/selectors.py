@@ -11,6 +11,7 @@ from django.core.cache import cache
 from tribune.accounts.models import Account
 from tribune.core.pagination import Cursor, Page
 from tribune.graph.selectors import home_graph
+from tribune.lists.selectors import exclusive_member_ids
 from tribune.statuses.models import Status
 from tribune.statuses.policy import removed_for
 from tribune.statuses.selectors import statuses_by_ids
@@ -29,12 +30,14 @@ def home_timeline_ids(*, viewer: Account, cursor: Cursor) -> Page:
     Ids come from the feed store, merged with the statuses of followed accounts that
     are not fanned out (more than ``TRIBUNE_FANOUT_MAX_FOLLOWERS`` followers): one
     indexed query on ``(account, -id)`` for the page's range, under the fan-out's
-    rules for replies, reblogs, blocks and mutes. ``page.extra``: ``partial`` is True
+    rules for replies, reblogs, blocks and mutes; the members of the viewer's
+    exclusive lists are left out (their posts show in those lists). ``page.extra``: ``partial`` is True
     while the feed is being rebuilt after a long absence (the API answers 206, as
     Mastodon does); ``merged`` is True when such statuses were merged in, so the
     page's reblogs must be collapsed (:func:`collapse_reblogs`).
     """
     hidden, big = home_graph(viewer.pk, followers_over=settings.TRIBUNE_FANOUT_MAX_FOLLOWERS)
+    hidden = hidden | exclusive_member_ids(account_id=viewer.pk)
     ids = feed_store().page(
         account_id=viewer.pk, max_id=cursor.max_id, since_id=cursor.since_id,
         min_id=cursor.min_id, limit=cursor.limit, exclude_authors=hidden,

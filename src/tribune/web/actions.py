@@ -189,6 +189,8 @@ def compose(request: HttpRequest) -> HttpResponse:
             if in_reply_to is not None:
                 return _see_other(f"/@{in_reply_to.account.username}/{in_reply_to.pk}"
                                   f"#status-{status.pk}")
+            if quoted is not None:  # from the quote page: on to the new post
+                return _see_other(f"/@{viewer.username}/{status.pk}")
             return redirect_back(request)
         for media_id in uploaded:  # nothing was posted: the pictures go too
             media.media_delete(account=viewer, media_id=media_id)
