@@ -113,6 +113,39 @@ def test_accepting_the_request_later_delivers_the_accept(
     assert Follow.objects.filter(account__uri=ZED, target=locked).exists()
 
 
+def test_rejecting_the_request_or_removing_the_follower_delivers_a_reject(
+        zed, zed_keys, make_account, django_capture_on_commit_callbacks):
+    """A remote follower's server is told when its follow is turned down (a request
+    rejected, a follower removed), else it shows the follow pending or made for
+    ever (Mastodon's RejectFollowService and RemoveFromFollowersService)."""
+    from tribune.accounts.models import Account
+    from tribune.graph.services import (
+        follow_request_authorize,
+        follow_request_reject,
+        follower_remove,
+    )
+
+    private, _public = zed_keys
+    locked = make_account("lou", locked=True)
+    lou_uri = f"{settings.TRIBUNE_BASE_URL}/users/lou"
+    for turn_down in ("reject", "remove"):
+        zed.received.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            post("/users/lou/inbox", follow("/users/lou"), private_pem=private)
+        zed_account = Account.objects.get(uri=ZED)
+        with django_capture_on_commit_callbacks(execute=True):
+            if turn_down == "reject":
+                follow_request_reject(account=locked, requester=zed_account)
+            else:
+                follow_request_authorize(account=locked, requester=zed_account)
+                follower_remove(account=locked, follower=zed_account)
+        sent = [json.loads(r.body) for r in zed.received if r.method == "POST"]
+        assert sent[-1]["type"] == "Reject" and sent[-1]["actor"] == lou_uri
+        assert sent[-1]["object"] == {"type": "Follow", "actor": ZED, "object": lou_uri}
+        assert not Follow.objects.filter(account__uri=ZED, target=locked).exists()
+        assert not FollowRequest.objects.filter(account__uri=ZED, target=locked).exists()
+
+
 def test_undo_ends_the_follow(zed, zed_keys, alice, django_capture_on_commit_callbacks):
     private, _public = zed_keys
     with django_capture_on_commit_callbacks(execute=True):

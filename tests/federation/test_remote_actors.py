@@ -173,3 +173,17 @@ def test_a_taken_handle_is_refused(db, remote, zed_keys):
     with pytest.raises(ActorError, match="already taken"):
         remote_actor_fetch("https://remote.test/people/zed")
     assert Account.objects.filter(domain="remote.test").count() == 1
+
+
+def test_a_remote_bio_is_bounded_and_stays_sanitised(remote, zed_keys, db):
+    """A federated string has a length limit: a 200,000-character ``summary`` is
+    not stored whole nor sent in every Account entity (a tester's report)."""
+    from tests.federation.peers import actor_document
+    from tribune.accounts.services import REMOTE_NOTE_HTML_MAX
+    from tribune.federation.actors import remote_actor_fetch
+
+    huge = "<p>" + "word " * 40_000 + "<script>alert(1)</script></p>"
+    remote.json("/users/zed", actor_document("zed", zed_keys[1], summary=huge))
+    account = remote_actor_fetch("https://remote.test/users/zed").account
+    assert 0 < len(account.note_html) <= REMOTE_NOTE_HTML_MAX + len("</p>")
+    assert account.note_html.startswith("<p>word word") and "<script" not in account.note_html

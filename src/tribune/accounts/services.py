@@ -366,6 +366,9 @@ def account_password_set(*, account: Account, password: str) -> Account:
 
 
 REMOTE_DISPLAY_NAME_MAX = 100  # the column's length; remote servers set their own limits
+# A remote bio's HTML is kept to this many characters: every Account entity of the
+# account carries it.
+REMOTE_NOTE_HTML_MAX = 10_000
 
 
 @transaction.atomic
@@ -376,8 +379,9 @@ def account_remote_upsert(*, uri: str, username: str, domain: str, display_name:
     """Store what another server says of one of its accounts: create the account
     whose ActivityPub id is ``uri`` on ``domain``, or update it.
 
-    ``note_html`` is sanitised with the allowlist of post HTML; the display name is
-    kept as plain text, cut to 100 characters. The username follows Mastodon's rule
+    ``note_html`` is cut to ``REMOTE_NOTE_HTML_MAX`` characters and sanitised with the
+    allowlist of post HTML (which closes what the cut left open); the display name
+    is kept as plain text, cut to 100 characters. The username follows Mastodon's rule
     for remote ones (letters, digits, ``_``, and ``.`` or ``-`` inside), at most
     30 characters. ``also_known_as`` (at most ``MAX_ALIASES`` http(s) ids) and
     ``moved_to_uri`` are kept when given, None leaves them as they are. Raises
@@ -392,7 +396,7 @@ def account_remote_upsert(*, uri: str, username: str, domain: str, display_name:
             or not uri.startswith(("https://", "http://")) or len(uri) > 500):
         raise ValidationFailed(_("Validation failed: not a remote account"))
     fields = {"username": username, "display_name": display_name[:REMOTE_DISPLAY_NAME_MAX],
-              "note": "", "note_html": sanitize(note_html), "url": url[:500] if
+              "note": "", "note_html": sanitize(note_html[:REMOTE_NOTE_HTML_MAX]), "url": url[:500] if
               url.startswith(("https://", "http://")) else "", "locked": locked, "bot": bot}
     if also_known_as is not None:
         fields["also_known_as"] = [u for u in also_known_as

@@ -201,3 +201,12 @@ class ReportForwarded(Event):
     """The report ``report_id`` about a remote account is to be sent to its server."""
 
     report_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class FollowRejected(Event):
+    """``account_id`` turned down ``follower_id``'s follow: a request rejected, or
+    a follower removed (Mastodon answers both with a ``Reject``)."""
+
+    account_id: int
+    follower_id: int

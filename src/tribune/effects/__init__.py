@@ -22,6 +22,7 @@ from tribune.core.events import (
     FavouriteRemoved,
     FiltersChanged,
     Followed,
+    FollowRejected,
     FollowRequested,
     FollowRequestWithdrawn,
     PasswordResetRequested,
@@ -180,6 +181,8 @@ def handle(event: Event) -> None:
             if not Follow.objects.filter(account_id=follower, target_id=target).exists():
                 notifications_retract(account_id=target, from_account_id=follower, type=N.FOLLOW)
                 _follow_undo(follower, target)
+        case FollowRejected(account_id=target, follower_id=follower):
+            _follow_reject_send(target, follower)
         case Blocked(account_id=a, target_id=b):
             timelines.feed_forget_author(feed_account_id=a, author_id=b)
             timelines.feed_forget_author(feed_account_id=b, author_id=a)
@@ -282,6 +285,20 @@ def _unfavourite_send(account_id: int, status_id: int) -> None:
     status = Status.objects.select_related("account").filter(pk=status_id).first()
     if account is not None and status is not None:
         outbox.favourite_send(account=account, status=status, undo=True)
+
+
+def _follow_reject_send(target_id: int, follower_id: int) -> None:
+    """Tell a remote follower's server that ``target_id`` turned its follow down,
+    unless it follows again meanwhile (the task may run late)."""
+    from tribune.accounts.models import Account
+    from tribune.federation import outbox
+    from tribune.graph.models import Follow
+
+    if Follow.objects.filter(account_id=follower_id, target_id=target_id).exists():
+        return
+    accounts = Account.objects.in_bulk([follower_id, target_id])
+    if follower_id in accounts and target_id in accounts:
+        outbox.follow_reject_send(follower=accounts[follower_id], target=accounts[target_id])
 
 
 def _follow_undo(follower_id: int, target_id: int) -> None:

@@ -203,15 +203,17 @@ def featured(account: Account, *, statuses: list) -> Document:
 # --- activities to other servers ---------------------------------------------------
 
 
-def accept_follow(account: Account, *, follower_uri: str, follow_id: str | None) -> Document:
+def accept_follow(account: Account, *, follower_uri: str, follow_id: str | None,
+                  kind: str = "Accept") -> Document:
     """``Accept`` of a remote actor's ``Follow`` of the local ``account`` (AS2
     §3.2; ActivityPub §7.7). ``object`` restates the Follow (its ``id`` when it
     had one, ``actor``, ``object``), so a server that did not keep the Follow's id
-    still finds its request (Mastodon matches either way)."""
+    still finds its request (Mastodon matches either way). ``kind="Reject"``
+    makes the ``Reject`` of a request turned down or a follower removed."""
     actor = serializers.actor_id(account)
     follow: Document = {"type": "Follow", "actor": follower_uri, "object": actor}
     if follow_id:
         follow = {"id": follow_id, **follow}
     return {"@context": serializers.CONTEXT,
-            "id": f"{actor}#accepts/follows/{uuid.uuid4().hex}",
-            "type": "Accept", "actor": actor, "object": follow}
+            "id": f"{actor}#{kind.lower()}s/follows/{uuid.uuid4().hex}",
+            "type": kind, "actor": actor, "object": follow}

@@ -34,6 +34,22 @@ def follow_accept_send(*, follower: Account, target: Account,
     return True
 
 
+def follow_reject_send(*, follower: Account, target: Account) -> bool:
+    """Send the ``Reject`` of the remote ``follower``'s follow of the local
+    ``target`` (a request turned down, or the follower removed) to the follower's
+    inbox, so its server stops showing the follow as pending or made. False
+    (nothing sent) when the follower is local or its actor is not known here."""
+    if follower.is_local or not target.is_local:
+        return False
+    inbox = _inbox(follower)
+    if inbox is None:
+        return False
+    reject = documents.accept_follow(target, follower_uri=follower.uri, follow_id=None,
+                                     kind="Reject")
+    delivery_enqueue(account_id=target.pk, inbox=inbox, activity=reject)
+    return True
+
+
 def follow_send(*, follower: Account, target: Account) -> bool:
     """Send the local ``follower``'s ``Follow`` to the remote ``target``'s inbox
     (its request stays pending until the Accept). False when there is nothing to

@@ -15,6 +15,7 @@ from tribune.core.errors import Forbidden, NotFound, ValidationFailed
 from tribune.core.events import (
     Blocked,
     Followed,
+    FollowRejected,
     FollowRequested,
     FollowRequestWithdrawn,
     Unblocked,
@@ -175,12 +176,15 @@ def follow_request_reject(*, account: Account, requester: Account) -> None:
     deleted, _by_model = FollowRequest.objects.filter(account=requester, target=account).delete()
     if not deleted:
         raise NotFound(_("Record not found"))
+    publish(FollowRejected(account_id=account.pk, follower_id=requester.pk))
 
 
 @transaction.atomic
 def follower_remove(*, account: Account, follower: Account) -> None:
-    """Remove ``follower`` from ``account``'s followers (Mastodon's remove_from_followers)."""
+    """Remove ``follower`` from ``account``'s followers (Mastodon's remove_from_followers);
+    a remote follower's server is told with a ``Reject``."""
     _remove_follow(follower, account)
+    publish(FollowRejected(account_id=account.pk, follower_id=follower.pk))
 
 
 @transaction.atomic
