@@ -21,7 +21,12 @@ from django.utils import timezone
 
 from tribune.accounts.services import account_remote_upsert
 from tribune.core.errors import DomainError
-from tribune.federation.client import FederationRequestError, Signer, get_document
+from tribune.federation.client import (
+    FederationRequestError,
+    Signer,
+    get_document,
+    get_object,
+)
 from tribune.federation.models import RemoteActor
 
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
@@ -161,7 +166,10 @@ def remote_actor_store(data: ActorData) -> RemoteActor:
     return actor
 
 
-def _document(url: str, signer: Signer | None) -> tuple[str, dict[str, Any]]:
+def _document(url: str, signer: Signer | None, *,
+              exact: bool = False) -> tuple[str, dict[str, Any]]:
+    """The document at ``url`` and where it was served from; with ``exact``, an
+    object served at its own ``id`` (``client.get_object``)."""
     from tribune.accounts.selectors import domain_suspended
 
     if domain_suspended(_host(url)):
@@ -171,7 +179,7 @@ def _document(url: str, signer: Signer | None) -> tuple[str, dict[str, Any]]:
 
         signer = instance_signer()  # a fetch for no one is the server's own
     try:
-        fetched = get_document(url, signer=signer)
+        fetched = (get_object if exact else get_document)(url, signer=signer)
     except FederationRequestError as error:
         raise ActorError(str(error), temporary=error.temporary) from None
     return fetched.url, fetched.document
@@ -189,7 +197,7 @@ def remote_actor_refresh(uri: str, *,
     """As ``remote_actor_fetch``, always from the actor's origin, and with what
     the document says beyond what is stored (``alsoKnownAs``, ``movedTo``): a
     move is checked against the target's document as served now."""
-    fetched_url, document = _document(uri, signer)
+    fetched_url, document = _document(uri, signer, exact=True)
     data = parse_actor(document, fetched_url=fetched_url)
     return remote_actor_store(data), data
 

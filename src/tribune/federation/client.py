@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from tribune.accounts.models import Account
 from tribune.core.http import BlockedAddress, FetchError, fetch
@@ -104,6 +105,27 @@ def get_document(url: str, *, signer: Signer | None = None) -> FetchedDocument:
     if not isinstance(document, dict):
         raise FederationRequestError(f"{response.url} is not a JSON object", temporary=False)
     return FetchedDocument(url=response.url, document=document)
+
+
+def get_object(url: str, *, signer: Signer | None = None) -> FetchedDocument:
+    """GET the object at ``url`` (``get_document``) and make sure it is the one its
+    ``id`` names: served at exactly that address, after redirects. When it was
+    served elsewhere, its ``id`` is fetched once more, on ``url``'s host only, and
+    must be served there under the same ``id`` (Mastodon's FetchResourceService;
+    ../shared/cases FED-02: a redirect to an upload, or another path of the host,
+    must not pass for the object). Raises FederationRequestError otherwise."""
+    fetched = get_document(url, signer=signer)
+    claimed = fetched.document.get("id")
+    if claimed == fetched.url:
+        return fetched
+    if not isinstance(claimed, str) or urlsplit(claimed).hostname != urlsplit(url).hostname:
+        raise FederationRequestError(f"{claimed!r} was served by another host "
+                                     f"({urlsplit(fetched.url).hostname})", temporary=False)
+    again = get_document(claimed, signer=signer)
+    if again.document.get("id") != claimed or again.url != claimed:
+        raise FederationRequestError(f"{claimed} is not served at its own address",
+                                     temporary=False)
+    return again
 
 
 def post_activity(inbox: str, activity: dict[str, Any], *, signer: Signer) -> int:

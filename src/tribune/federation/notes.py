@@ -22,7 +22,7 @@ from tribune.accounts.models import Account
 from tribune.accounts.selectors import account_by_uri
 from tribune.core.errors import DomainError
 from tribune.federation.actors import ActorError, remote_actor_fetch
-from tribune.federation.client import FederationRequestError, get_document
+from tribune.federation.client import FederationRequestError, get_object
 from tribune.federation.models import RemoteActor
 from tribune.federation.serializers import visibility_of
 from tribune.statuses.models import Status
@@ -231,7 +231,7 @@ def note_fetch(uri: str, *, depth: int = 0) -> Status:
     try:
         from tribune.federation.instance_actor import instance_signer
 
-        fetched = get_document(uri, signer=instance_signer())
+        fetched = get_object(uri, signer=instance_signer())
     except FederationRequestError as error:
         raise NoteRefused(f"{uri} cannot be fetched: {error}") from None
     note = fetched.document
