@@ -22,7 +22,11 @@ from tribune.accounts.models import Account
 from tribune.accounts.selectors import account_by_uri
 from tribune.core.errors import DomainError
 from tribune.federation.actors import ActorError, remote_actor_fetch
-from tribune.federation.client import FederationRequestError, get_object
+from tribune.federation.client import (
+    FederationRequestError,
+    FetchedDocument,
+    get_object,
+)
 from tribune.federation.models import RemoteActor
 from tribune.federation.serializers import visibility_of
 from tribune.statuses.models import Status
@@ -234,9 +238,18 @@ def note_fetch(uri: str, *, depth: int = 0) -> Status:
         fetched = get_object(uri, signer=instance_signer())
     except FederationRequestError as error:
         raise NoteRefused(f"{uri} cannot be fetched: {error}") from None
+    return note_store_fetched(fetched, asked=uri, depth=depth)
+
+
+def note_store_fetched(fetched: FetchedDocument, *, asked: str, depth: int = 0) -> Status:
+    """Store the Note that was ``fetched`` (``client.get_object``) when ``asked``
+    for: its ``id`` must be on the host that served it, which must be ``asked``'s,
+    and its author on that host (fetched when unknown). Raises NoteRefused."""
     note = fetched.document
+    if note.get("type") not in NOTE_TYPES:
+        raise NoteRefused(f"{asked} is not a Note")
     note_id = ref_id(note.get("id"))
-    if note_id is None or host(note_id) != host(fetched.url) or host(uri) != host(fetched.url):
-        raise NoteRefused(f"{uri} was served by another host ({host(fetched.url)})")
+    if note_id is None or host(note_id) != host(fetched.url) or host(asked) != host(fetched.url):
+        raise NoteRefused(f"{asked} was served by another host ({host(fetched.url)})")
     author = _author(ref_id(note.get("attributedTo")), note_host=host(note_id))
     return note_store(note, author=author, depth=depth)

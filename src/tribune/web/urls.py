@@ -32,6 +32,8 @@ urlpatterns = [
     path("explore", trends_views.explore, name="explore"),
     path("followed_tags", trends_views.followed_tags, name="followed_tags"),
     path("search", search_views.search, name="search"),
+    path("authorize_interaction", search_views.authorize_interaction,
+         name="authorize_interaction"),
     path("notifications", pages.notifications, name="notifications"),
     path("conversations", conversation_views.conversations, name="conversations"),
     path("conversations/<str:conversation_id>", conversation_views.conversation,

@@ -8,6 +8,7 @@ from typing import Any
 
 from ninja import Query, Router, Schema
 
+from tribune.accounts.models import Account
 from tribune.api.auth import ApiError, Scoped, public, read, write
 from tribune.api.base import offset_param, responses
 from tribune.api.presenters import (
@@ -20,9 +21,11 @@ from tribune.api.presenters import (
 from tribune.api.schemas import Marker, Search, SearchV1
 from tribune.core.errors import DomainError
 from tribune.core.ids import parse_id
+from tribune.federation.lookup import looks_like_url, url_resolve
 from tribune.federation.webfinger import account_resolve, looks_like_handle
 from tribune.graph.selectors import account_search
 from tribune.search.selectors import status_search
+from tribune.statuses.models import Status
 from tribune.statuses.selectors import tag_search
 from tribune.timelines.selectors import markers
 from tribune.timelines.services import markers_set
@@ -70,7 +73,9 @@ def _search(request, q: str, type: str | None, limit: int | None, offset: int | 
     """(accounts, tags, statuses) matching ``q``, as Mastodon's SearchService: a
     ``type`` (accounts, hashtags, statuses) keeps one kind, ``offset`` applies only
     with a type, and statuses are found by signed-in searchers only
-    (``search.selectors.status_search``), by ``account_id`` alone when given."""
+    (``search.selectors.status_search``), by ``account_id`` alone when given. With
+    ``resolve``, a handle is looked up on its server and an address
+    (``federation.lookup.url_resolve``) gives its account or post alone."""
     viewer = request.auth.account
     if viewer is None and (offset or resolve):
         # Mastodon's rule: visitors get the first page only, and no remote lookups.
@@ -78,6 +83,14 @@ def _search(request, q: str, type: str | None, limit: int | None, offset: int | 
     limit = min(limit if limit and limit > 0 else SEARCH_DEFAULT, SEARCH_MAX)
     offset = offset_param(offset) if type else 0  # offset applies only with a type
     accounts = tags = statuses = []
+    if resolve and looks_like_url(q):
+        # Mastodon's url_query?: an address finds its account or post and nothing else.
+        found = url_resolve(q, viewer=viewer) if not offset else None
+        if isinstance(found, Account) and type in (None, "", "accounts"):
+            accounts = [found]
+        elif isinstance(found, Status) and type in (None, "", "statuses"):
+            statuses = [found]
+        return accounts, tags, statuses
     if type in (None, "", "accounts"):
         accounts = account_search(query=q, viewer=viewer, following=following,
                                   limit=limit, offset=offset)
