@@ -5,6 +5,8 @@ address of a post or a profile, here or on another server, or a handle; through
 
 from __future__ import annotations
 
+import json
+
 from django.test import Client
 
 from tests.federation.test_follow_remote import serve_webfinger
@@ -144,3 +146,37 @@ def test_authorize_interaction_with_nothing_to_find_says_so(zed, alice):
     response = signed_in(alice).get("/authorize_interaction", {"uri": f"{ZED}/statuses/16"})
     assert response.status_code == 200
     assert "No posts found." in response.content.decode()
+
+
+# --- mentions of accounts not yet known here -------------------------------------------
+
+
+# A transactional database: the lookup is made outside any transaction, which the
+# test-wide one of ``db`` would otherwise be.
+
+
+def test_a_mention_of_an_unknown_remote_account_is_looked_up_and_delivered(
+        transactional_db, zed, alice):
+    serve_webfinger(zed, "zed", ZED)
+    zed.routes["/inbox"] = (202, {}, b"")
+    status = status_create(account=alice, text="Hello @zed@remote.test, welcome")
+    zed_account = Account.objects.get(uri=ZED)
+    assert list(status.mentions.values_list("account_id", flat=True)) == [zed_account.pk]
+    assert 'href="https://remote.test/@zed"' in status.content
+    delivered = [r for r in zed.received if r.path == "/inbox"]  # zed's shared inbox
+    assert [json.loads(r.body)["type"] for r in delivered] == ["Create"]
+
+
+def test_a_mention_that_cannot_be_looked_up_stays_plain_text(transactional_db, zed, alice):
+    # remote.test has no WebFinger answer for nobody; unreachable.test has no server
+    status = status_create(account=alice, text="Hi @nobody@remote.test and @x@unreachable.test")
+    assert not status.mentions.exists()
+    assert "@nobody@remote.test" in status.content and "href" not in status.content
+    assert [r.path for r in zed.received] == ["/.well-known/webfinger?resource=acct:nobody@remote.test"]
+
+
+def test_no_lookup_is_made_inside_a_transaction(zed, alice):
+    # ``db`` wraps the test in one, as a scheduled post's publication is
+    serve_webfinger(zed, "zed", ZED)
+    status = status_create(account=alice, text="Hello @zed@remote.test")
+    assert not status.mentions.exists() and not zed.received

@@ -6,6 +6,8 @@ timelines and notifications follow from ``tribune.effects`` after commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
@@ -119,6 +121,33 @@ def _tags_for(text: str) -> list[Tag]:
     return tags
 
 
+# Looks up a ``user@domain`` handle unknown here on its server: a callable
+# ``(handle) -> Account | None``, set by the federation app (federation.apps), which
+# sits above this module; None leaves unknown remote mentions as plain text.
+remote_mention_resolver: Callable[[str], Account | None] | None = None
+MAX_MENTION_LOOKUPS = 5  # unknown remote handles looked up for one post
+
+
+def _mentioned(text: str) -> dict[str, Account]:
+    """The accounts mentioned in ``text``, keyed by the lower-cased handle as
+    written: known ones, and up to MAX_MENTION_LOOKUPS unknown remote handles
+    looked up on their servers (WebFinger, as Mastodon's ProcessMentionsService
+    resolves them), except inside a transaction, which a network wait would hold."""
+    handles = extract_mentions(text)
+    found = accounts_by_handles(handles)
+    resolver = remote_mention_resolver
+    if resolver is None or transaction.get_connection().in_atomic_block:
+        return found
+    unknown = [h for h in dict.fromkeys(h.lower() for h in handles)
+               if h not in found and h.partition("@")[2]
+               and h.partition("@")[2] != settings.TRIBUNE_DOMAIN.lower()]
+    for handle in unknown[:MAX_MENTION_LOOKUPS]:
+        account = resolver(handle)
+        if account is not None:
+            found[handle] = account
+    return found
+
+
 def status_create(
     *, account: Account, text: str, visibility: str | None = None, spoiler_text: str = "",
     sensitive: bool | None = None, language: str | None = None,
@@ -169,7 +198,7 @@ def status_create(
     if local_only is None:
         local_only = bool((in_reply_to and in_reply_to.local_only)
                           or (quoted and quoted.local_only))
-    mentioned = accounts_by_handles(extract_mentions(text))
+    mentioned = _mentioned(text)
     _spend_posting(account)
     now = created_at or timezone.now()
     with transaction.atomic():
@@ -351,7 +380,7 @@ def status_update(
                 else Poll.objects.filter(status=status).exists())
     _validate(text, spoiler_text, status.visibility, language, has_media=has_media,
               has_poll=has_poll)
-    mentioned = accounts_by_handles(extract_mentions(text))
+    mentioned = _mentioned(text)
     now = timezone.now()
     with transaction.atomic():
         if not status.edits.exists():
