@@ -16,6 +16,7 @@ from tests.federation.test_inbox import ZED
 from tribune.federation.actors import remote_actor_fetch
 from tribune.federation.serializers import PUBLIC
 from tribune.graph.services import follow_create
+from tribune.statuses.models import Status
 from tribune.statuses.services import (
     reblog_create,
     reblog_delete,
@@ -177,3 +178,40 @@ def test_a_post_with_a_poll_goes_out_as_a_question(zed, followers, alice,
     end = status.poll.expires_at
     assert question["endTime"] == end.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert question["votersCount"] == 0 and "closed" not in question
+
+
+def test_a_boost_of_a_post_deleted_by_its_author_is_undone_with_it(
+        zed, followers, alice, bob, django_capture_on_commit_callbacks):
+    # ../shared/cases TIM-26: the servers that received alice's boost hear that it
+    # is gone when the boosted post goes, though the post can no longer be read.
+    status = status_create(account=bob, text="soon gone")
+    with django_capture_on_commit_callbacks(execute=True):
+        reblog = reblog_create(account=alice, status=status)
+    with django_capture_on_commit_callbacks(execute=True):
+        status_delete(account=bob, status=status)
+    (_p1, announce), (path, undo) = posted(zed)
+    bob_status = f"{settings.TRIBUNE_BASE_URL}/users/bob/statuses/{status.pk}"
+    assert path == "/inbox"  # the followers' shared inbox
+    assert undo == {**undo, "type": "Undo", "actor": ALICE}
+    assert undo["object"]["id"] == announce["id"] == f"{ALICE}/statuses/{reblog.pk}/activity"
+    assert undo["object"]["type"] == "Announce" and undo["object"]["object"] == bob_status
+    assert not Status.objects.filter(pk=reblog.pk).exists()
+
+
+def test_a_boost_of_a_remote_post_deleted_on_its_server_is_undone(
+        zed, zed_keys, followers, alice, django_capture_on_commit_callbacks):
+    from tests.federation.test_inbound_statuses import create, note, send
+
+    send(create(note(5)), zed_keys, django_capture_on_commit_callbacks)
+    original = Status.objects.get(uri=f"{ZED}/statuses/5")
+    with django_capture_on_commit_callbacks(execute=True):
+        reblog = reblog_create(account=alice, status=original)
+    zed.received.clear()
+    send({"id": f"{ZED}/statuses/5#delete", "type": "Delete", "actor": ZED,
+          "object": {"id": f"{ZED}/statuses/5", "type": "Tombstone"}}, zed_keys,
+         django_capture_on_commit_callbacks)
+    [(_path, undo)] = posted(zed)
+    assert undo["type"] == "Undo" and undo["actor"] == ALICE
+    assert undo["object"]["id"] == f"{ALICE}/statuses/{reblog.pk}/activity"
+    assert undo["object"]["object"] == f"{ZED}/statuses/5"
+    assert not Status.objects.filter(pk__in=[reblog.pk, original.pk]).exists()

@@ -81,12 +81,15 @@ class StatusUpdated(Event):
 class StatusDeleted(Event):
     """``account_id``'s status ``status_id`` is gone; ``reblog_of_id`` is the original
     when it was a reblog (None in payloads queued before the field existed);
-    ``local_only`` when it was never sent to other servers."""
+    ``local_only`` when it was never sent to other servers. ``reblog_of_uri`` is
+    the original's ActivityPub id when the reblog went with its original (which
+    can no longer be read then), else ``""``."""
 
     status_id: int
     account_id: int
     reblog_of_id: int | None = None
     local_only: bool = False
+    reblog_of_uri: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -119,12 +119,12 @@ def handle(event: Event) -> None:
                        type=N.QUOTED_UPDATE, status_id=quoting_id)
             _preview_card(sid)
         case StatusDeleted(status_id=sid, account_id=aid, reblog_of_id=original_id,
-                           local_only=local_only):
+                           local_only=local_only, reblog_of_uri=original_uri):
             timelines.unfanout_status(status_id=sid, account_id=aid, reblog_of_id=original_id)
             streams.status_deleted_stream(status_id=sid, account_id=aid)
             if not local_only:
                 outbox.status_delete_send(account_id=aid, status_id=sid,
-                                          reblog_of_id=original_id)
+                                          reblog_of_id=original_id, reblog_of_uri=original_uri)
             if original_id is None:
                 conversations_repair()  # conversations whose last status it was
             if original_id is not None and not Status.objects.filter(

@@ -149,12 +149,14 @@ def status_update_send(*, status_id: int) -> int:
 
 
 def status_delete_send(*, account_id: int, status_id: int,
-                       reblog_of_id: int | None) -> int:
+                       reblog_of_id: int | None, reblog_of_uri: str = "") -> int:
     """Deliver what follows the deletion of the local post or boost
     ``status_id``: a ``Delete`` of the post, or the ``Undo`` of the boost (to the
     boosted author as well), to the author's remote followers. The post is gone,
     so its mentions are not known any more: mentioned accounts that do not follow
-    the author are not told."""
+    the author are not told. A boost that went with its original (deleted, so
+    unreadable) is undone by ``reblog_of_uri``, the original's id, to the
+    booster's followers alone (../shared/cases TIM-26)."""
     from tribune.accounts.selectors import account_uri
     from tribune.statuses.models import Status
 
@@ -167,7 +169,9 @@ def status_delete_send(*, account_id: int, status_id: int,
         return _send(account, inboxes, activities.delete(account, uri))
     original = Status.objects.select_related("account").filter(pk=reblog_of_id).first()
     if original is None:
-        return 0
+        if not reblog_of_uri:
+            return 0
+        return _send(account, inboxes, activities.undo_announce(account, uri, reblog_of_uri))
     from tribune.federation.serializers import status_id as object_id
 
     inboxes |= _preferred_inboxes([original.account_id])

@@ -419,13 +419,15 @@ def _status_destroy(*, status_id: int) -> bool:
     that removes it changes the counters.
     """
     row = (Status.objects.select_for_update().filter(pk=status_id)
-           .values("account_id", "in_reply_to_id", "reblog_of_id", "local_only").first())
+           .values("account_id", "in_reply_to_id", "reblog_of_id", "local_only", "uri",
+                   "account__username", "account__domain").first())
     if row is None:
         return False
     # Its reblogs go with it; locked too, so a concurrent unreblog is not counted twice.
     # Each account reblogs a status at most once (reblog_once).
-    rebloggers = list(Status.objects.select_for_update().filter(reblog_of_id=status_id)
-                      .values_list("account_id", flat=True))
+    reblogs = list(Status.objects.select_for_update().filter(reblog_of_id=status_id)
+                   .values_list("pk", "account_id", "local_only", "account__domain"))
+    rebloggers = [account_id for _pk, account_id, _local_only, _domain in reblogs]
     # Attachments would only be unlinked (SET_NULL): delete them and their files.
     media_delete_for_statuses(status_ids=[status_id])
     # The posts quoting it show it deleted; the post it quoted counts one quote less.
@@ -453,6 +455,15 @@ def _status_destroy(*, status_id: int) -> bool:
             reblogs_count=F("reblogs_count") - 1, version=new_version())
     publish(StatusDeleted(status_id=status_id, account_id=row["account_id"],
                           reblog_of_id=row["reblog_of_id"], local_only=row["local_only"]))
+    # Local reblogs are gone too, and their audiences are told (the Undo of each
+    # Announce, ../shared/cases TIM-26); remote ones are their servers' to undo.
+    uri = row["uri"] or (absolute(f"/users/{row['account__username']}/statuses/{status_id}")
+                         if not row["account__domain"] else "")
+    for reblog_id, account_id, local_only, domain in reblogs:
+        if not domain:
+            publish(StatusDeleted(status_id=reblog_id, account_id=account_id,
+                                  reblog_of_id=status_id, local_only=local_only,
+                                  reblog_of_uri=uri))
     return True
 
 
