@@ -1,7 +1,7 @@
 """One test suite for every FeedStore implementation (database and Redis).
 
 The Redis store uses the Redis named by TRIBUNE_REDIS_URL, else a local Redis on
-127.0.0.1:6379 (database 14); without one these tests skip, or fail under
+127.0.0.1:6379 (database 13); without one these tests skip, or fail under
 TRIBUNE_REQUIRE_SERVICES=1.
 """
 
