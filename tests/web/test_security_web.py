@@ -265,6 +265,24 @@ def test_two_factor_sign_in_with_totp_and_single_use_recovery_codes(db, alice):
     assert page.context["codes_left"] == 8
 
 
+def test_a_right_code_too_soon_after_a_wrong_one_is_told_to_wait(db, alice):
+    owner = browser()
+    owner.force_login(alice.user)
+    totp, _codes = enable_two_factor(owner)
+    client = browser()
+    sign_in(client, "alice")
+    wrong = second_step(client, _other_code(totp))
+    assert wrong.status_code == 422
+    assert "This code is not valid" in wrong.content.decode()
+    right = totp.at(time.time() + 30)  # the current one was spent enabling
+    too_soon = second_step(client, right)
+    assert too_soon.status_code == 422 and not signed_in(client)
+    assert "wait 1 second, then enter the newest code" in too_soon.content.decode()
+    time.sleep(1.1)
+    assert second_step(client, right).status_code == 303
+    assert signed_in(client)
+
+
 def test_the_second_step_needs_the_first(db, alice):
     owner = browser()
     owner.force_login(alice.user)

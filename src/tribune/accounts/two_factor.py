@@ -14,11 +14,13 @@ slows guessing down: after each wrong code the device refuses every code for
 from __future__ import annotations
 
 import base64
+import math
 import re
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -113,6 +115,26 @@ def two_factor_verify(*, user: AbstractBaseUser, code: str) -> bool:
             if isinstance(device, kind) and device.verify_token(code):
                 return True
     return False
+
+
+def two_factor_wait(*, user: AbstractBaseUser, code: str) -> int:
+    """Whole seconds (at least 1) before ``user`` may try a code of ``code``'s kind
+    again after wrong ones (django-otp's ``verify_is_allowed``: 1, 2, 4...
+    seconds after each failure), 0 when a code may be tried now. A right code
+    is refused while this lasts, so a person is told to wait rather than that
+    the code is wrong."""
+    code = re.sub(r"\s+", "", code or "").lower()
+    kind = TOTPDevice if _TOTP_CODE.fullmatch(code) else StaticDevice
+    now = timezone.now()
+    wait = 0
+    for device in devices_for_user(user, confirmed=True):
+        if not isinstance(device, kind):
+            continue
+        allowed, details = device.verify_is_allowed()
+        until = (details or {}).get("locked_until")
+        if not allowed and until is not None and until > now:
+            wait = max(wait, math.ceil((until - now).total_seconds()))
+    return wait
 
 
 def two_factor_disable(*, user: AbstractBaseUser, password: str, code: str) -> None:

@@ -22,7 +22,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 
 from tribune.accounts.emails import (
@@ -30,7 +30,7 @@ from tribune.accounts.emails import (
     email_confirmation_resend_to,
     password_reset_request,
 )
-from tribune.accounts.two_factor import two_factor_verify
+from tribune.accounts.two_factor import two_factor_verify, two_factor_wait
 from tribune.core.capacity import hashing_slot
 from tribune.core.errors import DomainError
 from tribune.web import throttle
@@ -72,11 +72,21 @@ def sign_in_two_factor(request: HttpRequest) -> HttpResponse:
         form.add_error(None, refusal)
         return render(request, "web/sign_in_two_factor.html", {**context, "form": form},
                       status=429)
-    if form.is_valid() and two_factor_verify(user=user, code=form.cleaned_data["code"]):
+    # After a wrong code, django-otp refuses any code for a moment without checking
+    # it: say so, rather than that a right code is wrong.
+    wait = two_factor_wait(user=user, code=form.cleaned_data["code"]) \
+        if form.is_valid() else 0
+    if wait:
+        form.add_error("code", ngettext(
+            "After a wrong code, codes are refused for a moment: wait %(n)d second, "
+            "then enter the newest code.",
+            "After a wrong code, codes are refused for a moment: wait %(n)d seconds, "
+            "then enter the newest code.", wait) % {"n": wait})
+    elif form.is_valid() and two_factor_verify(user=user, code=form.cleaned_data["code"]):
         del request.session[PENDING_KEY]
         login(request, user, backend=backend)
         return see_other(next_url)
-    if form.is_valid():
+    elif form.is_valid():
         throttle.sign_in_failed(user.get_username())
         form.add_error("code", _("This code is not valid. Check the time on your device "
                                  "and try the newest code."))
