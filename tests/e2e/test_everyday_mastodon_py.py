@@ -98,9 +98,14 @@ def test_search_list_stream_poll_and_filter_in_one_journey(everyday):
     assert [s["id"] for s in timeline] == [posted["id"]]
     assert timeline[0]["filtered"] == []
 
+    # Full-text search finds the posts one interacted with, a vote included
+    # (Mastodon's rule; the writer has not opted in to search), whatever the case.
+    assert reader.search_v2("KITE Colour", result_type="statuses")["statuses"] == []
     voted = reader.poll_vote(posted["poll"]["id"], [1])
     assert voted["voted"] is True and voted["own_votes"] == [1]
     assert [o["votes_count"] for o in voted["options"]] == [0, 1]
+    found = reader.search_v2("KITE Colour", result_type="statuses")
+    assert [s["id"] for s in found["statuses"]] == [posted["id"]]
 
     reader.create_filter_v2(
         title="Colours",

@@ -11,6 +11,7 @@ import pytest
 
 from tribune.accounts.services import account_update
 from tribune.graph.services import block_create, mute_create
+from tribune.statuses.polls import poll_spec, poll_vote
 from tribune.statuses.services import (
     bookmark_create,
     favourite_create,
@@ -111,6 +112,9 @@ def test_who_may_find_what(alice, indexable, make_account, api_as):
     bookmarked = post(carol, "kestrel bookmarked")
     boosted = post(carol, "kestrel boosted")
     mentioning = post(carol, "kestrel for @alice", visibility="direct")
+    voted = post(carol, "kestrel or falcon?",
+                 poll=poll_spec(options=["kestrel", "falcon"], expires_in=3600))
+    poll_vote(account=alice, poll=voted.poll, choices=[0])
     favourite_create(account=alice, status=favourited)
     bookmark_create(account=alice, status=bookmarked)
     reblog_create(account=alice, status=boosted)
@@ -122,14 +126,14 @@ def test_who_may_find_what(alice, indexable, make_account, api_as):
     mute_create(account=alice, target=frank)
 
     # Ranks differ with the texts: compare what is found, not the order.
-    expected = ids(mentioning, boosted, bookmarked, favourited, bob_public, own_private)
+    expected = ids(mentioning, boosted, bookmarked, favourited, voted, bob_public, own_private)
     assert sorted(found(api_as(alice), "kestrel", limit=40)) == sorted(expected)
     # A visitor finds accounts and hashtags, never statuses.
     r = api_as(None).get("/api/v2/search", {"q": "kestrel"})
     assert (r.status_code, r.json()["statuses"]) == (200, [])
     # Carol finds her own posts, the indexable public ones and the one mentioning her.
     assert sorted(found(api_as(carol), "kestrel", limit=40)) == sorted(
-        ids(carols, mentioning, boosted, bookmarked, favourited, bob_public, to_carol,
+        ids(carols, mentioning, boosted, bookmarked, favourited, voted, bob_public, to_carol,
             *hidden_from_alice))
 
 

@@ -2,7 +2,7 @@
 
 Who finds what follows Mastodon 4.2 (https://docs.joinmastodon.org/user/network/#search
 and ``StatusesSearchService``): a signed-in searcher finds the statuses they
-wrote, favourited, bookmarked, boosted or are mentioned in (``Status#searchable_by``), and the
+wrote, favourited, bookmarked, boosted, voted in or are mentioned in (``Status#searchable_by``), and the
 public posts of accounts that opted in (``indexable``); never what
 ``statuses.policy`` hides from them, nor accounts they block, mute or are blocked
 by, nor suspended ones. Visitors find no statuses.
@@ -22,7 +22,7 @@ from tribune.graph.selectors import hidden_account_ids
 from tribune.media.models import MediaAttachment
 from tribune.search.models import Score, StatusDocument
 from tribune.search.query import SearchQuery, parse
-from tribune.statuses.models import Bookmark, Favourite, Mention, Status
+from tribune.statuses.models import Bookmark, Favourite, Mention, PollVote, Status
 from tribune.statuses.policy import public_q, visible_q
 from tribune.statuses.selectors import statuses_by_ids
 
@@ -38,14 +38,17 @@ NEWEST = RawSQL("search_status.rowid", ()).desc()
 def findable_q(viewer: Account, *, hidden: set[int]) -> Q:
     """A filter for the statuses ``viewer`` may find by search: visible to them
     (``visible_q``, with ``hidden``: the accounts they block, mute or are blocked
-    by), by an account not suspended, and their own, one they interacted with, or
-    public and by an ``indexable`` account, outside reduced reach (``public_q``)."""
+    by), by an account not suspended, and their own, one they interacted with
+    (favourited, bookmarked, boosted, mentioned in, voted in its poll: Mastodon's
+    ``Status#searchable_by``), or public and by an ``indexable`` account, outside
+    reduced reach (``public_q``)."""
     me = viewer.pk
     interacted = (
         Exists(Favourite.objects.filter(account_id=me, status_id=OuterRef("pk")))
         | Exists(Bookmark.objects.filter(account_id=me, status_id=OuterRef("pk")))
         | Exists(Mention.objects.filter(account_id=me, status_id=OuterRef("pk")))
         | Exists(Status.objects.filter(account_id=me, reblog_of_id=OuterRef("pk")))
+        | Exists(PollVote.objects.filter(account_id=me, poll__status_id=OuterRef("pk")))
     )
     return (visible_q(viewer, blocked=hidden) & Q(account__suspended_at__isnull=True)
             & (Q(account_id=me) | (public_q() & Q(account__indexable=True)) | interacted))
