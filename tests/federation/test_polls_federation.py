@@ -369,3 +369,34 @@ def test_the_question_we_serve_reads_back_as_the_same_poll():
     assert (poll.options, poll.tallies, poll.multiple, poll.voters_count) == (
         ("x", "y"), (2, 3), True, 4)
     assert stamp(poll.expires_at) == stamp(FUTURE)
+
+
+def test_where_work_can_wait_the_update_goes_at_the_windows_end(
+        zed_inboxes, zed_account, alice, bob, settings, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    from tribune.federation.outbox import POLL_UPDATE_DELAY, poll_update_soon
+    from tribune.federation.tasks import poll_update
+    from tribune.statuses.polls import poll_vote
+
+    status = status_create(account=alice, text="Tea or coffee?",
+                           poll=poll_spec(options=["Tea", "Coffee"], expires_in=600))
+    poll_vote(account=zed_account, poll=status.poll, choices=[0], adding=True)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
+                                  "QUEUES": ["default", "federation"]}}
+    zed_inboxes.received.clear()
+    before = timezone.now()
+    assert poll_update_soon(poll_id=status.poll.pk) is True
+    assert poll_update_soon(poll_id=status.poll.pk) is False  # the window is claimed
+    (queued,) = DBTaskResult.objects.all()
+    assert queued.queue_name == "federation"
+    assert queued.args_kwargs["kwargs"] == {"poll_id": status.poll.pk}
+    assert queued.run_after >= before + timedelta(seconds=POLL_UPDATE_DELAY)
+    assert posted(zed_inboxes) == []  # nothing before the window's end
+    poll_vote(account=bob, poll=status.poll, choices=[1])
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+                                  "QUEUES": ["default", "federation"]}}
+    with django_capture_on_commit_callbacks(execute=True):
+        poll_update.call(poll_id=status.poll.pk)  # the window's end: both votes
+    ((_path, sent),) = posted(zed_inboxes)
+    assert [o["replies"]["totalItems"] for o in sent["object"]["oneOf"]] == [1, 1]
