@@ -78,6 +78,23 @@ class StatusUpdated(Event):
 
 
 @dataclasses.dataclass(frozen=True)
+class PollVoted(Event):
+    """``account_id`` voted in poll ``poll_id`` (one call of ``poll_vote``)."""
+
+    poll_id: int
+    account_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class PollRefreshed(Event):
+    """The counts of the remote poll of ``status_id`` were replaced by what its
+    server sent; ``end_changed`` when its end moved (to be scheduled again)."""
+
+    status_id: int
+    end_changed: bool
+
+
+@dataclasses.dataclass(frozen=True)
 class StatusDeleted(Event):
     """``account_id``'s status ``status_id`` is gone; ``reblog_of_id`` is the original
     when it was a reblog (None in payloads queued before the field existed);

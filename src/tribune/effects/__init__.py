@@ -26,6 +26,8 @@ from tribune.core.events import (
     FollowRequested,
     FollowRequestWithdrawn,
     PasswordResetRequested,
+    PollRefreshed,
+    PollVoted,
     ProfileUpdated,
     ReportForwarded,
     StatusCreated,
@@ -208,6 +210,11 @@ def handle(event: Event) -> None:
             emails.password_reset_mail_send(user_id=uid, language=language)
         case FiltersChanged(account_id=aid):
             streams.filters_changed_stream(account_id=aid)
+        case PollVoted(poll_id=pid, account_id=aid):
+            _poll_voted(pid, aid)
+        case PollRefreshed(status_id=sid, end_changed=end_changed):
+            if end_changed:  # a remote poll's end moved, or it was closed early
+                poll_end_schedule(status_id=sid)
         case _:
             logger.info("no effects for %s", type(event).__name__)
 
@@ -257,11 +264,14 @@ def poll_end_schedule(*, status_id: int) -> None:
 
 def poll_ended(*, poll_id: int) -> int:
     """Send the ``poll`` notifications of poll ``poll_id`` if it has ended and they
-    were not sent yet: to its author and every local voter. The claim and the
+    were not sent yet: to its author and every local voter (a remote poll's
+    author is told by its own server), and a local poll's final ``Update`` to
+    other servers. The claim and the
     notifications are one transaction, so a run that fails sends nothing and a
     second run after a success sends nothing again. Returns how many were sent."""
     from django.db import transaction
 
+    from tribune.federation import outbox
     from tribune.notifications.services import notify_poll_ended
     from tribune.statuses.polls import poll_end_claim
 
@@ -270,8 +280,28 @@ def poll_ended(*, poll_id: int) -> int:
         if claimed is None:
             return 0
         poll, voter_ids = claimed
-        return notify_poll_ended(author_id=poll.status.account_id, status_id=poll.status_id,
+        sent = notify_poll_ended(author_id=poll.status.account_id, status_id=poll.status_id,
                                  voter_ids=voter_ids)
+    # The other servers get a local poll's final counts, closed (docs/adr/0036).
+    outbox.poll_update_send(poll_id=poll_id)  # local posts only
+    return sent
+
+
+def _poll_voted(poll_id: int, account_id: int) -> None:
+    """After a vote (docs/adr/0036): in a local poll, the other servers get its
+    new counts (an ``Update`` of its Question, at most once per
+    ``outbox.POLL_UPDATE_DELAY``); in a remote poll, the local voter's choices go
+    to the poll's server."""
+    from tribune.federation import outbox
+    from tribune.statuses.models import Poll
+
+    poll = Poll.objects.select_related("status__account").filter(pk=poll_id).first()
+    if poll is None:
+        return
+    if poll.status.account.is_local:
+        outbox.poll_update_soon(poll_id=poll_id)
+    else:
+        outbox.poll_vote_send(account_id=account_id, poll_id=poll_id)
 
 
 def _unfavourite_send(account_id: int, status_id: int) -> None:

@@ -172,3 +172,37 @@ def flag(*, actor: str, report_id: int, target: Account, status_uris: list[str],
     return _with_context({"id": f"{actor}#reports/{report_id}", "type": "Flag",
                           "actor": actor, "content": comment,
                           "object": [target.uri, *status_uris]})
+
+
+def vote_id(account: Account, vote_pk: int) -> str:
+    """The id of the Note that carries one choice of ``account``'s vote:
+    ``<actor>#votes/<vote id>`` (Mastodon's ActivityPub::TagManager for votes)."""
+    return f"{serializers.actor_id(account)}#votes/{vote_pk}"
+
+
+def vote(account: Account, *, vote_pk: int, title: str, status, published) -> Document:
+    """``Create`` of the ``Note`` that tells the remote author of ``status`` that
+    the local ``account`` chose the option ``title`` of its poll (Mastodon's
+    ActivityPub::VoteSerializer: ``name`` the option's title, ``inReplyTo`` the
+    Question, no content, addressed to the poll's author alone). One per chosen
+    option; ``vote_pk`` is that choice's ``PollVote`` id, ``published`` its
+    time."""
+    actor = serializers.actor_id(account)
+    note_id = vote_id(account, vote_pk)
+    to = [status.account.uri]
+    return _with_context({
+        "id": f"{note_id}/activity", "type": "Create", "actor": actor,
+        "published": serializers.iso(published), "to": to,
+        "object": {"id": note_id, "type": "Note", "name": title, "attributedTo": actor,
+                   "inReplyTo": serializers.status_id(status), "to": to}})
+
+
+def update_poll(status, *, stamp: str) -> Document:
+    """``Update`` of a local post with a poll, its ``Question`` with the counts
+    as they are now (Mastodon's ActivityPub::UpdatePollSerializer), to the
+    post's audience; ``stamp`` (ISO 8601) makes each one's id new, since the
+    post itself was not edited."""
+    note = serializers.note(status)
+    return _with_context({"id": f"{note['id']}#updates/{stamp}", "type": "Update",
+                          "actor": note["attributedTo"], "published": stamp,
+                          "to": note["to"], "cc": note["cc"], "object": note})

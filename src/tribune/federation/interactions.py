@@ -16,8 +16,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from tribune.federation import votes
 from tribune.federation.models import RemoteActor
 from tribune.federation.notes import (
+    NOTE_TYPES,
     NoteRefused,
     host,
     note_fetch,
@@ -44,9 +46,14 @@ def _ignored(kind: str, sender: RemoteActor, why: str) -> None:
 
 
 def create_receive(activity: dict[str, Any], sender: RemoteActor) -> None:
-    """``Create`` of a Note: stored when it is the sender's own (see the
-    module's docstring). An object given by id only is fetched from its origin."""
+    """``Create`` of a Note (or a Question, a Note with a poll): stored when it
+    is the sender's own (see the module's docstring). An object given by id only
+    is fetched from its origin. A Note that is a vote in a local poll
+    (``votes.is_vote``) is counted as one, not stored."""
     obj = activity.get("object")
+    if votes.is_vote(obj):
+        votes.vote_receive(obj, sender)
+        return
     try:
         if isinstance(obj, str):
             status = note_fetch(obj)
@@ -60,10 +67,11 @@ def create_receive(activity: dict[str, Any], sender: RemoteActor) -> None:
 
 
 def update_receive(activity: dict[str, Any], sender: RemoteActor) -> None:
-    """``Update`` of a Note: the sender's own known post is edited. Updates of
+    """``Update`` of a Note: the sender's own known post is edited; of a
+    Question, its poll's counts and end are refreshed as well. Updates of
     actors and other objects are not handled yet."""
     obj = activity.get("object")
-    if not isinstance(obj, dict) or obj.get("type") not in ("Note", "Article"):
+    if not isinstance(obj, dict) or obj.get("type") not in NOTE_TYPES:
         _ignored("Update", sender, "not an Update of a Note")
         return
     try:

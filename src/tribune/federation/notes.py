@@ -30,12 +30,19 @@ from tribune.federation.client import (
 from tribune.federation.models import RemoteActor
 from tribune.federation.serializers import visibility_of
 from tribune.statuses.models import Status
+from tribune.statuses.polls import (
+    MAX_IMPORTED_OPTIONS,
+    RemotePoll,
+    poll_remote,
+    poll_remote_refresh,
+)
 from tribune.statuses.remote import status_remote_create, status_remote_update
 from tribune.statuses.selectors import status_by_uri
 
 logger = logging.getLogger(__name__)
 
-NOTE_TYPES = frozenset({"Note", "Article"})
+# A Question is a Note with a poll (Mastodon's NoteSerializer; docs/adr/0036).
+NOTE_TYPES = frozenset({"Note", "Article", "Question"})
 MAX_PARENT_DEPTH = 3  # replies above this many unknown parents are stored unthreaded
 
 
@@ -165,6 +172,48 @@ def note_fields(note: dict[str, Any], author: RemoteActor) -> dict[str, Any]:
             "mentioned": mentioned, "tag_names": hashtags}
 
 
+def _closed(value: Any) -> datetime | None:
+    """``closed`` of a Question: a time, or ``true`` (some servers' word for
+    "ended", taken as ended now)."""
+    if value is True:
+        from django.utils import timezone
+
+        return timezone.now()
+    return _published(value)
+
+
+def question_poll(note: dict[str, Any]) -> RemotePoll | None:
+    """The poll of ``note`` when it is a ``Question`` (AS2 §3.1; Mastodon's
+    NoteSerializer, as ``serializers.question`` writes it): the options under
+    ``oneOf`` (one choice) or ``anyOf`` (several), each with its title as
+    ``name`` and its votes as ``replies.totalItems`` (0 when absent); the end
+    from ``endTime``, or ``closed`` when earlier or alone; ``votersCount``. None
+    for another type. Raises NoteRefused for a Question whose poll cannot be read
+    (no options, too many, a title that is not a text, a count that is not a
+    number): the post is not stored at all, so nothing is half-written."""
+    if note.get("type") != "Question":
+        return None
+    multiple = isinstance(note.get("anyOf"), list) and not isinstance(note.get("oneOf"), list)
+    items = note.get("anyOf") if multiple else note.get("oneOf")
+    if not isinstance(items, list) or not items or len(items) > MAX_IMPORTED_OPTIONS:
+        raise NoteRefused(f"{ref_id(note.get('id'))}: the Question's options cannot be read")
+    titles: list[Any] = []
+    tallies: list[Any] = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise NoteRefused(f"{ref_id(note.get('id'))}: an option is not an object")
+        replies = item.get("replies")
+        titles.append(item.get("name"))
+        tallies.append(replies.get("totalItems", 0) if isinstance(replies, dict) else 0)
+    ends = [t for t in (_published(note.get("endTime")), _closed(note.get("closed"))) if t]
+    try:
+        return poll_remote(options=titles, tallies=tallies, multiple=multiple,
+                           expires_at=min(ends) if ends else None,
+                           voters_count=note.get("votersCount"))
+    except DomainError as error:
+        raise NoteRefused(f"{ref_id(note.get('id'))}: {error}") from None
+
+
 def note_store(note: dict[str, Any], *, author: RemoteActor, depth: int = 0) -> Status:
     """Store the ``note`` that ``author`` vouches for (see the module's
     docstring) and return its status; the stored one if it is known. Raises
@@ -176,6 +225,7 @@ def note_store(note: dict[str, Any], *, author: RemoteActor, depth: int = 0) -> 
         if known.account_id != author.account_id:
             raise NoteRefused(f"{uri} is another account's post")
         return known
+    poll = question_poll(note)
     to, cc = _ids(note.get("to")), _ids(note.get("cc"))
     url = ref_id(note.get("url")) or ""
     if isinstance(note.get("url"), dict):
@@ -185,7 +235,7 @@ def note_store(note: dict[str, Any], *, author: RemoteActor, depth: int = 0) -> 
             account=author.account, uri=uri, url=url if host(url) == host(uri) else "",
             visibility=visibility_of(to, cc, followers=author.followers_url or None),
             created_at=_published(note.get("published")),
-            in_reply_to=_parent(note, depth), quoted=_quoted(note, depth),
+            in_reply_to=_parent(note, depth), quoted=_quoted(note, depth), poll=poll,
             **note_fields(note, author))
     except DomainError as error:
         raise NoteRefused(f"{uri}: {error}") from None
@@ -193,16 +243,25 @@ def note_store(note: dict[str, Any], *, author: RemoteActor, depth: int = 0) -> 
 
 def note_update(note: dict[str, Any], *, author: RemoteActor) -> Status | None:
     """Apply an ``Update`` of a Note by ``author``: only the author's own, known
-    post changes (None when it is not known: nothing to update). Raises
-    NoteRefused for another author's note."""
+    post changes (None when it is not known: nothing to update). A ``Question``'s
+    poll takes the counts and end it carries (``polls.poll_remote_refresh``);
+    its text is edited only when its ``updated`` is newer than the stored edit,
+    since Mastodon sends the whole Question again as votes arrive. Raises
+    NoteRefused for another author's note or a poll that cannot be read."""
     uri = _checked(note, author)
     status = status_by_uri(uri)
     if status is None:
         return None
+    poll = question_poll(note)
+    edited = _published(note.get("updated"))
     try:
-        return status_remote_update(account=author.account, status=status,
-                                    edited_at=_published(note.get("updated")),
-                                    **note_fields(note, author))
+        if poll is None or (edited is not None and (status.edited_at is None
+                                                   or edited > status.edited_at)):
+            status = status_remote_update(account=author.account, status=status,
+                                          edited_at=edited, **note_fields(note, author))
+        if poll is not None:
+            poll_remote_refresh(account=author.account, status=status, poll=poll)
+        return status
     except DomainError as error:
         raise NoteRefused(f"{uri}: {error}") from None
 

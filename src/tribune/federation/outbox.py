@@ -4,6 +4,10 @@ current transaction commits; ``effects`` calls these after local accounts act.""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from tribune.accounts.models import Account
 from tribune.federation import activities, documents
 from tribune.federation.models import RemoteActor
@@ -224,8 +228,6 @@ def profile_update_send(*, account_id: int) -> int:
     """Deliver the ``Update`` of the local account ``account_id``'s actor (its
     document as served now) to its remote followers' shared inboxes, once each;
     returns how many deliveries were queued (0 for a remote or vanished account)."""
-    from django.utils import timezone
-
     from tribune.federation.keys import actor_key_get_or_create
 
     account = Account.objects.filter(pk=account_id, domain="").first()
@@ -262,4 +264,78 @@ def report_forward_send(*, report_id: int) -> bool:
                                target=report.target_account, status_uris=uris,
                                comment=report.comment)
     deliver_as_instance.enqueue(inbox=inbox, activity=document)
+    return True
+
+
+# --- polls (docs/adr/0036) -------------------------------------------------------------
+
+# Seconds between two Updates of a local poll's Question while votes arrive:
+# Mastodon's DistributePollUpdateWorker runs 3 minutes after a vote, once.
+POLL_UPDATE_DELAY = 180
+
+
+def poll_vote_send(*, account_id: int, poll_id: int) -> int:
+    """Deliver the local account ``account_id``'s vote in the remote poll
+    ``poll_id`` to the poll author's inbox: one ``Create`` of a ``Note`` per
+    chosen option (``activities.vote``; Mastodon's VoteService#deliver_votes!).
+    Returns how many deliveries were queued (0 for a local poll, a remote voter,
+    an author whose actor is not known here)."""
+    from tribune.statuses.models import Poll, PollVote
+
+    poll = Poll.objects.select_related("status__account").filter(pk=poll_id).first()
+    account = Account.objects.filter(pk=account_id, domain="").first()
+    if poll is None or account is None or poll.status.account.is_local:
+        return 0
+    inbox = _inbox(poll.status.account)
+    if inbox is None:
+        return 0
+    votes = [v for v in PollVote.objects.filter(poll=poll, account=account).order_by("choice")
+             if v.choice < len(poll.options)]
+    for v in votes:
+        delivery_enqueue(account_id=account.pk, inbox=inbox, activity=activities.vote(
+            account, vote_pk=v.pk, title=poll.options[v.choice], status=poll.status,
+            published=v.created_at))
+    return len(votes)
+
+
+def poll_update_send(*, poll_id: int) -> int:
+    """Deliver the ``Update`` of the local post whose poll is ``poll_id``, its
+    ``Question`` with the counts as they are now, to the post's audience
+    (``status_inboxes``) and the poll's remote voters (Mastodon's
+    DistributePollUpdateWorker). Returns how many deliveries were queued (0 for
+    a remote or local-only post, or a vanished poll)."""
+    from tribune.statuses.models import Poll, PollVote
+
+    status_id = Poll.objects.filter(pk=poll_id).values_list("status_id", flat=True).first()
+    status = _loaded(status_id) if status_id is not None else None
+    if status is None or status.local_only or status.reblog_of_id:
+        return 0
+    voters = PollVote.objects.filter(poll_id=poll_id).exclude(
+        account__domain="").values("account_id")
+    stamp = timezone.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _send(status.account, status_inboxes(status) | _preferred_inboxes(voters),
+                 activities.update_poll(status, stamp=stamp))
+
+
+def poll_update_soon(*, poll_id: int) -> bool:
+    """After a vote in a local poll: send its ``Update`` at most once per
+    ``POLL_UPDATE_DELAY`` seconds (one cache ``add`` claims the window; the
+    Update goes at the window's end, with every vote made meanwhile, where the
+    task backend can defer, else at once). Nothing while a poll with hidden
+    totals runs (Mastodon's VoteService); its end sends the final counts
+    (``effects.poll_ended``). Returns whether an Update was sent or queued."""
+    from django.core.cache import cache
+
+    from tribune.federation.tasks import poll_update
+    from tribune.statuses.models import Poll
+
+    if Poll.objects.filter(pk=poll_id, hide_totals=True).exists():
+        return False
+    if not cache.add(f"federation:poll-update:{poll_id}", 1, timeout=POLL_UPDATE_DELAY):
+        return False
+    if poll_update.get_backend().supports_defer:
+        poll_update.using(run_after=timezone.now() + timedelta(seconds=POLL_UPDATE_DELAY)
+                          ).enqueue(poll_id=poll_id)
+    else:
+        poll_update_send(poll_id=poll_id)
     return True

@@ -20,7 +20,7 @@ from tribune.federation.health import MAX_RETRIES, RETRY_DELAYS, retry_delay
 logger = logging.getLogger(__name__)
 
 QUEUE = "federation"
-__all__ = ["MAX_RETRIES", "QUEUE", "RETRY_DELAYS", "deliver", "delivery_enqueue"]
+__all__ = ["MAX_RETRIES", "QUEUE", "RETRY_DELAYS", "deliver", "delivery_enqueue", "poll_update"]
 
 
 def _again(*, run_after: datetime, **kwargs: Any) -> bool:
@@ -149,3 +149,13 @@ def deliver_as_instance(*, inbox: str, activity: dict[str, Any], attempt: int = 
         else:
             logger.warning("delivery of %s to %s given up: %s", activity.get("type"), inbox,
                            error)
+
+
+@task(queue_name=QUEUE)
+def poll_update(*, poll_id: int) -> None:
+    """The ``Update`` of a local poll's ``Question`` with its counts at this
+    moment (``outbox.poll_update_send``), queued by ``outbox.poll_update_soon``
+    to run once its window ends."""
+    from tribune.federation.outbox import poll_update_send
+
+    poll_update_send(poll_id=poll_id)

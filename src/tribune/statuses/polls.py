@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from tribune.accounts.models import Account
 from tribune.core.entity_cache import new_version
 from tribune.core.errors import NotFound, ValidationFailed
+from tribune.core.events import PollRefreshed, PollVoted, publish
 from tribune.statuses.models import Poll, PollVote, Status
 from tribune.statuses.policy import can_view
 
@@ -184,23 +185,116 @@ def poll_import_for(*, status: Status, results: PollResults) -> Poll:
         created_at=status.created_at)
 
 
+# A remote server's counts, bounded so that the sum of 20 options still fits the
+# columns (PositiveIntegerField: 2**31 - 1 on every database).
+MAX_REMOTE_TALLY = 100_000_000
+
+
+@dataclass(frozen=True)
+class RemotePoll:
+    """A poll as another server tells it (an ActivityStreams ``Question``):
+    option titles with their vote counts, whether several may be chosen, its end
+    (None: it never ends, which Mastodon allows for remote polls) and how many
+    people voted."""
+
+    options: tuple[str, ...]
+    tallies: tuple[int, ...]
+    multiple: bool
+    expires_at: datetime | None
+    voters_count: int
+
+
+def poll_remote(*, options: list, tallies: list, multiple: bool,
+                expires_at: datetime | None, voters_count: int | None) -> RemotePoll:
+    """Check a poll of another server: 1 to :data:`MAX_IMPORTED_OPTIONS` titles,
+    each a non-blank text of at most :data:`MAX_IMPORTED_OPTION_CHARACTERS`
+    characters (refused, not cut, since a vote names its option by title), a
+    whole count of at least 0 each (above :data:`MAX_REMOTE_TALLY`: that many),
+    an aware end or None. ``voters_count`` None, or not a count, is the sum of
+    the tallies (right for a single-choice poll). Raises ValidationFailed; the
+    rules are Mastodon's PollValidator loosened as Mastodon loosens them for
+    remote polls (no duration or option limits of its own), bounded here."""
+    if (not isinstance(options, list | tuple) or not 1 <= len(options) <= MAX_IMPORTED_OPTIONS
+            or not isinstance(tallies, list | tuple) or len(tallies) != len(options)):
+        raise ValidationFailed(_("The poll's choices cannot be read."))
+    if not all(isinstance(o, str) and o.strip()
+               and len(o.strip()) <= MAX_IMPORTED_OPTION_CHARACTERS for o in options):
+        raise ValidationFailed(_("The poll's choices cannot be read."))
+    if not all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in tallies):
+        raise ValidationFailed(_("The poll's counts cannot be read."))
+    if expires_at is not None and timezone.is_naive(expires_at):
+        raise ValidationFailed(_("The poll's end has no time zone."))
+    counts = tuple(min(t, MAX_REMOTE_TALLY) for t in tallies)
+    voters = (min(voters_count, MAX_REMOTE_TALLY) if isinstance(voters_count, int)
+              and not isinstance(voters_count, bool) and voters_count >= 0 else sum(counts))
+    return RemotePoll(options=tuple(o.strip() for o in options), tallies=counts,
+                      multiple=bool(multiple), expires_at=expires_at, voters_count=voters)
+
+
+def poll_remote_create_for(*, status: Status, poll: RemotePoll, now: datetime) -> Poll:
+    """Give a remote post being stored (``statuses.remote``, inside its
+    transaction) its poll with its server's counts."""
+    return Poll.objects.create(
+        status=status, options=list(poll.options), tallies=list(poll.tallies),
+        multiple=poll.multiple, expires_at=poll.expires_at, votes_count=sum(poll.tallies),
+        voters_count=poll.voters_count, created_at=now)
+
+
+def poll_remote_refresh(*, account: Account, status: Status, poll: RemotePoll) -> Poll:
+    """Replace the counts and end of the remote ``status``'s poll by what its
+    author ``account``'s server now says (an ``Update`` of its ``Question``,
+    which Mastodon sends as votes arrive; ActivityPub::ProcessStatusUpdateService)
+    and return the poll. Local votes are kept; other options or another
+    ``multiple`` drop them, as Mastodon does. A post stored without a poll gets
+    it. Raises NotFound when ``account`` is not the remote author."""
+    if status.account_id != account.pk or account.is_local or status.reblog_of_id:
+        raise NotFound(_("Record not found"))
+    with transaction.atomic():
+        stored = Poll.objects.select_for_update().filter(status=status).first()
+        if stored is None:
+            stored = poll_remote_create_for(status=status, poll=poll, now=timezone.now())
+            end_changed = True
+        else:
+            if list(poll.options) != stored.options or poll.multiple != stored.multiple:
+                stored.votes.all().delete()
+            end_changed = stored.expires_at != poll.expires_at
+            stored.options = list(poll.options)
+            stored.multiple = poll.multiple
+            stored.tallies = list(poll.tallies)
+            stored.votes_count = sum(poll.tallies)
+            stored.voters_count = poll.voters_count
+            stored.expires_at = poll.expires_at
+            stored.save(update_fields=["options", "multiple", "tallies", "votes_count",
+                                       "voters_count", "expires_at"])
+        Status.objects.filter(pk=status.pk).update(version=new_version())
+        publish(PollRefreshed(status_id=status.pk, end_changed=end_changed))
+    return stored
+
+
 def poll_expired(poll: Poll, now: datetime | None = None) -> bool:
     """Whether ``poll`` has ended (at ``now``, by default the present)."""
     return poll.expires_at is not None and poll.expires_at <= (now or timezone.now())
 
 
-def poll_vote(*, account: Account, poll: Poll, choices: list) -> Poll:
+def poll_vote(*, account: Account, poll: Poll, choices: list, adding: bool = False) -> Poll:
     """Vote in ``poll`` as ``account`` for the option indexes ``choices`` (from 0)
     and return the poll with its new counts (Mastodon's ``POST
-    /api/v1/polls/:id/votes``).
+    /api/v1/polls/:id/votes``; a vote of another server's account arrives through
+    the inbox, docs/adr/0036).
 
     One call per voter: a single-choice poll takes one index, a multiple-choice poll
-    one or more distinct ones. The counts are recomputed from the votes under a lock
-    of the poll row, so concurrent voters are all counted. Raises NotFound (404)
-    when the poll's status is not visible to ``account``, ValidationFailed (422)
-    for one's own poll, an ended poll, a second vote, no choice, an index that is
-    not an option or several indexes in a single-choice poll, and Forbidden while a
-    moderation decision restricts ``account``.
+    one or more distinct ones. With ``adding`` (the votes of a remote account,
+    which Mastodon's VoteService sends one choice per activity), a voter may add
+    choices it has not made yet to a multiple-choice poll. The counts of a local
+    poll are recomputed from the votes under a lock of the poll row, so concurrent
+    voters are all counted; a remote poll's counts are its server's, so the vote
+    is added to them (as Mastodon does) until the server's next ``Update``
+    replaces them. Publishes ``PollVoted``. Raises NotFound (404) when the poll's
+    status is not visible to ``account``, ValidationFailed (422) for one's own
+    poll, an ended poll, a second vote, no choice, an index that is not an option,
+    several indexes in a single-choice poll, or a remote account voting in a
+    remote poll (it votes on that poll's server), and Forbidden while a moderation
+    decision restricts ``account``.
     """
     from tribune.statuses.services import ensure_can_act
 
@@ -209,6 +303,9 @@ def poll_vote(*, account: Account, poll: Poll, choices: list) -> Poll:
     if not can_view(account, status):
         raise NotFound(_("Record not found"))
     indexes = _choices(choices)
+    remote_poll = not status.account.is_local
+    if remote_poll and not account.is_local:
+        raise ValidationFailed(_("Validation failed: This poll is not on this server"))
     with transaction.atomic():
         locked = Poll.objects.select_for_update().filter(pk=poll.pk).first()
         if locked is None:
@@ -221,12 +318,32 @@ def poll_vote(*, account: Account, poll: Poll, choices: list) -> Poll:
             raise ValidationFailed(_("Validation failed: The chosen vote option does not exist"))
         if len(indexes) > 1 and not locked.multiple:
             raise ValidationFailed(_("Validation failed: This poll accepts only one choice"))
-        if PollVote.objects.filter(poll=locked, account=account).exists():
+        made = set(PollVote.objects.filter(poll=locked, account=account)
+                   .values_list("choice", flat=True))
+        if made and not (adding and locked.multiple and not made & set(indexes)):
             raise ValidationFailed(_("Validation failed: You have already voted on this poll"))
         PollVote.objects.bulk_create([PollVote(poll=locked, account=account, choice=i)
                                       for i in indexes])
-        _recount(locked)
+        if remote_poll:
+            _add_votes(locked, indexes)
+        else:
+            _recount(locked)
+        publish(PollVoted(poll_id=locked.pk, account_id=account.pk))
     return locked
+
+
+def _add_votes(poll: Poll, indexes: list[int]) -> None:
+    """Add one local voter's first ``indexes`` to a remote ``poll``'s counts and
+    renew its status's version; inside the vote's transaction, with the row
+    locked."""
+    tallies = list(poll.tallies) + [0] * (len(poll.options) - len(poll.tallies))
+    for index in indexes:
+        tallies[index] += 1
+    poll.tallies = tallies
+    poll.votes_count += len(indexes)
+    poll.voters_count += 1
+    poll.save(update_fields=["tallies", "votes_count", "voters_count"])
+    Status.objects.filter(pk=poll.status_id).update(version=new_version())
 
 
 def _choices(choices) -> list[int]:

@@ -28,6 +28,7 @@ from tribune.core.languages import is_language_code
 from tribune.core.text import normalize_tag, sanitize
 from tribune.statuses.models import Mention, Quote, QuotePolicy, QuoteState, Status, Tag
 from tribune.statuses.policy import reply_refusal
+from tribune.statuses.polls import RemotePoll, poll_remote_create_for
 from tribune.statuses.services import _snapshot, _status_destroy
 
 # Bounds on what another server may make us store (characters). Mastodon bounds
@@ -83,6 +84,7 @@ def status_remote_create(
     visibility: str = Visibility.PUBLIC, created_at: datetime | None = None,
     in_reply_to: Status | None = None, mentioned: list[Account] | None = None,
     tag_names: list[str] | None = None, quoted: Status | None = None,
+    poll: RemotePoll | None = None,
 ) -> Status:
     """Store the post ``uri`` that the remote ``account`` wrote and return it;
     the stored one when it is known already (a Create delivered twice).
@@ -100,6 +102,8 @@ def status_remote_create(
     that post is the author's own or public with a public quote policy, since
     approvals are not negotiated with other servers yet; otherwise the post is
     stored without it (its content keeps the quoting server's link).
+    ``poll`` (``polls.poll_remote``, checked) is its poll, written in the same
+    transaction (a ``Question``; docs/adr/0036).
     """
     if account.is_local or not _http_url(uri):
         raise ValidationFailed(_("Validation failed: not a remote post"))
@@ -141,6 +145,8 @@ def status_remote_create(
                 Quote.objects.create(status=status, quoted_status=quoted,
                                      quoted_account_id=quoted.account_id,
                                      state=QuoteState.ACCEPTED, created_at=now)
+            if poll is not None:
+                poll_remote_create_for(status=status, poll=poll, now=now)
             publish(StatusCreated(status_id=status.pk))
     except IntegrityError:  # the same post stored concurrently (status_uri_once)
         found = Status.objects.filter(uri=uri, account=account).first()
