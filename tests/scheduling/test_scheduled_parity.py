@@ -16,7 +16,10 @@ from tribune.core.errors import Forbidden, NotFound, ValidationFailed
 from tribune.media.models import MediaAttachment
 from tribune.media.services import media_create
 from tribune.scheduling.models import ScheduledStatus
-from tribune.scheduling.services import scheduled_status_create, scheduled_status_publish
+from tribune.scheduling.services import (
+    scheduled_status_create,
+    scheduled_status_publish,
+)
 from tribune.statuses.models import Poll, Quote, Status
 from tribune.statuses.polls import PollSpec
 from tribune.statuses.services import status_create, status_quote_policy_update
