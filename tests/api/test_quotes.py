@@ -266,17 +266,19 @@ def test_interaction_policy_changes_who_may_quote(alice, bob, api_as):
     )
 
 
-def test_scheduled_quotes_are_refused(alice, bob, api_as):
+def test_a_scheduled_quote_is_checked_then_kept(alice, bob, api_as):
+    closed = post(api_as(bob), "not for quoting", quote_approval_policy="nobody")
     original = post(api_as(bob), "later")
-    r = api_as(alice).post(
-        "/api/v1/statuses",
-        json={
-            "status": "q",
-            "quoted_status_id": original["id"],
-            "scheduled_at": "2099-01-01T00:00:00Z",
-        },
-    )
-    assert r.status_code == 422
+
+    def schedule(quoted: dict):
+        return api_as(alice).post("/api/v1/statuses", json={
+            "status": "q", "quoted_status_id": quoted["id"],
+            "scheduled_at": "2099-01-01T00:00:00Z"})
+
+    assert schedule(closed).status_code == 403
+    r = schedule(original)
+    assert r.status_code == 200, r.content
+    assert r.json()["params"]["quoted_status_id"] == original["id"]
 
 
 def _home_queries(api) -> tuple[int, list[dict]]:

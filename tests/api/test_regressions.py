@@ -73,14 +73,13 @@ def test_update_credentials_with_put(alice, api_as):
     assert response.status_code == 200 and response.json()["display_name"] == "Put"
 
 
-@pytest.mark.parametrize("body", [
-    {"status": "later?", "poll": {"options": ["a", "b"], "expires_in": 300},
-     "scheduled_at": "2030-01-01T00:00:00Z"},
-])
-def test_unsupported_parts_of_a_status_are_refused_not_dropped(alice, api_as, body):
-    response = api_as(alice).post("/api/v1/statuses", json=body)
-    assert response.status_code == 422
-    assert "not supported" in response.json()["error"]
+def test_a_scheduled_poll_is_kept_not_dropped(alice, api_as):
+    poll = {"options": ["a", "b"], "expires_in": 300}
+    response = api_as(alice).post("/api/v1/statuses", json={
+        "status": "later?", "poll": poll, "scheduled_at": "2030-01-01T00:00:00Z"})
+    assert response.status_code == 200, response.content
+    assert response.json()["params"]["poll"] == {**poll, "multiple": False,
+                                                 "hide_totals": False}
     alice.refresh_from_db()
     assert alice.statuses_count == 0
 

@@ -118,13 +118,26 @@ def test_boosts_and_replies_of_a_local_only_post_stay_local(alice, bob, api_as):
     assert public_answer["local_only"] is False
 
 
-def test_a_scheduled_post_cannot_be_local_only_or_limit_replies_yet(alice, api_as):
+def test_a_scheduled_post_keeps_local_only_and_reply_controls(alice, bob, api_as):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tribune.scheduling.services import scheduled_status_publish
+
     api = api_as(alice)
-    for extra in ({"local_only": True}, {"interaction_policy": can_reply("mentioned")}):
-        response = api.post("/api/v1/statuses", json={
-            "status": "later", "scheduled_at": "2099-01-01T00:00:00Z", **extra})
-        assert response.status_code == 422, response.content
-    assert api.get("/api/v1/scheduled_statuses").json() == []
+    when = (timezone.now() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    response = api.post("/api/v1/statuses", json={
+        "status": "later", "scheduled_at": when, "local_only": True,
+        "interaction_policy": can_reply("followers")})
+    assert response.status_code == 200, response.content
+    [scheduled] = api.get("/api/v1/scheduled_statuses").json()
+    published = scheduled_status_publish(scheduled_status_id=scheduled["id"],
+                                         now=timezone.now() + timedelta(hours=2))
+    made = api.get(f"/api/v1/statuses/{published.pk}").json()
+    assert made["local_only"] is True
+    assert made["interaction_policy"]["can_reply"]["always"] == ["followers", "mentioned", "me"]
+    assert reply(api_as(bob), made).json() == FOLLOWERS_ONLY
 
 
 def test_a_quote_of_a_local_only_post_stays_local_unless_asked(alice, bob, api_as):

@@ -113,3 +113,46 @@ def test_scheduled_page_moves_and_cancels(alice, bob):
     assert client.post(f"/scheduled_statuses/{row.pk}/cancel").status_code == 303
     assert not ScheduledStatus.objects.exists()
     assert "No scheduled posts" in client.get("/scheduled_statuses").content.decode()
+
+
+def test_compose_schedules_a_poll_with_hidden_totals_and_the_page_lists_it(alice):
+    client = client_for(alice)
+    assert "Hide vote counts until the poll ends" in client.get("/").content.decode()
+    when = timezone.now() + timedelta(hours=3)
+    response = client.post("/statuses", {
+        "text": "lunch?", "visibility": "public", "scheduled_at": local_time(when),
+        "poll_option_1": "soup", "poll_option_2": "salad", "poll_option_3": "",
+        "poll_option_4": "noodles", "poll_duration": "3600", "poll_hide_totals": "on"})
+    assert response.status_code == 303 and response["Location"] == "/scheduled_statuses"
+    row = ScheduledStatus.objects.get()
+    assert row.poll == {"options": ["soup", "salad", "noodles"], "expires_in": 3600,
+                        "multiple": False, "hide_totals": True}
+    assert not Status.objects.exists()
+    html = client.get("/scheduled_statuses").content.decode()
+    assert "<li>soup</li><li>salad</li><li>noodles</li>" in html
+    assert "Vote counts hidden until the poll ends." in html
+
+
+def test_compose_hides_the_totals_of_a_poll_published_now(alice):
+    from tribune.statuses.models import Poll
+
+    response = client_for(alice).post("/statuses", {
+        "text": "now", "visibility": "public", "poll_option_1": "a", "poll_option_2": "b",
+        "poll_duration": "300", "poll_hide_totals": "on"})
+    assert response.status_code == 303
+    assert Poll.objects.get().hide_totals is True
+
+
+def test_compose_schedules_a_local_only_quote_with_reply_controls(alice, bob):
+    original = status_create(account=bob, text="quote me")
+    when = timezone.now() + timedelta(hours=3)
+    response = client_for(alice).post("/statuses", {
+        "text": "well said", "visibility": "public", "scheduled_at": local_time(when),
+        "quoted_status_id": str(original.pk), "local_only": "on",
+        "reply_policy": "mentioned", "quote_approval_policy": "followers"})
+    assert response.status_code == 303 and response["Location"] == "/scheduled_statuses"
+    row = ScheduledStatus.objects.get()
+    assert (row.quoted_status_id, row.local_only, row.reply_policy,
+            row.quote_approval_policy) == (original.pk, True, "mentioned", "followers")
+    html = client_for(alice).get("/scheduled_statuses").content.decode()
+    assert "Quotes a post." in html and "Only on this server." in html

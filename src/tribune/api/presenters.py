@@ -681,7 +681,11 @@ def conversations_out(rows: list, viewer: Account) -> list[dict[str, Any]]:
 def scheduled_status_out(row) -> dict[str, Any]:
     """The ScheduledStatus entity: the time and the parameters the post will be
     published with (``params`` as Mastodon stores them; ``application_id`` 0 for a
-    post scheduled from the web interface, which has no application)."""
+    post scheduled from the web interface, which has no application). ``poll`` is
+    ``{"options": [str], "expires_in": seconds, "multiple": bool, "hide_totals":
+    bool}`` or null; ``quoted_status_id`` a string id or null; a
+    ``quote_approval_policy`` the row lacks (posts scheduled before quotes could
+    be) is left out, as Mastodon leaves out parameters not given."""
     media = sorted(row.media_attachments.all(), key=lambda m: row.media_ids.index(str(m.pk))
                    if str(m.pk) in row.media_ids else len(row.media_ids))
     return {
@@ -689,7 +693,7 @@ def scheduled_status_out(row) -> dict[str, Any]:
         "scheduled_at": iso(row.scheduled_at),
         "params": {
             "text": row.text,
-            "poll": None,
+            "poll": _scheduled_poll_out(row.poll),
             "media_ids": list(row.media_ids) or None,
             "sensitive": row.sensitive,
             "spoiler_text": row.spoiler_text or None,
@@ -700,6 +704,19 @@ def scheduled_status_out(row) -> dict[str, Any]:
             "scheduled_at": None,
             "idempotency": row.idempotency,
             "with_rate_limit": False,
+            "quoted_status_id": (str(row.quoted_status_id)
+                                 if row.quoted_status_id is not None else None),
+            "quote_approval_policy": row.quote_approval_policy or None,
         },
         "media_attachments": [media_attachment_out(m) for m in media],
     }
+
+
+def _scheduled_poll_out(poll: dict | None) -> dict[str, Any] | None:
+    """A scheduled post's poll as Mastodon's ``params.poll`` (``expires_in`` in
+    seconds, an integer as the reference schema has it)."""
+    if not poll:
+        return None
+    return {"options": list(poll["options"]), "expires_in": int(poll["expires_in"]),
+            "multiple": bool(poll.get("multiple")),
+            "hide_totals": bool(poll.get("hide_totals"))}

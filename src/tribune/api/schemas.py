@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ninja import Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, model_serializer
 from pydantic import Field as PydanticField
 
 
@@ -359,9 +359,16 @@ class Conversation(Out):
     last_status: Status | None
 
 
+class ScheduledPoll(Out):
+    options: list[str]
+    expires_in: int
+    multiple: bool
+    hide_totals: bool
+
+
 class ScheduledStatusParams(Out):
     text: str
-    poll: dict[str, Any] | None
+    poll: ScheduledPoll | None
     media_ids: list[str] | None
     sensitive: bool | None
     spoiler_text: str | None
@@ -372,6 +379,16 @@ class ScheduledStatusParams(Out):
     scheduled_at: str | None
     idempotency: str | None
     with_rate_limit: bool
+    quoted_status_id: str | None = None
+    # Left out when unknown: Mastodon's schema allows no null here.
+    quote_approval_policy: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unknown_policy(self, handler):
+        data = handler(self)
+        if data.get("quote_approval_policy") is None:
+            data.pop("quote_approval_policy", None)
+        return data
 
 
 class ScheduledStatus(Out):

@@ -16,6 +16,7 @@ from django.db import models
 
 from tribune.accounts.models import Visibility
 from tribune.core.fields import IdField
+from tribune.statuses.models import QuotePolicy, ReplyPolicy
 
 DAILY_LIMIT = 25  # Mastodon's PostStatusService / ScheduledStatusValidator
 TOTAL_LIMIT = 300
@@ -36,6 +37,19 @@ class ScheduledStatus(models.Model):
     language = models.CharField(max_length=10, null=True, blank=True)  # noqa: DJ001
     in_reply_to_id = models.BigIntegerField(null=True, blank=True)
     media_ids = models.JSONField(default=list, blank=True)  # ids as strings, in order
+    # Mastodon's ``params.poll``: the checked spec (``statuses.polls.PollSpec``) as
+    # {"options": [str], "expires_in": seconds, "multiple": bool, "hide_totals": bool};
+    # the poll's time counts from publication.
+    poll = models.JSONField(null=True, blank=True)
+    # null: as status_create decides at publication (local-only when replying to or
+    # quoting a local-only post).
+    local_only = models.BooleanField(null=True, blank=True)
+    reply_policy = models.CharField(max_length=10, choices=ReplyPolicy.choices,
+                                    blank=True, default="")  # "": everyone
+    quoted_status_id = models.BigIntegerField(null=True, blank=True)
+    # null: the author's default quote policy at publication.
+    quote_approval_policy = models.CharField(  # noqa: DJ001
+        max_length=10, choices=QuotePolicy.choices, null=True, blank=True)
     idempotency = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     application = models.ForeignKey(settings.OAUTH2_PROVIDER_APPLICATION_MODEL, null=True,
                                     blank=True, on_delete=models.SET_NULL, related_name="+")

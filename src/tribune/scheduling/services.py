@@ -27,6 +27,7 @@ from tribune.core.ids import parse_id
 from tribune.media.services import media_release, media_reserve
 from tribune.scheduling.models import DAILY_LIMIT, TOTAL_LIMIT, ScheduledStatus
 from tribune.statuses.models import Status
+from tribune.statuses.polls import PollSpec, poll_spec
 from tribune.statuses.services import status_check, status_create
 
 logger = logging.getLogger(__name__)
@@ -90,30 +91,63 @@ def _enqueue_on_commit(row: ScheduledStatus) -> None:
     transaction.on_commit(enqueue, robust=True)
 
 
+def _poll_params(spec: PollSpec) -> dict:
+    """A checked poll as the row keeps it (Mastodon's ``params.poll``)."""
+    return {"options": list(spec.options), "expires_in": spec.expires_in,
+            "multiple": spec.multiple, "hide_totals": spec.hide_totals}
+
+
+def _poll_of(row: ScheduledStatus) -> PollSpec | None:
+    """The row's poll checked again (ValidationFailed, so the publication fails
+    with the reason, should the rules have changed since)."""
+    if not row.poll:
+        return None
+    return poll_spec(options=row.poll.get("options"), expires_in=row.poll.get("expires_in"),
+                     multiple=row.poll.get("multiple", False),
+                     hide_totals=row.poll.get("hide_totals", False))
+
+
+def _optional_id(value: int | str | None) -> int | None:
+    return parse_id(value) if value not in (None, "") else None
+
+
 def scheduled_status_create(
     *, account: Account, scheduled_at: str | datetime, text: str,
     visibility: str | None = None, spoiler_text: str = "", sensitive: bool | None = None,
     language: str | None = None, in_reply_to_id: int | str | None = None,
-    media_ids: list | None = None, idempotency_key: str | None = None,
-    application_id: int | None = None, now: datetime | None = None,
+    media_ids: list | None = None, poll: PollSpec | None = None,
+    local_only: bool | None = None, reply_policy: str | None = None,
+    quoted_status_id: int | str | None = None, quote_approval_policy: str | None = None,
+    idempotency_key: str | None = None, application_id: int | None = None,
+    now: datetime | None = None,
 ) -> ScheduledStatus:
     """Keep a post of ``account``'s to be published at ``scheduled_at`` (ISO 8601
     text or an aware datetime) and return it.
 
     The parameters are those of ``statuses.services.status_create`` and are checked
-    as it checks them now (and again at publication); ``media_ids`` are reserved
-    for the post (``media.services.media_reserve``). A repeat with the same
-    ``idempotency_key`` returns the post already scheduled. Raises ValidationFailed
-    (422) for a time under five minutes ahead, past 25 scheduled posts that day
-    (UTC) or 300 in all, or bad parameters; NotFound for a replied-to status that
-    is unknown or not visible; Forbidden for a restricted account.
+    as it checks them now (``statuses.services.status_check``), and again at
+    publication: ``poll`` (a ``PollSpec``; not with media; its time counts from
+    publication, as Mastodon's), ``local_only`` (None: as ``status_create``
+    decides then), ``reply_policy`` (``ReplyPolicy``), ``quoted_status_id`` (a
+    post ``account`` may see and quote) and ``quote_approval_policy`` (by
+    default the author's ``default_quote_policy`` now, as ``visibility`` is
+    theirs now). ``media_ids`` are reserved for the post
+    (``media.services.media_reserve``). A repeat with the same
+    ``idempotency_key`` returns the post already scheduled. Raises
+    ValidationFailed (422) for a time under five minutes ahead, past 25 scheduled
+    posts that day (UTC) or 300 in all, or bad parameters; NotFound for a
+    replied-to or quoted status that is unknown or not visible; Forbidden for a
+    restricted account or a reply or quote its target's policy refuses.
     """
     now = now or timezone.now()
     when = parse_scheduled_at(scheduled_at)
     visibility = visibility or account.default_visibility
-    status_check(account=account, text=text, visibility=visibility, spoiler_text=spoiler_text,
-                 language=language, in_reply_to_id=in_reply_to_id, has_media=bool(media_ids))
-    reply_to = parse_id(in_reply_to_id) if in_reply_to_id not in (None, "") else None
+    quote_approval_policy = quote_approval_policy or account.default_quote_policy or None
+    poll = status_check(
+        account=account, text=text, visibility=visibility, spoiler_text=spoiler_text,
+        language=language, in_reply_to_id=in_reply_to_id, has_media=bool(media_ids),
+        poll=poll, reply_policy=reply_policy, quoted_status_id=quoted_status_id,
+        quote_approval_policy=quote_approval_policy)
     with transaction.atomic():
         Account.objects.select_for_update().filter(pk=account.pk).first()
         if idempotency_key:
@@ -125,8 +159,11 @@ def scheduled_status_create(
         row = ScheduledStatus.objects.create(
             account=account, scheduled_at=when, text=text, visibility=visibility,
             spoiler_text=spoiler_text or "", sensitive=sensitive, language=language or None,
-            in_reply_to_id=reply_to, idempotency=idempotency_key or None,
-            application_id=application_id)
+            in_reply_to_id=_optional_id(in_reply_to_id), idempotency=idempotency_key or None,
+            application_id=application_id, poll=_poll_params(poll) if poll else None,
+            local_only=local_only, reply_policy=reply_policy or "",
+            quoted_status_id=_optional_id(quoted_status_id),
+            quote_approval_policy=quote_approval_policy)
         if media_ids:
             row.media_ids = media_reserve(account=account, media_ids=media_ids,
                                           scheduled_status_id=row.pk)
@@ -181,8 +218,10 @@ def scheduled_status_publish(*, scheduled_status_id: int | str,
     The row is locked, its media released and ``status_create`` called, and the
     row deleted, in one transaction: of two runs at once the second finds no row.
     When ``status_create`` refuses (DomainError: a restricted account, a deleted or
-    hidden parent, the posting budget spent), nothing of that is kept and the row
-    is marked failed with the reason.
+    hidden parent or quoted post, a reply or quote policy that now leaves the
+    author out, the posting budget spent), nothing of that is kept and the row
+    is marked failed with the reason. A poll's time counts from publication
+    (Mastodon's PublishScheduledStatusWorker posts it then).
     """
     now = now or timezone.now()
     try:
@@ -200,7 +239,11 @@ def scheduled_status_publish(*, scheduled_status_id: int | str,
                 account=row.account, text=row.text, visibility=row.visibility,
                 spoiler_text=row.spoiler_text, sensitive=row.sensitive, language=row.language,
                 in_reply_to_id=row.in_reply_to_id, application_id=row.application_id,
-                idempotency_key=row.idempotency, media_ids=row.media_ids or None)
+                idempotency_key=row.idempotency, media_ids=row.media_ids or None,
+                poll=_poll_of(row), local_only=row.local_only,
+                reply_policy=row.reply_policy or None,
+                quoted_status_id=row.quoted_status_id,
+                quote_approval_policy=row.quote_approval_policy or None)
             row.delete()
             return status
     except DomainError as exc:

@@ -58,7 +58,12 @@ from tribune.statuses.models import (
     Tag,
 )
 from tribune.statuses.policy import can_reblog, can_view, quote_refusal, reply_refusal
-from tribune.statuses.polls import PollSpec, poll_create_for, poll_replace_for
+from tribune.statuses.polls import (
+    PollSpec,
+    poll_create_for,
+    poll_replace_for,
+    poll_spec,
+)
 
 MAX_PINS = 5
 # Mastodon's ``statuses`` family (app/lib/rate_limiter.rb): 300 posts and boosts per
@@ -617,18 +622,30 @@ def pin_delete(*, account: Account, status: Status) -> None:
 def status_check(*, account: Account, text: str, visibility: str | None = None,
                  spoiler_text: str = "", language: str | None = None,
                  in_reply_to_id: int | str | None = None, has_media: bool = False,
-                 reply_policy: str | None = None, quoted_status_id: int | str | None = None,
-                 ) -> None:
+                 poll: PollSpec | None = None, reply_policy: str | None = None,
+                 quoted_status_id: int | str | None = None,
+                 quote_approval_policy: str | None = None) -> PollSpec | None:
     """Check a post's parameters as :func:`status_create` will, writing nothing:
-    for a post kept to be published later (``tribune.scheduling``). Raises
-    Forbidden for a restricted account or a reply its target's policy refuses,
-    ValidationFailed (text, character limit, visibility, language, reply policy)
-    and NotFound for a replied-to status ``account`` cannot see. Quotes are not
-    kept for later: a ``quoted_status_id`` is refused with ValidationFailed."""
+    for a post kept to be published later (``tribune.scheduling``), where
+    ``status_create`` checks them all again. Returns the poll checked again by
+    ``statuses.polls.poll_spec`` (a PollSpec may be built without it), or None.
+
+    Raises Forbidden for a restricted account, or a reply or quote its target's
+    policy refuses (``statuses.policy.reply_refusal``, ``quote_refusal``);
+    ValidationFailed (text, character limit, visibility, language, a poll with
+    media or a bad poll, reply or quote policy); NotFound for a replied-to or
+    quoted status ``account`` cannot see.
+    """
     ensure_can_act(account)
-    if quoted_status_id not in (None, ""):
-        raise ValidationFailed(_("Validation failed: Quote posts cannot be scheduled yet"))
     _validate(text, spoiler_text or "", visibility or account.default_visibility,
-              language or account.default_language or None, has_media=has_media)
+              language or account.default_language or None, has_media=has_media,
+              has_poll=poll is not None)
+    checked = None
+    if poll is not None:
+        checked = poll_spec(options=list(poll.options), expires_in=poll.expires_in,
+                            multiple=poll.multiple, hide_totals=poll.hide_totals)
     _checked_reply_policy(reply_policy)
+    _checked_quote_policy(quote_approval_policy)
     _reply_target(in_reply_to_id, account)
+    _quote_target(quoted_status_id, account)
+    return checked

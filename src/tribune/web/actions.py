@@ -33,7 +33,6 @@ from tribune.media import services as media
 from tribune.scheduling import services as scheduling
 from tribune.statuses import polls, selectors
 from tribune.statuses import services as statuses
-from tribune.statuses.models import QuotePolicy, ReplyPolicy
 from tribune.statuses.policy import quote_refusal
 from tribune.timelines.services import feed_add_status
 from tribune.web.cards import cards_for
@@ -142,25 +141,20 @@ def compose(request: HttpRequest) -> HttpResponse:
             if options := form.poll_options():
                 poll = polls.poll_spec(options=options,
                                        expires_in=form.cleaned_data["poll_duration"],
-                                       multiple=form.cleaned_data["poll_multiple"])
+                                       multiple=form.cleaned_data["poll_multiple"],
+                                       hide_totals=form.cleaned_data["poll_hide_totals"])
             reply_policy = form.cleaned_data["reply_policy"] or None
             local_only = form.cleaned_data["local_only"]
             quote_policy = form.cleaned_data["quote_approval_policy"] or None
             if form.cleaned_data["scheduled_at"]:
-                if poll is not None:
-                    raise ValidationFailed(_("A scheduled post cannot have a poll yet."))
-                if quoted is not None or quote_policy not in (None, QuotePolicy.PUBLIC):
-                    raise ValidationFailed(_("A scheduled post cannot quote a post or limit "
-                                             "quotes yet."))
-                if local_only or reply_policy not in (None, ReplyPolicy.EVERYONE):
-                    raise ValidationFailed(_("A scheduled post cannot be local-only or "
-                                             "limit replies yet."))
                 scheduling.scheduled_status_create(
                     account=viewer, text=form.cleaned_data["text"],
                     spoiler_text=form.cleaned_data["spoiler_text"],
                     visibility=form.cleaned_data["visibility"],
                     in_reply_to_id=form.cleaned_data["in_reply_to_id"] or None,
-                    media_ids=uploaded or None,
+                    media_ids=uploaded or None, poll=poll, reply_policy=reply_policy,
+                    local_only=local_only, quoted_status_id=quoted.pk if quoted else None,
+                    quote_approval_policy=quote_policy,
                     scheduled_at=form.cleaned_data["scheduled_at"])
                 return _see_other(reverse("web:scheduled_statuses"))
             status = statuses.status_create(

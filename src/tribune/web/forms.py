@@ -58,8 +58,9 @@ class ScheduleForm(forms.Form):
 
 class ComposeForm(forms.Form):
     """A new post, a reply or a quote (``quoted``), with up to four pictures, each with its description,
-    or a poll (its options, duration and whether several may be chosen; the poll
-    rules are ``statuses.polls.poll_spec``'s). ``in_reply_to`` pre-fills the mentions and visibility as Mastodon's compose box
+    or a poll (its options, duration, whether several may be chosen and whether
+    counts stay hidden until it ends; the poll rules are
+    ``statuses.polls.poll_spec``'s), now or at ``scheduled_at``. ``in_reply_to`` pre-fills the mentions and visibility as Mastodon's compose box
     does."""
 
     spoiler_text = forms.CharField(label=_("Content warning"), required=False,
@@ -75,6 +76,9 @@ class ComposeForm(forms.Form):
                                            coerce=int, initial=86400, required=False,
                                            empty_value=86400)
     poll_multiple = forms.BooleanField(label=_("Allow several choices"), required=False)
+    # Mastodon's ``poll[hide_totals]``: counts shown to the author only until the end.
+    poll_hide_totals = forms.BooleanField(label=_("Hide vote counts until the poll ends"),
+                                          required=False)
     reply_policy = forms.ChoiceField(label=_("Who can reply"), choices=[
         (ReplyPolicy.EVERYONE, _("Everyone")),
         (ReplyPolicy.FOLLOWERS, _("Your followers and the people you mention")),

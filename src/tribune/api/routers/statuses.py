@@ -126,24 +126,18 @@ def _refresh(request, status_id: int):
 
 
 def _schedule(request, payload: StatusIn) -> dict:
-    """Keep the post for ``scheduled_at`` and answer its ScheduledStatus entity."""
-    if payload.poll:
-        raise ValidationFailed("Validation failed: Polls are not supported yet in "
-                               "scheduled posts")
-    if payload.quoted_status_id not in (None, "") or payload.quote_approval_policy not in (
-            None, "", "public"):
-        raise ValidationFailed("Validation failed: Quote posts and quote policies are not "
-                               "supported yet in scheduled posts")
-    if payload.local_only or _reply_policy(payload.interaction_policy) not in (
-            None, ReplyPolicy.EVERYONE):
-        raise ValidationFailed("Validation failed: Local-only posts and reply controls are "
-                               "not supported yet in scheduled posts")
+    """Keep the post for ``scheduled_at`` and answer its ScheduledStatus entity:
+    every parameter of a post now is kept for then (Mastodon's params)."""
     account = request.auth.require_account()
     row = scheduled_status_create(
         account=account, scheduled_at=payload.scheduled_at, text=payload.status or "",
         visibility=payload.visibility or None, spoiler_text=payload.spoiler_text or "",
         sensitive=payload.sensitive, language=payload.language or None,
         in_reply_to_id=payload.in_reply_to_id, media_ids=payload.media_ids or None,
+        poll=_poll(payload.poll), local_only=payload.local_only,
+        reply_policy=_reply_policy(payload.interaction_policy),
+        quoted_status_id=payload.quoted_status_id,
+        quote_approval_policy=payload.quote_approval_policy or None,
         idempotency_key=request.headers.get("Idempotency-Key"),
         application_id=request.auth.application_id)
     return scheduled_status_out(scheduled_status_get(account=account,
