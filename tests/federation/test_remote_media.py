@@ -269,3 +269,24 @@ def test_an_avatar_that_is_not_a_picture_leaves_the_default(
         account = remote_actor_fetch(ZED).account
     account.refresh_from_db()
     assert account.avatar_remote_url == icon and not account.avatar
+
+
+def test_an_actor_that_deleted_itself_leaves_no_files(
+        remote, zed_keys, db, django_capture_on_commit_callbacks):
+    icon = serve(remote, "/avatars/1.png", png(50, 50))
+    _zed_with(remote, zed_keys, icon={"type": "Image", "url": icon})
+    with django_capture_on_commit_callbacks(execute=True):
+        account = remote_actor_fetch(ZED).account
+    url = serve(remote, "/media/1.png", png(8, 8))
+    send(create(note(1, attachment=[image(url)])), zed_keys, django_capture_on_commit_callbacks)
+    media = MediaAttachment.objects.get(remote_url=url)
+    account.refresh_from_db()
+    files = [account.avatar.name, media.file.name, media.thumbnail.name]
+    assert all(get(f"/system/{name}").status_code == 200 for name in files)
+    remote.routes["/users/zed"] = (410, {"Content-Type": "application/activity+json"}, b"{}")
+    send({"id": f"{ZED}#delete", "type": "Delete", "actor": ZED, "object": ZED}, zed_keys,
+         django_capture_on_commit_callbacks)
+    account.refresh_from_db()
+    assert not account.avatar and not account.avatar_remote_url
+    assert not MediaAttachment.objects.exists()
+    assert all(get(f"/system/{name}").status_code == 404 for name in files)
