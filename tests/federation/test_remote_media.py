@@ -151,6 +151,39 @@ def test_an_oversized_file_is_not_cached(zed, zed_keys, zed_account, settings,
     assert media.type == "image"  # what it claimed; it just is not here
 
 
+def test_a_file_slower_than_the_time_limit_is_not_cached(
+        zed, zed_keys, zed_account, monkeypatch, django_capture_on_commit_callbacks):
+    import threading
+
+    monkeypatch.setattr("tribune.media.remote.FETCH_TIMEOUT", 0.3)
+    release = threading.Event()
+
+    def slow(request):
+        release.wait(5)  # answers only once the test is over
+        return 200, {"Content-Type": "image/png"}, png(8, 8)
+
+    zed.routes["/media/slow.png"] = slow
+    url = "https://remote.test/media/slow.png"
+    try:
+        send(create(note(1, attachment=[image(url)])), zed_keys,
+             django_capture_on_commit_callbacks)
+    finally:
+        release.set()
+    media = MediaAttachment.objects.get(remote_url=url)
+    assert media.state == "failed" and not media.file and "timed out" in media.error
+    assert Status.objects.filter(uri=f"{ZED}/statuses/1").exists()
+
+
+def test_an_attachment_on_an_internal_address_is_not_fetched(
+        zed, zed_keys, zed_account, canary, django_capture_on_commit_callbacks):
+    url = serve(canary, "/secret.png", png(8, 8)).replace(
+        "https://remote.test", f"http://127.0.0.1:{canary.port}")
+    send(create(note(1, attachment=[image(url)])), zed_keys, django_capture_on_commit_callbacks)
+    media = MediaAttachment.objects.get(remote_url=url)
+    assert media.state == "failed" and not media.file
+    assert canary.received == []
+
+
 def test_five_attachments_become_four_and_bad_urls_are_ignored(
         zed, zed_keys, zed_account, django_capture_on_commit_callbacks):
     urls = [serve(zed, f"/media/{n}.png", png(8, 8)) for n in range(5)]
