@@ -81,6 +81,11 @@ class Account(Versioned):
                               default="")
     header = models.FileField(upload_to="accounts/headers/", max_length=300, blank=True,
                               default="")
+    # A remote account's pictures as its server names them (the actor's ``icon``
+    # and ``image``, Mastodon's ``avatar_remote_url``/``header_remote_url``):
+    # fetched, processed and stored in ``avatar``/``header`` when they change.
+    avatar_remote_url = models.CharField(max_length=500, blank=True, default="")
+    header_remote_url = models.CharField(max_length=500, blank=True, default="")
     # Moving (Mastodon's account migration, docs: user/moving.md): the ActivityPub
     # ids of this person's other accounts (``alsoKnownAs``), and the id of the
     # account this one moved to ("" while it has not moved). Ids, not rows: before

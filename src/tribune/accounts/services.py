@@ -335,6 +335,57 @@ def account_image_remove(*, account: Account, kind: str) -> Account:
     return account
 
 
+def account_remote_image_urls_set(*, account: Account, avatar_url: str,
+                                  header_url: str) -> list[str]:
+    """Record the pictures the remote ``account``'s server names (its actor's
+    ``icon`` and ``image``) and return the kinds ("avatar", "header") whose URL
+    changed to a new one, which the caller has fetched and stored
+    (``media.remote``). A URL that is not http(s) or is longer than 500
+    characters counts as none; a picture whose URL went away goes back to the
+    default at once. Unchanged URLs are not fetched again (Mastodon's
+    ``avatar_remote_url``). Raises ValidationFailed for a local account."""
+    if account.is_local:
+        raise ValidationFailed(_("Validation failed: not a remote account"))
+    wanted = {kind: (url if url.startswith(("https://", "http://")) and len(url) <= 500
+                     else "")
+              for kind, url in (("avatar", avatar_url), ("header", header_url))}
+    with transaction.atomic():
+        current = (Account.objects.select_for_update().filter(pk=account.pk)
+                   .values("avatar_remote_url", "header_remote_url").first()) or {}
+        changed = [kind for kind, url in wanted.items()
+                   if current.get(f"{kind}_remote_url", "") != url]
+        if not changed:
+            return []
+        Account.objects.filter(pk=account.pk).update(
+            **{f"{kind}_remote_url": wanted[kind] for kind in changed}, version=new_version())
+        for kind in changed:
+            setattr(account, f"{kind}_remote_url", wanted[kind])
+            if not wanted[kind]:
+                account_image_remove(account=account, kind=kind)
+    return [kind for kind in changed if wanted[kind]]
+
+
+def account_remote_image_store(*, account: Account, kind: str, url: str, content: File | None,
+                               extension: str = "") -> bool:
+    """Store ``content`` (already checked, cleaned and cropped by
+    ``media.account_images``) as the remote ``account``'s ``kind`` picture when
+    ``url`` is still the one its server names; ``content`` None (the picture
+    could not be had) goes back to the default picture. Returns whether anything
+    was written: False when the URL changed meanwhile (the newer fetch wins)."""
+    _check_kind(kind)
+    with transaction.atomic():
+        still = Account.objects.select_for_update().filter(
+            pk=account.pk, **{f"{kind}_remote_url": url}).exists()
+        if not still or account.is_local:
+            return False
+        if content is None:
+            account_image_remove(account=account, kind=kind)
+        else:
+            account_image_store(account=account, kind=kind, content=content,
+                                extension=extension)
+    return True
+
+
 def account_email_set(*, account: Account, email: str) -> Account:
     """Change the login's email address. The caller has re-authenticated the person
     (the web asks for the current password). Raises ValidationFailed for a malformed

@@ -159,14 +159,16 @@ def _file_url(field) -> str | None:
 
 def media_attachment_out(media) -> dict[str, Any]:
     """The MediaAttachment entity; ``url`` and ``preview_url`` are None until the
-    upload is processed (docs: entities/MediaAttachment.md)."""
+    upload is processed (docs: entities/MediaAttachment.md). An attachment of a
+    remote post not (yet) copied here has its origin's URL as ``url`` and no
+    ``preview_url``, as Mastodon answers; ``remote_url`` is always the origin's."""
     meta = dict(media.meta or {})
     if media.type == "image" or media.focus_x or media.focus_y:
         meta["focus"] = {"x": media.focus_x, "y": media.focus_y}
     return {
         "id": str(media.pk),
         "type": media.type,
-        "url": _file_url(media.file),
+        "url": _file_url(media.file) or media.remote_url or None,
         # A picture: audio without one has none (its file is not an image).
         "preview_url": _file_url(media.thumbnail) or (
             _file_url(media.file) if media.type == "image" else None),

@@ -127,7 +127,8 @@ def remote_account_purge(*, account: Account) -> None:
     (Mastodon's DeleteAccountService for a remote account), each through the
     service an interface would use, so counters, feeds and notifications follow:
     its posts and boosts (``status_remote_delete``), favourites, follows and
-    requests both ways, blocks and mutes; then its profile is emptied and its
+    requests both ways, blocks and mutes; then its profile is emptied (pictures
+    included, their files deleted) and its
     key and inboxes forgotten (``RemoteActor``), so nothing more is accepted
     from it or sent to it. The account row stays, as moderation cases may name
     it. ValueError for a local account."""
@@ -174,6 +175,9 @@ def remote_account_purge(*, account: Account) -> None:
         also_known_as=[],
         moved_to_uri="",
     )
+    from tribune.media.remote import account_remote_images_set
+
+    account_remote_images_set(account=account, avatar_url="", header_url="")
     RemoteActor.objects.filter(account=account).delete()
     logger.info(
         "federation: %s deleted itself; its posts and follows are gone", account.uri

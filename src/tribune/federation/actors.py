@@ -28,6 +28,7 @@ from tribune.federation.client import (
     get_object,
 )
 from tribune.federation.models import RemoteActor
+from tribune.media.remote import account_remote_images_set
 
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
 BOT_TYPES = frozenset({"Service", "Application"})
@@ -61,6 +62,8 @@ class ActorData:
     followers_url: str
     also_known_as: tuple[str, ...] = ()
     moved_to: str = ""
+    avatar_url: str = ""
+    header_url: str = ""
 
 
 def _host(url: str) -> str:
@@ -84,6 +87,19 @@ def _link(value: Any) -> str:
     if isinstance(value, dict):
         value = value.get("href", "")
     return _http_url(value)
+
+
+def _image_url(value: Any) -> str:
+    """The URL of an actor's ``icon`` or ``image``: an Image whose ``url`` is a
+    string or a Link (Mastodon writes ``{"type": "Image", "mediaType": ...,
+    "url": ...}``), or a bare URL; the first of a list. ``""`` when there is no
+    http(s) URL of at most 500 characters."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, dict):
+        value = _link(value.get("url"))
+    url = _http_url(value)
+    return url if len(url) <= 500 else ""
 
 
 MAX_ALSO_KNOWN_AS = 10  # the aliases kept (accounts.services.MAX_ALIASES)
@@ -141,12 +157,16 @@ def parse_actor(document: dict[str, Any], *, fetched_url: str) -> ActorData:
         followers_url=_http_url(document.get("followers")),
         also_known_as=tuple(u for u in (_http_url(v) for v in _as_list(
             document.get("alsoKnownAs"))[:MAX_ALSO_KNOWN_AS]) if u),
-        moved_to=_http_url(document.get("movedTo")))
+        moved_to=_http_url(document.get("movedTo")),
+        avatar_url=_image_url(document.get("icon")),
+        header_url=_image_url(document.get("image")))
 
 
 @transaction.atomic
 def remote_actor_store(data: ActorData) -> RemoteActor:
-    """Create or update the account and ``RemoteActor`` row of ``data``. Raises
+    """Create or update the account and ``RemoteActor`` row of ``data``; its
+    avatar and header are fetched after commit when their URLs changed
+    (``media.remote``). Raises
     ActorError when the accounts service refuses it (bad username, taken
     handle) or another actor already holds its key id."""
     try:
@@ -155,6 +175,8 @@ def remote_actor_store(data: ActorData) -> RemoteActor:
             display_name=data.display_name, note_html=data.note_html, url=data.url,
             locked=data.locked, bot=data.bot, also_known_as=list(data.also_known_as),
             moved_to_uri=data.moved_to)
+        account_remote_images_set(account=account, avatar_url=data.avatar_url,
+                                  header_url=data.header_url)
     except DomainError as error:
         raise ActorError(f"{data.uri}: {error}") from None
     if RemoteActor.objects.filter(key_id=data.key_id).exclude(account=account).exists():

@@ -29,6 +29,7 @@ from tribune.federation.client import (
 )
 from tribune.federation.models import RemoteActor
 from tribune.federation.serializers import visibility_of
+from tribune.media.remote import MAX_REMOTE_ATTACHMENTS, RemoteMedia, remote_media_url
 from tribune.statuses.models import Status
 from tribune.statuses.polls import (
     MAX_IMPORTED_OPTIONS,
@@ -161,15 +162,75 @@ def _checked(note: dict[str, Any], author: RemoteActor) -> str:
     return uri
 
 
+MEDIA_TYPES = frozenset({"Document", "Image", "Video", "Audio"})
+MAX_ATTACHMENT_ITEMS = 20  # entries of ``attachment`` looked at; the rest are not read
+
+
+def _media_link(value: Any) -> tuple[str, str]:
+    """The first http(s) URL (``media.remote.remote_media_url``) of an attachment's ``url`` (a string, a Link with
+    ``href`` and ``mediaType``, or a list of them) and its declared MIME type."""
+    for item in (value if isinstance(value, list) else [value])[:MAX_ATTACHMENT_ITEMS]:
+        href, media_type = item, ""
+        if isinstance(item, dict):
+            href, media_type = item.get("href"), item.get("mediaType")
+        if isinstance(href, str) and remote_media_url(href):
+            return href, media_type if isinstance(media_type, str) else ""
+    return "", ""
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _dimension(value: Any) -> int:
+    number = _number(value)
+    return int(number) if number is not None and 0 < number < 2**31 else 0
+
+
+def note_attachments(note: dict[str, Any]) -> list[RemoteMedia]:
+    """The media of ``note``'s ``attachment`` as Mastodon writes them (Document,
+    Image, Video or Audio with ``url``, ``mediaType``, ``name`` as alt text,
+    ``blurhash``, ``width``, ``height`` and ``focalPoint`` [x, y]): the first
+    four with an http(s) URL (Mastodon's limit), in order; others are ignored.
+    ``media.remote`` bounds each value."""
+    found: list[RemoteMedia] = []
+    items = note.get("attachment")
+    for item in (items if isinstance(items, list) else [items])[:MAX_ATTACHMENT_ITEMS]:
+        if not isinstance(item, dict) or item.get("type") not in MEDIA_TYPES:
+            continue
+        url, link_type = _media_link(item.get("url"))
+        if not url:
+            continue
+        declared = item.get("mediaType")
+        focal = item.get("focalPoint")
+        focus = None
+        if isinstance(focal, list) and len(focal) == 2:
+            x, y = _number(focal[0]), _number(focal[1])
+            focus = (x, y) if x is not None and y is not None else None
+        name, blurhash = item.get("name"), item.get("blurhash")
+        found.append(RemoteMedia(
+            url=url, media_type=(declared if isinstance(declared, str) else link_type)[:100],
+            kind=item["type"].lower(), description=name if isinstance(name, str) else "",
+            blurhash=blurhash if isinstance(blurhash, str) else "",
+            width=_dimension(item.get("width")), height=_dimension(item.get("height")),
+            focus=focus))
+        if len(found) == MAX_REMOTE_ATTACHMENTS:
+            break
+    return found
+
+
 def note_fields(note: dict[str, Any], author: RemoteActor) -> dict[str, Any]:
     """What ``statuses.remote`` takes of ``note``: content, warning, language,
-    sensitivity, mentions and hashtags."""
+    sensitivity, mentions, hashtags and attachments."""
     content, language = _content(note)
     mentioned, hashtags = _tags(note)
     summary = note.get("summary")
     return {"content_html": content, "spoiler_text": summary if isinstance(summary, str) else "",
             "sensitive": note.get("sensitive") is True, "language": language,
-            "mentioned": mentioned, "tag_names": hashtags}
+            "mentioned": mentioned, "tag_names": hashtags,
+            "attachments": note_attachments(note)}
 
 
 def _closed(value: Any) -> datetime | None:

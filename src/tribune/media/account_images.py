@@ -42,6 +42,7 @@ from tribune.media.processing import (
     JPEG_QUALITY,
     max_image_bytes,
     process_upload,
+    sniff,
     sniff_bytes,
 )
 from tribune.media.services import _local_copy, _unlink
@@ -87,7 +88,18 @@ def _prepare(kind: str, upload: UploadedFile | None) -> _Prepared:
     ValidationFailed for anything ``process_upload`` refuses."""
     upload = check_picture(upload)
     with _local_copy(upload) as path:
-        processed = process_upload(path)
+        return prepare_picture(kind, path)
+
+
+def prepare_picture(kind: str, path: Path) -> _Prepared:
+    """The cleaned picture for ``kind`` ("avatar" or "header") from the file at
+    ``path`` (an upload's local copy, or a remote account's fetched picture),
+    cropped to its size in a new temporary file the caller deletes. Raises
+    ValidationFailed for anything ``processing.process_upload`` refuses and for
+    what is not a picture (video, audio)."""
+    if sniff(path) not in IMAGE_TYPES:
+        raise ValidationFailed(_("Validation failed: File content type is invalid"))
+    processed = process_upload(path)
     try:
         # A still picture's cleaned original; an animated GIF's preview frame.
         still = processed.file if processed.type == "image" else processed.thumbnail

@@ -1,4 +1,5 @@
-"""Background tasks of media: processing uploads and removing unused ones."""
+"""Background tasks of media: processing uploads, removing unused ones, and
+copying the media of other servers."""
 
 from __future__ import annotations
 
@@ -20,3 +21,19 @@ def cleanup_orphan(media_id: str) -> None:
     from tribune.media.services import media_cleanup_orphans
 
     media_cleanup_orphans(media_id=media_id)
+
+
+@task(queue_name="media")
+def cache_remote_media(media_id: str) -> None:
+    """Fetch and process an attachment of a remote post (``media.remote``)."""
+    from tribune.media.remote import media_remote_cache
+
+    media_remote_cache(media_id=media_id)
+
+
+@task(queue_name="media")
+def cache_remote_account_image(account_id: str, kind: str) -> None:
+    """Fetch and store a remote account's avatar or header whose URL changed."""
+    from tribune.media.remote import account_remote_image_cache
+
+    account_remote_image_cache(account_id=account_id, kind=kind)

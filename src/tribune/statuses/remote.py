@@ -26,6 +26,7 @@ from tribune.core.events import StatusCreated, StatusUpdated, publish
 from tribune.core.ids import new_id
 from tribune.core.languages import is_language_code
 from tribune.core.text import normalize_tag, sanitize
+from tribune.media.remote import RemoteMedia, media_remote_replace
 from tribune.statuses.models import Mention, Quote, QuotePolicy, QuoteState, Status, Tag
 from tribune.statuses.policy import reply_refusal
 from tribune.statuses.polls import RemotePoll, poll_remote_create_for
@@ -84,7 +85,7 @@ def status_remote_create(
     visibility: str = Visibility.PUBLIC, created_at: datetime | None = None,
     in_reply_to: Status | None = None, mentioned: list[Account] | None = None,
     tag_names: list[str] | None = None, quoted: Status | None = None,
-    poll: RemotePoll | None = None,
+    poll: RemotePoll | None = None, attachments: list[RemoteMedia] | None = None,
 ) -> Status:
     """Store the post ``uri`` that the remote ``account`` wrote and return it;
     the stored one when it is known already (a Create delivered twice).
@@ -103,7 +104,9 @@ def status_remote_create(
     approvals are not negotiated with other servers yet; otherwise the post is
     stored without it (its content keeps the quoting server's link).
     ``poll`` (``polls.poll_remote``, checked) is its poll, written in the same
-    transaction (a ``Question``; docs/adr/0036).
+    transaction (a ``Question``; docs/adr/0036). ``attachments`` are its media,
+    stored through ``media.remote`` (at most four, http(s) only) and copied to our
+    storage after commit.
     """
     if account.is_local or not _http_url(uri):
         raise ValidationFailed(_("Validation failed: not a remote post"))
@@ -132,6 +135,8 @@ def status_remote_create(
             Mention.objects.bulk_create([Mention(status=status, account=a)
                                          for a in unique.values()], ignore_conflicts=True)
             status.tags.set(_tags(tag_names or []))
+            if attachments:
+                media_remote_replace(status=status, attachments=attachments)
             Account.objects.filter(pk=account.pk).update(
                 version=new_version(), statuses_count=F("statuses_count") + 1,
                 last_status_at=created_at)
@@ -160,10 +165,12 @@ def status_remote_update(
     *, account: Account, status: Status, content_html: str, spoiler_text: str = "",
     sensitive: bool = False, language: str | None = None,
     edited_at: datetime | None = None, mentioned: list[Account] | None = None,
-    tag_names: list[str] | None = None,
+    tag_names: list[str] | None = None, attachments: list[RemoteMedia] | None = None,
 ) -> Status:
     """Apply an edit of the remote ``status`` by its author ``account``, keeping
-    the previous version in its history (as ``status_update``). Raises NotFound
+    the previous version in its history (as ``status_update``). ``attachments``
+    (None: unchanged) replace its media (``media.remote.media_remote_replace``:
+    kept by URL, new ones fetched after commit). Raises NotFound
     when ``account`` is not the author (only the owner edits), ValidationFailed
     as ``status_remote_create``."""
     if status.account_id != account.pk or account.is_local or status.reblog_of_id:
@@ -187,6 +194,8 @@ def status_remote_update(
         Mention.objects.bulk_create([Mention(status=status, account=a)
                                      for a in unique.values()], ignore_conflicts=True)
         status.tags.set(_tags(tag_names or []))
+        if attachments is not None:
+            media_remote_replace(status=status, attachments=attachments)
         publish(StatusUpdated(status_id=status.pk))
     return status
 
