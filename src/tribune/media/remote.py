@@ -52,8 +52,7 @@ from tribune.media.services import (
     _delete_files,
     _delete_files_on_commit,
     _names,
-    _store,
-    _unlink,
+    _store_or_discard,
 )
 
 logger = logging.getLogger(__name__)
@@ -258,13 +257,7 @@ def media_remote_cache(*, media_id: int | str) -> bool:
         logger.exception("media: processing %s of %s failed", url, media.pk)
         _remote_failed(media, f"processing failed: {type(exc).__name__}")
         return False
-    try:
-        _store(media, processed)
-    except BaseException:
-        _delete_files([media.file.name or "", media.thumbnail.name or ""])
-        raise
-    finally:
-        _unlink(processed)
+    _store_or_discard(media, processed)
     with transaction.atomic():
         updated = MediaAttachment.objects.filter(
             pk=media.pk, state=ProcessingState.PENDING, remote_url=url).update(

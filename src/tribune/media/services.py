@@ -246,6 +246,18 @@ def _schedule_cleanup(media: MediaAttachment) -> None:
     transaction.on_commit(lambda: cleanup_orphan.using(run_after=when).enqueue(pk), robust=True)
 
 
+def _store_or_discard(media: MediaAttachment, processed: Processed) -> None:
+    """``_store``, then the processed files' temporary copies removed; on any
+    failure the files already written to storage are deleted again."""
+    try:
+        _store(media, processed)
+    except BaseException:
+        _delete_files([media.file.name or "", media.thumbnail.name or ""])
+        raise
+    finally:
+        _unlink(processed)
+
+
 def _store(media: MediaAttachment, processed: Processed) -> None:
     """Write the processed files to storage and fill the row's fields (unsaved)."""
     with processed.file.open("rb") as handle:
@@ -289,13 +301,7 @@ def media_process(*, media_id: int | str) -> None:
         logger.exception("media: processing %s failed", media_id)
         _fail(media, _("Error processing the uploaded file"))
         return
-    try:
-        _store(media, processed)
-    except BaseException:
-        _delete_files([media.file.name or "", media.thumbnail.name or ""])
-        raise
-    finally:
-        _unlink(processed)
+    _store_or_discard(media, processed)
     with transaction.atomic():
         updated = MediaAttachment.objects.filter(pk=media.pk, state=ProcessingState.PENDING).update(
             type=media.type, meta=media.meta, blurhash=media.blurhash, file_size=media.file_size,
