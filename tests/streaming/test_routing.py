@@ -58,6 +58,16 @@ def test_a_public_post_reaches_followers_public_local_and_hashtag_streams(publis
     assert entity["tags"][0]["name"] == "gardening"
 
 
+def test_a_local_only_post_reaches_signed_in_people_but_never_visitors(
+        published, alice, bob, carol):
+    status = status_create(account=alice, text="Just among us #Gardening", local_only=True)
+    assert "timeline:public" in published.channels("update", status.pk)
+    assert set(rendered("update", str(status.pk), {bob.pk, carol.pk, None})) == {
+        bob.pk, carol.pk}  # a visitor's public or hashtag stream gets nothing
+    status_update(account=alice, status=status, text="Just among us, edited")
+    assert set(rendered("status.update", str(status.pk), {bob.pk, None})) == {bob.pk}
+
+
 def test_a_followers_only_post_never_reaches_a_non_follower(published, alice, bob, carol):
     follow_create(account=bob, target=alice)
     status = status_create(account=alice, text="for my followers", visibility="private")

@@ -156,6 +156,10 @@ def viewers_who_can_view(status: Status, viewer_ids: set[int | None]) -> set[int
         viewer_ids = viewers_who_can_view(status.reblog_of, viewer_ids)
     if not viewer_ids or status.account.suspended_at is not None:
         return set()
+    if status.local_only:  # for this instance's accounts only, as in can_view
+        viewer_ids = set(Account.objects.filter(
+            pk__in=[v for v in viewer_ids if v is not None], domain="")
+            .values_list("pk", flat=True))
     author = status.account_id
     allowed = {v for v in viewer_ids
                if not removal_hides(v, author_id=author, removed=status.removed_at is not None)}
