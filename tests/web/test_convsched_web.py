@@ -156,3 +156,7 @@ def test_compose_schedules_a_local_only_quote_with_reply_controls(alice, bob):
             row.quote_approval_policy) == (original.pk, True, "mentioned", "followers")
     html = client_for(alice).get("/scheduled_statuses").content.decode()
     assert "Quotes a post." in html and "Only on this server." in html
+    assert "Who can reply: Only the people you mention." in html
+    html = client_for(alice).get("/scheduled_statuses",
+                                 HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Qui peut répondre\u00a0: Seulement les personnes que vous mentionnez." in html
