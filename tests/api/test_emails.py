@@ -81,3 +81,23 @@ def test_a_token_is_needed(db):
     from tests.conftest import Api
 
     assert Api().post("/api/v1/emails/confirmations", json={}).status_code == 401
+
+
+def test_the_confirmation_mail_of_an_app_sign_up_is_in_the_locale_asked_for(
+        db, settings, mail, django_capture_on_commit_callbacks):
+    # Mastodon's POST /api/v1/accounts: ``locale`` is the language of the
+    # confirmation mail (the request itself has no Accept-Language here).
+    from tests.api.test_surge_limits import app_token
+    from tests.conftest import Api
+    from tribune.accounts.models import Account
+
+    settings.TRIBUNE_REQUIRE_EMAIL_CONFIRMATION = True
+    app = Api(app_token())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = app.post("/api/v1/accounts", json={
+            "username": "francoise", "email": "francoise@example.test",
+            "password": "a-long-test-passphrase", "agreement": True, "locale": "fr-FR"})
+    assert response.status_code == 200, response.content
+    [message] = mail.to("francoise@example.test")
+    assert message["Subject"].startswith("Confirmez votre adresse")
+    assert Account.objects.get(username="francoise").locale == "fr"

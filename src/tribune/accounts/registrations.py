@@ -35,9 +35,19 @@ INVITE_ERRORS = {
 }
 
 
+def _supported(locale: str) -> str:
+    """The interface language that ``locale`` names (``fr``, ``fr-FR``), or ""."""
+    code = (locale or "").strip().replace("_", "-").lower()
+    languages = dict(settings.LANGUAGES)
+    for candidate in (code, code.split("-")[0]):
+        if candidate in languages:
+            return candidate
+    return ""
+
+
 def account_sign_up(
     *, username: str, email: str, password: str, agreement: bool,
-    reason: str = "", invite_code: str = "",
+    reason: str = "", invite_code: str = "", locale: str = "",
     then: Callable[[Account], None] | None = None,
 ) -> Account:
     """Join this server under the current registration mode; returns the new account.
@@ -60,6 +70,10 @@ def account_sign_up(
 
     With ``TRIBUNE_REQUIRE_EMAIL_CONFIRMATION`` on, the address awaits
     confirmation and its link is mailed after commit (``emails``).
+
+    ``locale`` (Mastodon's parameter of the same name: a language of the interface,
+    ``fr`` or ``fr-FR``; another is ignored) becomes the account's language, and
+    that of its confirmation mail; without it the mail is in the request's.
 
     ``then(account)``, if given, runs inside the sign-up's transaction after the
     account is made (an app's sign-up issues the login's token there), so the
@@ -89,8 +103,13 @@ def account_sign_up(
             invite_use(code=invite_code)
         account = account_create(username=username, email=email, hashed_password=hashed,
                                  active=not needs_review)
+        language = _supported(locale)
+        if language:
+            account.locale = language
+            account.save(update_fields=["locale"])
         if settings.TRIBUNE_REQUIRE_EMAIL_CONFIRMATION:
-            email_confirmation_start(user=account.user, language=translation.get_language())
+            email_confirmation_start(user=account.user,
+                                     language=language or translation.get_language())
         if needs_review:
             ApprovalRequest.objects.create(account=account, reason=reason,
                                            created_at=timezone.now())

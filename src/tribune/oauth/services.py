@@ -90,7 +90,8 @@ def token_create(*, user: AbstractBaseUser, application: Application,
 
 
 def app_sign_up(*, application: Application, username: str, email: str, password: str,
-                agreement: bool, reason: str = "", invite_code: str = "") -> tuple[Account, str]:
+                agreement: bool, reason: str = "", invite_code: str = "",
+                locale: str = "") -> tuple[Account, str]:
     """Sign up through an app (Mastodon's ``POST /api/v1/accounts``, AppSignUpService):
     ``accounts.registrations.account_sign_up`` under the registration mode, then an
     access token for the new login through ``application`` with the app's scopes.
@@ -112,7 +113,7 @@ def app_sign_up(*, application: Application, username: str, email: str, password
 
     account = account_sign_up(username=username, email=email, password=password,
                               agreement=agreement, reason=reason, invite_code=invite_code,
-                              then=issue)
+                              locale=locale, then=issue)
     raw = tokens[0]
     return account, raw
 

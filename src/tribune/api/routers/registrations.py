@@ -34,7 +34,7 @@ class SignUpIn(Schema):
     agreement: bool = False
     reason: str = ""
     invite_code: str = ""
-    locale: str | None = None  # accepted; e-mails follow the account's settings
+    locale: str | None = None  # the account's language, and its confirmation mail's
     date_of_birth: str | None = None  # accepted; no minimum age is configured
 
 
@@ -49,7 +49,7 @@ def account_sign_up(request, payload: SignUpIn):
         application=request.auth.token.application, username=payload.username.strip(),
         email=payload.email.strip(), password=payload.password,
         agreement=payload.agreement, reason=payload.reason,
-        invite_code=payload.invite_code)
+        invite_code=payload.invite_code, locale=payload.locale or "")
     return {"access_token": token, "token_type": "Bearer",
             "scope": request.auth.token.application.scopes,
             "created_at": int(account.created_at.timestamp())}
