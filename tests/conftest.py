@@ -13,6 +13,26 @@ from django.test import Client
 from tests import instances, mastodon_schema
 from tests.smtp import mail, smtp_server  # noqa: F401  (fixtures: a real SMTP server)
 
+# Files whose tests start servers, browsers or whole instances: collected first, so
+# that pytest-xdist (``--dist loadfile`` hands out files in collection order) starts
+# them while the quick files can still fill the other workers, rather than leaving
+# one of them to a worker at the end of the run.
+SLOW_FIRST = ("tests/portability/", "tests/e2e/", "tests/browser/",
+              "tests/streaming/test_server.py", "tests/media/test_s3_storage.py",
+              "tests/media/test_media_files.py", "tests/core/test_db_task_recovery.py",
+              "tests/test_cli.py", "tests/test_cli_scale.py")
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django's ordering, which it keeps
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """The files of SLOW_FIRST ahead of the others, each file's tests in order."""
+    def slow(item) -> bool:
+        path = item.nodeid.split("::", 1)[0]
+        return not path.startswith(SLOW_FIRST)
+
+    items.sort(key=slow)  # stable: the order within each group is kept
+
+
 IMMEDIATE_TASKS = {
     "default": {
         "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
