@@ -98,6 +98,17 @@ def test_pages_by_offset_and_limit_with_a_type(alice, indexable, api_as):
     assert [s["id"] for s in r.json()["statuses"]] == newest_first[:2]
 
 
+def test_max_id_and_min_id_bound_the_statuses_found(alice, indexable, api_as):
+    sparrows = [post(indexable, "sparrow") for _ in range(5)]
+    newest_first = ids(*reversed(sparrows))
+    api = api_as(alice)
+    assert found(api, "sparrow", limit=2, max_id=newest_first[1]) == newest_first[2:4]
+    assert found(api, "sparrow", min_id=newest_first[2]) == newest_first[:2]
+    assert found(api, "sparrow", max_id=newest_first[0], min_id=newest_first[3]) == \
+        newest_first[1:3]
+    assert found(api, "sparrow", max_id="not-an-id") == newest_first  # ignored
+
+
 def test_who_may_find_what(alice, indexable, make_account, api_as):
     carol = make_account("carol")  # not indexable (the default)
     dave, erin, frank = (account_update(account=make_account(name), indexable=True)

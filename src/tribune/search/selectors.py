@@ -83,12 +83,15 @@ def _operators_q(query: SearchQuery) -> Q:
 
 
 def status_search(*, viewer: Account | None, query: str, account_id: int | None = None,
-                  offset: int = 0, limit: int = 20) -> list[Status]:
+                  offset: int = 0, limit: int = 20, max_id: int | None = None,
+                  min_id: int | None = None) -> list[Status]:
     """The statuses ``viewer`` may find (``findable_q``) matching ``query`` (the
     search box's language, ``query.parse``), best first: ranked by relevance
     (bm25 on SQLite, ts_rank on PostgreSQL) among the ``CANDIDATES`` newest
     matches, newest first among equals; ``offset`` and ``limit`` page through that
-    order (Mastodon's search pages by offset). ``account_id`` keeps one author's.
+    order (Mastodon's search pages by offset). ``account_id`` keeps one author's;
+    ``max_id`` and ``min_id`` keep statuses older or newer than those ids
+    (Mastodon's StatusesSearchService bounds ids the same way).
 
     Returns [] for a visitor (Mastodon shows statuses to signed-in searchers only)
     and for a query without a word. Never raises for any text: words reach the
@@ -108,6 +111,10 @@ def status_search(*, viewer: Account | None, query: str, account_id: int | None 
           .filter(_operators_q(parsed)))
     if account_id is not None:
         qs = qs.filter(account_id=account_id)
+    if max_id is not None:
+        qs = qs.filter(pk__lt=max_id)
+    if min_id is not None:
+        qs = qs.filter(pk__gt=min_id)
     if account_id is None or connection.vendor == "sqlite":
         # FTS5 intersects the author's token with the words (query.fts5_expression).
         parsed = replace(parsed, account_id=account_id)

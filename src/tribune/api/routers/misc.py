@@ -69,7 +69,8 @@ def markers_post(request, payload: MarkersIn):
 
 
 def _search(request, q: str, type: str | None, limit: int | None, offset: int | None,
-            resolve: bool, following: bool, account_id: str | None) -> tuple[list, list, list]:
+            resolve: bool, following: bool, account_id: str | None,
+            max_id: str | None = None, min_id: str | None = None) -> tuple[list, list, list]:
     """(accounts, tags, statuses) matching ``q``, as Mastodon's SearchService: a
     ``type`` (accounts, hashtags, statuses) keeps one kind, ``offset`` applies only
     with a type, and statuses are found by signed-in searchers only
@@ -106,8 +107,17 @@ def _search(request, q: str, type: str | None, limit: int | None, offset: int | 
             except (ValueError, TypeError, OverflowError):
                 return accounts, tags, []  # no account has that id: none of its statuses
         statuses = status_search(viewer=viewer, query=q, account_id=author,
-                                 offset=offset, limit=limit)
+                                 offset=offset, limit=limit, max_id=_id_or_none(max_id),
+                                 min_id=_id_or_none(min_id))
     return accounts, tags, statuses
+
+
+def _id_or_none(raw: str | None) -> int | None:
+    """An id parameter, None when absent or not an id (ignored, as Mastodon does)."""
+    try:
+        return parse_id(raw) if raw not in (None, "") else None
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def _resolved(query: str, found: list) -> list:
@@ -123,13 +133,14 @@ def _resolved(query: str, found: list) -> list:
 @router.get("/v2/search", response=responses(Search), auth=public("read:search"))
 def search_v2(request, q: str = "", type: str | None = None, limit: int | None = None,
               offset: int | None = None, following: bool = False,
-              account_id: str | None = None,
+              account_id: str | None = None, max_id: str | None = None,
+              min_id: str | None = None,
               remote: bool = Query(False, alias="resolve")):  # "resolve" would shadow ninja
     """Local accounts, hashtags and statuses matching ``q`` (20 of each by default,
     40 at most); ``type`` is one of accounts, hashtags, statuses;
     https://docs.joinmastodon.org/methods/search/#v2"""
     accounts, tags, statuses = _search(request, q, type, limit, offset, remote, following,
-                                       account_id)
+                                       account_id, max_id, min_id)
     return {"accounts": [account_out(a) for a in accounts],
             "statuses": statuses_out(statuses, request.auth.account),
             "hashtags": tags_out(tags, request.auth.account)}
@@ -138,11 +149,12 @@ def search_v2(request, q: str = "", type: str | None = None, limit: int | None =
 @router.get("/v1/search", response=responses(SearchV1), auth=public("read:search"))
 def search_v1(request, q: str = "", type: str | None = None, limit: int | None = None,
               offset: int | None = None, following: bool = False,
-              account_id: str | None = None,
+              account_id: str | None = None, max_id: str | None = None,
+              min_id: str | None = None,
               remote: bool = Query(False, alias="resolve")):  # "resolve" would shadow ninja
     """Search as Mastodon answered it before v2: hashtags are plain names."""
     accounts, tags, statuses = _search(request, q, type, limit, offset, remote, following,
-                                       account_id)
+                                       account_id, max_id, min_id)
     return {"accounts": [account_out(a) for a in accounts],
             "statuses": statuses_out(statuses, request.auth.account),
             "hashtags": [tag_out(t)["name"] for t in tags]}
