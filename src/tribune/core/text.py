@@ -9,7 +9,8 @@ Rules follow Mastodon's app/lib/text_formatter.rb and app/models/account.rb
   with at least one letter, not preceded by a letter, digit, ``_``, ``=``, ``/`` or
   ``)``; zero-width joiners and other invisible characters end it; text is NFC
   normalised first, so ``cafe`` + a combining acute is ``café``; its matching key is
-  NFKC + casefold (see :func:`normalize_tag`), its display name the text as written;
+  NFKC + casefold + Latin letters folded to ASCII (see :func:`normalize_tag`), its
+  display name the text as written;
 * length is counted in grapheme clusters (what a reader sees as one character);
   URLs (found by linkify-it-py) count as 23, and a remote mention counts only its
   ``@user`` part (Mastodon's StatusLengthValidator).
@@ -41,12 +42,35 @@ GRAPHEME_RE = regex.compile(r"\X")
 _linkify = LinkifyIt(options={"fuzzy_link": False, "fuzzy_email": False})
 
 
-def normalize_tag(name: str) -> str:
-    """The matching key of a hashtag: NFKC, then casefold (``#ＣＡＴＳ`` -> ``cats``).
+# Latin letters with no ASCII base under canonical decomposition, and their
+# ASCII letter (the Latin-1 and Latin Extended-A part of Lucene's ASCIIFoldingFilter,
+# which Mastodon's HashtagNormalizer applies). ``ß``, ``æ``, ``œ`` and ``þ`` are
+# kept, as Mastodon keeps them.
+_LATIN_WITHOUT_BASE = {"ð": "d", "đ": "d", "ħ": "h", "ı": "i", "ĸ": "k", "ŀ": "l",
+                       "ł": "l", "ŋ": "n", "ø": "o", "ſ": "s", "ŧ": "t"}
 
-    Diacritics are kept (``zähler`` and ``zahler`` are different tags).
-    """
-    return unicodedata.normalize("NFKC", name).casefold()
+
+def _fold_latin(char: str) -> str:
+    """``char`` without its diacritics when it is a Latin-1 or Latin Extended-A
+    letter (U+00C0 to U+017F): ``é`` -> ``e``, ``ł`` -> ``l``; any other character
+    as it is, so other scripts' combining marks (Devanagari vowel signs, kana
+    voicing marks) keep their meaning."""
+    if not "\u00c0" <= char <= "\u017f":
+        return char
+    if char in _LATIN_WITHOUT_BASE:
+        return _LATIN_WITHOUT_BASE[char]
+    base = unicodedata.normalize("NFD", char)[0]
+    return base if base.isascii() and base.isalpha() else char
+
+
+def normalize_tag(name: str) -> str:
+    """The matching key of a hashtag: NFKC, casefold, then Latin letters folded to
+    ASCII (``#ＣＡＴＳ`` -> ``cats``, ``#Café`` -> ``cafe``, ``#Zähler`` -> ``zahler``),
+    as Mastodon's HashtagNormalizer (app/lib/hashtag_normalizer.rb) matches tags:
+    ``#café`` and ``#cafe`` are one hashtag. Returns a ``str``, never longer than
+    the NFKC-casefolded name."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return "".join(_fold_latin(char) for char in folded)
 
 
 def normalize_username(name: str) -> str:

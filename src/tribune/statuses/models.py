@@ -14,8 +14,9 @@ __all__ = ["Bookmark", "Favourite", "Mention", "Pin", "Poll", "PollVote", "Quote
 
 
 class Tag(models.Model):
-    """A hashtag. ``name`` is the matching key (NFKC + casefold); ``display_name`` the
-    first spelling seen."""
+    """A hashtag. ``name`` is the matching key (``core.text.normalize_tag``: NFKC,
+    casefold, Latin letters folded to ASCII); ``display_name`` the first spelling
+    seen."""
 
     name = models.CharField(max_length=200, unique=True)
     display_name = models.CharField(max_length=200)

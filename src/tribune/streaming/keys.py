@@ -7,6 +7,8 @@ channels, streaming/index.js ``channelNameFromPath``): ``timeline:<account id>``
 
 from __future__ import annotations
 
+from tribune.core.text import normalize_tag
+
 PUBLIC = "timeline:public"
 PUBLIC_LOCAL = "timeline:public:local"
 PUBLIC_REMOTE = "timeline:public:remote"
@@ -23,9 +25,10 @@ def direct(account_id: int) -> str:
 
 
 def hashtag(name: str, *, local: bool = False) -> str:
-    """The channel of a hashtag's stream; ``name`` is lower-cased, as Mastodon
-    folds tag names."""
-    return f"timeline:hashtag:{name.lower()}" + (":local" if local else "")
+    """The channel of a hashtag's stream; ``name`` is reduced to its matching key
+    (``core.text.normalize_tag``), as Mastodon's streaming server is given the
+    normalised tag name, so ``#Café`` and ``#cafe`` share one stream."""
+    return f"timeline:hashtag:{normalize_tag(name)}" + (":local" if local else "")
 
 
 def list_(list_id: int) -> str:
