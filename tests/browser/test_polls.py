@@ -33,6 +33,9 @@ def test_vote_in_a_poll(checks):
     poll = post.get_by_role("region", name="Poll")
     expect(poll.get_by_role("radio")).to_have_count(2)
     expect(poll).to_contain_text("Closes in")
+    poll.get_by_role("button", name="Vote").click()  # nothing chosen: refused, and why
+    expect(post.get_by_role("alert")).to_have_text("Choices can't be blank")
+    poll = post.get_by_role("region", name="Poll")
     poll.get_by_role("radio", name="Museum").check()
     checks.visit(ben.page, "poll-before-voting")
     poll.get_by_role("button", name="Vote").click()  # htmx swaps the results in

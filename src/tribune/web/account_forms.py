@@ -34,6 +34,7 @@ from tribune.accounts.selectors import (
 from tribune.accounts.services import DISPLAY_NAME_MAX, NOTE_MAX, USERNAME_RE
 from tribune.core.errors import ValidationFailed
 from tribune.media.account_images import check_picture
+from tribune.web.errors import reason
 from tribune.web.forms import IMAGE_ACCEPT, VISIBILITY_CHOICES
 
 INVITE_ERRORS = {
@@ -190,7 +191,7 @@ def _checked_picture(upload):
     try:
         return check_picture(upload)
     except ValidationFailed as error:
-        raise ValidationError(str(error), code="invalid") from None
+        raise ValidationError(reason(error), code="invalid") from None
 
 
 class ProfileForm(forms.Form):

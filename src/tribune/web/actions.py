@@ -36,6 +36,7 @@ from tribune.statuses import services as statuses
 from tribune.statuses.policy import quote_refusal
 from tribune.timelines.services import feed_add_status
 from tribune.web.cards import cards_for
+from tribune.web.errors import reason
 from tribune.web.forms import ComposeForm, EditForm
 from tribune.web.throttle import limited_message
 from tribune.web.viewer import account_required, redirect_back
@@ -76,7 +77,7 @@ def _error_page(request: HttpRequest, error: DomainError) -> HttpResponse:
                       status=429)
     status = 403 if isinstance(error, Forbidden) else 422
     return render(request, "web/error.html", {"title": _("That did not work"),
-                                              "message": str(error)}, status=status)
+                                              "message": reason(error)}, status=status)
 
 
 @require_POST
@@ -100,7 +101,7 @@ def status_action(request: HttpRequest, status_id: str, action: str) -> HttpResp
     except (Forbidden, ValidationFailed, Conflict, RateLimited) as exc:
         if request.htmx:  # the button bar stays, with the reason beside it
             card = cards_for([status], request.viewer)[0]
-            message = limited_message(exc) if isinstance(exc, RateLimited) else str(exc)
+            message = limited_message(exc) if isinstance(exc, RateLimited) else reason(exc)
             return render(request, "web/_actions.html", {"card": card, "error": message})
         return _error_page(request, exc)
     if request.htmx:
@@ -135,7 +136,7 @@ def compose(request: HttpRequest) -> HttpResponse:
                                                        description=description,
                                                        process_now=True).pk)
                 except ValidationFailed as exc:
-                    form.add_error(field, str(exc))
+                    form.add_error(field, reason(exc))
                     raise
             poll = None
             if options := form.poll_options():
@@ -170,9 +171,9 @@ def compose(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _("The post you are replying to or quoting is gone."))
         except ValidationFailed as exc:
             if not form.errors:
-                form.add_error(None, str(exc))
+                form.add_error(None, reason(exc))
         except (Forbidden, Unavailable) as exc:  # restricted account; storage down
-            form.add_error(None, str(exc))
+            form.add_error(None, reason(exc))
         except RateLimited as exc:  # the same budget as the API's (statuses.services)
             form.add_error(None, limited_message(exc))
             code = 429
@@ -244,7 +245,7 @@ def poll_vote(request: HttpRequest, status_id: str) -> HttpResponse:
     except (Forbidden, ValidationFailed) as exc:
         if request.htmx:
             card = cards_for([status], request.viewer)[0]
-            return render(request, "web/_status_poll.html", {"card": card, "error": str(exc)},
+            return render(request, "web/_status_poll.html", {"card": card, "error": reason(exc)},
                           status=422)
         return _error_page(request, exc)
     if request.htmx:
@@ -278,7 +279,7 @@ def edit(request: HttpRequest, username: str, status_id: str) -> HttpResponse:
                                        text=form.cleaned_data["text"],
                                        spoiler_text=form.cleaned_data["spoiler_text"])
             except (ValidationFailed, Forbidden) as exc:
-                form.add_error(None, str(exc))
+                form.add_error(None, reason(exc))
             else:
                 return _see_other(url)
         code = 422

@@ -34,6 +34,7 @@ from tribune.accounts.two_factor import two_factor_verify, two_factor_wait
 from tribune.core.capacity import hashing_slot
 from tribune.core.errors import DomainError
 from tribune.web import throttle
+from tribune.web.errors import reason
 from tribune.web.join import PENDING_KEY, PENDING_SECONDS, see_other
 from tribune.web.security_forms import (
     EmailAddressForm,
@@ -102,7 +103,7 @@ def confirmation(request: HttpRequest) -> HttpResponse:
         email_confirm(token=request.GET.get("token", ""))
     except DomainError as error:
         return render(request, "web/confirmation_failed.html",
-                      {"title": _("Confirmation failed"), "error": str(error)}, status=422)
+                      {"title": _("Confirmation failed"), "error": reason(error)}, status=422)
     messages.success(request, _("Your e-mail address has been confirmed."))
     if request.user.is_authenticated:
         return see_other(reverse("web:settings_account"))

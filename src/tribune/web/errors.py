@@ -62,3 +62,16 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     """500: a page that needs no database and no request context."""
     return HttpResponse(loader.get_template("500.html").render(), status=500)
+
+
+def reason(error: Exception) -> str:
+    """What a page says of a refused action: the service's message (``reason(error)``)
+    without the ``Validation failed: `` that the client API keeps for Mastodon's
+    apps (Rails' wording), in either language, and with a capital first letter:
+    "Validation failed: Choices can't be blank" -> "Choices can't be blank"."""
+    text = str(error)
+    for prefix in ("Validation failed: ", _("Validation failed: ")):
+        if text.startswith(prefix) and len(text) > len(prefix):
+            text = text[len(prefix):]
+            return text[:1].upper() + text[1:]
+    return text

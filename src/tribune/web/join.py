@@ -33,6 +33,7 @@ from tribune.core.errors import DomainError
 from tribune.moderation.selectors import rule_list
 from tribune.web import throttle
 from tribune.web.account_forms import SignInForm, SignUpForm
+from tribune.web.errors import reason
 
 PENDING_KEY = "tribune_two_factor_pending"  # {"user": id, "backend": path, "at": seconds}
 PENDING_SECONDS = 300
@@ -119,7 +120,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         try:
             account = account_sign_up(**form.sign_up_arguments())
         except DomainError as error:  # only races get here: the form checked the rest
-            form.add_error(None, str(error))
+            form.add_error(None, reason(error))
             return render(request, "web/sign_up.html", {**context, "form": form},
                           status=422)
     if not account.user.is_active:

@@ -34,6 +34,7 @@ from tribune.moderation.jurors import (
 )
 from tribune.moderation.models import PanelState, Restriction, Verdict
 from tribune.moderation.selectors import rule_list
+from tribune.web.errors import reason
 from tribune.web.join import see_other
 from tribune.web.viewer import account_required, staff_required, viewer_of
 
@@ -116,7 +117,7 @@ def settings_jury(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("You will not be drawn for new juries."))
             return see_other(reverse("web:settings_jury"))
     except DomainError as error:
-        messages.error(request, str(error))
+        messages.error(request, reason(error))
         return see_other(reverse("web:settings_jury"))
     profile = juror_profile(account=account)
     active = profile is not None and profile.opted_out_at is None
@@ -161,7 +162,7 @@ def panel(request: HttpRequest, panel_id: str) -> HttpResponse:
         try:
             vote_cast(juror=request.viewer, panel_id=view.panel.pk, **form.cleaned_data)
         except DomainError as error:
-            form.add_error(None, str(error))
+            form.add_error(None, reason(error))
         else:
             messages.success(request, _("Your vote has been recorded."))
             return see_other(reverse("web:jury_panel", args=[view.panel.pk]))
@@ -185,7 +186,7 @@ def send_to_jury(request: HttpRequest, case_id: str) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except DomainError as error:
-        messages.error(request, str(error))
+        messages.error(request, reason(error))
     else:
         messages.success(request, _("The case has gone to a jury. It leaves the queue until "
                                     "the jury closes."))

@@ -30,6 +30,7 @@ from tribune.lists.models import TITLE_MAX_LENGTH, List, RepliesPolicy
 from tribune.statuses.policy import removed_for
 from tribune.statuses.selectors import statuses_by_ids
 from tribune.timelines.selectors import collapse_reblogs
+from tribune.web.errors import reason
 from tribune.web.join import see_other
 from tribune.web.pages import _feed
 from tribune.web.viewer import account_required, redirect_back
@@ -78,7 +79,7 @@ def _save(form: forms.Form, call) -> object | None:
     try:
         return call()
     except DomainError as error:
-        form.add_error(None, str(error))
+        form.add_error(None, reason(error))
         return None
 
 
@@ -253,7 +254,7 @@ def list_account_add(request: HttpRequest, list_id: str) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except DomainError as error:
-        return _detail(request, found, add_error=str(error))
+        return _detail(request, found, add_error=reason(error))
     messages.success(
         request,
         _("%(name)s has been added to the list.")
@@ -316,7 +317,7 @@ def account_lists_set(request: HttpRequest, account_id: str) -> HttpResponse:
         return render(
             request,
             "web/error.html",
-            {"title": _("That did not work"), "message": str(error)},
+            {"title": _("That did not work"), "message": reason(error)},
             status=422,
         )
     messages.success(request, _("The lists have been saved."))

@@ -45,6 +45,7 @@ from tribune.moderation.selectors import (
 )
 from tribune.moderation.services import report_create
 from tribune.statuses.selectors import status_get_visible
+from tribune.web.errors import reason
 from tribune.web.notice_views import LEGAL_CATEGORY_CHOICES
 from tribune.web.throttle import limited_message
 from tribune.web.viewer import account_required, staff_required, viewer_of
@@ -103,7 +104,7 @@ def report(request: HttpRequest, username: str, status_id: str | None = None) ->
                 status_ids=[status.pk] if status else [], rule_ids=rule_ids,
                 category=category, comment=form.cleaned_data["comment"])
         except ValidationFailed as exc:
-            form.add_error(None, str(exc))
+            form.add_error(None, reason(exc))
         except RateLimited as exc:  # the account's budget, shared with the API
             form.add_error(None, limited_message(exc))
             code = 429
@@ -218,7 +219,7 @@ def case(request: HttpRequest, case_id: str) -> HttpResponse:
                     duration=timedelta(days=days) if days else None,
                     unfounded_report_ids=data["unfounded"], strike=data["strike"])
             except (ValidationFailed, Forbidden) as exc:
-                form.add_error(None, str(exc))
+                form.add_error(None, reason(exc))
             else:
                 return redirect("web:moderation_case", case_id=found.pk)
     return render(request, "web/moderation_case.html", {
@@ -283,7 +284,7 @@ def decision(request: HttpRequest, decision_id: str) -> HttpResponse:
                 appeal_create(account=request.viewer, decision_id=found.pk,
                               text=form.cleaned_data["text"])
             except (ValidationFailed, Forbidden, Conflict) as exc:
-                form.add_error(None, str(exc))
+                form.add_error(None, reason(exc))
             else:
                 return redirect("web:moderation_decision", decision_id=found.pk)
     return render(request, "web/moderation_decision.html", {
@@ -331,7 +332,7 @@ def appeal(request: HttpRequest, appeal_id: str) -> HttpResponse:
                 appeal_decide(reviewer=viewer, appeal_id=found.pk, reverse=reversing,
                               response=form.cleaned_data["response"], **extra)
             except (ValidationFailed, Forbidden) as exc:
-                form.add_error(None, str(exc))
+                form.add_error(None, reason(exc))
             else:
                 return redirect("web:moderation_appeal", appeal_id=found.pk)
     return render(request, "web/moderation_appeal.html", {

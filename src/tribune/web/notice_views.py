@@ -14,6 +14,7 @@ from tribune.core.errors import RateLimited, ValidationFailed
 from tribune.core.urls import absolute
 from tribune.moderation.notices import EXPLANATION_MAX, notice_create
 from tribune.web import throttle
+from tribune.web.errors import reason
 from tribune.web.viewer import viewer_of
 
 # The Transparency Database categories in the words of its public site; breaches of
@@ -94,7 +95,7 @@ def notice(request: HttpRequest) -> HttpResponse:
         try:
             filed = notice_create(**form.cleaned_data, reporter=viewer)
         except ValidationFailed as exc:
-            form.add_error(None, str(exc))
+            form.add_error(None, reason(exc))
         except RateLimited as exc:  # a signed-in reporter's daily budget of reports
             form.add_error(None, throttle.limited_message(exc))
             return render(request, "web/notice.html", {**context, "form": form}, status=429)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from tribune.core.errors import ValidationFailed
 from tribune.portability.imports import ARCHIVE_KINDS, import_check
 from tribune.portability.models import ImportKind, ImportMode
+from tribune.web.errors import reason
 
 KIND_CHOICES = [
     (ImportKind.FOLLOWING, _("Following list (CSV)")),
@@ -46,7 +47,7 @@ class ImportForm(forms.Form):
         try:
             import_check(kind=data["kind"], mode=data["mode"], upload=data["file"])
         except ValidationFailed as exc:
-            self.add_error("file", ValidationError(str(exc), code="refused"))
+            self.add_error("file", ValidationError(reason(exc), code="refused"))
         return data
 
 

@@ -24,6 +24,7 @@ from tribune.portability.selectors import (
     import_rows,
     imports_of,
 )
+from tribune.web.errors import reason
 from tribune.web.portability_forms import AliasesForm, ImportForm, MovedToForm
 from tribune.web.settings_views import _bound, _page, _saved, form_saved
 from tribune.web.viewer import account_required
@@ -48,7 +49,7 @@ def import_export(request: HttpRequest) -> HttpResponse:
         try:
             export_request(account=account)
         except DomainError as error:
-            export_error = str(error)
+            export_error = reason(error)
         else:
             return _saved(request, _("Your archive is being prepared; it will be ready "
                                      "to download here."), "web:settings_import_export")

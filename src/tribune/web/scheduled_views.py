@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from tribune.core.errors import NotFound, ValidationFailed
 from tribune.scheduling import selectors, services
+from tribune.web.errors import reason
 from tribune.web.forms import ScheduleForm
 from tribune.web.viewer import account_required
 
@@ -47,7 +48,7 @@ def scheduled_status_reschedule(request: HttpRequest, scheduled_status_id: str) 
             services.scheduled_status_update(account=request.viewer, scheduled_status_id=row.pk,
                                              scheduled_at=form.cleaned_data["scheduled_at"])
         except ValidationFailed as exc:
-            form.add_error("scheduled_at", str(exc))
+            form.add_error("scheduled_at", reason(exc))
         else:
             return _back()
     return _page(request, errors={row.pk: form}, status=422)

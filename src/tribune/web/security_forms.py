@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from tribune.accounts.emails import password_reset_complete
 from tribune.core.errors import ValidationFailed
 from tribune.web.account_forms import password_help
+from tribune.web.errors import reason
 
 
 def _code_field(label=None) -> forms.CharField:
@@ -68,4 +69,4 @@ class ResetPasswordForm(SetPasswordForm):
             return password_reset_complete(user=self.user,
                                            password=self.cleaned_data["new_password1"])
         except ValidationFailed as error:  # the validators ran already: only a race
-            raise ValidationError(str(error)) from None
+            raise ValidationError(reason(error)) from None

@@ -26,6 +26,7 @@ from tribune.accounts.two_factor import (
 from tribune.core.errors import DomainError, NotFound
 from tribune.oauth.selectors import authorized_applications
 from tribune.oauth.services import application_authorization_revoke
+from tribune.web.errors import reason
 from tribune.web.join import see_other
 from tribune.web.security_forms import TotpEnableForm, TwoFactorDisableForm
 from tribune.web.viewer import account_required
@@ -53,14 +54,14 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         try:
             totp_setup(user=user)
         except DomainError as error:
-            messages.error(request, str(error))
+            messages.error(request, reason(error))
         return see_other(reverse("web:settings_two_factor"))
     if action in ("enable", "codes") and (action == "codes" or enable_form.is_valid()):
         try:
             codes = (two_factor_enable(user=user, code=enable_form.cleaned_data["code"])
                      if action == "enable" else _regenerate(user))
         except DomainError as error:
-            enable_form.add_error("code", str(error))
+            enable_form.add_error("code", reason(error))
             status = 422
         else:
             return _page(request, "web/settings_two_factor.html", "two_factor", title,
@@ -70,7 +71,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             two_factor_disable(user=user, code=disable_form.cleaned_data["code"],
                                password=disable_form.cleaned_data["current_password"])
         except DomainError as error:
-            disable_form.add_error(None, str(error))
+            disable_form.add_error(None, reason(error))
         else:
             messages.success(request, _("Two-factor authentication is now off."))
             return see_other(reverse("web:settings_two_factor"))

@@ -33,6 +33,7 @@ from tribune.web.account_forms import (
     PreferencesForm,
     ProfileForm,
 )
+from tribune.web.errors import reason
 from tribune.web.join import see_other
 from tribune.web.viewer import account_required
 
@@ -64,7 +65,7 @@ def form_saved(form, call) -> bool:
     try:
         call()
     except DomainError as error:
-        form.add_error(None, str(error))
+        form.add_error(None, reason(error))
         return False
     return True
 
