@@ -13,24 +13,72 @@ from django.test import Client
 from tests import instances, mastodon_schema
 from tests.smtp import mail, smtp_server  # noqa: F401  (fixtures: a real SMTP server)
 
-# Files whose tests start servers, browsers or whole instances: collected first, so
-# that pytest-xdist (``--dist loadfile`` hands out files in collection order) starts
-# them while the quick files can still fill the other workers, rather than leaving
-# one of them to a worker at the end of the run.
-SLOW_FIRST = ("tests/portability/", "tests/e2e/", "tests/browser/",
-              "tests/streaming/test_server.py", "tests/media/test_s3_storage.py",
-              "tests/media/test_media_files.py", "tests/core/test_db_task_recovery.py",
-              "tests/test_cli.py", "tests/test_cli_scale.py")
+# Files whose tests start servers, browsers or whole instances, heaviest first (by
+# the durations CI lists): collected first, so that pytest-xdist, which hands out
+# files in collection order, starts the longest while the quick files can still
+# fill the other workers, rather than leaving one of them to a worker at the end.
+# A folder stands for the files in it that are not named before it.
+SLOW_FIRST = (
+    "tests/e2e/test_scale_out.py", "tests/e2e/test_federation_two_instances.py",
+    "tests/browser/", "tests/e2e/test_concurrency.py", "tests/portability/test_backup_restore.py",
+    "tests/portability/test_backup_interrupted.py", "tests/streaming/test_server.py",
+    "tests/e2e/test_schemathesis.py", "tests/portability/test_backup_rows.py",
+    "tests/test_cli.py", "tests/core/test_db_task_recovery.py",
+    "tests/portability/test_backup_s3.py", "tests/portability/test_backup_refusals.py",
+    "tests/test_cli_scale.py", "tests/media/test_s3_storage.py",
+    "tests/media/test_media_files.py", "tests/e2e/", "tests/portability/",
+)
+# Files that share one worker, as if they were one: the browser tests, and the e2e
+# tests that use the e2e ``server`` fixture (every e2e file but those of
+# E2E_OWN_SERVERS), share a server (and the browser tests a Chromium) per worker,
+# which would otherwise start on every worker that gets one of their files.
+E2E_OWN_SERVERS = ("tests/e2e/test_scale_out.py", "tests/e2e/test_federation_two_instances.py",
+                   "tests/e2e/test_schemathesis.py", "tests/e2e/test_surge.py")
 
 
-@pytest.hookimpl(trylast=True)  # after pytest-django's ordering, which it keeps
-def pytest_collection_modifyitems(session, config, items) -> None:
-    """The files of SLOW_FIRST ahead of the others, each file's tests in order."""
-    def slow(item) -> bool:
-        path = item.nodeid.split("::", 1)[0]
-        return not path.startswith(SLOW_FIRST)
+def _path(item) -> str:
+    return item.nodeid.split("::", 1)[0]
 
-    items.sort(key=slow)  # stable: the order within each group is kept
+
+def work_unit(nodeid: str) -> str:
+    """What pytest-xdist hands to one worker whole (``--dist loadfile``): the test's
+    file, or the shared unit of its folder (see E2E_OWN_SERVERS)."""
+    path = nodeid.split("::", 1)[0]
+    if path.startswith("tests/browser/"):
+        return "tests/browser/"
+    if path.startswith("tests/e2e/") and path not in E2E_OWN_SERVERS:
+        return "tests/e2e/ server"
+    return path
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` by ``work_unit`` rather than by file alone."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class WorkUnitScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return WorkUnitScheduling(config, log)
+
+
+def _rank(item) -> int:
+    path = _path(item)
+    return next((n for n, slow in enumerate(SLOW_FIRST) if path.startswith(slow)),
+                len(SLOW_FIRST))
+
+
+class _SlowFirst:
+    @pytest.hookimpl(trylast=True)  # after pytest-django's ordering, which it keeps
+    def pytest_collection_modifyitems(self, items) -> None:
+        """The files of SLOW_FIRST ahead of the others, in its order."""
+        items.sort(key=_rank)  # stable: the order within each file is kept
+
+
+def pytest_configure(config) -> None:
+    config.pluginmanager.register(_SlowFirst(), "tribune-slow-first")
 
 
 IMMEDIATE_TASKS = {

@@ -1,5 +1,5 @@
 """The Redis that tests which need one use: the run's own (TRIBUNE_REDIS_URL), else
-a local server's database 13, or the one ``TRIBUNE_TEST_REDIS_URL`` names (moved
+a local server's database 12, or the one ``TRIBUNE_TEST_REDIS_URL`` names (moved
 by the xdist worker's index: tests/xdist_services.py); without one they skip, or
 fail under TRIBUNE_REQUIRE_SERVICES=1."""
 
@@ -13,7 +13,7 @@ from tests.mastodon_schema import require_services
 from tests.xdist_services import shifted
 
 LOCAL_REDIS = shifted(
-    os.environ.get("TRIBUNE_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+    os.environ.get("TRIBUNE_TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
 )
 
 

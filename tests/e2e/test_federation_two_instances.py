@@ -42,8 +42,11 @@ def client(server, username: str) -> Mastodon:
                     api_base_url=server.base_url)
 
 
-@pytest.fixture
-def instances(tmp_path):
+@pytest.fixture(scope="module")
+def instances(tmp_path_factory):
+    """a.test and b.test, shared by the tests of this file (each uses accounts of
+    its own): starting a pair of servers costs more than the test that follows."""
+    tmp_path = tmp_path_factory.mktemp("two-instances")
     port_a, port_b = free_port("127.0.0.2"), free_port("127.0.0.3")
     peers = f"a.test=127.0.0.2:{port_a},b.test=127.0.0.3:{port_b}"
     started = []
@@ -177,31 +180,31 @@ def _a_block_on_b_stops_delivery(server_b, alice: Mastodon, bob: Mastodon) -> No
 
 def test_a_move_from_a_to_b_carries_the_followers(instances):
     server_a, server_b = instances
-    alice, carol = client(server_a, "alice"), client(server_b, "carol")
-    client(server_b, "bob")
+    ann, cora = client(server_a, "ann"), client(server_b, "cora")
+    client(server_b, "ben")
 
-    # carol on b.test follows alice on a.test
-    alice_on_b = carol.account_lookup("alice@a.test")
-    carol.account_follow(alice_on_b["id"])
-    eventually(lambda: carol.account_relationships(alice_on_b["id"])[0]["following"],
-               "the Accept of carol's follow")
-    assert alice.account_verify_credentials()["followers_count"] == 1
+    # cora on b.test follows ann on a.test
+    ann_on_b = cora.account_lookup("ann@a.test")
+    cora.account_follow(ann_on_b["id"])
+    eventually(lambda: cora.account_relationships(ann_on_b["id"])[0]["following"],
+               "the Accept of cora's follow")
+    assert ann.account_verify_credentials()["followers_count"] == 1
 
-    # bob on b.test names alice as his other account; alice moves to bob
-    named = server_b.cli("account", "aliases", "bob", "https://a.test/users/alice")
+    # ben on b.test names ann as his other account; ann moves to ben
+    named = server_b.cli("account", "aliases", "ben", "https://a.test/users/ann")
     assert named.returncode == 0, named.stderr
-    moved = server_a.cli("account", "move", "alice", "https://b.test/users/bob")
+    moved = server_a.cli("account", "move", "ann", "https://b.test/users/ben")
     assert moved.returncode == 0, moved.stderr
 
-    # b.test takes the Move: carol now follows bob and no longer alice
-    bob_on_b = carol.account_lookup("bob")
+    # b.test takes the Move: cora now follows ben and no longer ann
+    ben_on_b = cora.account_lookup("ben")
 
-    def carol_follows_bob():
-        (to_bob,) = carol.account_relationships(bob_on_b["id"])
-        (to_alice,) = carol.account_relationships(alice_on_b["id"])
-        return to_bob["following"] and not to_alice["following"]
+    def cora_follows_ben():
+        (to_ben,) = cora.account_relationships(ben_on_b["id"])
+        (to_ann,) = cora.account_relationships(ann_on_b["id"])
+        return to_ben["following"] and not to_ann["following"]
 
-    eventually(carol_follows_bob, "carol's follow moved from alice to bob")
-    assert carol.account(alice_on_b["id"])["moved"]["acct"] == "bob"
-    eventually(lambda: alice.account_verify_credentials()["followers_count"] == 0,
-               "the Undo of carol's follow on a.test")
+    eventually(cora_follows_ben, "cora's follow moved from ann to ben")
+    assert cora.account(ann_on_b["id"])["moved"]["acct"] == "ben"
+    eventually(lambda: ann.account_verify_credentials()["followers_count"] == 0,
+               "the Undo of cora's follow on a.test")
