@@ -405,3 +405,64 @@ def test_where_work_can_wait_the_update_goes_at_the_windows_end(
         poll_update.call(poll_id=status.poll.pk)  # the window's end: both votes
     ((_path, sent),) = posted(zed_inboxes)
     assert [o["replies"]["totalItems"] for o in sent["object"]["oneOf"]] == [1, 1]
+
+
+def _stored_question(zed_keys, capture, tallies) -> Poll:
+    send(create(question(7, [("Tea", tallies[0]), ("Coffee", tallies[1])])), zed_keys, capture)
+    return Poll.objects.get(status__uri=f"{ZED}/statuses/7")
+
+
+def _fetches(peer) -> int:
+    return sum(1 for r in peer.received if r.method == "GET" and r.path == "/users/zed/statuses/7")
+
+
+def test_reading_a_stale_remote_poll_fetches_its_counts_again(
+        zed, zed_keys, zed_account, alice, api_as, django_capture_on_commit_callbacks):
+    poll = _stored_question(zed_keys, django_capture_on_commit_callbacks, (3, 1))
+    assert poll.last_fetched_at is not None
+    zed.json("/users/zed/statuses/7", question(7, [("Tea", 5), ("Coffee", 2)], voters=7))
+    url = f"/api/v1/polls/{poll.pk}"
+
+    # Read a moment ago: not stale, nothing fetched.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_as(alice).get(url).json()["votes_count"] == 4
+    assert _fetches(zed) == 0
+
+    # Read two minutes ago: a signed-in reader has it fetched (visitors do not).
+    Poll.objects.filter(pk=poll.pk).update(last_fetched_at=timezone.now() - timedelta(minutes=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        api_as(None).get(url)
+    assert _fetches(zed) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        first = api_as(alice).get(url).json()
+    assert first["votes_count"] == 4  # this answer has what was known
+    assert _fetches(zed) == 1
+    fresh = api_as(alice).get(url).json()
+    assert [(o["title"], o["votes_count"]) for o in fresh["options"]] == [("Tea", 5), ("Coffee", 2)]
+    assert fresh["voters_count"] == 7
+    with django_capture_on_commit_callbacks(execute=True):
+        api_as(alice).get(url)
+    assert _fetches(zed) == 1  # read just now: not again
+
+
+def test_a_poll_read_after_its_end_is_not_fetched_again(
+        zed, zed_keys, zed_account, alice, api_as, django_capture_on_commit_callbacks):
+    poll = _stored_question(zed_keys, django_capture_on_commit_callbacks, (3, 1))
+    ended = timezone.now() - timedelta(hours=1)
+    Poll.objects.filter(pk=poll.pk).update(expires_at=ended,
+                                           last_fetched_at=ended + timedelta(minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        api_as(alice).get(f"/api/v1/polls/{poll.pk}")
+    assert _fetches(zed) == 0
+
+
+def test_a_refetch_answered_with_another_object_changes_nothing(
+        zed, zed_keys, zed_account, alice, api_as, django_capture_on_commit_callbacks):
+    poll = _stored_question(zed_keys, django_capture_on_commit_callbacks, (3, 1))
+    Poll.objects.filter(pk=poll.pk).update(last_fetched_at=timezone.now() - timedelta(minutes=2))
+    zed.json("/users/zed/statuses/7", question(8, [("Tea", 99), ("Coffee", 99)]))
+    with django_capture_on_commit_callbacks(execute=True):
+        api_as(alice).get(f"/api/v1/polls/{poll.pk}")
+    assert _fetches(zed) == 1
+    poll.refresh_from_db()
+    assert poll.tallies == [3, 1]

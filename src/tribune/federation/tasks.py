@@ -20,7 +20,8 @@ from tribune.federation.health import MAX_RETRIES, RETRY_DELAYS, retry_delay
 logger = logging.getLogger(__name__)
 
 QUEUE = "federation"
-__all__ = ["MAX_RETRIES", "QUEUE", "RETRY_DELAYS", "deliver", "delivery_enqueue", "poll_update"]
+__all__ = ["MAX_RETRIES", "QUEUE", "RETRY_DELAYS", "deliver", "delivery_enqueue", "poll_fetch",
+           "poll_update"]
 
 
 def _again(*, run_after: datetime, **kwargs: Any) -> bool:
@@ -159,3 +160,12 @@ def poll_update(*, poll_id: int) -> None:
     from tribune.federation.outbox import poll_update_send
 
     poll_update_send(poll_id=poll_id)
+
+
+@task(queue_name=QUEUE)
+def poll_fetch(*, poll_id: int) -> None:
+    """Read a remote poll's counts again from its server
+    (``federation.polls.poll_fetch_now``), queued by ``poll_refresh_soon``."""
+    from tribune.federation.polls import poll_fetch_now
+
+    poll_fetch_now(poll_id=poll_id)

@@ -223,7 +223,8 @@ class Poll(models.Model):
     poll may cast several), ``voters_count`` the accounts that voted. The counts are
     recomputed from ``PollVote`` rows in each vote's transaction, under a lock of
     this row (``statuses.polls.poll_vote``). ``ended_notified_at`` is set once the
-    end-of-poll notifications are sent, so they go out once.
+    end-of-poll notifications are sent, so they go out once. A remote poll's
+    counts are its server's, read at ``last_fetched_at``.
     """
 
     id = IdField()
@@ -236,6 +237,9 @@ class Poll(models.Model):
     votes_count = models.PositiveIntegerField(default=0)
     voters_count = models.PositiveIntegerField(default=0)
     ended_notified_at = models.DateTimeField(null=True, blank=True)
+    # A remote poll's: when its server's counts were last read (a Create, an Update
+    # or a fetch of its Question); Mastodon's ``last_fetched_at``.
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:

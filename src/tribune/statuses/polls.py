@@ -237,7 +237,26 @@ def poll_remote_create_for(*, status: Status, poll: RemotePoll, now: datetime) -
     return Poll.objects.create(
         status=status, options=list(poll.options), tallies=list(poll.tallies),
         multiple=poll.multiple, expires_at=poll.expires_at, votes_count=sum(poll.tallies),
-        voters_count=poll.voters_count, created_at=now)
+        voters_count=poll.voters_count, created_at=now, last_fetched_at=now)
+
+
+# Seconds before a remote poll's counts may be read from its server again.
+REMOTE_POLL_STALE_AFTER = 60
+
+
+def poll_possibly_stale(poll: Poll, *, now: datetime | None = None) -> bool:
+    """Whether a remote poll's counts may have changed on its server since they
+    were read: they were last read before the poll ended (or it has no end) and
+    over ``REMOTE_POLL_STALE_AFTER`` seconds ago (Mastodon's
+    ``Poll#possibly_stale?``). Always False for a local poll, whose counts are
+    the votes here."""
+    if poll.status.account.is_local:
+        return False
+    now = now or timezone.now()
+    read = poll.last_fetched_at
+    if read is not None and poll.expires_at is not None and read >= poll.expires_at:
+        return False
+    return (now - (read or poll.created_at)).total_seconds() > REMOTE_POLL_STALE_AFTER
 
 
 def poll_remote_refresh(*, account: Account, status: Status, poll: RemotePoll) -> Poll:
@@ -264,8 +283,9 @@ def poll_remote_refresh(*, account: Account, status: Status, poll: RemotePoll) -
             stored.votes_count = sum(poll.tallies)
             stored.voters_count = poll.voters_count
             stored.expires_at = poll.expires_at
+            stored.last_fetched_at = timezone.now()
             stored.save(update_fields=["options", "multiple", "tallies", "votes_count",
-                                       "voters_count", "expires_at"])
+                                       "voters_count", "expires_at", "last_fetched_at"])
         Status.objects.filter(pk=status.pk).update(version=new_version())
         publish(PollRefreshed(status_id=status.pk, end_changed=end_changed))
     return stored

@@ -11,6 +11,7 @@ from tribune.api.auth import public, write
 from tribune.api.base import responses
 from tribune.api.presenters import poll_entity, poll_shared
 from tribune.api.schemas import Poll
+from tribune.federation.polls import poll_refresh_soon
 from tribune.statuses import polls
 
 router = Router(tags=["polls"])
@@ -31,8 +32,15 @@ def _out(request, poll) -> dict[str, Any]:
 
 @router.get("/v1/polls/{poll_id}", response=responses(Poll), auth=public())
 def poll_get(request, poll_id: str):
-    """A poll, if its status is visible to the caller."""
-    return _out(request, polls.poll_get_visible(poll_id=poll_id, viewer=request.auth.account))
+    """A poll, if its status is visible to the caller. A remote poll whose counts
+    are possibly stale is read again from its server for a signed-in caller, as
+    Mastodon's refresh_poll does; this answer has the counts known now, the next
+    one the fresh ones (federation.polls)."""
+    viewer = request.auth.account
+    poll = polls.poll_get_visible(poll_id=poll_id, viewer=viewer)
+    if viewer is not None:
+        poll_refresh_soon(poll)
+    return _out(request, poll)
 
 
 @router.post("/v1/polls/{poll_id}/votes", response=responses(Poll), auth=write("statuses"))
