@@ -112,6 +112,13 @@ def test_search_type_limit_offset_and_following(alice, searchable, api_as):
     assert api.get("/api/v2/search", {"q": "bir", "limit": "abc"}).status_code == 422
 
 
+@pytest.mark.parametrize("path", ["/api/v2/search", "/api/v1/search"])
+@pytest.mark.parametrize("params", [{}, {"q": ""}, {"q": "   "}, {"type": "accounts"}])
+def test_search_without_a_query_is_400_as_in_mastodon(alice, api_as, path, params):
+    r = api_as(alice).get(path, params)
+    assert (r.status_code, r.json()) == (400, {"error": "param is missing or the value is empty: q"})
+
+
 def test_search_v1_returns_hashtag_names(alice, searchable, api_as):
     r = api_as(alice).get("/api/v1/search", {"q": "bi"})
     assert r.status_code == 200

@@ -50,14 +50,15 @@ def test_follow_a_tag_then_list_and_unfollow_it(api_as, alice, bob):
     assert api.get("/api/v1/followed_tags").json() == []
 
 
-def test_bad_tags_are_404_and_scopes_apply(api_as, alice):
+def test_bad_tags_are_404_or_422_and_scopes_apply(api_as, alice):
     api = api_as(alice)
     assert api.get("/api/v1/tags/nosuchtag").status_code == 404
-    assert api.post("/api/v1/tags/not%20a%20tag/follow").status_code == 404
     assert api.post("/api/v1/tags/nosuchtag/unfollow").status_code == 404
-    assert (
-        api.post("/api/v1/tags/123/follow").status_code == 404
-    )  # digits only: no hashtag
+    # A name no post could carry as a hashtag cannot be followed: Mastodon's 422.
+    for bad in ("not%20a%20tag", "123", "z" * 300, "%F0%9F%98%80"):  # digits only, an emoji
+        r = api.post(f"/api/v1/tags/{bad}/follow")
+        assert (r.status_code, r.json()["error"]) == (422, "Validation failed: Name is invalid")
+    assert not TagFollow.objects.exists()
     assert (
         api_as(alice, scopes="read").post("/api/v1/tags/cats/follow").status_code == 403
     )

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account
-from tribune.core.errors import Forbidden, NotFound
+from tribune.core.errors import Forbidden, NotFound, ValidationFailed
 from tribune.core.ids import parse_id
 from tribune.core.text import extract_hashtags, normalize_tag
 from tribune.statuses.models import Status, Tag
@@ -29,15 +29,19 @@ __all__ = ["tag_follow", "tag_unfollow", "trend_status_review", "trend_tag_revie
 
 def tag_for_name(name: str, *, create: bool) -> Tag:
     """The hashtag called ``name`` (a leading ``#`` ignored; matched by its key,
-    NFKC + casefold), made when ``create`` and the name is a valid hashtag (the
-    text rules of ``core.text``). Raises NotFound for an unknown or invalid name."""
+    ``core.text.normalize_tag``), made when ``create`` and the name is a valid
+    hashtag (the text rules of ``core.text``). Raises NotFound for an unknown name,
+    or an invalid one when not ``create``, and ValidationFailed (422, Mastodon's
+    "Name is invalid") for an invalid one to be made."""
     name = (name or "").strip().removeprefix("#")
     key = normalize_tag(name)[:200]
     tag = Tag.objects.filter(name=key).first() if key else None
     if tag is not None:
         return tag
-    if not create or [normalize_tag(t) for t in extract_hashtags("#" + name)] != [key]:
+    if not create:
         raise NotFound(_("Record not found"))
+    if not key or [normalize_tag(t) for t in extract_hashtags("#" + name)] != [key]:
+        raise ValidationFailed(_("Validation failed: Name is invalid"))
     tag, _created = Tag.objects.get_or_create(
         name=key, defaults={"display_name": name[:200]}
     )

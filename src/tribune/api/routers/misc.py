@@ -76,8 +76,13 @@ def _search(request, q: str, type: str | None, limit: int | None, offset: int | 
     with a type, and statuses are found by signed-in searchers only
     (``search.selectors.status_search``), by ``account_id`` alone when given. With
     ``resolve``, a handle is looked up on its server and an address
-    (``federation.lookup.url_resolve``) gives its account or post alone."""
+    (``federation.lookup.url_resolve``) gives its account or post alone. Raises
+    ApiError 400 for a missing or blank ``q``, 401 for a visitor's offset or
+    resolve."""
     viewer = request.auth.account
+    if not q.strip():
+        # Mastodon's validate_search_params! (params.require(:q)): Rails' own 400.
+        raise ApiError(400, "param is missing or the value is empty: q")
     if viewer is None and (offset or resolve):
         # Mastodon's rule: visitors get the first page only, and no remote lookups.
         raise ApiError(401, "Search queries pagination is not supported without authentication")
