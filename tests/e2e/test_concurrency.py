@@ -15,15 +15,9 @@ PASSWORD = "correct-horse-battery-staple"
 POSTS = 10  # per writer, each favourited by the reader
 
 
-def _token(server, name: str) -> str:
-    made = server.cli("createuser", name, "--email", f"{name}@example.test", "--password", PASSWORD)
-    assert made.returncode == 0, made.stderr
-    return server.cli("token", name, "--scopes", "read write follow").stdout.split()[-1]
-
-
 def test_concurrent_writers_and_readers(server):
     names = [f"writer{i}" for i in range(4)]
-    tokens = {name: _token(server, name) for name in [*names, "reader"]}
+    tokens = server.accounts(*names, "reader")
     api = f"{server.base_url}/api/v1"
 
     def headers(name):

@@ -27,11 +27,7 @@ def eventually(check, timeout: float = 20.0):
 @pytest.fixture(scope="module")
 def people(server):
     clients = []
-    for name in ("dmone", "dmtwo"):
-        done = server.cli("createuser", name, "--email", f"{name}@example.test",
-                          "--password", PASSWORD)
-        assert done.returncode == 0, done.stderr
-        token = server.cli("token", name, "--scopes", "read write follow push").stdout.split()[-1]
+    for token in server.accounts("dmone", "dmtwo", scopes="read write follow push").values():
         clients.append(Mastodon(access_token=token, api_base_url=server.base_url,
                                 version_check_mode="none", ratelimit_method="throw"))
         clients[-1].test_token = token

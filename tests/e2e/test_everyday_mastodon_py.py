@@ -20,19 +20,7 @@ WAIT = 30  # seconds before a missing event fails the test
 @pytest.fixture(scope="module")
 def everyday(server):
     clients = []
-    for name in ("everydayreader", "everydaywriter"):
-        done = server.cli(
-            "createuser",
-            name,
-            "--email",
-            f"{name}@example.test",
-            "--password",
-            PASSWORD,
-        )
-        assert done.returncode == 0, done.stderr
-        token = server.cli(
-            "token", name, "--scopes", "read write follow"
-        ).stdout.split()[-1]
+    for token in server.accounts("everydayreader", "everydaywriter").values():
         clients.append(
             Mastodon(
                 access_token=token,

@@ -17,10 +17,7 @@ AS = "application/activity+json"
 
 
 def test_a_peer_finds_the_actor_and_reads_a_public_note(server):
-    made = server.cli("createuser", "fedora", "--email", "fedora@example.test",
-                      "--password", PASSWORD)
-    assert made.returncode == 0, made.stderr
-    token = server.cli("token", "fedora", "--scopes", "read write").stdout.split()[-1]
+    token = server.accounts("fedora", scopes="read write")["fedora"]
     api = f"{server.base_url}/api/v1"
     headers = {"Authorization": f"Bearer {token}"}
     public = requests.post(f"{api}/statuses", headers=headers,

@@ -26,19 +26,8 @@ def eventually(check, timeout: float = 20.0):
 @pytest.fixture(scope="module")
 def people(server):
     clients = []
-    for name in ("filterone", "filtertwo"):
-        done = server.cli(
-            "createuser",
-            name,
-            "--email",
-            f"{name}@example.test",
-            "--password",
-            PASSWORD,
-        )
-        assert done.returncode == 0, done.stderr
-        token = server.cli(
-            "token", name, "--scopes", "read write follow push"
-        ).stdout.split()[-1]
+    for token in server.accounts("filterone", "filtertwo",
+                                 scopes="read write follow push").values():
         clients.append(
             Mastodon(
                 access_token=token,

@@ -10,9 +10,7 @@ PASSWORD = "correct-horse-battery-staple"
 def test_keep_alive_survives_requests_whose_body_is_never_read(server):
     """A POST refused before its body is read (403 scope, 404 id) must not leave the
     body on a keep-alive connection, where it would be parsed as the next request."""
-    made = server.cli("createuser", "keeper", "--email", "keeper@example.test", "--password", PASSWORD)
-    assert made.returncode == 0, made.stderr
-    token = server.cli("token", "keeper", "--scopes", "read").stdout.split()[-1]
+    token = server.accounts("keeper", scopes="read")["keeper"]
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
     api = f"{server.base_url}/api/v1"

@@ -16,10 +16,7 @@ from tests.media import images
 
 @pytest.fixture(scope="module")
 def pia(server):
-    done = server.cli("createuser", "pia", "--email", "pia@example.test",
-                      "--password", "correct-horse-battery-staple")
-    assert done.returncode == 0, done.stderr
-    token = server.cli("token", "pia", "--scopes", "read write").stdout.strip().splitlines()[-1]
+    token = server.accounts("pia", scopes="read write")["pia"]
     client = Mastodon(access_token=token, api_base_url=server.base_url,
                       version_check_mode="created", ratelimit_method="throw")
     return client, token

@@ -31,20 +31,7 @@ def push_server(tmp_path_factory, push_service):
 
 
 def client(server, name: str) -> Mastodon:
-    done = server.cli(
-        "createuser",
-        name,
-        "--email",
-        f"{name}@example.test",
-        "--password",
-        "correct-horse-battery-staple",
-    )
-    assert done.returncode == 0, done.stderr
-    token = (
-        server.cli("token", name, "--scopes", "read write push")
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    token = server.accounts(name, scopes="read write push")[name]
     return Mastodon(
         access_token=token,
         api_base_url=server.base_url,

@@ -20,12 +20,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
     data_dir.mkdir()
     process, server, log = start_server(data_dir, TRIBUNE_RATE_LIMITS="off")
     try:
-        made = server.cli("createuser", "fuzz", "--email", "fuzz@example.test", "--password",
-                          "correct-horse-battery-staple")
-        assert made.returncode == 0, made.stderr
-        token = server.cli("token", "fuzz", "--scopes", "read write follow push").stdout.split()[-1]
-        server.cli("createuser", "other", "--email", "other@example.test", "--password",
-                   "correct-horse-battery-staple")
+        token = server.accounts("fuzz", "other", scopes="read write follow push")["fuzz"]
         schemathesis = Path(sys.executable).with_name("schemathesis")
         run = subprocess.run(
             [str(schemathesis), "run", f"{server.base_url}/api/openapi.json",

@@ -18,11 +18,7 @@ WAIT = 30  # seconds before a missing event fails the test
 @pytest.fixture(scope="module")
 def streamers(server):
     clients = []
-    for name in ("streamone", "streamtwo"):
-        done = server.cli("createuser", name, "--email", f"{name}@example.test",
-                          "--password", PASSWORD)
-        assert done.returncode == 0, done.stderr
-        token = server.cli("token", name, "--scopes", "read write follow").stdout.split()[-1]
+    for token in server.accounts("streamone", "streamtwo").values():
         clients.append(Mastodon(access_token=token, api_base_url=server.base_url,
                                 version_check_mode="none", ratelimit_method="throw"))
     return clients

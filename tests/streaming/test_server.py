@@ -32,12 +32,7 @@ def live(request, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp(f"streaming-{request.param}")
     redis_url = _private_redis_url() if request.param == "redis" else ""
     process, server, log = start_server(data_dir, TRIBUNE_REDIS_URL=redis_url)
-    tokens = {}
-    for name in ("writer", "reader"):
-        done = server.cli("createuser", name, "--email", f"{name}@example.test",
-                          "--password", "correct-horse-battery-staple")
-        assert done.returncode == 0, done.stderr
-        tokens[name] = server.cli("token", name, "--scopes", "read write follow").stdout.split()[-1]
+    tokens = server.accounts("writer", "reader")
     streaming = requests.get(f"{server.base_url}/api/v1/instance", timeout=10).json()[
         "urls"]["streaming_api"]
     yield server, tokens, streaming.replace("ws", "http", 1)
