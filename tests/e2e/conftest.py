@@ -4,6 +4,7 @@ gunicorn workers and task workers."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -69,6 +70,25 @@ for name in names:
     tokens[name] = printed.getvalue().split()[-1]
 print(json.dumps(tokens))
 """
+
+
+def close_stream(response) -> None:
+    """Close a streaming HTTP response (``requests``, or the ``connection`` of a
+    Mastodon.py stream handle) at once: its socket is shut down first, so that
+    the thread reading it returns now; ``close()`` alone waits until the server's
+    next heartbeat (15 s) wakes that thread."""
+    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    response.close()
+
+
+def stream_closed(handle) -> None:
+    """Close a Mastodon.py stream handle (``run_async=True``) at once."""
+    handle.closed = True
+    if handle.connection is not None:
+        close_stream(handle.connection)
 
 
 def _tribune_cmd() -> list[str]:

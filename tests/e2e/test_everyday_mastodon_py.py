@@ -13,6 +13,8 @@ import time
 import pytest
 from mastodon import CallbackStreamListener, Mastodon
 
+from tests.e2e.conftest import stream_closed
+
 PASSWORD = "correct-horse-battery-staple"
 WAIT = 30  # seconds before a missing event fails the test
 
@@ -79,7 +81,7 @@ def test_search_list_stream_poll_and_filter_in_one_journey(everyday):
         assert "Which kite colour" in update["content"]
         assert [o["title"] for o in update["poll"]["options"]] == ["Crimson", "Teal"]
     finally:
-        handle.close()
+        stream_closed(handle)  # not handle.close(): it waits for a heartbeat
 
     reader.status_post("My own words stay out of the list")
     timeline = reader.timeline_list(kites["id"])

@@ -11,6 +11,8 @@ import threading
 import pytest
 from mastodon import CallbackStreamListener, Mastodon
 
+from tests.e2e.conftest import stream_closed
+
 PASSWORD = "correct-horse-battery-staple"
 WAIT = 30  # seconds before a missing event fails the test
 
@@ -64,4 +66,4 @@ def test_the_user_stream_delivers_a_new_post_and_a_notification(streamers, serve
         assert notification["account"]["acct"] == "streamtwo"
         assert notification["status"]["id"] == posted["id"]
     finally:
-        handle.close()
+        stream_closed(handle)  # not handle.close(): it waits for a heartbeat

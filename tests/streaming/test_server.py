@@ -5,11 +5,9 @@ with Redis pub/sub."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import queue
 import re
-import socket
 import threading
 
 import pytest
@@ -17,7 +15,7 @@ import requests
 import websocket
 
 import tests.instances as instances
-from tests.e2e.conftest import start_server, stop_server
+from tests.e2e.conftest import close_stream, start_server, stop_server
 
 WAIT = 30  # seconds before a missing event fails the test
 
@@ -63,17 +61,6 @@ def sse_events(response, into: queue.Queue) -> None:
                 into.put((event, line[len("data: "):]))
     except (requests.RequestException, AttributeError, ValueError):
         return  # closed by the test
-
-
-def close_stream(response) -> None:
-    """Close a streaming response at once: its socket is shut down first, so that
-    the thread reading it (``sse_events``) returns now instead of after the
-    server's next heartbeat (15 s), which ``close()`` alone would wait for."""
-    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-    response.close()
 
 
 def next_event(events: queue.Queue, name: str):
