@@ -20,12 +20,12 @@ pytestmark = pytest.mark.own_instances
 
 @pytest.fixture(scope="module")
 def bulky(seeded, tmp_path_factory) -> Target:
-    """The seeded instance with 200,000 more hashtags, so that a backup or a
+    """The seeded instance with 60,000 more hashtags, so that a backup or a
     restore takes seconds."""
     source = copy_instance(seeded, tmp_path_factory.mktemp("bulky") / "data")
     with sqlite3.connect(source.sqlite) as db:
         db.execute("""
-            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000)
             INSERT INTO statuses_tag (name, display_name, created_at)
             SELECT 'bulk' || i, 'Bulk' || i, '2025-01-31 12:00:00' FROM n""")
     return source
