@@ -90,6 +90,15 @@ def test_register_rejects_a_non_object_json_body(api_as):
     assert "error" in r.json()
 
 
+def test_a_json_body_nested_too_deeply_is_refused_not_a_500(alice, api_as):
+    deep = '{"a":' * 20_000 + "1" + "}" * 20_000  # past the parser's recursion limit
+    for who, path in ((None, "/api/v1/apps"), (alice, "/api/v1/statuses")):
+        api = api_as(who)
+        r = api.client.post(path, deep, content_type="application/json", **api.headers)
+        assert r.status_code in (400, 422), (path, r.status_code)
+        assert "error" in r.json()
+
+
 def test_verify_credentials_with_an_app_only_token(api_as):
     from tribune.oauth.models import Application
     from tribune.oauth.services import token_create

@@ -206,7 +206,11 @@ def test_a_changed_key_is_fetched_again_once(zed, alice, django_capture_on_commi
     assert Follow.objects.filter(account__uri=ZED, target=alice).exists()
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'{"no": "type"}'])
+# Nested deeper than Python's parser follows: a RecursionError once made it a 500.
+DEEP = b'{"a":' * 20_000 + b"1" + b"}" * 20_000
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'{"no": "type"}', DEEP])
 def test_a_signed_body_that_is_not_an_activity_is_400(zed, zed_keys, alice, body):
     private, _public = zed_keys
     response = post("/users/alice/inbox", None, private_pem=private, body=body)

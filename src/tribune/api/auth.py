@@ -82,7 +82,7 @@ def _body_token(request: HttpRequest) -> str | None:
     if request.content_type.endswith("json"):
         try:
             data = json.loads(request.body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         value = data.get("access_token") if isinstance(data, dict) else None
         return value if isinstance(value, str) else None

@@ -112,13 +112,17 @@ def _check_text(value: Any) -> None:
 def body_params(request: HttpRequest) -> dict[str, Any]:
     """The request's body parameters (JSON or form), merged over its query string.
 
-    Raises ValueError for a body that claims to be JSON and is not an object.
+    Raises ValueError for a body that claims to be JSON and is not an object (or
+    is nested too deeply to be read).
     """
     params = fold(request.GET)
     content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
     if content_type.endswith("json"):
         if request.body:
-            data = json.loads(request.body)
+            try:
+                data = json.loads(request.body)
+            except RecursionError:  # nested deeper than the parser follows
+                raise ValueError("JSON body is nested too deeply") from None
             if not isinstance(data, dict):
                 raise ValueError("JSON body must be an object")
             _merge(params, data)

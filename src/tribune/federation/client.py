@@ -100,7 +100,7 @@ def get_document(url: str, *, signer: Signer | None = None) -> FetchedDocument:
             f"({response.content_type or 'no type'})", temporary=False)
     try:
         document = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise FederationRequestError(f"{response.url} is not JSON", temporary=False) from None
     if not isinstance(document, dict):
         raise FederationRequestError(f"{response.url} is not a JSON object", temporary=False)

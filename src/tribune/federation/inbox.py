@@ -127,7 +127,7 @@ def inbox_receive(*, method: str, target: str, headers: Mapping[str, str],
     signer = _signer(method=method, target=target, headers=headers, body=body)
     try:
         activity = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested too deeply
         raise InboxRefused(400, "the body is not JSON") from None
     if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
         raise InboxRefused(400, "the body is not an activity")

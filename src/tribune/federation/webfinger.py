@@ -63,7 +63,7 @@ def webfinger_actor_uri(username: str, domain: str) -> str:
         raise WebFingerError(f"{url} answered {response.status}")
     try:
         jrd: Any = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise WebFingerError(f"{url} is not JSON") from None
     links = jrd.get("links") if isinstance(jrd, dict) else None
     for link in links if isinstance(links, list) else []:

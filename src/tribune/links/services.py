@@ -171,7 +171,7 @@ def _oembed(url: str) -> object:
         response = http.fetch(url, headers={"Accept": "application/json"},
                               max_bytes=OEMBED_MAX_BYTES)
         return json.loads(response.content) if response.status == 200 else None
-    except (http.FetchError, ValueError) as exc:
+    except (http.FetchError, ValueError, RecursionError) as exc:
         logger.info("links: no oEmbed from %s: %s", url, exc)
         return None
 

@@ -50,7 +50,7 @@ def _body_params(request: HttpRequest) -> Iterable[tuple[str, str]]:
     if raw.startswith("{"):
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             return []
         return [
             (key, _as_text(value))

@@ -251,7 +251,7 @@ class ArchiveReader:
 def parse_json(name: str, raw: bytes) -> dict:
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _damaged(f"{name} is not JSON") from None
     if not isinstance(data, dict):
         raise _damaged(f"{name} is not a JSON object")

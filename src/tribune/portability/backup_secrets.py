@@ -92,7 +92,7 @@ def secrets_open(*, envelope: bytes, passphrase: str) -> dict:
         plain = AESGCM(key).decrypt(base64.b64decode(data["nonce"]),
                                     base64.b64decode(data["ciphertext"]), AAD)
         secrets = json.loads(plain)
-    except (InvalidTag, ValueError, KeyError, TypeError):
+    except (InvalidTag, ValueError, KeyError, TypeError, RecursionError):
         raise ValidationFailed(_("The passphrase is wrong, or the archive's secrets are "
                                  "damaged.")) from None
     if not isinstance(secrets, dict):

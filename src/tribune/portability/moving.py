@@ -130,7 +130,7 @@ def _ask_old_instance(url: str) -> dict[str, Any]:
     try:
         answer = fetch(url, headers={"Accept": "application/json"}, max_bytes=10_000)
         data = json.loads(answer.content) if answer.status == 200 else {}
-    except (FetchError, ValueError):
+    except (FetchError, ValueError, RecursionError):
         raise ValidationFailed(_("The old server could not be asked to confirm the move "
                                  "statement.")) from None
     return data if isinstance(data, dict) else {}

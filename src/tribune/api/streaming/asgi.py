@@ -288,7 +288,7 @@ async def _websocket(scope: Scope, receive, send) -> None:
     async def _command(text: str) -> None:
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
         if not isinstance(data, dict) or data.get("type") not in ("subscribe", "unsubscribe"):
             await _send_error("Unknown message type", 400)
