@@ -229,6 +229,18 @@ def test_a_like_and_its_undo_count_and_notify(zed_keys, zed_account, alice,
     assert not Notification.objects.filter(account=alice, type="favourite").exists()
 
 
+def test_a_like_of_another_servers_post_is_not_counted_here(
+        zed_keys, zed_account, django_capture_on_commit_callbacks):
+    # zed's own post, known here: its count is zed's server's, as in Mastodon.
+    send(create(note(31)), zed_keys, django_capture_on_commit_callbacks)
+    status = Status.objects.get(uri=f"{ZED}/statuses/31")
+    send({"id": f"{ZED}#likes/31", "type": "Like", "actor": ZED,
+          "object": status.uri}, zed_keys, django_capture_on_commit_callbacks)
+    status.refresh_from_db()
+    assert status.favourites_count == 0
+    assert not Favourite.objects.exists()
+
+
 def test_local_posts_cannot_be_deleted_or_edited_from_outside(
         zed_keys, zed_account, alice, django_capture_on_commit_callbacks):
     status = status_create(account=alice, text="mine")

@@ -125,11 +125,17 @@ def announce_receive(activity: dict[str, Any], sender: RemoteActor) -> None:
 
 
 def like_receive(activity: dict[str, Any], sender: RemoteActor) -> None:
-    """``Like`` of a post known here: a favourite by the sender."""
+    """``Like`` of a local post: a favourite by the sender. A Like of another
+    server's post is ignored, as Mastodon's ActivityPub::Activity::Like ignores
+    it: its count is its own server's, which the Like reaches too, and counting
+    it here as well would let anyone inflate a count that server does not show."""
     uri = ref_id(activity.get("object"))
     status = status_by_uri(uri) if uri else None
     if status is None:
         _ignored("Like", sender, f"{uri} is not known here")
+        return
+    if not status.account.is_local:
+        _ignored("Like", sender, f"{uri} is not a post of this server")
         return
     favourite_create(account=sender.account, status=status)
 
