@@ -324,6 +324,16 @@ def test_boolean_settings_are_checked(tmp_path):
     assert "TRIBUNE_DEBUG" in line and "ValueError" not in line
 
 
+def test_a_refusal_is_one_line_even_in_debug_mode(tmp_path):
+    # The two-instance set-up runs with TRIBUNE_DEBUG=1: a refusal stays one line
+    # there; only an unexpected error shows its traceback.
+    result = tribune(tmp_path, "serve", "--port", "1",
+                     env={"TRIBUNE_DEBUG": "1", "TRIBUNE_DEV_PEERS": "garbage"})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "TRIBUNE_DEV_PEERS must be comma-separated" in one_line(result.stderr)
+
+
 def _nice_of(pid: int) -> int:
     """The nice value of process ``pid`` (field 19 of /proc/PID/stat)."""
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])

@@ -205,3 +205,27 @@ def test_a_move_between_two_local_accounts_moves_the_followers(
     assert not Follow.objects.filter(account=carol, target=alice).exists()
     bob.refresh_from_db()
     assert bob.followers_count == 1
+
+
+def test_aliases_and_a_move_may_name_accounts_by_handle(
+    zed, remote_followers, alice, bob, django_capture_on_commit_callbacks
+):
+    from tests.federation.test_follow_remote import serve_webfinger
+    from tribune.federation.moves import account_aliases_name
+
+    xan = "https://remote.test/users/xan"
+    zed.json("/users/xan", actor_document("xan", key_pair()[1], alsoKnownAs=[ALICE]))
+    zed.routes["/users/xan/inbox"] = (202, {}, b"")
+    serve_webfinger(zed, "xan", xan)
+    # Handles of this server and of another, as Mastodon's forms take them.
+    account_aliases_name(account=alice, aliases=["@bob", "@xan@remote.test", "xan@remote.test"])
+    alice.refresh_from_db()
+    assert alice.also_known_as == [f"{settings.TRIBUNE_BASE_URL}/users/bob", xan]
+    with pytest.raises(ValidationFailed, match=r"@nobody@remote\.test names no account"):
+        account_aliases_name(account=alice, aliases=["@nobody@remote.test"])
+    alice.refresh_from_db()
+    assert len(alice.also_known_as) == 2  # a refused list changes nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        account_move(account=alice, target_uri="@xan@remote.test")
+    alice.refresh_from_db()
+    assert alice.moved_to_uri == xan

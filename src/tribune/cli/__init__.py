@@ -296,9 +296,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             debug = env_bool("TRIBUNE_DEBUG", False)
         except Exception:  # the bad value itself is what is being reported
             debug = False
-        if debug:
+        from tribune.cli.errors import describe, explained
+
+        if debug and not explained(exc):
             raise
-        from tribune.cli.errors import describe
 
         print(f"tribune {args.command}: error: {describe(exc)}", file=sys.stderr)
         return 1

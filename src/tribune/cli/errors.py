@@ -7,16 +7,24 @@ class CliError(Exception):
     """A failure the command explains itself; ``str(exc)`` is the whole message."""
 
 
-def describe(exc: BaseException) -> str:
-    """``exc`` as one readable line (no traceback)."""
+def explained(exc: BaseException) -> bool:
+    """Whether ``exc`` is a refusal that says all there is to say (a CliError, a
+    domain rule, a management command's or a configuration's error): told in one
+    line even with ``TRIBUNE_DEBUG=1``, which shows the traceback of others."""
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management.base import CommandError
-    from django.db import DatabaseError
 
     from tribune.core.errors import DomainError
 
+    return isinstance(exc, CliError | DomainError | CommandError | ImproperlyConfigured)
+
+
+def describe(exc: BaseException) -> str:
+    """``exc`` as one readable line (no traceback)."""
+    from django.db import DatabaseError
+
     message = " ".join(str(exc).split())
-    if isinstance(exc, CliError | DomainError | CommandError | ImproperlyConfigured):
+    if explained(exc):
         return message or type(exc).__name__
     if isinstance(exc, DatabaseError) and "no such table" in message:
         return f"the database is not set up ({message}); run `tribune migrate` first"

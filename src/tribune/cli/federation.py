@@ -49,7 +49,8 @@ def add_parsers(commands) -> None:
         "can move to USER only once it is named here.",
     )
     aliases.add_argument("name", metavar="USER", help="username of a local account")
-    aliases.add_argument("uris", metavar="URI", nargs="*", help="ActivityPub ids")
+    aliases.add_argument("uris", metavar="URI", nargs="*",
+                         help="ActivityPub ids, or handles (@user@domain) looked up")
     move = account_commands.add_parser(
         "move",
         help="move USER to another account",
@@ -59,7 +60,8 @@ def add_parsers(commands) -> None:
         "URI ('') undoes the move.",
     )
     move.add_argument("name", metavar="USER", help="username of a local account")
-    move.add_argument("uri", metavar="URI", help="the new account's ActivityPub id")
+    move.add_argument("uri", metavar="URI",
+                      help="the new account's ActivityPub id, or its handle (@user@domain)")
 
 
 def cmd_federation(args: argparse.Namespace) -> int:
@@ -97,15 +99,14 @@ def cmd_federation(args: argparse.Namespace) -> int:
 
 
 def cmd_account(args: argparse.Namespace) -> int:
-    from tribune.accounts.services import account_aliases_set
     from tribune.cli.portability import _account
     from tribune.core.errors import DomainError
-    from tribune.federation.moves import account_move
+    from tribune.federation.moves import account_aliases_name, account_move
 
     account = _account(args.name)
     try:
         if args.account_command == "aliases":
-            account_aliases_set(account=account, aliases=args.uris)
+            account_aliases_name(account=account, aliases=args.uris)
             print(
                 _("aliases of %(name)s: %(uris)s")
                 % {"name": args.name, "uris": " ".join(account.also_known_as) or "-"}

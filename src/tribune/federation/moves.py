@@ -60,13 +60,44 @@ def _target_aliases(uri: str) -> tuple[str, list[str]]:
     return data.uri, list(data.also_known_as)
 
 
+def account_address(text: str) -> str:
+    """The ActivityPub id of the account a person names: an address (``https://``)
+    as it is, or a handle (``@user@domain``, ``user@domain``, ``@user`` for one of
+    this server) looked up, on its server through WebFinger when it is not known
+    here, as Mastodon's moving and alias forms take handles. "" stays "". Raises
+    ValidationFailed for a handle that names no account that can be had."""
+    from tribune.core.errors import NotFound
+    from tribune.federation.webfinger import account_resolve
+
+    text = text.strip()
+    if not text or text.startswith(("https://", "http://")) or "@" not in text:
+        return text  # an address, or what the next check refuses with its reason
+    try:
+        found = account_resolve(acct=text.removeprefix("@"))
+    except NotFound:
+        raise ValidationFailed(
+            _("Validation failed: %(handle)s names no account that can be found")
+            % {"handle": text[:200]}) from None
+    return account_uri(found)
+
+
+def account_aliases_name(*, account: Account, aliases: list[str]) -> Account:
+    """``accounts.services.account_aliases_set`` with each alias an address or a
+    handle (``account_address``). Raises ValidationFailed."""
+    from tribune.accounts.services import account_aliases_set
+
+    return account_aliases_set(account=account,
+                               aliases=[account_address(alias) for alias in aliases])
+
+
 def account_move(*, account: Account, target_uri: str) -> Account:
     """Move the local ``account`` to the account whose ActivityPub id is
     ``target_uri`` ("" undoes a move, sending nothing). The target must name
-    ``account`` among its aliases (``alsoKnownAs``), checked now. Raises
-    ValidationFailed for a target that cannot be fetched or does not name
-    ``account``, and as ``account_moved_to_set``."""
-    uri = target_uri.strip()
+    ``account`` among its aliases (``alsoKnownAs``), checked now; a handle is
+    looked up first (``account_address``). Raises ValidationFailed for a target
+    that cannot be found or fetched or does not name ``account``, and as
+    ``account_moved_to_set``."""
+    uri = account_address(target_uri)
     if not uri or _is_local_uri(uri) or not uri.startswith(("https://", "http://")):
         return account_moved_to_set(account=account, uri=uri)  # checked there
     try:

@@ -55,9 +55,9 @@ class AliasesForm(forms.Form):
     aliases = forms.CharField(
         label=_("Your other accounts"), required=False,
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
-        help_text=_("One account address per line, such as "
-                    "https://social.example/users/name. Name your old account here "
-                    "before it moves to this one."))
+        help_text=_("One account per line: its handle, such as @name@social.example, "
+                    "or its address, such as https://social.example/users/name. Name "
+                    "your old account here before it moves to this one."))
 
     def clean_aliases(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["aliases"].splitlines()
@@ -67,7 +67,7 @@ class AliasesForm(forms.Form):
 class MovedToForm(forms.Form):
     moved_to = forms.CharField(
         label=_("This account has moved to"), required=False, max_length=500,
-        widget=forms.URLInput(attrs={"spellcheck": "false",
-                                     "placeholder": "https://social.example/users/name"}),
-        help_text=_("The address of your new account. Your profile here then shows where "
-                    "you went. Leave empty to undo."))
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocapitalize": "none",
+                                      "placeholder": "@name@social.example"}),
+        help_text=_("The handle or address of your new account. Your profile here then "
+                    "shows where you went. Leave empty to undo."))

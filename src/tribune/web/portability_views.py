@@ -10,9 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from tribune.accounts.selectors import account_uri
-from tribune.accounts.services import account_aliases_set
 from tribune.core.errors import DomainError, NotFound
-from tribune.federation.moves import account_move
+from tribune.federation.moves import account_aliases_name, account_move
 from tribune.portability.exports import CSV_EXPORTS, export_csv, export_request
 from tribune.portability.imports import import_create
 from tribune.portability.models import RowResult
@@ -120,7 +119,7 @@ def moving(request: HttpRequest) -> HttpResponse:
                                initial={"aliases": "\n".join(account.also_known_as)})
     moved_form = MovedToForm(_bound(request, "moved"), prefix="moved",
                              initial={"moved_to": account.moved_to_uri})
-    if aliases_form.is_bound and form_saved(aliases_form, lambda: account_aliases_set(
+    if aliases_form.is_bound and form_saved(aliases_form, lambda: account_aliases_name(
             account=account, aliases=aliases_form.cleaned_data["aliases"])):
         return _saved(request, _("Your aliases have been saved."), "web:settings_moving")
     if moved_form.is_bound and form_saved(moved_form, lambda: account_move(
