@@ -92,7 +92,10 @@ def test_a_follow_of_a_locked_account_waits_and_nothing_is_delivered(
         assert post("/users/lou/inbox", follow("/users/lou"), private_pem=private).status_code == 202
     assert FollowRequest.objects.filter(account__uri=ZED, target=locked).exists()
     assert not Follow.objects.exists()
-    assert [r.method for r in zed.received] == ["GET"]
+    # zed's actor, then its collections for its counts; nothing posted (no Accept).
+    assert [r.path for r in zed.received] == ["/users/zed", "/users/zed/outbox",
+                                              "/users/zed/followers"]
+    assert {r.method for r in zed.received} == {"GET"}
 
 
 def test_accepting_the_request_later_delivers_the_accept(

@@ -187,3 +187,46 @@ def test_a_remote_bio_is_bounded_and_stays_sanitised(remote, zed_keys, db):
     account = remote_actor_fetch("https://remote.test/users/zed").account
     assert 0 < len(account.note_html) <= REMOTE_NOTE_HTML_MAX + len("</p>")
     assert account.note_html.startswith("<p>word word") and "<script" not in account.note_html
+
+
+def _collection(path: str, total) -> dict:
+    return {"@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"https://remote.test{path}", "type": "OrderedCollection",
+            "totalItems": total, "first": f"https://remote.test{path}?page=1"}
+
+
+def test_a_remote_profile_shows_the_counts_of_its_server(
+        db, remote, zed_keys, alice, api_as, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    cache.clear()
+    remote.json("/users/zed", actor_document("zed", zed_keys[1],
+                                             following="https://remote.test/users/zed/following"))
+    remote.json("/users/zed/outbox", _collection("/users/zed/outbox", 1234))
+    remote.json("/users/zed/followers", _collection("/users/zed/followers", 56))
+    remote.json("/users/zed/following", _collection("/users/zed/following", "7"))  # not a count
+    with django_capture_on_commit_callbacks(execute=True):
+        account = remote_actor_fetch(ZED).account
+    shown = api_as(alice).get(f"/api/v1/accounts/{account.pk}").json()
+    assert (shown["statuses_count"], shown["followers_count"], shown["following_count"]) == (
+        1234, 56, 0)
+    # Read again at most once an hour: a second fetch asks nothing more.
+    asked = len(remote.received)
+    with django_capture_on_commit_callbacks(execute=True):
+        remote_actor_fetch(ZED)
+    assert len(remote.received) == asked + 1  # the actor document alone
+
+
+def test_collections_on_another_host_are_not_read(db, remote, zed_keys,
+                                                  django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    cache.clear()
+    remote.json("/users/zed", actor_document(
+        "zed", zed_keys[1], outbox="https://elsewhere.test/outbox",
+        followers="https://elsewhere.test/followers"))
+    with django_capture_on_commit_callbacks(execute=True):
+        account = remote_actor_fetch(ZED).account
+    assert [r.path for r in remote.received] == ["/users/zed"]
+    account.refresh_from_db()
+    assert (account.statuses_count, account.followers_count) == (0, 0)

@@ -423,6 +423,26 @@ REMOTE_NOTE_HTML_MAX = 10_000
 
 
 @transaction.atomic
+def account_remote_counts_set(*, account: Account, statuses: int | None = None,
+                              followers: int | None = None,
+                              following: int | None = None) -> Account:
+    """Make a remote account's post, follower and following counts what its
+    server says (the sizes of its collections; None keeps a count). Counts are
+    capped at 2,147,483,647 (the column's limit); a local account is refused
+    with ValidationFailed, its counts being the rows here."""
+    if account.is_local:
+        raise ValidationFailed(_("Validation failed: A local account's counts are its own"))
+    cap = 2_147_483_647
+    values = {field: min(value, cap) for field, value in (
+        ("statuses_count", statuses), ("followers_count", followers),
+        ("following_count", following)) if value is not None}
+    if values:  # a new version: cached entities of the account are stale
+        Account.objects.filter(pk=account.pk).update(**values, version=new_version())
+        for field, value in values.items():
+            setattr(account, field, value)
+    return account
+
+
 def account_remote_upsert(*, uri: str, username: str, domain: str, display_name: str = "",
                           note_html: str = "", url: str = "", locked: bool = False,
                           bot: bool = False, also_known_as: list[str] | None = None,

@@ -12,6 +12,7 @@ it, a stub of the actor), whose ``owner``'s actor must list that key back.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -29,6 +30,8 @@ from tribune.federation.client import (
 )
 from tribune.federation.models import RemoteActor
 from tribune.media.remote import account_remote_images_set
+
+logger = logging.getLogger(__name__)
 
 ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
 BOT_TYPES = frozenset({"Service", "Application"})
@@ -64,6 +67,8 @@ class ActorData:
     moved_to: str = ""
     avatar_url: str = ""
     header_url: str = ""
+    outbox_url: str = ""
+    following_url: str = ""
 
 
 def _host(url: str) -> str:
@@ -159,7 +164,9 @@ def parse_actor(document: dict[str, Any], *, fetched_url: str) -> ActorData:
             document.get("alsoKnownAs"))[:MAX_ALSO_KNOWN_AS]) if u),
         moved_to=_http_url(document.get("movedTo")),
         avatar_url=_image_url(document.get("icon")),
-        header_url=_image_url(document.get("image")))
+        header_url=_image_url(document.get("image")),
+        outbox_url=_http_url(document.get("outbox")),
+        following_url=_http_url(document.get("following")))
 
 
 @transaction.atomic
@@ -185,7 +192,66 @@ def remote_actor_store(data: ActorData) -> RemoteActor:
         "key_id": data.key_id, "public_key_pem": data.public_key_pem, "inbox": data.inbox,
         "shared_inbox": data.shared_inbox, "followers_url": data.followers_url,
         "fetched_at": timezone.now()})
+    _counts_soon(account.pk, data)
     return actor
+
+
+# Seconds between two reads of a remote account's counts (its collections' sizes).
+COUNTS_INTERVAL = 3600
+
+
+def _counts_soon(account_id: int, data: ActorData) -> None:
+    """Queue a read of the account's post, follower and following counts from its
+    server (``actor_counts_fetch``), at most once per ``COUNTS_INTERVAL``."""
+    from django.core.cache import cache
+
+    urls = {"statuses": data.outbox_url, "followers": data.followers_url,
+            "following": data.following_url}
+    urls = {kind: url for kind, url in urls.items() if url and _host(url) == data.domain}
+    if not urls or not cache.add(f"federation:actor-counts:{account_id}", 1,
+                                 timeout=COUNTS_INTERVAL):
+        return
+    from tribune.federation.tasks import actor_counts
+
+    transaction.on_commit(lambda: actor_counts.enqueue(account_id=account_id, urls=urls))
+
+
+def _total_items(document: dict[str, Any]) -> int | None:
+    value = document.get("totalItems")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def actor_counts_fetch(*, account_id: int, urls: dict[str, str]) -> dict[str, int]:
+    """Read the sizes (``totalItems``) of a remote account's outbox, followers and
+    following collections from its server (``urls``: "statuses", "followers",
+    "following" to each collection's address, all on the account's host) and make
+    them its counts, as Mastodon's ActivityPub::ProcessAccountService does: a
+    profile shows the counts its server knows, not only the posts and follows
+    known here. A collection that cannot be read, or is on another host, or has no
+    whole ``totalItems``, leaves its count as it was. Returns the counts set."""
+    from tribune.accounts.models import Account
+    from tribune.accounts.services import account_remote_counts_set
+
+    account = Account.objects.filter(pk=account_id).exclude(domain="").first()
+    if account is None:
+        return {}
+    counts: dict[str, int] = {}
+    for kind, url in urls.items():
+        if kind not in ("statuses", "followers", "following") or _host(url) != account.domain:
+            continue
+        try:
+            fetched_url, document = _document(url, None)
+        except ActorError as error:
+            logger.info("counts of %s: %s unread: %s", account.uri, kind, error)
+            continue
+        total = _total_items(document)
+        if total is not None and _host(fetched_url) == account.domain:
+            counts[kind] = total
+    if counts:
+        account_remote_counts_set(account=account, **counts)
+    return counts
 
 
 def _document(url: str, signer: Signer | None, *,

@@ -20,8 +20,8 @@ from tribune.federation.health import MAX_RETRIES, RETRY_DELAYS, retry_delay
 logger = logging.getLogger(__name__)
 
 QUEUE = "federation"
-__all__ = ["MAX_RETRIES", "QUEUE", "RETRY_DELAYS", "deliver", "delivery_enqueue", "poll_fetch",
-           "poll_update"]
+__all__ = ["MAX_RETRIES", "QUEUE", "RETRY_DELAYS", "actor_counts", "deliver", "delivery_enqueue",
+           "poll_fetch", "poll_update"]
 
 
 def _again(*, run_after: datetime, **kwargs: Any) -> bool:
@@ -169,3 +169,12 @@ def poll_fetch(*, poll_id: int) -> None:
     from tribune.federation.polls import poll_fetch_now
 
     poll_fetch_now(poll_id=poll_id)
+
+
+@task(queue_name=QUEUE)
+def actor_counts(*, account_id: int, urls: dict[str, str]) -> None:
+    """Read a remote account's counts from its collections
+    (``actors.actor_counts_fetch``), queued when its actor is stored."""
+    from tribune.federation.actors import actor_counts_fetch
+
+    actor_counts_fetch(account_id=account_id, urls=urls)
