@@ -218,6 +218,48 @@ def test_sign_up_through_an_app_follows_the_registration_mode(db, moderator, adm
     assert Api(token).get("/api/v1/accounts/verify_credentials").status_code == 200
 
 
+def test_an_app_token_brings_its_app_with_it(db, django_assert_num_queries):
+    """The token lookup of every API call attaches an app-only token's app, which
+    a sign-up reads (its scopes, for the new login's token): it used to cost a
+    query of its own on every sign-up."""
+    from tribune.api.auth import viewer_for_token
+
+    raw = app_token()
+    with django_assert_num_queries(1):
+        viewer = viewer_for_token(raw)
+        assert (viewer.token.application.name, viewer.token.application.scopes) == (
+            "Joiner", "read write")
+        assert viewer.account is None
+
+
+def test_an_app_sign_up_is_six_statements(db):
+    """Counted from what a sign-up must do: the token (with its app), the
+    registration mode, whether the address is taken, then the login, its account
+    (with its language) and its token inserted, besides the transaction's own
+    statements. A taken username is left to the unique index; nothing is looked
+    up twice, nothing written twice."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    app = Api(app_token())
+    sign_up(app, "warmup")  # the first request of a process reads a few things once
+    with CaptureQueriesContext(connection) as queries:
+        assert sign_up(app, "counted", locale="fr").status_code == 200
+    work = [q["sql"].split()[0] for q in queries.captured_queries
+            if q["sql"].split()[0] not in ("BEGIN", "SAVEPOINT", "RELEASE")]
+    assert work == ["SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "INSERT"], work
+    assert get_user_model().objects.get(username="counted").account.locale == "fr"
+
+
+def test_a_username_taken_in_another_case_is_refused_and_leaves_nothing(db, alice):
+    """The username is checked by the unique index on LOWER(username), domain when
+    the account is inserted, after the login was: the refusal undoes the login."""
+    refused = sign_up(Api(app_token()), alice.username.upper())
+    assert refused.status_code == 422, refused.content
+    assert refused.json()["error"].endswith("is already taken")
+    assert not get_user_model().objects.filter(username=alice.username.upper()).exists()
+
+
 def test_sign_up_refusals_write_nothing(db, alice):
     app = Api(app_token())
     assert sign_up(app, "alice").status_code == 422  # taken

@@ -120,6 +120,29 @@ def test_the_username_check_probes_the_handle_index(db, make_account):
     assert "account_handle_unique" in plan, plan
 
 
+def test_the_email_check_probes_the_email_index(db, make_account):
+    """Sign-ups ask whether the address is taken through the index on LOWER(email)
+    (migration accounts 0013), never by reading every login: ``email__iexact``
+    compiles to LIKE on SQLite and UPPER() on PostgreSQL, which no index answered,
+    so each sign-up read every login."""
+    from django.db import connection
+
+    from tribune.accounts.selectors import email_taken, logins_with_email
+
+    make_account("Yan_1")  # Yan_1@example.test
+    assert email_taken("yan_1@EXAMPLE.test") and not email_taken("yan@example.test")
+    sql, params = logins_with_email("YAN_1@example.test").values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "auth_user_email_lower" in plan, plan
+
+
 def test_an_app_sign_up_whose_token_is_refused_leaves_no_login(db):
     """The login, its account and the app's token are made in one transaction: an
     app whose stored scopes no longer name a known scope cannot issue the token, and

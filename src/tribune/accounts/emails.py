@@ -37,6 +37,7 @@ from oauth2_provider.models import (
 )
 
 from tribune.accounts.models import EmailConfirmation, LoginSession
+from tribune.accounts.selectors import logins_with_email
 from tribune.accounts.services import password_hash
 from tribune.core.errors import Conflict, Forbidden, ValidationFailed
 from tribune.core.events import (
@@ -103,7 +104,7 @@ def email_confirmation_resend_to(*, email: str, language: str = "") -> None:
     (compared case-insensitively) awaits confirmation. Says nothing either way, so
     the answer never tells whether an address is known."""
     rows = (EmailConfirmation.objects.select_related("user")
-            .filter(confirmed_at__isnull=True, user__email__iexact=email.strip()))
+            .filter(confirmed_at__isnull=True, user__in=logins_with_email(email.strip())))
     for row in rows:
         publish(EmailConfirmationRequested(user_id=row.user_id, email=row.user.email,
                                            language=language))
@@ -131,8 +132,7 @@ def _check_free(email: str, user: AbstractBaseUser) -> None:
         validate_email(email)
     except DjangoValidationError:
         raise ValidationFailed(_("Validation failed: Email is invalid")) from None
-    User = get_user_model()
-    if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+    if logins_with_email(email).exclude(pk=user.pk).exists():
         raise Conflict(_("Email %(email)s is already taken") % {"email": email})
 
 
@@ -180,8 +180,7 @@ def password_reset_request(*, email: str, language: str = "") -> None:
     case-insensitively) that has a usable password. Says nothing either way, so
     the answer never tells whether an address is known (Mastodon's paranoid
     mode)."""
-    User = get_user_model()
-    for user in User.objects.filter(email__iexact=email.strip(), is_active=True):
+    for user in logins_with_email(email.strip()).filter(is_active=True):
         if user.has_usable_password():
             publish(PasswordResetRequested(user_id=user.pk, language=language))
 

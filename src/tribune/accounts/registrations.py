@@ -101,12 +101,9 @@ def account_sign_up(
     with transaction.atomic():
         if invite_code:
             invite_use(code=invite_code)
-        account = account_create(username=username, email=email, hashed_password=hashed,
-                                 active=not needs_review)
         language = _supported(locale)
-        if language:
-            account.locale = language
-            account.save(update_fields=["locale"])
+        account = account_create(username=username, email=email, hashed_password=hashed,
+                                 active=not needs_review, locale=language)
         if settings.TRIBUNE_REQUIRE_EMAIL_CONFIRMATION:
             email_confirmation_start(user=account.user,
                                      language=language or translation.get_language())

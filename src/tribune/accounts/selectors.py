@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -300,12 +300,22 @@ def username_taken(username: str) -> bool:
     return by_handle(Account.objects.all(), username, "").exists()
 
 
+def logins_with_email(email: str) -> QuerySet:
+    """The logins (``auth.User``) whose address is ``email``, compared without
+    case as the index ``auth_user_email_lower`` (LOWER(email); migration
+    accounts 0013) stores it, both sides lower-cased by the database, so the lookup
+    is one index probe: ``email__iexact`` compiles to LIKE on SQLite and UPPER()
+    on PostgreSQL, and read every login on each sign-up."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.alias(email_key=Lower("email")).filter(
+        email_key=Lower(Value(email)))
+
+
 def email_taken(email: str, *, except_account: Account | None = None) -> bool:
     """Whether a login already has this email address (case-insensitively), other
     than ``except_account``'s own."""
-    from django.contrib.auth import get_user_model
-
-    logins = get_user_model().objects.filter(email__iexact=email)
+    logins = logins_with_email(email)
     if except_account is not None:
         logins = logins.exclude(pk=except_account.user_id)
     return logins.exists()

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tribune.accounts.models import Account, QuotePolicy, Visibility
-from tribune.accounts.selectors import username_taken
+from tribune.accounts.selectors import email_taken
 from tribune.core.entity_cache import new_version
 from tribune.core.errors import Conflict, ValidationFailed
 from tribune.core.languages import is_language_code
@@ -59,6 +59,7 @@ def account_create(
     *, username: str, email: str, password: str = "", admin: bool = False,
     display_name: str = "", note: str = "", locked: bool = False, bot: bool = False,
     check_password: bool = True, active: bool = True, hashed_password: str | None = None,
+    locale: str = "",
 ) -> Account:
     """Create a local login and its public account in one transaction.
 
@@ -67,8 +68,10 @@ def account_create(
     yet (a sign-up awaiting approval). The password is hashed before the
     transaction opens (``password_hash``); a caller that wraps this in a
     transaction of its own hashes first and passes ``hashed_password`` instead of
-    ``password``. Raises ValidationFailed for bad input, Conflict when the username
-    or email is taken, and Overloaded when no password-hashing slot is free.
+    ``password``. ``locale`` is the interface language (one of
+    ``settings.LANGUAGES``, or "" for the browser's). Raises ValidationFailed for
+    bad input, Conflict when the username or email is taken, and Overloaded when
+    no password-hashing slot is free.
     """
     if not username or len(username) > USERNAME_MAX or not USERNAME_RE.match(username):
         raise ValidationFailed(_(
@@ -82,9 +85,10 @@ def account_create(
     if hashed_password is None and check_password:
         _check_password(password)
     User = get_user_model()
-    if username_taken(username):
-        raise Conflict(_("Username %(username)s is already taken") % {"username": username})
-    if User.objects.filter(email__iexact=email).exists():
+    # A taken username is found by the unique index on LOWER(username), domain
+    # (``account_handle_unique``) when the account is inserted, below: a lookup
+    # first would cost every sign-up a query and still race a concurrent one.
+    if email_taken(email):
         raise Conflict(_("Email %(email)s is already taken") % {"email": email})
     if hashed_password is None:
         hashed_password = password_hash(password, check=False)  # checked above
@@ -100,6 +104,7 @@ def account_create(
             account = Account.objects.create(
                 user=user, username=username, domain="", created_at=now, active_at=now,
                 display_name=display_name[:DISPLAY_NAME_MAX], locked=locked, bot=bot,
+                locale=locale,
             )
             if note:
                 _set_note(account, note)
@@ -394,10 +399,9 @@ def account_email_set(*, account: Account, email: str) -> Account:
         validate_email(email)
     except DjangoValidationError:
         raise ValidationFailed(_("Validation failed: Email is invalid")) from None
-    User = get_user_model()
-    if User.objects.filter(email__iexact=email).exclude(pk=account.user_id).exists():
+    if email_taken(email, except_account=account):
         raise Conflict(_("Email %(email)s is already taken") % {"email": email})
-    User.objects.filter(pk=account.user_id).update(email=email)
+    get_user_model().objects.filter(pk=account.user_id).update(email=email)
     account.user.email = email
     return account
 

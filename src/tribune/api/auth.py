@@ -19,7 +19,7 @@ from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
-from oauth2_provider.models import get_access_token_model
+from oauth2_provider.models import get_access_token_model, get_application_model
 
 from tribune.accounts.models import Account, ApprovalRequest, EmailConfirmation
 from tribune.core import sql
@@ -126,20 +126,27 @@ def viewer_for_token(raw: str, *, allow_unconfirmed: bool = False) -> Viewer:
 
 def _token_row(checksum: str) -> tuple[Any, Any, Account | None, bool, bool]:
     """(access token, its login, the login's account, whether the account awaits
-    approval, whether the login's address awaits confirmation) for a token checksum, in one written-out query (core.sql): every API
-    call makes it, and through the ORM its compiling cost more than the rest of a
-    cached home page. The token's login and the login's account are attached as
-    the ORM's ``select_related`` would, so ``token.user.account`` is no query."""
+    approval, whether the login's address awaits confirmation) for a token
+    checksum, in one written-out query (core.sql): every API call makes it, and
+    through the ORM its compiling cost more than the rest of a cached home page.
+    The token's login and the login's account are attached as the ORM's
+    ``select_related`` would, so ``token.user.account`` is no query; so is the
+    application of an app's own token (no login), which the calls that take such
+    a token read (a sign-up: ``api.routers.registrations``)."""
     AccessToken, User = get_access_token_model(), get_user_model()
+    Application = get_application_model()
 
     query = (f"SELECT {sql.columns(AccessToken, 't')}, {sql.columns(User, 'u')}, "
              f"{sql.columns(Account, 'a')}, EXISTS (SELECT 1 FROM "
              f'"{ApprovalRequest._meta.db_table}" r WHERE r."account_id" = a."id"), '
              f'EXISTS (SELECT 1 FROM "{EmailConfirmation._meta.db_table}" c '
-             f'WHERE c."user_id" = u."id" AND c."confirmed_at" IS NULL) '
+             f'WHERE c."user_id" = u."id" AND c."confirmed_at" IS NULL), '
+             f"{sql.columns(Application, 'p')} "
              f'FROM "{AccessToken._meta.db_table}" t '
              f'LEFT JOIN "{User._meta.db_table}" u ON u."id" = t."user_id" '
              f'LEFT JOIN "{Account._meta.db_table}" a ON a."user_id" = u."id" '
+             f'LEFT JOIN "{Application._meta.db_table}" p '
+             f'ON p."id" = t."application_id" AND t."user_id" IS NULL '
              f'WHERE t."token_checksum" = %s')
     with connection.cursor() as cursor:
         cursor.execute(query, [checksum])
@@ -148,16 +155,21 @@ def _token_row(checksum: str) -> tuple[Any, Any, Account | None, bool, bool]:
         return None, None, None, False, False
     t_end = sql.width(AccessToken)
     u_end = t_end + sql.width(User)
+    a_end = u_end + sql.width(Account)
     token = sql.instance(AccessToken, row[:t_end])
     user = sql.instance(User, row[t_end:u_end])
-    account = sql.instance(Account, row[u_end:-2])
+    account = sql.instance(Account, row[u_end:a_end])
+    pending, unconfirmed = bool(row[a_end]), bool(row[a_end + 1])
+    application = sql.instance(Application, row[a_end + 2:])
+    if application is not None:
+        AccessToken._meta.get_field("application").set_cached_value(token, application)
     if user is not None:
         AccessToken._meta.get_field("user").set_cached_value(token, user)
         user_field = Account._meta.get_field("user")
         user_field.remote_field.set_cached_value(user, account)
         if account is not None:
             user_field.set_cached_value(account, user)
-    return token, user, account, bool(row[-2]), bool(row[-1])
+    return token, user, account, pending, unconfirmed
 
 
 class Scoped(HttpBearer):

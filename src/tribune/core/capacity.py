@@ -45,8 +45,10 @@ from tribune.core.errors import Overloaded
 HASHING_NICENESS = 10
 
 # A hashing that finds every slot busy may wait for one in one of as many
-# waiting places as there are slots, for about the time of one hashing.
-HASHING_WAIT_SECONDS = 0.05
+# waiting places as there are slots, for the time of a few hashings under load
+# (each 20 to 40 ms on a busy core): the last waiter in line waits for two to end.
+# The places bound how many request threads wait, whatever the wait.
+HASHING_WAIT_SECONDS = 0.25
 WAIT_POLL_SECONDS = 0.001
 
 # How much lower a task worker's priority is than the web server's: background
