@@ -261,7 +261,18 @@ def migrated(data_dir: Path) -> Instance:
                 sqlite3.connect(Path(data_dir) / "tribune.sqlite3") as copy:
             source.backup(copy)
         return instance(data_dir)
-    database = f"tribune_instance_{secrets.token_hex(6)}"
+    made = instance(data_dir, database=migrated_database())
+    return made
+
+
+def migrated_database(name: str | None = None) -> str:
+    """A new PostgreSQL database on the run's server (``TRIBUNE_DATABASE_URL``),
+    ``name`` or ``tribune_instance_<random>``, made migrated as ``tribune migrate``
+    leaves it (a copy of the template); the caller drops it, unless ``migrated``
+    made it for an instance."""
+    template = _migrated_template()
+    assert template.database is not None, "the run is not on PostgreSQL"
+    database = name or f"tribune_instance_{secrets.token_hex(6)}"
     with _connect(_with_database(_database_url(), "postgres")) as admin:
         if shared_folder is None:
             admin.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template.database}"')
@@ -270,8 +281,7 @@ def migrated(data_dir: Path) -> Instance:
 
             with locked(shared_folder / "instance-template.lock"):
                 admin.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template.database}"')
-    made = instance(data_dir, database=database)
-    return made
+    return database
 
 
 def close_all() -> None:
