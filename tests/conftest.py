@@ -52,10 +52,15 @@ def work_unit(nodeid: str) -> str:
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadfile`` by ``work_unit`` rather than by file alone."""
+    """``--dist loadfile`` by ``work_unit`` rather than by file alone, handed out in
+    collection order (SLOW_FIRST): pytest-xdist would otherwise reorder the units
+    by their number of tests (its ``--loadscope-reorder``, on by default), which
+    leaves the slowest files, which hold few tests, to the end of the run."""
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
+
+    config.option.loadscopereorder = False
 
     class WorkUnitScheduling(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
