@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests import instances, mastodon_schema
+from tests import instances, mastodon_schema, shared_databases
 from tests.smtp import mail, smtp_server  # noqa: F401  (fixtures: a real SMTP server)
 
 # Files whose tests start servers, browsers or whole instances, heaviest first (by
@@ -52,10 +52,15 @@ def work_unit(nodeid: str) -> str:
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadfile`` by ``work_unit`` rather than by file alone."""
+    """``--dist loadfile`` by ``work_unit`` rather than by file alone, handed out in
+    collection order (SLOW_FIRST): pytest-xdist would otherwise reorder the units
+    by their number of tests (its ``--loadscope-reorder``, on by default), which
+    leaves the slowest files, which hold few tests, to the end of the run."""
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
+
+    config.option.loadscopereorder = False
 
     class WorkUnitScheduling(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
@@ -90,11 +95,73 @@ IMMEDIATE_TASKS = {
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _instances_closed():
+def _instances_closed(request):
     """The separate instances that tests ran in subprocesses (tests/instances.py)
-    lose their PostgreSQL databases and Redis when the session ends."""
+    lose their PostgreSQL databases and Redis when the session ends. Under
+    pytest-xdist the workers share one migrated template of them, in the run's
+    folder (dropped by ``pytest_sessionfinish``)."""
+    if hasattr(request.config, "workerinput"):
+        instances.shared_folder = shared_databases.run_folder(request.config)
     yield
     instances.close_all()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker,
+                    django_db_use_migrations, django_db_keepdb, django_db_createdb,
+                    django_db_modify_db_settings):
+    """pytest-django's test database; on PostgreSQL under pytest-xdist (without
+    ``--reuse-db``), each worker's is a copy of one migrated once for the run
+    (tests/shared_databases.py) instead of migrating it for itself. Otherwise as
+    pytest-django makes it."""
+    from django.db import connections
+    from django.test.utils import setup_databases, teardown_databases
+
+    verbosity = request.config.option.verbose
+    connection = connections["default"]
+    shared = (hasattr(request.config, "workerinput") and connection.vendor == "postgresql"
+              and django_db_use_migrations and not django_db_keepdb
+              and list(connections) == ["default"])
+    with django_db_blocker.unblock():
+        if shared:
+            old_name = connection.settings_dict["NAME"]
+            shared_databases.test_database_from_template(
+                connection, folder=shared_databases.run_folder(request.config),
+                verbosity=verbosity)
+        else:
+            keepdb = django_db_keepdb and not django_db_createdb
+            if not django_db_use_migrations:
+                from pytest_django.fixtures import _disable_migrations
+
+                _disable_migrations()
+            from pytest_django.fixtures import _get_databases_for_setup
+
+            aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+            db_cfg = setup_databases(verbosity=verbosity, interactive=False, aliases=aliases,
+                                     serialized_aliases=serialized_aliases, keepdb=keepdb)
+    yield
+    if django_db_keepdb:
+        return
+    with django_db_blocker.unblock():
+        if shared:
+            connection.creation.destroy_test_db(old_name, verbosity)
+        else:
+            teardown_databases(db_cfg, verbosity=verbosity)
+
+
+def pytest_sessionfinish(session) -> None:
+    """At the end of a run over pytest-xdist workers, once they have all stopped,
+    the templates they copied their databases from are dropped
+    (tests/shared_databases.py, tests/instances.py)."""
+    if hasattr(session.config, "workerinput") or not session.config.getoption("numprocesses", None):
+        return
+    instances.drop_shared(shared_databases.run_folder(session.config))
+    from django.db import connections
+    from pytest_django.plugin import blocking_manager_key
+
+    if "default" in connections and connections["default"].vendor == "postgresql":
+        with session.config.stash[blocking_manager_key].unblock():
+            shared_databases.drop_template(connections["default"])
 
 
 @pytest.fixture(scope="session", autouse=True)

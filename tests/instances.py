@@ -181,24 +181,70 @@ def instance(data_dir: Path, *, database: str | None = None) -> Instance:
 
 
 _template: Instance | None = None
+shared_folder: Path | None = None  # the run's folder of all its processes, when set
 
 
 def _migrated_template() -> Instance:
-    """An instance migrated once per test process (``tribune migrate``), whose
-    database ``migrated`` copies: migrating takes seconds, copying a file or a
-    PostgreSQL template a fraction of one."""
+    """An instance migrated once (``tribune migrate``), whose database ``migrated``
+    copies: migrating takes seconds, copying a file or a PostgreSQL template a
+    fraction of one. With ``shared_folder`` set (tests/conftest.py), it is made
+    once for the whole run, by the first of the pytest-xdist workers to need it,
+    in that folder (tests/shared_databases.py), and dropped by ``drop_shared``
+    at the end of the run; else once per test process."""
     global _template
-    if _template is None:
-        data_dir = Path(tempfile.mkdtemp(prefix="tribune-template-"))
-        made = instance(data_dir)
-        env = {**os.environ, **made.env, "PYTHONUNBUFFERED": "1"}
-        env.pop("TRIBUNE_DOMAIN", None)
-        env.pop("DJANGO_SETTINGS_MODULE", None)
-        done = subprocess.run([sys.executable, "-m", "tribune.cli", "migrate"], env=env,
-                              capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, done.stderr
-        _template = made
+    if _template is not None:
+        return _template
+    if shared_folder is None:
+        _template = _migrate(instance(Path(tempfile.mkdtemp(prefix="tribune-template-"))))
+        return _template
+    from tests.shared_databases import locked
+
+    data_dir = shared_folder / "instance-template"
+    with locked(shared_folder / "instance-template.lock"):
+        database = None
+        if (data_dir / "database").exists():
+            database = (data_dir / "database").read_text().strip() or None
+        elif (data_dir / "ready").exists():
+            pass  # SQLite
+        else:
+            data_dir.mkdir(exist_ok=True)
+            made = _migrate(_unregistered(data_dir))
+            (data_dir / "database").write_text(made.database or "")
+            (data_dir / "ready").touch()
+            database = made.database
+    env = {"TRIBUNE_DATA_DIR": str(data_dir)}
+    if database is not None:
+        env["TRIBUNE_DATABASE_URL"] = _with_database(_database_url(), database)
+    _template = Instance(data_dir=data_dir, env=env, database=database)
     return _template
+
+
+def _unregistered(data_dir: Path) -> Instance:
+    """A new instance (as ``instance`` makes it) that ``close_all`` leaves alone: the
+    run's shared template, which outlives the process that made it."""
+    made = instance(data_dir)
+    del _instances[Path(data_dir).resolve()]
+    return made
+
+
+def _migrate(made: Instance) -> Instance:
+    env = {**os.environ, **made.env, "PYTHONUNBUFFERED": "1"}
+    env.pop("TRIBUNE_DOMAIN", None)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run([sys.executable, "-m", "tribune.cli", "migrate"], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return made
+
+
+def drop_shared(folder: Path) -> None:
+    """Drop the PostgreSQL database of the run's shared template in ``folder``, if
+    one was made; once every process of the run is done with it."""
+    path = folder / "instance-template" / "database"
+    database = path.read_text().strip() if path.exists() else ""
+    if database and _database_url():
+        with _connect(_with_database(_database_url(), "postgres")) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def migrated(data_dir: Path) -> Instance:
@@ -215,11 +261,27 @@ def migrated(data_dir: Path) -> Instance:
                 sqlite3.connect(Path(data_dir) / "tribune.sqlite3") as copy:
             source.backup(copy)
         return instance(data_dir)
-    database = f"tribune_instance_{secrets.token_hex(6)}"
-    with _connect(_with_database(_database_url(), "postgres")) as admin:
-        admin.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template.database}"')
-    made = instance(data_dir, database=database)
+    made = instance(data_dir, database=migrated_database())
     return made
+
+
+def migrated_database(name: str | None = None) -> str:
+    """A new PostgreSQL database on the run's server (``TRIBUNE_DATABASE_URL``),
+    ``name`` or ``tribune_instance_<random>``, made migrated as ``tribune migrate``
+    leaves it (a copy of the template); the caller drops it, unless ``migrated``
+    made it for an instance."""
+    template = _migrated_template()
+    assert template.database is not None, "the run is not on PostgreSQL"
+    database = name or f"tribune_instance_{secrets.token_hex(6)}"
+    with _connect(_with_database(_database_url(), "postgres")) as admin:
+        if shared_folder is None:
+            admin.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template.database}"')
+        else:  # no other session may be connected to the template meanwhile
+            from tests.shared_databases import locked
+
+            with locked(shared_folder / "instance-template.lock"):
+                admin.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template.database}"')
+    return database
 
 
 def close_all() -> None:
@@ -228,7 +290,8 @@ def close_all() -> None:
     global _redis, _template
     made = [i for i in _instances.values() if i.database]
     if _template is not None:
-        shutil.rmtree(_template.data_dir, ignore_errors=True)
+        if shared_folder is None:
+            shutil.rmtree(_template.data_dir, ignore_errors=True)
         _template = None
     _instances.clear()
     if made:

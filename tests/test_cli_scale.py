@@ -14,6 +14,10 @@ import pytest
 
 TRIBUNE = str(Path(sys.executable).with_name("tribune"))
 
+# Every command here runs without the run's database and Redis (``tribune`` below;
+# the PostgreSQL server is the same in either run), so the tests run once (.ci/run).
+pytestmark = pytest.mark.own_instances
+
 
 def tribune(data_dir: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items()

@@ -97,6 +97,7 @@ print(status_create(account=star, text="Hello, all my fans").pk)
 """
 
 
+@pytest.mark.own_instances  # the same in either run: it runs once (.ci/run)
 def test_a_fanout_killed_midway_is_completed_once_after_a_worker_restarts(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in ("TRIBUNE_DATABASE_URL", "TRIBUNE_REDIS_URL", "DJANGO_SETTINGS_MODULE",

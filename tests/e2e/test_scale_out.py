@@ -10,7 +10,8 @@ database and one Redis.
   anything twice.
 
 The cluster gets a database of its own on the PostgreSQL server named by
-TRIBUNE_DATABASE_URL (else 127.0.0.1:5432, user postgres) and a private
+TRIBUNE_DATABASE_URL (a copy of the one the run migrated for its instances:
+tests/instances.py; else a new one on 127.0.0.1:5432, user postgres) and a private
 redis-server; without them the tests skip, or fail under TRIBUNE_REQUIRE_SERVICES=1.
 """
 
@@ -32,7 +33,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import free_port
-from tests.instances import _connect, _PrivateRedis, _with_database
+from tests.instances import _connect, _PrivateRedis, _with_database, migrated_database
 from tests.mastodon_schema import require_services
 
 TRIBUNE = [sys.executable, "-m", "tribune.cli"]
@@ -145,9 +146,15 @@ def cluster(tmp_path_factory):
         _skip_or_fail("psycopg is not installed")
     server = os.environ.get("TRIBUNE_DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
     name = f"tribune_cluster_{secrets.token_hex(6)}"
+    # On a run on PostgreSQL, a copy of the database that the run migrated once for
+    # its instances (tests/instances.py); else a new one, migrated below.
+    copied = bool(os.environ.get("TRIBUNE_DATABASE_URL"))
     try:
-        with _connect(_with_database(server, "postgres")) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
+        if copied:
+            migrated_database(name)
+        else:
+            with _connect(_with_database(server, "postgres")) as admin:
+                admin.execute(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError as exc:
         _skip_or_fail(f"no PostgreSQL server at {server} ({str(exc).strip()})")
     private_redis = _PrivateRedis()
@@ -161,7 +168,8 @@ def cluster(tmp_path_factory):
     env.pop("TRIBUNE_DOMAIN", None)
     made = Cluster(data_dir=data_dir, env=env, database_url=database_url, redis_url=redis_url)
     try:
-        made.run("migrate")
+        if not copied:
+            made.run("migrate")
         yield made
     finally:
         made.stop_all()
