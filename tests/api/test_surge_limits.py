@@ -219,21 +219,24 @@ def test_sign_up_through_an_app_follows_the_registration_mode(db, moderator, adm
 
 
 def test_an_app_token_brings_its_app_with_it(db, django_assert_num_queries):
-    """The token lookup of every API call attaches an app-only token's app, which
-    a sign-up reads (its scopes, for the new login's token): it used to cost a
-    query of its own on every sign-up."""
+    """The token lookup attaches an app-only token's app, which a sign-up reads
+    (its scopes, for the new login's token), by a written-out query of its own;
+    a user's token costs one query, as before."""
     from tribune.api.auth import viewer_for_token
 
     raw = app_token()
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         viewer = viewer_for_token(raw)
         assert (viewer.token.application.name, viewer.token.application.scopes) == (
             "Joiner", "read write")
         assert viewer.account is None
+    user_token = sign_up(Api(raw), "tokenholder").json()["access_token"]
+    with django_assert_num_queries(1):
+        assert viewer_for_token(user_token).account.username == "tokenholder"
 
 
-def test_an_app_sign_up_is_six_statements(db):
-    """Counted from what a sign-up must do: the token (with its app), the
+def test_an_app_sign_up_is_seven_statements(db):
+    """Counted from what a sign-up must do: the token and its app, the
     registration mode, whether the address is taken, then the login, its account
     (with its language) and its token inserted, besides the transaction's own
     statements. A taken username is left to the unique index; nothing is looked
@@ -247,7 +250,7 @@ def test_an_app_sign_up_is_six_statements(db):
         assert sign_up(app, "counted", locale="fr").status_code == 200
     work = [q["sql"].split()[0] for q in queries.captured_queries
             if q["sql"].split()[0] not in ("BEGIN", "SAVEPOINT", "RELEASE")]
-    assert work == ["SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "INSERT"], work
+    assert work == ["SELECT", "SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "INSERT"], work
     assert get_user_model().objects.get(username="counted").account.locale == "fr"
 
 

@@ -245,3 +245,37 @@ def test_the_hashing_slots_have_as_many_waiting_places_as_slots(settings):
     settings.TRIBUNE_HASH_CONCURRENCY = 3
     slots = hashing_slots()
     assert (slots.size, slots.waiting, slots.wait) == (3, 3, HASHING_WAIT_SECONDS)
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["one process", "shared directory"])
+def test_a_waiter_is_woken_when_a_slot_is_given_back(tmp_path, monkeypatch, shared):
+    """The holder that gives a slot back wakes the waiter: with the waiter's own
+    look at the slots pushed out to a minute, it still gets the slot as soon as the
+    other set (standing for another process when they share a directory) gives
+    it back."""
+    import time
+
+    from tribune.core import capacity
+
+    monkeypatch.setattr(capacity, "WAIT_POLL_SECONDS", 60)
+    folder = tmp_path / "slots" if shared else None
+    holder = Slots(1, shared=folder, waiting=1, wait=120)
+    waiter_set = Slots(1, shared=folder, waiting=1, wait=120) if shared else holder
+    threads, release = _held_elsewhere(holder, 1)
+    got, waiting = [], threading.Event()
+
+    def wait_for_it():
+        waiting.set()
+        with waiter_set.hold():
+            got.append(time.monotonic())
+
+    waiter = threading.Thread(target=wait_for_it, daemon=True)
+    waiter.start()
+    waiting.wait(timeout=30)
+    time.sleep(0.2)  # the waiter is asleep on its place's channel
+    assert got == []
+    release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    waiter.join(timeout=20)
+    assert len(got) == 1, "the waiter was not woken when the slot was given back"

@@ -130,9 +130,10 @@ def _token_row(checksum: str) -> tuple[Any, Any, Account | None, bool, bool]:
     checksum, in one written-out query (core.sql): every API call makes it, and
     through the ORM its compiling cost more than the rest of a cached home page.
     The token's login and the login's account are attached as the ORM's
-    ``select_related`` would, so ``token.user.account`` is no query; so is the
-    application of an app's own token (no login), which the calls that take such
-    a token read (a sign-up: ``api.routers.registrations``)."""
+    ``select_related`` would, so ``token.user.account`` is no query. An app's own
+    token (no login) comes with its application, read by a second written-out
+    query, which the calls that take such a token need (a sign-up:
+    ``api.routers.registrations``)."""
     AccessToken, User = get_access_token_model(), get_user_model()
     Application = get_application_model()
 
@@ -140,13 +141,10 @@ def _token_row(checksum: str) -> tuple[Any, Any, Account | None, bool, bool]:
              f"{sql.columns(Account, 'a')}, EXISTS (SELECT 1 FROM "
              f'"{ApprovalRequest._meta.db_table}" r WHERE r."account_id" = a."id"), '
              f'EXISTS (SELECT 1 FROM "{EmailConfirmation._meta.db_table}" c '
-             f'WHERE c."user_id" = u."id" AND c."confirmed_at" IS NULL), '
-             f"{sql.columns(Application, 'p')} "
+             f'WHERE c."user_id" = u."id" AND c."confirmed_at" IS NULL) '
              f'FROM "{AccessToken._meta.db_table}" t '
              f'LEFT JOIN "{User._meta.db_table}" u ON u."id" = t."user_id" '
              f'LEFT JOIN "{Account._meta.db_table}" a ON a."user_id" = u."id" '
-             f'LEFT JOIN "{Application._meta.db_table}" p '
-             f'ON p."id" = t."application_id" AND t."user_id" IS NULL '
              f'WHERE t."token_checksum" = %s')
     with connection.cursor() as cursor:
         cursor.execute(query, [checksum])
@@ -160,9 +158,17 @@ def _token_row(checksum: str) -> tuple[Any, Any, Account | None, bool, bool]:
     user = sql.instance(User, row[t_end:u_end])
     account = sql.instance(Account, row[u_end:a_end])
     pending, unconfirmed = bool(row[a_end]), bool(row[a_end + 1])
-    application = sql.instance(Application, row[a_end + 2:])
-    if application is not None:
-        AccessToken._meta.get_field("application").set_cached_value(token, application)
+    if token.user_id is None and token.application_id is not None:
+        # An app's own token: its app too, written out (a join in the query
+        # above would cost every other call; PostgreSQL planned it as a scan).
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {sql.columns(Application, 'p')} "
+                           f'FROM "{Application._meta.db_table}" p WHERE p."id" = %s',
+                           [token.application_id])
+            found = cursor.fetchone()
+        if found is not None:
+            AccessToken._meta.get_field("application").set_cached_value(
+                token, sql.instance(Application, found))
     if user is not None:
         AccessToken._meta.get_field("user").set_cached_value(token, user)
         user_field = Account._meta.get_field("user")
